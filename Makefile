@@ -1,0 +1,27 @@
+# The two commands: `make demo` and `make test`. Both install missing Debian packages first.
+BUILD_DIR ?= build/dev
+JOBS ?= $(shell nproc)
+DATA_DIR ?= strongbox-data
+STRONGBOX := $(BUILD_DIR)/appliance/strongbox
+
+.PHONY: all deps build test demo clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake --preset dev
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+demo: build
+	@scripts/demo.sh $(STRONGBOX) $(DATA_DIR)
+
+clean:
+	rm -rf build
