@@ -1,0 +1,48 @@
+// Ingest: turns one source file into chunks of text with provenance. It reads and extracts only;
+// storing is the caller's business, so one document can be committed in one transaction.
+//
+// Supported: PDFs (text layer through Poppler; pages without one are OCR'd through Tesseract),
+// logs (syslog, JSON lines, web-server and free text; per line, grouped into chunks with exact
+// line ranges and byte offsets), and plain text / Markdown (per paragraph).
+//
+// Thread-safety: extract_file() may run concurrently on different files.
+// Errors: a file that cannot be read or parsed returns an Error whose message names the file
+// and the reason (kCorruptInput, kUnsupported, kIoError); recoverable oddities (a page without
+// text, repaired UTF-8) come back as warnings in the ExtractedDocument.
+//
+//   strongbox::ingest::IngestOptions opts;
+//   auto doc = strongbox::ingest::extract_file("manual.pdf", opts);
+//   if (!doc) { std::cerr << doc.error().to_string() << "\n"; }
+#pragma once
+
+#include "strongbox/core/document.h"
+#include "strongbox/core/result.h"
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace strongbox::ingest {
+
+enum class SourceKind { kPdf, kLog, kText, kUnknown };
+
+struct IngestOptions {
+    size_t max_chunk_chars = 1200;   // target upper bound of a chunk's text
+    size_t log_lines_per_chunk = 20; // neighbouring log records grouped into one chunk
+    std::string ingest_job;          // recorded in every chunk's provenance
+    std::string ocr_language = "eng";
+    int ocr_dpi = 300;
+    std::string pdf_password;        // for password-protected PDFs
+};
+
+// Detects the kind from the name and the first bytes (a PDF is a PDF whatever its name).
+SourceKind detect_kind(const std::filesystem::path & path, std::string_view head);
+
+// Expands folders (recursively, sorted, hidden entries skipped) into the files to ingest.
+// Paths that do not exist are returned too, so extract_file() reports them.
+std::vector<std::filesystem::path> collect_sources(const std::vector<std::filesystem::path> & inputs);
+
+core::Result<core::ExtractedDocument> extract_file(const std::filesystem::path & path, const IngestOptions & options);
+
+}  // namespace strongbox::ingest
