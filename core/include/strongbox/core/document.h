@@ -53,6 +53,10 @@ struct Provenance {
 struct Chunk {
     std::string text;
     Provenance provenance;
+    // Extractor-specific structure kept with the chunk, e.g. for logs
+    // {"format":"syslog","records":[{"line":12,"time":"...","template_id":"T7","params":[...]}]}
+    // or for documents {"heading":"Installation"}. Null when there is none.
+    Json metadata;
 };
 
 // Everything extracted from one source file, ready to be stored in one transaction.
