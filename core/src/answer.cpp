@@ -73,4 +73,47 @@ Json to_json(const Answer & a) {
     return j;
 }
 
+Result<Answer> answer_from_json(const Json & j) {
+    if (!j.is_object() || !j.contains("question")) {
+        return Error(ErrorCode::kCorruptInput, "answer JSON lacks a question");
+    }
+    Answer a;
+    a.question = j.get_string("question");
+    a.refused = j.get_bool("refused");
+    a.refusal_reason = j.get_string("refusal_reason");
+    a.answerer = j.get_string("answerer");
+    a.latency_ms = j.get_double("latency_ms");
+    a.audit_id = j.get_int("audit_id");
+    if (const Json * sentences = j.find("sentences"); sentences != nullptr && sentences->is_array()) {
+        for (const Json & sj : sentences->as_array()) {
+            AnswerSentence s;
+            s.text = sj.get_string("text");
+            if (const Json * cites = sj.find("citations"); cites != nullptr && cites->is_array()) {
+                for (const Json & n : cites->as_array()) {
+                    s.citations.push_back(static_cast<int>(n.as_int()));
+                }
+            }
+            const std::string support = sj.get_string("support");
+            s.support = support == "partial" ? Support::kPartial
+                        : support == "unsupported" ? Support::kUnsupported
+                                                   : Support::kSupported;
+            a.sentences.push_back(std::move(s));
+        }
+    }
+    if (const Json * citations = j.find("citations"); citations != nullptr && citations->is_array()) {
+        for (const Json & cj : citations->as_array()) {
+            Citation c;
+            c.number = static_cast<int>(cj.get_int("number"));
+            c.chunk_id = cj.get_int("chunk_id");
+            c.quote = cj.get_string("quote");
+            c.score = cj.get_double("score");
+            if (const Json * p = cj.find("provenance"); p != nullptr) {
+                SB_ASSIGN_OR_RETURN(c.provenance, provenance_from_json(*p));
+            }
+            a.citations.push_back(std::move(c));
+        }
+    }
+    return a;
+}
+
 }  // namespace strongbox::core

@@ -1,6 +1,7 @@
 #include "strongbox/ingest/ingest.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace strongbox::ingest {
 
@@ -13,11 +14,21 @@ SourceKind detect_kind(const std::filesystem::path & path, std::string_view head
     if (ext == ".pdf") {
         return SourceKind::kPdf;  // named like a PDF but not one: the PDF extractor says why
     }
-    if (ext == ".log" || ext == ".jsonl" || ext == ".ndjson" || path.filename().string().find("log") != std::string::npos) {
-        return SourceKind::kLog;
-    }
+    // Explicit document extensions win over the "log" name heuristic below ("catalog.md", "blog.html").
     if (ext == ".txt" || ext == ".md" || ext == ".markdown" || ext == ".text") {
         return SourceKind::kText;
+    }
+    if (ext == ".html" || ext == ".htm" || ext == ".xhtml") {
+        return SourceKind::kHtml;
+    }
+    if (ext == ".csv") {
+        return SourceKind::kCsv;
+    }
+    if (ext == ".docx") {
+        return SourceKind::kDocx;  // a zip; the DOCX extractor says so when it is not one
+    }
+    if (ext == ".log" || ext == ".jsonl" || ext == ".ndjson" || path.filename().string().find("log") != std::string::npos) {
+        return SourceKind::kLog;
     }
     return SourceKind::kUnknown;
 }

@@ -28,3 +28,25 @@ TEST_CASE("provenance without a source is rejected") {
     auto back = provenance_from_json(Json::parse(R"({"page": 1})").value());
     CHECK_FALSE(back.ok());
 }
+
+#include "strongbox/core/answer.h"
+
+TEST_CASE("an answer survives a JSON round trip with its citations and support marks") {
+    Answer a;
+    a.question = "How long are backups kept?";
+    a.answerer = "extractive";
+    a.sentences = {AnswerSentence{"Backups are kept for 35 days.", {1}, Support::kSupported}};
+    Citation c;
+    c.number = 1;
+    c.chunk_id = 42;
+    c.quote = "Backups are kept for 35 days.";
+    c.provenance.source_path = "/d/guide.pdf";
+    c.provenance.source_sha256 = std::string(64, 'c');
+    c.provenance.page = 2;
+    a.citations = {c};
+    auto back = answer_from_json(to_json(a));
+    REQUIRE(back.ok());
+    CHECK(back->text() == "Backups are kept for 35 days. [1]");
+    CHECK(back->citations.at(0).provenance.page == 2);
+    CHECK(back->citations.at(0).chunk_id == 42);
+}

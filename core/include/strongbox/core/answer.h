@@ -5,6 +5,7 @@
 
 #include "strongbox/core/document.h"
 #include "strongbox/core/json.h"
+#include "strongbox/core/result.h"
 
 #include <cstdint>
 #include <string>
@@ -46,5 +47,6 @@ struct Answer {
 std::string_view to_string(Support s);
 Json to_json(const Citation & c);
 Json to_json(const Answer & a);
+Result<Answer> answer_from_json(const Json & j);
 
 }  // namespace strongbox::core

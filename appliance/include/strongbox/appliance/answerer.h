@@ -1,0 +1,44 @@
+// The extractive answerer: answers a question with sentences copied verbatim from the retrieved
+// passages, each followed by the citation of the passage it came from, or refuses when no
+// sentence carries enough of the question.
+//
+// It never writes a word of its own, so every sentence is supported by construction; what it
+// can get wrong is relevance, which the coverage threshold guards. A sentence is scored by the
+// share of the question's content words (weighted by rarity among the candidate sentences) it
+// contains; sentences below min_coverage are never used.
+//
+// Pure function of its inputs; thread-safe.
+//
+//   core::Answer a = answer_extractively("How long are backups kept?", passages, {});
+#pragma once
+
+#include "strongbox/core/answer.h"
+#include "strongbox/core/document.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace strongbox::appliance {
+
+struct Passage {
+    int64_t chunk_id = 0;
+    std::string text;
+    core::Provenance provenance;
+    double score = 0;  // retrieval score, higher is better; passages arrive best first
+};
+
+struct AnswerOptions {
+    double min_coverage = 0.5;  // share of the question's weighted content words a sentence must hold
+    double relative_floor = 0.8;  // further sentences need this share of the best sentence's score
+    int max_sentences = 3;
+};
+
+core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
+                                 const AnswerOptions & options);
+
+// Content words of a text as the answerer sees them: lower-cased, stop words removed, light
+// suffix stripping ("backups" -> "backup"). Exposed for tests and for the retrieval query.
+std::vector<std::string> content_words(const std::string & text);
+
+}  // namespace strongbox::appliance

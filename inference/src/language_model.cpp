@@ -1,0 +1,48 @@
+#include "strongbox/inference/language_model.h"
+
+namespace strongbox::inference {
+
+core::Result<std::unique_ptr<LanguageModel>> LanguageModel::open(const std::filesystem::path & model_path,
+                                                                 const LanguageModelOptions & options) {
+    std::unique_ptr<LanguageModel> lm(new LanguageModel());
+    SB_ASSIGN_OR_RETURN(lm->model_, Model::load(model_path));
+    if (options.tokenizer_model) {
+        SB_ASSIGN_OR_RETURN(lm->tokenizer_, Tokenizer::from_sentencepiece_model(*options.tokenizer_model));
+    } else {
+        SB_ASSIGN_OR_RETURN(lm->tokenizer_, Tokenizer::from_gguf(lm->model_->gguf()));
+    }
+    if (lm->tokenizer_->n_vocab() > static_cast<int32_t>(lm->model_->config().n_vocab)) {
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           model_path.string() + ": the tokenizer has " + std::to_string(lm->tokenizer_->n_vocab()) +
+                               " tokens but the model only " + std::to_string(lm->model_->config().n_vocab));
+    }
+    const auto tmpl = lm->model_->gguf().get_string("tokenizer.chat_template");
+    lm->template_ = tmpl.ok() ? detect_chat_template(*tmpl) : ChatTemplate::kPlain;
+    SB_ASSIGN_OR_RETURN(lm->context_,
+                        Context::create(lm->model_, {.n_ctx = options.n_ctx, .n_threads = options.n_threads}));
+    return lm;
+}
+
+core::Result<GenerateResult> LanguageModel::chat(std::span<const ChatMessage> messages, GenerateOptions options) {
+    std::lock_guard lock(mutex_);
+    const std::string prompt = render_chat(template_, messages, true);
+    for (std::string & stop : chat_stop_strings(template_)) {
+        options.stop.push_back(std::move(stop));
+    }
+    // The template's control-token spellings become control tokens; message text was placed
+    // into the template by us, so a user typing "<|im_end|>" is the residual risk of this
+    // approach (documented in chat_template.h).
+    const std::vector<int32_t> ids = tokenizer_->encode_with_special(prompt, tokenizer_->add_bos_by_default());
+    context_->reset();
+    Generator gen(*context_, tokenizer_.get());
+    return gen.generate_from_ids(ids, options);
+}
+
+core::Result<GenerateResult> LanguageModel::complete(std::string_view prompt, const GenerateOptions & options) {
+    std::lock_guard lock(mutex_);
+    context_->reset();
+    Generator gen(*context_, tokenizer_.get());
+    return gen.generate(prompt, options);
+}
+
+}  // namespace strongbox::inference

@@ -1,0 +1,46 @@
+// Private view of a loaded Model: the weight tensors bound to their places in the network.
+#pragma once
+
+#include "strongbox/inference/model.h"
+#include "strongbox/inference/tensor_type.h"
+
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace strongbox::inference {
+
+// A 2-D weight in the mapping: `rows` rows of `cols` elements, rows stored back to back.
+struct WeightRef {
+    TensorType type = TensorType::kF32;
+    const uint8_t * data = nullptr;
+    size_t rows = 0;
+    size_t cols = 0;
+    size_t row_bytes = 0;
+};
+
+struct LayerWeights {
+    std::vector<float> attn_norm;
+    WeightRef wq, wk, wv, wo;
+    std::vector<float> bq, bk, bv;  // qwen2 only
+    std::vector<float> ffn_norm;
+    WeightRef gate, up, down;
+};
+
+struct Model::Impl {
+    explicit Impl(GgufFile f) : file(std::move(f)) {}
+
+    GgufFile file;
+    ModelConfig config;
+    WeightRef token_embd;
+    std::vector<float> output_norm;
+    WeightRef output;  // token_embd when tied
+    std::vector<LayerWeights> layers;
+    std::vector<float> rope_freq_factors;  // empty unless rope_freqs.weight exists
+    uint64_t n_params = 0;
+
+    mutable std::mutex identity_mutex;
+    mutable std::optional<std::string> sha256;
+};
+
+}  // namespace strongbox::inference

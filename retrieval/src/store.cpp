@@ -1,0 +1,834 @@
+// Store over one SQLite database.
+//
+// Design notes:
+// 1. The database is the source of truth. The FAISS index and every cache are derived from it and
+//    are repaired from it (VectorIndex reconciles on open), never the other way round.
+// 2. Chunks are immutable once written. A new version of a document is a new documents row with
+//    new chunks; the old row is marked superseded and its chunks stay for audit. So the FTS5
+//    external-content table only ever receives inserts and can never drift from `chunks`.
+// 3. Search visibility is decided by one SQL predicate (active document, allowed collection,
+//    filters), applied inside every query that can see chunks: candidate lists, BM25 statistics
+//    and counts. FTS5's built-in bm25() uses whole-table statistics, which would let restricted
+//    documents move the scores a user sees, so BM25 is our own auxiliary function fed with
+//    statistics computed over the visible chunks only.
+// 4. Durability: WAL with synchronous=FULL. With NORMAL, WAL commits can be lost on power failure
+//    (the database stays consistent); ingest acknowledges a document once, and audit records may
+//    cite its chunk ids right away, so a commit must survive power loss. We commit once per
+//    document, so the extra fsync per commit costs little.
+// 5. One connection behind a mutex: simple, and SQLite serialises writers anyway. Reads that
+//    need more throughput can get their own connections later without changing the API.
+#include "strongbox/retrieval/store.h"
+
+#include "tokenize.h"
+
+#include "strongbox/core/clock.h"
+#include "strongbox/core/text.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <unordered_set>
+
+namespace strongbox::retrieval {
+
+using core::Error;
+using core::ErrorCode;
+using core::Result;
+
+namespace {
+
+// Ordered migrations: entry i takes the schema from version i to i + 1. Never edit a released
+// entry; append a new one.
+const std::vector<std::string_view> & migrations() {
+    static const std::vector<std::string_view> kMigrations = {
+        R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (0);
+CREATE TABLE documents (
+    id          INTEGER PRIMARY KEY,
+    path        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    media_type  TEXT NOT NULL,
+    size_bytes  INTEGER NOT NULL,
+    page_count  INTEGER NOT NULL,
+    collection  TEXT NOT NULL DEFAULT 'default',
+    status      TEXT NOT NULL CHECK (status IN ('active', 'superseded', 'deleted')),
+    ingested_at TEXT NOT NULL,
+    ingest_job  TEXT NOT NULL DEFAULT '',
+    UNIQUE (path, version)
+);
+CREATE UNIQUE INDEX documents_one_active_per_path ON documents (path) WHERE status = 'active';
+CREATE INDEX documents_by_collection ON documents (collection, status);
+CREATE TABLE chunks (
+    id          INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents (id),
+    ordinal     INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    provenance  TEXT NOT NULL,
+    page        INTEGER NOT NULL DEFAULT 0,
+    line_start  INTEGER NOT NULL DEFAULT 0,
+    line_end    INTEGER NOT NULL DEFAULT 0,
+    metadata    TEXT,
+    n_tokens    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (document_id, ordinal)
+);
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+    text, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+)sql",
+    };
+    return kMigrations;
+}
+
+constexpr double kBm25K1 = 1.2;
+constexpr double kBm25B = 0.75;
+constexpr size_t kMaxQueryTerms = 32;
+
+// BM25 with caller-supplied statistics: sb_bm25(chunks_fts, n_chunks, avg_len, df_0, ..., df_n-1),
+// one document frequency per phrase of the MATCH expression, in order. Higher is better.
+void sb_bm25(const Fts5ExtensionApi * api, Fts5Context * fts, sqlite3_context * ctx, int n_val, sqlite3_value ** vals) {
+    int n_phrase = api->xPhraseCount(fts);
+    if (n_val != 2 + n_phrase) {
+        sqlite3_result_error(ctx, "sb_bm25: expects chunk count, average length and one frequency per phrase", -1);
+        return;
+    }
+    double n_chunks = sqlite3_value_double(vals[0]);
+    double avg_len = std::max(1.0, sqlite3_value_double(vals[1]));
+    int len = 0;
+    if (api->xColumnSize(fts, 0, &len) != SQLITE_OK) {
+        sqlite3_result_error(ctx, "sb_bm25: no column size", -1);
+        return;
+    }
+    std::vector<int> tf(static_cast<size_t>(n_phrase), 0);
+    int n_inst = 0;
+    if (api->xInstCount(fts, &n_inst) != SQLITE_OK) {
+        sqlite3_result_error(ctx, "sb_bm25: no instance count", -1);
+        return;
+    }
+    for (int i = 0; i < n_inst; ++i) {
+        int phrase = 0;
+        int column = 0;
+        int offset = 0;
+        if (api->xInst(fts, i, &phrase, &column, &offset) == SQLITE_OK && phrase >= 0 && phrase < n_phrase) {
+            ++tf[static_cast<size_t>(phrase)];
+        }
+    }
+    double norm = kBm25K1 * (1.0 - kBm25B + kBm25B * static_cast<double>(len) / avg_len);
+    double score = 0;
+    for (int p = 0; p < n_phrase; ++p) {
+        double f = tf[static_cast<size_t>(p)];
+        if (f <= 0) {
+            continue;
+        }
+        double df = std::max(0.0, sqlite3_value_double(vals[2 + p]));
+        double idf = std::log(1.0 + (n_chunks - df + 0.5) / (df + 0.5));
+        score += idf * f * (kBm25K1 + 1.0) / (f + norm);
+    }
+    sqlite3_result_double(ctx, score);
+}
+
+Result<void> register_bm25(sqlite3 * db, const std::filesystem::path & path) {
+    fts5_api * api = nullptr;
+    sqlite3_stmt * stmt = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) != SQLITE_OK) {
+        return Error(ErrorCode::kUnsupported, "open " + path.string() + ": this SQLite has no FTS5");
+    }
+    sqlite3_bind_pointer(stmt, 1, static_cast<void *>(&api), "fts5_api_ptr", nullptr);
+    sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (api == nullptr || api->iVersion < 2) {
+        return Error(ErrorCode::kUnsupported, "open " + path.string() + ": FTS5 API unavailable");
+    }
+    if (api->xCreateFunction(api, "sb_bm25", nullptr, &sb_bm25, nullptr) != SQLITE_OK) {
+        return Error(ErrorCode::kInternal, "open " + path.string() + ": cannot register sb_bm25");
+    }
+    return {};
+}
+
+ErrorCode code_for_sqlite(int rc) {
+    switch (rc & 0xFF) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return ErrorCode::kCorruptInput;
+    case SQLITE_FULL:
+        return ErrorCode::kResourceExhausted;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return ErrorCode::kIoError;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ErrorCode::kUnavailable;
+    default:
+        return ErrorCode::kInternal;
+    }
+}
+
+std::string_view status_sql(DocumentStatus s) {
+    switch (s) {
+    case DocumentStatus::kActive:
+        return "active";
+    case DocumentStatus::kSuperseded:
+        return "superseded";
+    case DocumentStatus::kDeleted:
+        return "deleted";
+    }
+    return "active";
+}
+
+DocumentStatus status_from_sql(std::string_view s) {
+    if (s == "superseded") {
+        return DocumentStatus::kSuperseded;
+    }
+    if (s == "deleted") {
+        return DocumentStatus::kDeleted;
+    }
+    return DocumentStatus::kActive;
+}
+
+constexpr const char * kDocumentColumns =
+    "d.id, d.path, d.sha256, d.version, d.media_type, d.size_bytes, d.page_count, d.collection, d.status, "
+    "d.ingested_at, d.ingest_job, (SELECT count(*) FROM chunks x WHERE x.document_id = d.id)";
+constexpr int kDocumentColumnCount = 12;
+
+DocumentInfo read_document(SQLite::Statement & q, int first) {
+    DocumentInfo d;
+    d.id = q.getColumn(first + 0).getInt64();
+    d.path = q.getColumn(first + 1).getString();
+    d.sha256 = q.getColumn(first + 2).getString();
+    d.version = q.getColumn(first + 3).getInt64();
+    d.media_type = q.getColumn(first + 4).getString();
+    d.size_bytes = q.getColumn(first + 5).getInt64();
+    d.page_count = q.getColumn(first + 6).getInt();
+    d.collection = q.getColumn(first + 7).getString();
+    d.status = status_from_sql(q.getColumn(first + 8).getString());
+    d.ingested_at = q.getColumn(first + 9).getString();
+    d.ingest_job = q.getColumn(first + 10).getString();
+    d.chunk_count = q.getColumn(first + 11).getInt64();
+    return d;
+}
+
+// The visibility predicate of design note 3, as SQL over `c` (chunks) and `d` (documents).
+struct FilterSql {
+    std::string where;
+    std::vector<std::string> binds;
+};
+
+void append_in_list(FilterSql & f, std::string_view column, const std::vector<std::string> & values) {
+    f.where += " AND ";
+    f.where += column;
+    f.where += " IN (";
+    for (size_t i = 0; i < values.size(); ++i) {
+        f.where += i == 0 ? "?" : ",?";
+        f.binds.push_back(values[i]);
+    }
+    f.where += ")";
+}
+
+FilterSql filter_sql(const SearchFilter & filter) {
+    FilterSql f;
+    f.where = "d.status = 'active'";
+    append_in_list(f, "d.collection", filter.collections);
+    if (!filter.media_types.empty()) {
+        append_in_list(f, "d.media_type", filter.media_types);
+    }
+    if (!filter.path_prefix.empty()) {
+        f.where += " AND substr(d.path, 1, length(?)) = ?";
+        f.binds.push_back(filter.path_prefix);
+        f.binds.push_back(filter.path_prefix);
+    }
+    if (!filter.time_from.empty() || !filter.time_to.empty() || !filter.template_ids.empty()) {
+        f.where += " AND EXISTS (SELECT 1 FROM json_each(c.metadata, '$.records') r WHERE 1";
+        if (!filter.time_from.empty()) {
+            f.where += " AND json_extract(r.value, '$.time') >= ?";
+            f.binds.push_back(filter.time_from);
+        }
+        if (!filter.time_to.empty()) {
+            f.where += " AND json_extract(r.value, '$.time') < ?";
+            f.binds.push_back(filter.time_to);
+        }
+        if (!filter.template_ids.empty()) {
+            append_in_list(f, "json_extract(r.value, '$.template_id')", filter.template_ids);
+        }
+        f.where += ")";
+    }
+    return f;
+}
+
+int bind_all(SQLite::Statement & q, const std::vector<std::string> & binds, int first = 1) {
+    int i = first;
+    for (const auto & b : binds) {
+        q.bind(i++, b);
+    }
+    return i;
+}
+
+std::string quote_phrase(std::string_view raw) {
+    std::string out = "\"";
+    for (char ch : raw) {
+        if (ch == '"') {
+            out += "\"\"";
+        } else {
+            out.push_back(ch);
+        }
+    }
+    out += "\"";
+    return out;
+}
+
+}  // namespace
+
+std::string_view to_string(DocumentStatus status) { return status_sql(status); }
+
+struct Store::Impl {
+    std::filesystem::path path;
+    mutable std::mutex mu;
+    std::unique_ptr<SQLite::Database> db;
+    int schema_version = 0;
+
+    Error sqlite_error(std::string_view what, const SQLite::Exception & e) const {
+        return Error(code_for_sqlite(e.getErrorCode()), std::string(what) + " in " + path.string() + ": " + e.what());
+    }
+
+    Error other_error(std::string_view what, const std::exception & e) const {
+        return Error(ErrorCode::kInternal, std::string(what) + " in " + path.string() + ": " + e.what());
+    }
+
+    Result<StoredChunk> load_chunk(int64_t chunk_id) const {
+        SQLite::Statement q(*db, std::string("SELECT c.id, c.ordinal, c.text, c.provenance, c.metadata, ") +
+                                     kDocumentColumns +
+                                     " FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?");
+        q.bind(1, chunk_id);
+        if (!q.executeStep()) {
+            return Error(ErrorCode::kNotFound, "chunk " + std::to_string(chunk_id) + " not found in " + path.string());
+        }
+        StoredChunk chunk;
+        chunk.id = q.getColumn(0).getInt64();
+        chunk.ordinal = q.getColumn(1).getInt();
+        chunk.text = q.getColumn(2).getString();
+        auto prov_json = core::Json::parse(q.getColumn(3).getString());
+        if (!prov_json.ok()) {
+            return Error(ErrorCode::kCorruptInput, "chunk " + std::to_string(chunk_id) + " provenance: " +
+                                                       prov_json.error().message());
+        }
+        auto prov = core::provenance_from_json(*prov_json);
+        if (!prov.ok()) {
+            return Error(ErrorCode::kCorruptInput, "chunk " + std::to_string(chunk_id) + " provenance: " +
+                                                       prov.error().message());
+        }
+        chunk.provenance = std::move(prov).value();
+        if (!q.getColumn(4).isNull()) {
+            auto meta = core::Json::parse(q.getColumn(4).getString());
+            if (!meta.ok()) {
+                return Error(ErrorCode::kCorruptInput, "chunk " + std::to_string(chunk_id) + " metadata: " +
+                                                           meta.error().message());
+            }
+            chunk.metadata = std::move(meta).value();
+        }
+        chunk.document = read_document(q, 5);
+        return chunk;
+    }
+
+    std::vector<int64_t> chunk_ids_of(int64_t document_id) const {
+        std::vector<int64_t> ids;
+        SQLite::Statement q(*db, "SELECT id FROM chunks WHERE document_id = ? ORDER BY ordinal");
+        q.bind(1, document_id);
+        while (q.executeStep()) {
+            ids.push_back(q.getColumn(0).getInt64());
+        }
+        return ids;
+    }
+
+    int read_schema_version() const {
+        SQLite::Statement exists(*db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+        exists.executeStep();
+        if (exists.getColumn(0).getInt() == 0) {
+            return 0;
+        }
+        SQLite::Statement q(*db, "SELECT version FROM schema_version");
+        return q.executeStep() ? q.getColumn(0).getInt() : 0;
+    }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store &&) noexcept = default;
+Store & Store::operator=(Store &&) noexcept = default;
+Store::~Store() = default;
+
+const std::filesystem::path & Store::path() const { return impl_->path; }
+
+int Store::schema_version() const { return impl_->schema_version; }
+
+Result<Store> Store::open(const std::filesystem::path & path) {
+    auto impl = std::make_unique<Impl>();
+    impl->path = path;
+    try {
+        impl->db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        impl->db->setBusyTimeout(5000);
+        impl->db->exec("PRAGMA foreign_keys = ON");
+        {
+            SQLite::Statement wal(*impl->db, "PRAGMA journal_mode = WAL");
+            wal.executeStep();
+            if (wal.getColumn(0).getString() != "wal") {
+                return Error(ErrorCode::kIoError, "open " + path.string() + ": cannot switch to WAL journal mode");
+            }
+        }
+        impl->db->exec("PRAGMA synchronous = FULL");  // design note 4
+
+        int version = impl->read_schema_version();
+        const auto & steps = migrations();
+        if (version > static_cast<int>(steps.size())) {
+            return Error(ErrorCode::kUnsupported,
+                         "open " + path.string() + ": database schema version " + std::to_string(version) +
+                             " is newer than this Strongbox supports (" + std::to_string(steps.size()) +
+                             "); upgrade Strongbox or restore a matching backup");
+        }
+        for (int v = version; v < static_cast<int>(steps.size()); ++v) {
+            SQLite::Transaction tx(*impl->db);
+            impl->db->exec(std::string(steps[static_cast<size_t>(v)]));
+            SQLite::Statement bump(*impl->db, "UPDATE schema_version SET version = ?");
+            bump.bind(1, v + 1);
+            bump.exec();
+            tx.commit();
+        }
+        impl->schema_version = static_cast<int>(steps.size());
+    } catch (const SQLite::Exception & e) {
+        return impl->sqlite_error("open database", e);
+    } catch (const std::exception & e) {
+        return impl->other_error("open database", e);
+    }
+    SB_TRY(register_bm25(impl->db->getHandle(), path));
+    return Store(std::move(impl));
+}
+
+Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::string_view collection) {
+    std::string what = "add " + doc.source_path;
+    if (doc.source_path.empty()) {
+        return Error(ErrorCode::kInvalidArgument, "add document: empty source path");
+    }
+    if (doc.sha256.empty()) {
+        return Error(ErrorCode::kInvalidArgument, what + ": missing sha256");
+    }
+    if (collection.empty()) {
+        return Error(ErrorCode::kInvalidArgument, what + ": empty collection name");
+    }
+    for (size_t i = 0; i < doc.chunks.size(); ++i) {
+        if (!core::is_valid_utf8(doc.chunks[i].text)) {
+            return Error(ErrorCode::kInvalidArgument, what + ": chunk " + std::to_string(i) + " is not valid UTF-8");
+        }
+    }
+    std::lock_guard lock(impl_->mu);
+    auto & db = *impl_->db;
+    try {
+        SQLite::Transaction tx(db);
+        AddResult result;
+        int64_t previous_id = 0;
+        {
+            SQLite::Statement q(db, "SELECT id, sha256, version FROM documents WHERE path = ? AND status = 'active'");
+            q.bind(1, doc.source_path);
+            if (q.executeStep()) {
+                previous_id = q.getColumn(0).getInt64();
+                if (q.getColumn(1).getString() == doc.sha256) {
+                    result.outcome = AddOutcome::kUnchanged;
+                    result.document_id = previous_id;
+                    result.version = q.getColumn(2).getInt64();
+                    result.chunk_ids = impl_->chunk_ids_of(previous_id);
+                    return result;  // the transaction rolls back; nothing was written
+                }
+            }
+        }
+        int64_t version = 1;
+        {
+            SQLite::Statement q(db, "SELECT coalesce(max(version), 0) + 1 FROM documents WHERE path = ?");
+            q.bind(1, doc.source_path);
+            q.executeStep();
+            version = q.getColumn(0).getInt64();
+        }
+        if (previous_id != 0) {
+            SQLite::Statement q(db, "UPDATE documents SET status = 'superseded' WHERE id = ?");
+            q.bind(1, previous_id);
+            q.exec();
+            result.outcome = AddOutcome::kNewVersion;
+            result.superseded_document_id = previous_id;
+            result.superseded_chunk_ids = impl_->chunk_ids_of(previous_id);
+        }
+        std::string ingested_at;
+        std::string ingest_job;
+        if (!doc.chunks.empty()) {
+            ingested_at = doc.chunks.front().provenance.ingested_at;
+            ingest_job = doc.chunks.front().provenance.ingest_job;
+        }
+        if (ingested_at.empty()) {
+            ingested_at = core::utc_now_iso8601();
+        }
+        {
+            SQLite::Statement q(db,
+                                "INSERT INTO documents (path, sha256, version, media_type, size_bytes, page_count, "
+                                "collection, status, ingested_at, ingest_job) VALUES (?,?,?,?,?,?,?,?,?,?)");
+            q.bind(1, doc.source_path);
+            q.bind(2, doc.sha256);
+            q.bind(3, version);
+            q.bind(4, doc.media_type);
+            q.bind(5, doc.size_bytes);
+            q.bind(6, doc.page_count);
+            q.bind(7, std::string(collection));
+            q.bind(8, std::string(status_sql(DocumentStatus::kActive)));
+            q.bind(9, ingested_at);
+            q.bind(10, ingest_job);
+            q.exec();
+        }
+        result.document_id = db.getLastInsertRowid();
+        result.version = version;
+        SQLite::Statement insert_chunk(db,
+                                       "INSERT INTO chunks (document_id, ordinal, text, provenance, page, line_start, "
+                                       "line_end, metadata, n_tokens) VALUES (?,?,?,?,?,?,?,?,?)");
+        SQLite::Statement insert_fts(db, "INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)");
+        for (size_t i = 0; i < doc.chunks.size(); ++i) {
+            const core::Chunk & chunk = doc.chunks[i];
+            core::Provenance p = chunk.provenance;
+            if (p.source_path.empty()) {
+                p.source_path = doc.source_path;
+            }
+            if (p.source_sha256.empty()) {
+                p.source_sha256 = doc.sha256;
+            }
+            p.document_version = version;
+            if (p.ingested_at.empty()) {
+                p.ingested_at = ingested_at;
+            }
+            if (p.ingest_job.empty()) {
+                p.ingest_job = ingest_job;
+            }
+            insert_chunk.reset();
+            insert_chunk.clearBindings();
+            insert_chunk.bind(1, result.document_id);
+            insert_chunk.bind(2, static_cast<int64_t>(i));
+            insert_chunk.bind(3, chunk.text);
+            insert_chunk.bind(4, core::to_json(p).dump());
+            insert_chunk.bind(5, p.page);
+            insert_chunk.bind(6, p.line_start);
+            insert_chunk.bind(7, p.line_end);
+            if (chunk.metadata.is_null()) {
+                insert_chunk.bind(8);
+            } else {
+                insert_chunk.bind(8, chunk.metadata.dump());
+            }
+            insert_chunk.bind(9, detail::count_tokens(chunk.text));
+            insert_chunk.exec();
+            int64_t chunk_id = db.getLastInsertRowid();
+            insert_fts.reset();
+            insert_fts.bind(1, chunk_id);
+            insert_fts.bind(2, chunk.text);
+            insert_fts.exec();
+            result.chunk_ids.push_back(chunk_id);
+        }
+        tx.commit();
+        return result;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error(what, e);
+    } catch (const std::exception & e) {
+        return impl_->other_error(what, e);
+    }
+}
+
+Result<RemoveResult> Store::remove_document(std::string_view path) {
+    std::string what = "remove " + std::string(path);
+    std::lock_guard lock(impl_->mu);
+    auto & db = *impl_->db;
+    try {
+        SQLite::Transaction tx(db);
+        SQLite::Statement q(db, "SELECT id FROM documents WHERE path = ? AND status = 'active'");
+        q.bind(1, std::string(path));
+        if (!q.executeStep()) {
+            return Error(ErrorCode::kNotFound, what + ": no active document at this path in " + impl_->path.string());
+        }
+        RemoveResult result;
+        result.document_id = q.getColumn(0).getInt64();
+        SQLite::Statement upd(db, "UPDATE documents SET status = 'deleted' WHERE id = ?");
+        upd.bind(1, result.document_id);
+        upd.exec();
+        result.chunk_ids = impl_->chunk_ids_of(result.document_id);
+        tx.commit();
+        return result;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error(what, e);
+    } catch (const std::exception & e) {
+        return impl_->other_error(what, e);
+    }
+}
+
+Result<StoredChunk> Store::get_chunk(int64_t chunk_id) const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        return impl_->load_chunk(chunk_id);
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("get chunk " + std::to_string(chunk_id), e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("get chunk " + std::to_string(chunk_id), e);
+    }
+}
+
+Result<std::vector<StoredChunk>> Store::neighbours(int64_t chunk_id, int before, int after) const {
+    std::string what = "neighbours of chunk " + std::to_string(chunk_id);
+    if (before < 0 || after < 0) {
+        return Error(ErrorCode::kInvalidArgument, what + ": negative window");
+    }
+    std::lock_guard lock(impl_->mu);
+    auto & db = *impl_->db;
+    try {
+        SQLite::Statement self(db, "SELECT document_id, ordinal, page FROM chunks WHERE id = ?");
+        self.bind(1, chunk_id);
+        if (!self.executeStep()) {
+            return Error(ErrorCode::kNotFound, what + ": no such chunk in " + impl_->path.string());
+        }
+        int64_t document_id = self.getColumn(0).getInt64();
+        int64_t ordinal = self.getColumn(1).getInt64();
+        int page = self.getColumn(2).getInt();
+        auto around = [&](const char * op, const char * order, int limit) {
+            std::vector<int64_t> ids;
+            SQLite::Statement q(db, std::string("SELECT id FROM chunks WHERE document_id = ? AND ordinal ") + op +
+                                        " ? AND (? = 0 OR page = ?) ORDER BY ordinal " + order + " LIMIT ?");
+            q.bind(1, document_id);
+            q.bind(2, ordinal);
+            q.bind(3, page);
+            q.bind(4, page);
+            q.bind(5, limit);
+            while (q.executeStep()) {
+                ids.push_back(q.getColumn(0).getInt64());
+            }
+            return ids;
+        };
+        std::vector<int64_t> ids = around("<", "DESC", before);
+        std::reverse(ids.begin(), ids.end());
+        ids.push_back(chunk_id);
+        for (int64_t id : around(">", "ASC", after)) {
+            ids.push_back(id);
+        }
+        std::vector<StoredChunk> out;
+        for (int64_t id : ids) {
+            SB_ASSIGN_OR_RETURN(StoredChunk c, impl_->load_chunk(id));
+            out.push_back(std::move(c));
+        }
+        return out;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error(what, e);
+    } catch (const std::exception & e) {
+        return impl_->other_error(what, e);
+    }
+}
+
+Result<std::vector<DocumentInfo>> Store::list_documents(bool include_inactive) const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        SQLite::Statement q(*impl_->db, std::string("SELECT ") + kDocumentColumns + " FROM documents d" +
+                                            (include_inactive ? "" : " WHERE d.status = 'active'") +
+                                            " ORDER BY d.path, d.version");
+        std::vector<DocumentInfo> out;
+        while (q.executeStep()) {
+            out.push_back(read_document(q, 0));
+        }
+        return out;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("list documents", e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("list documents", e);
+    }
+}
+
+Result<DocumentInfo> Store::get_document(int64_t document_id) const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        SQLite::Statement q(*impl_->db, std::string("SELECT ") + kDocumentColumns + " FROM documents d WHERE d.id = ?");
+        q.bind(1, document_id);
+        if (!q.executeStep()) {
+            return Error(ErrorCode::kNotFound, "document " + std::to_string(document_id) + " not found in " +
+                                                   impl_->path.string());
+        }
+        static_assert(kDocumentColumnCount == 12);
+        return read_document(q, 0);
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("get document", e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("get document", e);
+    }
+}
+
+Result<StoreStats> Store::stats() const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        StoreStats s;
+        SQLite::Statement q(*impl_->db,
+                            "SELECT (SELECT count(*) FROM documents WHERE status = 'active'), "
+                            "(SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+                            " WHERE d.status = 'active'), "
+                            "(SELECT count(*) FROM documents WHERE status = 'superseded'), "
+                            "(SELECT count(*) FROM documents WHERE status = 'deleted')");
+        q.executeStep();
+        s.documents = q.getColumn(0).getInt64();
+        s.chunks = q.getColumn(1).getInt64();
+        s.superseded_documents = q.getColumn(2).getInt64();
+        s.deleted_documents = q.getColumn(3).getInt64();
+        return s;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("stats", e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("stats", e);
+    }
+}
+
+Result<std::vector<int64_t>> Store::active_chunk_ids() const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        SQLite::Statement q(*impl_->db, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                        "WHERE d.status = 'active' ORDER BY c.id");
+        std::vector<int64_t> ids;
+        while (q.executeStep()) {
+            ids.push_back(q.getColumn(0).getInt64());
+        }
+        return ids;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("list active chunks", e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("list active chunks", e);
+    }
+}
+
+Result<std::vector<int64_t>> Store::visible_chunk_ids(const SearchFilter & filter) const {
+    if (filter.collections.empty()) {
+        return std::vector<int64_t>{};
+    }
+    std::lock_guard lock(impl_->mu);
+    try {
+        FilterSql f = filter_sql(filter);
+        SQLite::Statement q(*impl_->db, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE " +
+                                            f.where + " ORDER BY c.id");
+        bind_all(q, f.binds);
+        std::vector<int64_t> ids;
+        while (q.executeStep()) {
+            ids.push_back(q.getColumn(0).getInt64());
+        }
+        return ids;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("list visible chunks", e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("list visible chunks", e);
+    }
+}
+
+Result<std::vector<std::string>> Store::chunk_texts(const std::vector<int64_t> & chunk_ids) const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        SQLite::Statement q(*impl_->db, "SELECT text FROM chunks WHERE id = ?");
+        std::vector<std::string> texts;
+        texts.reserve(chunk_ids.size());
+        for (int64_t id : chunk_ids) {
+            q.reset();
+            q.bind(1, id);
+            if (!q.executeStep()) {
+                return Error(ErrorCode::kNotFound, "chunk " + std::to_string(id) + " not found in " +
+                                                       impl_->path.string());
+            }
+            texts.push_back(q.getColumn(0).getString());
+        }
+        return texts;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("read chunk texts", e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("read chunk texts", e);
+    }
+}
+
+Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, const SearchFilter & filter,
+                                                      int limit) const {
+    std::vector<LexicalHit> hits;
+    if (filter.collections.empty() || limit <= 0) {
+        return hits;
+    }
+    // Each distinct non-stopword token becomes one quoted phrase, so user punctuation, quotes and
+    // operator words (AND, NEAR, *) are plain text to FTS5.
+    std::vector<std::string> phrases;
+    std::unordered_set<std::string> seen;
+    for (const auto & token : detail::tokenize(query)) {
+        if (detail::is_stopword(token.folded) || !seen.insert(token.folded).second) {
+            continue;
+        }
+        phrases.push_back(quote_phrase(token.raw));
+        if (phrases.size() == kMaxQueryTerms) {
+            break;
+        }
+    }
+    if (phrases.empty()) {
+        return hits;
+    }
+    std::lock_guard lock(impl_->mu);
+    auto & db = *impl_->db;
+    try {
+        FilterSql f = filter_sql(filter);
+        const std::string from = " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+                                 "JOIN documents d ON d.id = c.document_id WHERE chunks_fts MATCH ? AND " +
+                                 f.where;
+        double n_chunks = 0;
+        double total_len = 0;
+        {
+            SQLite::Statement q(db, "SELECT count(*), total(c.n_tokens) FROM chunks c JOIN documents d ON "
+                                    "d.id = c.document_id WHERE " + f.where);
+            bind_all(q, f.binds);
+            q.executeStep();
+            n_chunks = static_cast<double>(q.getColumn(0).getInt64());
+            total_len = q.getColumn(1).getDouble();
+        }
+        if (n_chunks == 0) {
+            return hits;
+        }
+        std::vector<std::string> kept;
+        std::vector<int64_t> dfs;
+        SQLite::Statement df_query(db, "SELECT count(*)" + from);
+        for (const auto & phrase : phrases) {
+            int64_t df = 0;
+            try {
+                df_query.reset();
+                df_query.bind(1, phrase);
+                bind_all(df_query, f.binds, 2);
+                df_query.executeStep();
+                df = df_query.getColumn(0).getInt64();
+            } catch (const SQLite::Exception &) {
+                df = 0;  // a phrase FTS5 reduces to nothing: it cannot match, so it is dropped
+            }
+            if (df > 0) {
+                kept.push_back(phrase);
+                dfs.push_back(df);
+            }
+        }
+        if (kept.empty()) {
+            return hits;
+        }
+        std::string match;
+        std::string df_args;
+        for (size_t i = 0; i < kept.size(); ++i) {
+            match += (i == 0 ? "" : " OR ") + kept[i];
+            df_args += ", " + std::to_string(dfs[i]);
+        }
+        SQLite::Statement q(db, "SELECT c.id, sb_bm25(chunks_fts, ?, ?" + df_args + ") AS score" + from +
+                                    " ORDER BY score DESC, c.id LIMIT ?");
+        q.bind(1, n_chunks);
+        q.bind(2, total_len / n_chunks);
+        q.bind(3, match);
+        int next = bind_all(q, f.binds, 4);
+        q.bind(next, limit);
+        while (q.executeStep()) {
+            hits.push_back(LexicalHit{q.getColumn(0).getInt64(), q.getColumn(1).getDouble()});
+        }
+        return hits;
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("lexical search", e);
+    } catch (const std::exception & e) {
+        return impl_->other_error("lexical search", e);
+    }
+}
+
+}  // namespace strongbox::retrieval

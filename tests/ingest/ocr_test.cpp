@@ -1,0 +1,197 @@
+#include "strongbox/core/file.h"
+#include "strongbox/ingest/ingest.h"
+
+#include "ocr.h"
+#include "pdf_pages.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+namespace fs = std::filesystem;
+using namespace strongbox;
+
+namespace {
+
+const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "ingest";
+
+std::string all_text(const core::ExtractedDocument & doc) {
+    std::string out;
+    for (const core::Chunk & c : doc.chunks) {
+        out += c.text + "\n";
+    }
+    return out;
+}
+
+// Share of the page's dark pixels that fall inside some box, and the smallest share of dark
+// pixels inside any one box: boxes mapped back wrongly miss the ink.
+struct InkCover {
+    double covered = 0;
+    double emptiest_box = 1;
+};
+
+InkCover ink_cover(const ingest::GrayImage & img, const core::ExtractedDocument & doc) {
+    const double scale = img.dpi / 72.0;
+    std::vector<uint8_t> inside(img.pixels.size(), 0);
+    InkCover out;
+    for (const core::Chunk & c : doc.chunks) {
+        for (const core::Box & b : c.provenance.boxes) {
+            const int x0 = std::max(0, static_cast<int>(b.x0 * scale));
+            const int y0 = std::max(0, static_cast<int>(b.y0 * scale));
+            const int x1 = std::min(img.width, static_cast<int>(b.x1 * scale) + 1);
+            const int y1 = std::min(img.height, static_cast<int>(b.y1 * scale) + 1);
+            size_t dark = 0;
+            size_t area = 0;
+            for (int y = y0; y < y1; ++y) {
+                for (int x = x0; x < x1; ++x) {
+                    const size_t k = static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x);
+                    inside[k] = 1;
+                    dark += img.pixels[k] < 128 ? 1 : 0;
+                    ++area;
+                }
+            }
+            out.emptiest_box = std::min(out.emptiest_box, area == 0 ? 0.0 : static_cast<double>(dark) / static_cast<double>(area));
+        }
+    }
+    size_t dark_total = 0;
+    size_t dark_inside = 0;
+    for (size_t k = 0; k < img.pixels.size(); ++k) {
+        if (img.pixels[k] < 128) {
+            ++dark_total;
+            dark_inside += inside[k];
+        }
+    }
+    out.covered = dark_total == 0 ? 0 : static_cast<double>(dark_inside) / static_cast<double>(dark_total);
+    return out;
+}
+
+ingest::GrayImage render_first_page(const fs::path & path) {
+    auto bytes = core::read_file(path);
+    REQUIRE(bytes.ok());
+    auto pages = ingest::render_pdf(bytes.value(), 100);
+    REQUIRE(pages.ok());
+    REQUIRE_FALSE(pages->empty());
+    return pages->front();
+}
+
+}  // namespace
+
+TEST_CASE("character error rate counts edits against the reference length") {
+    CHECK(ingest::character_error_rate("hello world", "hello world") == 0.0);
+    CHECK(ingest::character_error_rate("hello  world\n", "hello world") == 0.0);
+    CHECK(ingest::character_error_rate("hallo world", "hello world") == doctest::Approx(1.0 / 11));
+    CHECK(ingest::character_error_rate("", "abcd") == 1.0);
+    CHECK(ingest::character_error_rate("\xC3\xA9t\xC3\xA9", "ete") == doctest::Approx(2.0 / 3));
+}
+
+TEST_CASE("an image-only PDF page is OCR'd close to its reference text with OCR provenance") {
+    std::vector<std::pair<size_t, size_t>> progress;
+    ingest::IngestOptions opts;
+    opts.progress = [&](size_t done, size_t total) { progress.emplace_back(done, total); };
+    auto doc = ingest::extract_file(kData / "phototest-scan.pdf", opts);
+    REQUIRE(doc.ok());
+    REQUIRE_FALSE(doc->chunks.empty());
+    auto reference = core::read_file(kData / "phototest.txt");
+    REQUIRE(reference.ok());
+    const double cer = ingest::character_error_rate(all_text(*doc), reference.value());
+    MESSAGE("phototest CER " << cer);
+    CHECK(cer < 0.03);
+    for (const core::Chunk & c : doc->chunks) {
+        CHECK(c.provenance.page == 1);
+        CHECK(c.provenance.extractor == "tesseract-ocr");
+        CHECK(c.provenance.ocr_engine.rfind("tesseract ", 0) == 0);
+        CHECK(c.provenance.language == "eng");
+        CHECK(c.provenance.ocr_confidence > 80);
+        CHECK(c.provenance.ocr_confidence <= 100);
+        CHECK(c.metadata.find("ocr")->get_string("reason") == "has no text layer");
+        CHECK_FALSE(c.metadata.find("ocr")->get_bool("low_confidence"));
+    }
+    CHECK(progress == std::vector<std::pair<size_t, size_t>>{{1, 1}});
+    CHECK(doc->warnings.empty());
+}
+
+TEST_CASE("OCR line boxes lie on the page, in reading order, and map to their line's text") {
+    auto doc = ingest::extract_file(kData / "phototest-scan.pdf", {});
+    REQUIRE(doc.ok());
+    REQUIRE_FALSE(doc->chunks.empty());
+    const core::Chunk & first = doc->chunks.front();
+    REQUIRE_FALSE(first.provenance.boxes.empty());
+    const core::Box & top = first.provenance.boxes.front();
+    const std::string top_text = first.text.substr(static_cast<size_t>(top.text_begin),
+                                                   static_cast<size_t>(top.text_end - top.text_begin));
+    CHECK(top_text == "This is a lot of 12 point text to test the");
+    double prev_y = -1;
+    for (const core::Chunk & c : doc->chunks) {
+        for (const core::Box & b : c.provenance.boxes) {
+            CHECK(b.x0 >= 0);
+            CHECK(b.y0 >= 0);
+            CHECK(b.x1 > b.x0);
+            CHECK(b.y1 > b.y0);
+            CHECK(b.y0 > prev_y);  // a single column: lines go down the page
+            prev_y = b.y0;
+        }
+    }
+}
+
+TEST_CASE("a missing OCR language is a not-found error naming the language and the file") {
+    ingest::IngestOptions opts;
+    opts.ocr_language = "zzz";
+    auto doc = ingest::extract_file(kData / "phototest-scan.pdf", opts);
+    REQUIRE_FALSE(doc.ok());
+    CHECK(doc.error().code() == core::ErrorCode::kNotFound);
+    CHECK(doc.error().message().find("\"zzz\"") != std::string::npos);
+    CHECK(doc.error().message().find("phototest-scan.pdf") != std::string::npos);
+}
+
+TEST_CASE("a blank page yields no OCR text and says so") {
+    ingest::IngestOptions opts;
+    auto doc = ingest::extract_file(kData / "trivial.pdf", opts);
+    REQUIRE(doc.ok());
+    CHECK(doc->chunks.empty());
+    CHECK(doc->warnings.front() == "page 1 has no text layer and OCR found no text");
+}
+
+TEST_CASE("a page turned a quarter left is detected, read upright, and boxed on the displayed page") {
+    const fs::path path = kData / "phototest-rotated-L.pdf";
+    auto doc = ingest::extract_file(path, {});
+    REQUIRE(doc.ok());
+    auto reference = core::read_file(kData / "phototest.txt");
+    REQUIRE(reference.ok());
+    const double cer = ingest::character_error_rate(all_text(*doc), reference.value());
+    MESSAGE("phototest rotated left CER " << cer);
+    CHECK(cer < 0.03);
+    REQUIRE_FALSE(doc->chunks.empty());
+    CHECK(doc->chunks[0].metadata.find("ocr")->get_int("rotation_degrees") == 90);
+    // Lines run up the page: every line box is taller than wide.
+    for (const core::Chunk & c : doc->chunks) {
+        for (const core::Box & b : c.provenance.boxes) {
+            CHECK(b.y1 - b.y0 > b.x1 - b.x0);
+        }
+    }
+    const InkCover cover = ink_cover(render_first_page(path), *doc);
+    MESSAGE("ink covered " << cover.covered << ", emptiest box " << cover.emptiest_box);
+    CHECK(cover.covered > 0.9);
+    CHECK(cover.emptiest_box > 0.05);
+}
+
+TEST_CASE("a skewed scan is deskewed before OCR and its boxes still sit on the ink") {
+    const fs::path path = kData / "skew.pdf";
+    ingest::IngestOptions opts;
+    opts.ocr_dpi = 200;  // a dense full page: 200 dpi reads it as well as 300 at two thirds of the time
+    auto doc = ingest::extract_file(path, opts);
+    REQUIRE(doc.ok());
+    auto reference = core::read_file(kData / "linn.txt");
+    REQUIRE(reference.ok());
+    const double cer = ingest::character_error_rate(all_text(*doc), reference.value());
+    MESSAGE("skew CER " << cer);
+    CHECK(cer < 0.05);  // Tesseract alone, without deskew, reads this page at about 0.30
+    REQUIRE_FALSE(doc->chunks.empty());
+    CHECK(std::abs(doc->chunks[0].metadata.find("ocr")->get_double("skew_degrees")) > 0.5);
+    const InkCover cover = ink_cover(render_first_page(path), *doc);
+    MESSAGE("ink covered " << cover.covered << ", emptiest box " << cover.emptiest_box);
+    CHECK(cover.covered > 0.85);
+    CHECK(cover.emptiest_box > 0.02);
+}

@@ -1,0 +1,62 @@
+// Helpers shared by the retrieval tests: a temporary directory and documents built in memory.
+#pragma once
+
+#include "strongbox/core/document.h"
+#include "strongbox/core/hash.h"
+
+#include <filesystem>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace strongbox::retrieval::testing {
+
+class TempDir {
+  public:
+    explicit TempDir(const std::string & name)
+        : path_(std::filesystem::temp_directory_path() /
+                ("sb_retrieval_" + name + "_" + std::to_string(::getpid()))) {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir &) = delete;
+    TempDir & operator=(const TempDir &) = delete;
+
+    const std::filesystem::path & path() const { return path_; }
+    std::filesystem::path operator/(const std::string & name) const { return path_ / name; }
+
+  private:
+    std::filesystem::path path_;
+};
+
+// One chunk per text, each on its own line range; sha256 over the joined texts, as if the file held them.
+inline core::ExtractedDocument make_doc(const std::string & path, const std::vector<std::string> & texts,
+                                        const std::string & media_type = "text/plain", int page = 0) {
+    core::ExtractedDocument doc;
+    doc.source_path = path;
+    doc.media_type = media_type;
+    std::string all;
+    int line = 1;
+    for (const auto & t : texts) {
+        core::Chunk c;
+        c.text = t;
+        c.provenance.source_path = path;
+        c.provenance.page = page;
+        c.provenance.line_start = line;
+        c.provenance.line_end = line;
+        c.provenance.extractor = "plain-text";
+        ++line;
+        all += t + "\n";
+        doc.chunks.push_back(std::move(c));
+    }
+    doc.sha256 = core::sha256_hex(all);
+    doc.size_bytes = static_cast<int64_t>(all.size());
+    doc.page_count = line - 1;
+    return doc;
+}
+
+}  // namespace strongbox::retrieval::testing

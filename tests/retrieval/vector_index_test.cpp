@@ -1,0 +1,233 @@
+#include "strongbox/retrieval/vector_index.h"
+
+#include "strongbox/core/file.h"
+#include "strongbox/retrieval/store.h"
+#include "test_support.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+using namespace strongbox;
+using namespace strongbox::retrieval;
+using retrieval::testing::make_doc;
+using retrieval::testing::TempDir;
+
+namespace {
+
+const EmbedderIdentity kIdentity{"test-random", "1", 32};
+
+std::vector<float> random_unit_vectors(size_t n, int dim, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal;
+    std::vector<float> v(n * static_cast<size_t>(dim));
+    for (size_t i = 0; i < n; ++i) {
+        double norm = 0;
+        for (int d = 0; d < dim; ++d) {
+            float x = normal(rng);
+            v[i * static_cast<size_t>(dim) + static_cast<size_t>(d)] = x;
+            norm += static_cast<double>(x) * x;
+        }
+        for (int d = 0; d < dim; ++d) {
+            v[i * static_cast<size_t>(dim) + static_cast<size_t>(d)] /= static_cast<float>(std::sqrt(norm));
+        }
+    }
+    return v;
+}
+
+// Exact top-k by brute force: the reference every index type is compared against.
+std::vector<int64_t> brute_force(const std::vector<float> & data, const std::vector<int64_t> & ids,
+                                 std::span<const float> q, int k, const std::set<int64_t> * allowed) {
+    const size_t dim = q.size();
+    std::vector<std::pair<double, int64_t>> scored;
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (allowed != nullptr && allowed->count(ids[i]) == 0) {
+            continue;
+        }
+        double s = 0;
+        for (size_t d = 0; d < dim; ++d) {
+            s += static_cast<double>(data[i * dim + d]) * q[d];
+        }
+        scored.emplace_back(-s, ids[i]);
+    }
+    std::sort(scored.begin(), scored.end());
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < scored.size() && i < static_cast<size_t>(k); ++i) {
+        out.push_back(scored[i].second);
+    }
+    return out;
+}
+
+std::vector<int64_t> ids_of(const std::vector<VectorHit> & hits) {
+    std::vector<int64_t> ids;
+    for (const auto & h : hits) {
+        ids.push_back(h.chunk_id);
+    }
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("every index type matches exact search and never returns chunks outside the allowed set") {
+    const int n = 2000;
+    auto data = random_unit_vectors(n, kIdentity.dimension, 7);
+    std::vector<int64_t> ids(n);
+    for (int i = 0; i < n; ++i) {
+        ids[static_cast<size_t>(i)] = 1000 + 3 * i;  // chunk ids are not positions
+    }
+    auto queries = random_unit_vectors(20, kIdentity.dimension, 8);
+    std::set<int64_t> allowed_set;
+    for (int i = 0; i < n; i += 3) {
+        allowed_set.insert(ids[static_cast<size_t>(i)]);
+    }
+    std::vector<int64_t> allowed(allowed_set.begin(), allowed_set.end());
+    for (std::string factory : {"Flat", "HNSW16", "IVF16,Flat"}) {
+        CAPTURE(factory);
+        auto index = VectorIndex::create(kIdentity, factory);
+        REQUIRE(index.ok());
+        REQUIRE(index->add(ids, data).ok());
+        CHECK(index->size() == n);
+        double found = 0;
+        double total = 0;
+        for (int qi = 0; qi < 20; ++qi) {
+            std::span<const float> q(queries.data() + qi * kIdentity.dimension, kIdentity.dimension);
+            auto hits = index->search(q, 10, &allowed);
+            REQUIRE(hits.ok());
+            for (const auto & h : *hits) {
+                CHECK(allowed_set.count(h.chunk_id) == 1);
+            }
+            auto exact = brute_force(data, ids, q, 10, &allowed_set);
+            for (int64_t id : ids_of(*hits)) {
+                found += std::count(exact.begin(), exact.end(), id);
+            }
+            total += static_cast<double>(exact.size());
+        }
+        double recall = found / total;
+        CAPTURE(recall);
+        if (factory == "Flat") {
+            CHECK(recall == 1.0);
+        } else {
+            CHECK(recall >= 0.9);
+        }
+        // Removing makes the chunks disappear for good.
+        std::vector<int64_t> gone(allowed.begin(), allowed.begin() + 100);
+        CHECK(index->remove(gone) == 100);
+        CHECK(index->size() == n - 100);
+        std::set<int64_t> gone_set(gone.begin(), gone.end());
+        for (int qi = 0; qi < 20; ++qi) {
+            std::span<const float> q(queries.data() + qi * kIdentity.dimension, kIdentity.dimension);
+            auto hits = index->search(q, 50, &allowed);
+            REQUIRE(hits.ok());
+            for (const auto & h : *hits) {
+                CHECK(gone_set.count(h.chunk_id) == 0);
+            }
+        }
+    }
+}
+
+TEST_CASE("a saved index loads back with identical search results") {
+    TempDir dir("vi_roundtrip");
+    auto data = random_unit_vectors(300, kIdentity.dimension, 1);
+    std::vector<int64_t> ids(300);
+    for (int i = 0; i < 300; ++i) {
+        ids[static_cast<size_t>(i)] = i + 1;
+    }
+    for (std::string factory : {"Flat", "HNSW16", "IVF8,Flat"}) {
+        CAPTURE(factory);
+        auto index = VectorIndex::create(kIdentity, factory);
+        REQUIRE(index.ok());
+        REQUIRE(index->add(ids, data).ok());
+        std::vector<int64_t> drop = {5, 6, 7};
+        index->remove(drop);
+        REQUIRE(index->save(dir / "v.idx").ok());
+        auto loaded = VectorIndex::load(dir / "v.idx", kIdentity);
+        REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.error().message()));
+        CHECK(loaded->size() == index->size());
+        CHECK(loaded->factory() == index->factory());
+        CHECK(loaded->chunk_ids() == index->chunk_ids());
+        for (int qi = 0; qi < 10; ++qi) {
+            std::span<const float> q(data.data() + qi * 32, 32);
+            auto a = index->search(q, 10);
+            auto b = loaded->search(q, 10);
+            REQUIRE(a.ok());
+            REQUIRE(b.ok());
+            CHECK(ids_of(*a) == ids_of(*b));
+        }
+    }
+}
+
+TEST_CASE("a truncated or damaged index file is a corrupt-input error that names the rebuild path") {
+    TempDir dir("vi_corrupt");
+    auto data = random_unit_vectors(100, kIdentity.dimension, 2);
+    std::vector<int64_t> ids(100);
+    for (int i = 0; i < 100; ++i) {
+        ids[static_cast<size_t>(i)] = i + 1;
+    }
+    auto index = VectorIndex::create(kIdentity);
+    REQUIRE(index.ok());
+    REQUIRE(index->add(ids, data).ok());
+    REQUIRE(index->save(dir / "v.idx").ok());
+    auto bytes = core::read_file(dir / "v.idx");
+    REQUIRE(bytes.ok());
+    for (size_t keep : {size_t{0}, size_t{5}, size_t{20}, bytes->size() / 2, bytes->size() - 1}) {
+        CAPTURE(keep);
+        REQUIRE(core::write_file_atomic(dir / "t.idx", bytes->substr(0, keep)).ok());
+        auto loaded = VectorIndex::load(dir / "t.idx", kIdentity);
+        REQUIRE_FALSE(loaded.ok());
+        CHECK(loaded.error().code() == core::ErrorCode::kCorruptInput);
+        CHECK(loaded.error().message().find("rebuild") != std::string::npos);
+        CHECK(loaded.error().message().find("t.idx") != std::string::npos);
+    }
+    std::string flipped = *bytes;
+    flipped[flipped.size() - 40] ^= 0x5A;
+    REQUIRE(core::write_file_atomic(dir / "f.idx", flipped).ok());
+    auto loaded = VectorIndex::load(dir / "f.idx", kIdentity);
+    REQUIRE_FALSE(loaded.ok());
+    CHECK(loaded.error().code() == core::ErrorCode::kCorruptInput);
+}
+
+TEST_CASE("an index built with another embedder is refused with advice to re-embed") {
+    TempDir dir("vi_identity");
+    auto index = VectorIndex::create(kIdentity);
+    REQUIRE(index.ok());
+    REQUIRE(index->save(dir / "v.idx").ok());
+    EmbedderIdentity other = kIdentity;
+    other.version = "2";
+    auto loaded = VectorIndex::load(dir / "v.idx", other);
+    REQUIRE_FALSE(loaded.ok());
+    CHECK(loaded.error().code() == core::ErrorCode::kUnsupported);
+    CHECK(loaded.error().message().find("test-random/1/32") != std::string::npos);
+    CHECK(loaded.error().message().find("test-random/2/32") != std::string::npos);
+    CHECK(loaded.error().message().find("re-embed") != std::string::npos);
+}
+
+TEST_CASE("opening reconciles the index with the store and reports the repairs") {
+    TempDir dir("vi_reconcile");
+    auto store = Store::open(dir / "sb.db");
+    REQUIRE(store.ok());
+    HashedEmbedder embedder(64);
+    auto a = store->add_document(make_doc("/a.txt", {"alpha one", "alpha two"}));
+    REQUIRE(a.ok());
+    ReconcileReport report;
+    auto index = VectorIndex::open(dir / "v.idx", *store, embedder, &report);
+    REQUIRE(index.ok());
+    CHECK(report.created);
+    CHECK(report.added == 2);
+    REQUIRE(index->save(dir / "v.idx").ok());
+    // Changes the index never saw: a new version of /a.txt and a new document.
+    auto a2 = store->add_document(make_doc("/a.txt", {"alpha three"}));
+    REQUIRE(a2.ok());
+    auto b = store->add_document(make_doc("/b.txt", {"beta one", "beta two"}));
+    REQUIRE(b.ok());
+    auto reopened = VectorIndex::open(dir / "v.idx", *store, embedder, &report);
+    REQUIRE(reopened.ok());
+    CHECK_FALSE(report.created);
+    CHECK(report.added == 3);
+    CHECK(report.removed == 2);
+    auto active = store->active_chunk_ids();
+    REQUIRE(active.ok());
+    CHECK(reopened->chunk_ids() == *active);
+}

@@ -1,0 +1,275 @@
+#include "strongbox/webui/server.h"
+
+#include "strongbox/core/log.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <istream>
+#include <ostream>
+#include <string>
+#include <thread>
+
+namespace strongbox::webui {
+namespace {
+
+// Poco threads beyond the service slots and the waiting line, so cheap requests (/healthz,
+// /metrics, assets) and overload 503s are still answered while every slot is busy.
+constexpr int kSpareThreads = 4;
+// Connections waiting for a Poco thread before Poco closes new ones unanswered (last resort).
+constexpr int kMaxQueuedConnections = 64;
+
+// A client closing mid-stream must cost one failed write, not the process.
+void ignore_sigpipe_once() {
+    static const bool done = [] {
+        struct sigaction current {};
+        if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+            std::signal(SIGPIPE, SIG_IGN);
+        }
+        return true;
+    }();
+    (void)done;
+}
+
+HttpRequest to_request(Poco::Net::HTTPServerRequest & in, size_t max_body_bytes) {
+    HttpRequest req;
+    req.method = in.getMethod();
+    try {
+        Poco::URI uri(in.getURI());
+        req.path = uri.getPath();
+        req.query = uri.getRawQuery();
+    } catch (const Poco::SyntaxException &) {
+        // Undecodable target: keep it raw; no route matches it, so the client gets a JSON 404.
+        const std::string & raw = in.getURI();
+        req.path = raw.substr(0, raw.find('?'));
+    }
+    for (const auto & [name, value] : in) {
+        req.headers.emplace_back(name, value);
+    }
+    req.content_length = in.hasContentLength() ? static_cast<int64_t>(in.getContentLength64()) : -1;
+    req.remote_address = in.clientAddress().toString();
+    // Never read more than one byte past the limit: enough for the handler to see it was exceeded.
+    if (req.content_length <= static_cast<int64_t>(max_body_bytes) &&
+        (req.content_length > 0 || in.getChunkedTransferEncoding())) {
+        std::istream & body = in.stream();
+        std::string buf(max_body_bytes + 1, '\0');
+        body.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        buf.resize(static_cast<size_t>(body.gcount()));
+        req.body = std::move(buf);
+    }
+    return req;
+}
+
+class PocoRequestHandler : public Poco::Net::HTTPRequestHandler {
+  public:
+    PocoRequestHandler(Handler & handler, std::atomic<int> & active) : handler_(handler), active_(active) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest & in, Poco::Net::HTTPServerResponse & out) override {
+        // Counted so stop() can let requests in flight finish before it cuts connections.
+        ++active_;
+        struct Done {
+            std::atomic<int> & n;
+            ~Done() { --n; }
+        } done{active_};
+        try {
+            HttpRequest req = to_request(in, handler_.options().max_body_bytes);
+            HttpResponse res = handler_.handle(req);
+            out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
+            for (const auto & [name, value] : res.headers) {
+                if (name != "Content-Length") {
+                    out.set(name, value);
+                }
+            }
+            if (res.close_connection || !in.getKeepAlive()) {
+                out.setKeepAlive(false);
+            }
+            if (res.stream) {
+                if (in.getVersion() == Poco::Net::HTTPMessage::HTTP_1_0) {
+                    // HTTP/1.0 has no chunked encoding: the end of the connection ends the body.
+                    out.setKeepAlive(false);
+                } else {
+                    out.setChunkedTransferEncoding(true);
+                }
+                std::ostream & body = out.send();
+                body.flush();
+                res.stream([&body](std::string_view bytes) {
+                    body.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+                    body.flush();
+                    return body.good();
+                });
+                return;
+            }
+            out.setContentLength64(static_cast<Poco::UInt64>(res.body.size()));
+            out.sendBuffer(res.body.data(), res.body.size());
+        } catch (const Poco::Exception & e) {
+            // Usually the client went away mid-response; nothing more can be sent on this connection.
+            SB_LOG_DEBUG("http: %s", e.displayText().c_str());
+        } catch (const std::exception & e) {
+            SB_LOG_WARN("http: %s", e.what());
+        }
+    }
+
+  private:
+    Handler & handler_;
+    std::atomic<int> & active_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+  public:
+    Factory(Handler & handler, std::atomic<int> & active) : handler_(handler), active_(active) {}
+
+    Poco::Net::HTTPRequestHandler * createRequestHandler(const Poco::Net::HTTPServerRequest &) override {
+        return new PocoRequestHandler(handler_, active_);
+    }
+
+  private:
+    Handler & handler_;
+    std::atomic<int> & active_;
+};
+
+bool is_loopback(const std::string & host) {
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+HandlerOptions handler_options(const ServerOptions & o) {
+    HandlerOptions h;
+    h.allowed_hosts = o.allowed_hosts;
+    if (h.allowed_hosts.empty() && is_loopback(o.host)) {
+        h.allowed_hosts = {"localhost", "127.0.0.1", "::1", o.host};
+    }
+    h.max_body_bytes = o.max_body_bytes;
+    h.max_concurrent = o.max_threads;
+    h.max_queued = o.max_queued;
+    h.queue_timeout_ms = o.queue_timeout_ms;
+    h.retry_after_seconds = o.retry_after_seconds;
+    h.access_log = o.access_log;
+    return h;
+}
+
+}  // namespace
+
+struct Server::Impl {
+    Impl(AppService & service, ServerOptions o) : options(std::move(o)), handler(service, handler_options(options)) {}
+
+    ServerOptions options;
+    Handler handler;
+    std::unique_ptr<Poco::ThreadPool> pool;
+    std::unique_ptr<Poco::Net::HTTPServer> http;
+    Poco::Net::ServerSocket listener;  // shares the socket with `http`, so stop() can close it early
+    std::atomic<int> active{0};        // requests being handled now
+    int port = 0;
+};
+
+Server::Server(AppService & service, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
+
+Server::~Server() {
+    stop();
+}
+
+Handler & Server::handler() {
+    return impl_->handler;
+}
+
+int Server::port() const {
+    return impl_->port;
+}
+
+core::Status Server::start() {
+    const ServerOptions & o = impl_->options;
+    if (impl_->http) {
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "web server already started on port " + std::to_string(impl_->port));
+    }
+    if (o.port < 0 || o.port > 65535) {
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "web server port " + std::to_string(o.port) + " is out of range");
+    }
+    if (o.max_threads < 1 || o.max_queued < 0 || o.max_body_bytes == 0) {
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "web server options: max_threads must be >= 1, max_queued >= 0, max_body_bytes > 0");
+    }
+    const std::string where = o.host + ":" + std::to_string(o.port);
+    ignore_sigpipe_once();
+    try {
+        Poco::Net::ServerSocket socket;
+        // SO_REUSEADDR lets a restart bind past TIME_WAIT; no SO_REUSEPORT, so a second server on a
+        // taken port fails here instead of silently sharing it.
+        socket.bind(Poco::Net::SocketAddress(o.host, static_cast<Poco::UInt16>(o.port)), true, false);
+        socket.listen(128);
+        impl_->port = socket.address().port();
+        impl_->listener = socket;
+
+        // Poco serves a connection on one thread from accept to close, idle keep-alive time
+        // included, so the pool is sized by connections, not by service slots.
+        const int threads = std::max(o.max_connections, o.max_threads + o.max_queued + kSpareThreads);
+        auto params = Poco::AutoPtr<Poco::Net::HTTPServerParams>(new Poco::Net::HTTPServerParams);
+        params->setMaxThreads(threads);
+        params->setMaxQueued(kMaxQueuedConnections);
+        params->setKeepAlive(true);
+        params->setKeepAliveTimeout(Poco::Timespan(o.keep_alive_timeout_s, 0));
+        params->setTimeout(Poco::Timespan(o.io_timeout_s, 0));
+        params->setMaxKeepAliveRequests(1000);
+        params->setServerName("strongbox");
+        params->setSoftwareVersion("strongbox");
+        impl_->pool = std::make_unique<Poco::ThreadPool>(2, threads);
+        impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->handler, impl_->active), *impl_->pool,
+                                                              socket, params);
+        impl_->http->start();
+    } catch (const Poco::Net::NetException & e) {
+        impl_->http.reset();
+        impl_->pool.reset();
+        impl_->port = 0;
+        return core::Error(core::ErrorCode::kUnavailable,
+                           "web server cannot listen on " + where + ": " + e.displayText());
+    } catch (const Poco::Exception & e) {
+        impl_->http.reset();
+        impl_->pool.reset();
+        impl_->port = 0;
+        return core::Error(core::ErrorCode::kUnavailable,
+                           "web server cannot start on " + where + ": " + e.displayText());
+    }
+    SB_LOG_INFO("web server listening on %s:%d", o.host.c_str(), impl_->port);
+    return core::ok_status();
+}
+
+void Server::stop() {
+    if (!impl_->http) {
+        return;
+    }
+    try {
+        // Stop accepting, give requests in flight the grace period to finish, then shut every
+        // connection, idle keep-alive ones included, so stop() never waits out their timeout.
+        impl_->http->stop();
+        impl_->listener.close();  // Poco keeps listening until destruction; refuse newcomers now
+        const auto until =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, impl_->options.shutdown_grace_ms));
+        while (impl_->active.load() > 0 && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        impl_->http->stopAll(true);
+        impl_->pool->joinAll();
+    } catch (const Poco::Exception & e) {
+        SB_LOG_WARN("web server stop: %s", e.displayText().c_str());
+    }
+    impl_->http.reset();
+    impl_->pool.reset();
+    impl_->port = 0;
+}
+
+}  // namespace strongbox::webui
