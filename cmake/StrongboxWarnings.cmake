@@ -3,7 +3,8 @@ add_library(strongbox_warnings INTERFACE)
 target_compile_options(strongbox_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
   -Wimplicit-fallthrough -Wformat=2 -Wcast-qual -Wmissing-declarations
-  -Wno-maybe-uninitialized)  # GCC 12 reports false positives inside std::variant
+  # GCC 12 reports false positives inside std::variant.
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
 if(SB_WERROR)
   target_compile_options(strongbox_warnings INTERFACE -Werror)
 endif()

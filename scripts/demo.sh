@@ -7,8 +7,8 @@ data_dir="$2"
 port="${STRONGBOX_PORT:-8080}"
 question="How long are nightly backups kept?"
 
-echo "== Ingesting samples/ into ${data_dir}"
-"${strongbox}" --data-dir "${data_dir}" ingest samples/
+echo "== Ingesting the sample corpus (samples/) into ${data_dir}"
+"${strongbox}" --data-dir "${data_dir}" ingest samples/docs samples/logs samples/notes
 
 echo
 echo "== strongbox ask \"${question}\""

@@ -95,6 +95,20 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
     return spans;
 }
 
+// Text addressed to a language model rather than to a reader: injected instructions, fake system
+// prompts and chat-template control spellings. Such a sentence states no fact about the subject,
+// so it is never quoted as an answer (it stays retrievable and citable as a document).
+bool looks_like_instruction(std::string_view sentence) {
+    static const char * const kMarkers[] = {
+        "previous instructions", "prior instructions", "above instructions", "ignore all", "ignore the above",
+        "disregard",             "you are now",         "system prompt",      "developer mode", "<|",
+        "|>",                    "[inst]",              "<<sys>>",            "</s>",           "cite [",
+    };
+    const std::string lower = core::ascii_lower(sentence);
+    return std::any_of(std::begin(kMarkers), std::end(kMarkers),
+                       [&](const char * m) { return lower.find(m) != std::string::npos; });
+}
+
 }  // namespace
 
 std::vector<std::string> content_words(const std::string & text) {
@@ -150,6 +164,9 @@ core::Answer answer_extractively(const std::string & question, const std::vector
     for (size_t p = 0; p < passages.size(); ++p) {
         const bool line_records = passages[p].provenance.extractor.rfind("log", 0) == 0;
         for (auto [b, e] : sentence_spans(passages[p].text, line_records)) {
+            if (looks_like_instruction(std::string_view(passages[p].text).substr(b, e - b))) {
+                continue;
+            }
             Sentence s{p, b, e, {}, 0};
             for (std::string & w : content_words(passages[p].text.substr(b, e - b))) {
                 s.words.insert(std::move(w));

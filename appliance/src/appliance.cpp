@@ -1,16 +1,21 @@
 #include "strongbox/appliance/appliance.h"
 
 #include "data_dir.h"
+#include "strongbox/appliance/grounded.h"
+#include "strongbox/appliance/prompt.h"
 #include "strongbox/core/clock.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/log.h"
+#include "strongbox/core/text.h"
 #include "strongbox/ingest/ingest.h"
 #include "strongbox/retrieval/retriever.h"
 #include "strongbox/webui/service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 
 namespace strongbox::appliance {
 namespace {
@@ -32,7 +37,65 @@ std::string_view outcome_name(IngestFileResult::Outcome o) {
     return "failed";
 }
 
+// The refusal shown when retrieval found nothing close enough, or the answerer found no answer:
+// says so explicitly and shows the nearest passages as numbered sources.
+void refuse_with_nearest(core::Answer & answer, const std::string & reason, const std::vector<Passage> & passages) {
+    answer.refused = true;
+    answer.sentences.clear();
+    answer.citations.clear();
+    answer.refusal_reason = refusal_with_nearest(reason, passages);
+    for (size_t i = 0; i < passages.size() && i < 3; ++i) {
+        core::Citation c;
+        c.number = static_cast<int>(i) + 1;
+        c.chunk_id = passages[i].chunk_id;
+        c.quote = core::collapse_whitespace(passages[i].text);
+        c.provenance = passages[i].provenance;
+        c.score = passages[i].score;
+        answer.citations.push_back(std::move(c));
+    }
+}
+
 }  // namespace
+
+double best_question_coverage(const std::string & question, const std::vector<Passage> & passages) {
+    const std::vector<std::string> q = content_words(question);
+    const std::set<std::string> want(q.begin(), q.end());
+    if (want.empty()) {
+        return 0;
+    }
+    double best = 0;
+    for (const Passage & p : passages) {
+        const std::vector<std::string> w = content_words(p.text);
+        const std::set<std::string> have(w.begin(), w.end());
+        size_t n = 0;
+        for (const std::string & x : want) {
+            n += have.count(x);
+        }
+        best = std::max(best, static_cast<double>(n) / static_cast<double>(want.size()));
+    }
+    return best;
+}
+
+core::Json Settings::to_json() const {
+    core::Json j = core::Json::object();
+    j["top_k"] = top_k;
+    j["min_coverage"] = answer.min_coverage;
+    j["relative_floor"] = answer.relative_floor;
+    j["max_sentences"] = answer.max_sentences;
+    j["max_chunk_chars"] = static_cast<uint64_t>(max_chunk_chars);
+    j["log_lines_per_chunk"] = static_cast<uint64_t>(log_lines_per_chunk);
+    j["model"] = model_path.filename().string();
+    j["caps"] = appliance::to_json(caps);
+    j["supported_coverage"] = verifier.supported_coverage;
+    j["partial_coverage"] = verifier.partial_coverage;
+    j["remove_unsupported"] = verifier.remove_unsupported;
+    j["min_question_coverage"] = min_question_coverage;
+    return j;
+}
+
+std::string Settings::settings_version() const {
+    return core::sha256_hex(to_json().dump()).substr(0, 16);
+}
 
 size_t IngestReport::count(IngestFileResult::Outcome outcome) const {
     return static_cast<size_t>(
@@ -47,6 +110,8 @@ struct Appliance::Impl {
     DataDir data_dir;
     retrieval::Retriever retriever;
     std::unique_ptr<AuditLog> audit;
+    std::unique_ptr<GroundedAnswerer> grounded;  // null: extractive answers
+    QuotaLedger quota;
     std::mutex ingest_mu;
 
     // Until accounts and collections exist every caller reads the default collection.
@@ -75,9 +140,15 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     if (repaired.added > 0 || repaired.removed > 0) {
         SB_LOG_WARN("vector index repaired on open: %s", repaired.to_string().c_str());
     }
+    std::unique_ptr<GroundedAnswerer> grounded;
+    if (!settings.model_path.empty()) {
+        SB_ASSIGN_OR_RETURN(grounded, GroundedAnswerer::open(settings.model_path, find_prompt_dir(settings.prompt_dir),
+                                                             settings.model_threads));
+    }
     SB_ASSIGN_OR_RETURN(auto audit, AuditLog::open(dir.audit_path()));
-    return std::unique_ptr<Appliance>(
-        new Appliance(std::make_unique<Impl>(settings, std::move(dir), std::move(retriever).value(), std::move(audit))));
+    auto impl = std::make_unique<Impl>(settings, std::move(dir), std::move(retriever).value(), std::move(audit));
+    impl->grounded = std::move(grounded);
+    return std::unique_ptr<Appliance>(new Appliance(std::move(impl)));
 }
 
 IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs, const IngestProgress & progress) {
@@ -152,7 +223,14 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
 
 core::Result<core::Answer> Appliance::ask(const std::string & question, const std::string & user,
                                           const std::string & channel, int top_k) {
+    return ask(question, user, channel, top_k, {});
+}
+
+core::Result<core::Answer> Appliance::ask(const std::string & question, const std::string & user,
+                                          const std::string & channel, int top_k,
+                                          const std::function<bool(std::string_view)> & on_text) {
     const auto start = std::chrono::steady_clock::now();
+    const Settings & settings = impl_->settings;
     if (question.empty()) {
         return core::Error(core::ErrorCode::kInvalidArgument, "the question is empty");
     }
@@ -162,26 +240,103 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
     SB_ASSIGN_OR_RETURN(std::vector<retrieval::SearchHit> hits,
                         impl_->retriever.search(question, impl_->search_options(top_k)));
     std::vector<Passage> passages;
+    double best_bm25 = 0;
     for (retrieval::SearchHit & h : hits) {
-        passages.push_back(Passage{h.chunk_id, std::move(h.text), std::move(h.provenance), h.score});
+        best_bm25 = std::max(best_bm25, h.bm25_score);
+        passages.push_back(Passage{h.chunk_id, h.text, h.provenance, h.score});
     }
-    core::Answer answer = answer_extractively(question, passages, impl_->settings.answer);
+    const double coverage = best_question_coverage(question, passages);
+
+    core::Answer answer;
+    answer.question = question;
+    std::vector<SentenceCheck> checks;
+    std::string stopped_by;
+    GroundedRun run;
+    const bool generative = impl_->grounded != nullptr;
+    answer.answerer = generative ? "generative (" + impl_->grounded->model_info().file_name + ")" : "extractive";
+    if (generative && !impl_->quota.has_room(user, settings.caps.daily_user_tokens)) {
+        stopped_by = kCapDailyQuota;
+        refuse_with_nearest(answer, "Not answered: " + describe_cap(kCapDailyQuota, settings.caps), {});
+    } else if (passages.empty() || coverage < settings.min_question_coverage) {
+        refuse_with_nearest(answer, "Not found in the indexed documents: no passage is close enough to the question.",
+                            passages);
+    } else if (generative) {
+        GroundedRequest request;
+        request.caps = settings.caps;
+        request.verifier = settings.verifier;
+        request.deadline = start + std::chrono::milliseconds(settings.caps.deadline_ms);
+        request.on_text = on_text;
+        SB_ASSIGN_OR_RETURN(run, impl_->grounded->answer(question, passages, request));
+        impl_->quota.charge(user, static_cast<int64_t>(run.prompt_tokens + run.generated_tokens));
+        answer = std::move(run.answer);
+        checks = run.checks;
+        stopped_by = run.stopped_by;
+    } else {
+        answer = answer_extractively(question, passages, settings.answer);
+        // The extractive sentences are quotes, so this should always pass; it is checked anyway
+        // so a fault in sentence splitting or citation numbering cannot reach a user unflagged.
+        checks = verify_citations(answer, passages);
+        if (settings.verifier.remove_unsupported) {
+            std::erase_if(answer.sentences,
+                          [](const core::AnswerSentence & s) { return s.support == core::Support::kUnsupported; });
+        }
+        const bool any_supported = std::any_of(answer.sentences.begin(), answer.sentences.end(), [](const auto & s) {
+            return s.support == core::Support::kSupported;
+        });
+        if (answer.refused || !any_supported) {
+            refuse_with_nearest(answer,
+                                answer.refused && !answer.refusal_reason.empty()
+                                    ? answer.refusal_reason
+                                    : "Not found in the indexed documents: no passage states an answer to the question.",
+                                passages);
+        }
+        if (on_text && !on_text(answer.text())) {
+            return core::Error(core::ErrorCode::kCancelled, "the client went away before the answer was sent");
+        }
+    }
     answer.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
-    core::Json body = core::to_json(answer);
-    body["channel"] = channel;
-    core::Json retrieved = core::Json::array();
+    AnswerRecordContext ctx;
+    ctx.channel = channel;
     for (const retrieval::SearchHit & h : hits) {
-        core::Json r = core::Json::object();
-        r["chunk_id"] = h.chunk_id;
-        r["score"] = h.score;
-        r["bm25_rank"] = h.bm25_rank;
-        r["dense_rank"] = h.dense_rank;
-        retrieved.push_back(std::move(r));
+        ctx.retrieved.push_back(RetrievedChunk{h.chunk_id, h.score, h.bm25_rank, h.dense_rank});
     }
-    body["retrieved"] = std::move(retrieved);
-    body["embedder"] = impl_->retriever.embedder().identity().to_string();
-    auto id = impl_->audit->append("ask", user, body);
+    ctx.embedder = impl_->retriever.embedder().identity().to_string();
+    ctx.settings_version = settings.settings_version();
+    ctx.caps = appliance::to_json(settings.caps);
+    ctx.caps["top_k"] = top_k;
+    ctx.latency_ms = answer.latency_ms;
+    if (generative) {
+        const PromptTemplate & t = impl_->grounded->prompt_template();
+        ctx.model_sha256 = impl_->grounded->model_info().sha256;
+        ctx.prompt_template_version = t.id + "/v" + std::to_string(t.version);
+        ctx.prompt_template_sha256 = t.sha256;
+    }
+    core::Json body = answer_record(answer, ctx);
+    body["stopped_by"] = stopped_by;  // empty when no cap stopped the answer
+    body["best_bm25_score"] = best_bm25;
+    body["question_coverage"] = coverage;
+    body["min_question_coverage"] = settings.min_question_coverage;
+    core::Json verification = core::Json::array();
+    for (const SentenceCheck & c : checks) {
+        verification.push_back(to_json(c));
+    }
+    body["verification"] = std::move(verification);
+    if (generative) {
+        core::Json model = core::Json::object();
+        model["file"] = impl_->grounded->model_info().file_name;
+        model["sha256"] = impl_->grounded->model_info().sha256;
+        model["architecture"] = impl_->grounded->model_info().architecture;
+        body["model"] = std::move(model);
+        core::Json tokens = core::Json::object();
+        tokens["prompt"] = static_cast<uint64_t>(run.prompt_tokens);
+        tokens["generated"] = static_cast<uint64_t>(run.generated_tokens);
+        tokens["passages_in_prompt"] = static_cast<uint64_t>(run.passages_in_prompt);
+        tokens["user_today"] = impl_->quota.used(user);
+        body["tokens"] = std::move(tokens);
+        body["generated_text"] = run.raw_text;
+    }
+    auto id = impl_->audit->append(audit_kind::kAsk, user, body);
     if (!id.ok()) {
         return std::move(id).error().with_context("the answer was not returned because its audit record failed");
     }
@@ -226,6 +381,7 @@ core::Json Appliance::health() {
         j["audit_records"] = *n;
     }
     j["embedder"] = impl_->retriever.embedder().identity().to_string();
+    j["answerer"] = impl_->grounded ? "generative (" + impl_->grounded->model_info().file_name + ")" : "extractive";
     return j;
 }
 

@@ -155,6 +155,9 @@ core::Result<std::vector<ArchiveMember>> read_archive(std::string_view bytes) {
         if (!seen.insert(name).second) {
             return corrupt(pos - kBlock, "member '" + name + "' appears twice");
         }
+        if (!all_zero(bytes.substr(pos + size, padded - size))) {
+            return corrupt(pos + size, "the padding after member '" + name + "' is not zero (bytes were changed)");
+        }
         members.push_back({name, std::string(bytes.substr(pos, size))});
         pos += padded;
     }

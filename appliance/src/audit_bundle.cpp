@@ -198,8 +198,14 @@ class Verifier {
             problem("wrong key: the bundle names signing key " + out_.key_fingerprint +
                     " but the given public key has fingerprint " + given);
         }
-        if (auto st = verify_signature(key_, kBundleDomain, manifest_bytes, core::trim(members_[kSignature]));
-            !st.ok()) {
+        // Exactly 128 hex digits and a newline: manifest.sig is not itself listed in the manifest, so no byte
+        // of it may be left unchecked.
+        const std::string & sig = members_[kSignature];
+        if (sig.size() != 129 || sig.back() != '\n') {
+            problem("manifest.sig: expected 128 hex digits and a newline, found " + std::to_string(sig.size()) +
+                    " bytes; nothing in this bundle can be trusted");
+        } else if (auto st = verify_signature(key_, kBundleDomain, manifest_bytes, std::string_view(sig).substr(0, 128));
+                   !st.ok()) {
             problem("manifest.sig: " + st.error().message() + "; nothing in this bundle can be trusted");
         }
         if (manifest_.get_string("format") != kBundleFormat) {
@@ -244,7 +250,11 @@ class Verifier {
         int64_t prev_id = 0;
         std::string prev_hash;
         for (size_t i = 0; i < lines.size(); ++i) {
-            const std::string where = "records.jsonl line " + std::to_string(i + 1);
+            // Until the line parses, name the record the signed manifest lists at this position.
+            std::string where = "records.jsonl line " + std::to_string(i + 1);
+            if (i < index_order_.size()) {
+                where += " (record " + std::to_string(index_order_[i]) + " in the manifest)";
+            }
             auto j = core::Json::parse(lines[i]);
             if (!j.ok() || !j->is_object()) {
                 problem(where + ": not a JSON object (" + (j.ok() ? std::string("wrong type") : j.error().message()) +
@@ -257,7 +267,7 @@ class Verifier {
                 problem(where + ": field '" + bad_field + "' is missing, mistyped or unexpected");
                 continue;
             }
-            const std::string label = "record " + std::to_string(r.id) + " (" + where + ")";
+            const std::string label = "record " + std::to_string(r.id) + " (records.jsonl line " + std::to_string(i + 1) + ")";
             if (j->dump() != lines[i]) {
                 problem(label + ": bytes differ from the canonical form (the line was edited)");
             }
@@ -268,10 +278,10 @@ class Verifier {
                 problem(label + " is out of order: it comes after record " + std::to_string(prev_id) +
                         " (records were reordered)");
             }
-            compare_with_manifest(r, label);
-            if (chain_hash(r.prev_hash, r.kind, r.at, r.actor, r.body.dump()) != r.hash) {
-                problem(label + ": its contents do not match its hash (field 'at', 'kind', 'actor' or 'record' "
-                                "was altered)");
+            const std::string body_text = r.body.dump();
+            compare_with_manifest(r, body_text, label);
+            if (chain_hash(r.prev_hash, r.kind, r.at, r.actor, body_text) != r.hash) {
+                problem(label + ": its contents do not match its hash (the record was altered after it was written)");
             }
             if (has_prev && r.id == prev_id + 1 && r.prev_hash != prev_hash) {
                 problem(label + " does not follow record " + std::to_string(prev_id) +
@@ -296,7 +306,7 @@ class Verifier {
         out_.records = records_.size();
     }
 
-    void compare_with_manifest(const AuditRecord & r, const std::string & label) {
+    void compare_with_manifest(const AuditRecord & r, const std::string & body_text, const std::string & label) {
         auto e = index_.find(r.id);
         if (e == index_.end()) {
             problem(label + " is not in the signed manifest (the record was added or its field 'id' was altered)");
@@ -313,7 +323,7 @@ class Verifier {
                         quoted(entry.get_string(field)) + ", the record says " + quoted(*value) + ")");
             }
         }
-        if (entry.get_string("body_sha256") != core::sha256_hex(r.body.dump())) {
+        if (entry.get_string("body_sha256") != core::sha256_hex(body_text)) {
             problem(label + ": field 'record' (the body: question, answer, citations, ...) was altered");
         }
     }

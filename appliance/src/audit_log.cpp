@@ -196,7 +196,7 @@ struct AuditLog::Impl {
         core::Json body = core::Json::object();
         body["signed_id"] = head->id;
         body["signed_hash"] = head->hash;
-        body["key_fingerprint"] = key_fingerprint(key.public_key());
+        body["key_fingerprint"] = appliance::key_fingerprint(key.public_key());
         body["signature"] = key.sign(kCheckpointDomain, checkpoint_message(head->id, head->hash));
         return insert_locked(audit_kind::kCheckpoint, "strongbox", body.dump(), head->hash);
     }

@@ -39,6 +39,8 @@ int run_command(const Command & command, const std::vector<std::string> & argv, 
 std::vector<Command> document_commands();  // ingest, ask, serve, status
 std::vector<Command> audit_commands();     // audit export, audit verify
 std::vector<Command> model_commands();     // generate, model info, model quantize, bench-model
+std::vector<Command> image_commands();     // image build/inspect/flash, boot select, selftest
+std::vector<Command> eval_commands();      // eval retrieval, eval answers
 
 // Prints "strongbox <command>: <message>" to stderr and returns kExitFailure.
 int fail(const std::string & command, const std::string & message);

@@ -14,11 +14,37 @@
 namespace strongbox::appliance {
 namespace {
 
+// Options that choose how answers are made, shared by ask and serve.
+const std::vector<OptionSpec> kAnswerOptions = {
+    {"model", "FILE", "answer with this local GGUF model (default: the extractive answerer)"},
+    {"prompts", "DIR", "prompt templates directory (default: the installed ones)"},
+    {"threads", "N", "CPU threads for the model (default 2)"},
+    {"max-prompt-tokens", "N", "cap on the evidence given to the model (default 1536)"},
+    {"max-new-tokens", "N", "cap on generated tokens (default 256)"},
+    {"deadline-ms", "MS", "wall-clock cap per question (default 60000)"},
+    {"daily-user-tokens", "N", "per-user daily token quota, 0 = unlimited (default 200000)"},
+    {"flag-unsupported", "", "show unsupported sentences flagged instead of removing them"},
+};
+
 core::Result<std::unique_ptr<Appliance>> open_appliance(const CommandContext & ctx, const std::string & holder) {
     Settings settings;
     settings.data_dir = ctx.data_dir;
     settings.holder = holder;
+    const Args & a = ctx.args;
+    settings.model_path = a.get("model");
+    settings.prompt_dir = a.get("prompts");
+    SB_ASSIGN_OR_RETURN(settings.model_threads, a.get_int("threads", settings.model_threads));
+    SB_ASSIGN_OR_RETURN(settings.caps.max_prompt_tokens, a.get_int("max-prompt-tokens", 1536));
+    SB_ASSIGN_OR_RETURN(settings.caps.max_new_tokens, a.get_int("max-new-tokens", 256));
+    SB_ASSIGN_OR_RETURN(settings.caps.deadline_ms, a.get_int("deadline-ms", 60000));
+    SB_ASSIGN_OR_RETURN(settings.caps.daily_user_tokens, a.get_int("daily-user-tokens", 200000));
+    settings.verifier.remove_unsupported = !a.has("flag-unsupported");
     return Appliance::open(settings);
+}
+
+std::vector<OptionSpec> with_answer_options(std::vector<OptionSpec> options) {
+    options.insert(options.end(), kAnswerOptions.begin(), kAnswerOptions.end());
+    return options;
 }
 
 std::string short_hash(const std::string & sha) {
@@ -175,14 +201,15 @@ std::vector<Command> document_commands() {
         {"ask",
          "QUESTION",
          "Answer a question from the ingested documents, citing the passages it rests on",
-         {{"json", "", "print the answer, citations and provenance as JSON"},
-          {"top-k", "N", "passages to consider (default 5)"},
-          {"user", "NAME", "who is asking, for the audit trail (default cli)"}},
+         with_answer_options({{"json", "", "print the answer, citations and provenance as JSON"},
+                              {"top-k", "N", "passages to consider (default 5)"},
+                              {"user", "NAME", "who is asking, for the audit trail (default cli)"}}),
          run_ask},
         {"serve",
          "",
          "Serve the web UI and the HTTP API",
-         {{"host", "ADDR", "address to listen on (default 127.0.0.1)"}, {"port", "PORT", "port (default 8080; 0 picks one)"}},
+         with_answer_options({{"host", "ADDR", "address to listen on (default 127.0.0.1)"},
+                              {"port", "PORT", "port (default 8080; 0 picks one)"}}),
          run_serve},
         {"status", "", "Show what is stored: documents, chunks, audit records", {}, run_status},
     };
@@ -195,7 +222,7 @@ int fail(const std::string & command, const std::string & message) {
 
 std::vector<Command> all_commands() {
     std::vector<Command> all = document_commands();
-    for (auto group : {audit_commands(), model_commands()}) {
+    for (auto group : {audit_commands(), model_commands(), image_commands(), eval_commands()}) {
         all.insert(all.end(), group.begin(), group.end());
     }
     return all;

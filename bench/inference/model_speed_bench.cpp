@@ -7,7 +7,9 @@
 //   - decode: --decode tokens (default 128) one at a time after that prompt, median tokens/s;
 // at each thread count, next to the memory-bandwidth bound (weight bytes read per decoded token
 // divided by a streaming-read bandwidth measured in the same run at the same thread count) and
-// the reference figures llama.cpp reaches on the reference machine. Prints; asserts nothing.
+// the reference figures llama.cpp reaches on the reference machine. On a shared machine the
+// last two columns (tokens per CPU-second per thread) approximate the figures of an idle one
+// (spinning pool threads count as CPU time, so at 2 threads they understate). Prints only.
 //
 //   strongbox_bench_model_speed --shape qwen0.5b --type q4_0 --threads 1,2
 //   strongbox_bench_model_speed --shape all --type all            (several minutes)
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <sys/resource.h>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -59,6 +62,15 @@ const std::map<std::string, Reference> kReference = {
 
 double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// CPU seconds this process has used (all threads); with the machine shared, tokens per CPU
+// second per thread shows what an idle machine would give when wall-clock figures cannot.
+double cpu_s() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
 double median(std::vector<double> v) {
@@ -252,8 +264,8 @@ int main(int argc, char ** argv) {
         bandwidth[n] = read_bandwidth(n);
         std::printf("read bandwidth, %d thread(s): %.2f GB/s\n", n, bandwidth[n] / 1e9);
     }
-    std::printf("%-14s %-7s %3s %11s %9s %10s %9s %9s %9s\n", "shape", "type", "thr", "prefill t/s", "ref",
-                "decode t/s", "ref", "bw-bound", "of bound");
+    std::printf("%-14s %-7s %3s %11s %9s %10s %9s %9s %9s %13s %12s\n", "shape", "type", "thr", "prefill t/s",
+                "ref", "decode t/s", "ref", "bw-bound", "of bound", "prefill t/cpu", "decode t/cpu");
     cpu::ThreadPool writer_pool(2);
     for (const std::string & shape_name : split(shapes)) {
         const Shape * sh = nullptr;
@@ -300,9 +312,12 @@ int main(int argc, char ** argv) {
                 (void)(*ctx)->eval(std::span<const int32_t>(ids.data(), 1));
                 (*ctx)->reset();
                 double t0 = now_s();
+                double c0 = cpu_s();
                 auto logits = (*ctx)->eval(ids);
                 const double prefill = static_cast<double>(prompt) / (now_s() - t0);
+                const double prefill_cpu = static_cast<double>(prompt) / ((cpu_s() - c0) / n);
                 std::vector<double> step_rates;
+                c0 = cpu_s();
                 for (int i = 0; i < decode && logits.ok(); ++i) {
                     const auto next = static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) -
                                                            logits->begin());
@@ -311,6 +326,7 @@ int main(int argc, char ** argv) {
                     step_rates.push_back(1.0 / (now_s() - t0));
                 }
                 const double dec = median(step_rates);
+                const double decode_cpu = static_cast<double>(step_rates.size()) / ((cpu_s() - c0) / n);
                 const double bound = bandwidth[n] / bytes;
                 auto ref = kReference.find(shape_name + "/" + type);
                 char pref[32] = "-", dref[32] = "-";
@@ -318,8 +334,9 @@ int main(int argc, char ** argv) {
                     std::snprintf(pref, sizeof pref, "%.1f", n >= 2 ? ref->second.prefill2 : ref->second.prefill1);
                     std::snprintf(dref, sizeof dref, "%.1f", n >= 2 ? ref->second.decode2 : ref->second.decode1);
                 }
-                std::printf("%-14s %-7s %3d %11.1f %9s %10.1f %9s %9.1f %8.0f%%\n", shape_name.c_str(), type.c_str(), n,
-                            prefill, pref, dec, dref, bound, 100.0 * dec / bound);
+                std::printf("%-14s %-7s %3d %11.1f %9s %10.1f %9s %9.1f %8.0f%% %13.1f %12.1f\n", shape_name.c_str(),
+                            type.c_str(), n, prefill, pref, dec, dref, bound, 100.0 * dec / bound, prefill_cpu,
+                            decode_cpu);
                 std::fflush(stdout);
             }
         }

@@ -8,13 +8,11 @@
 // Prints medians over the repetitions; never asserts on time.
 //
 //   strongbox_bench_ocr [data_dir] [repetitions]
-#include "strongbox/core/file.h"
-#include "strongbox/ingest/ingest.h"
-
 #include "ocr.h"
 #include "pdf_pages.h"
 
-#include <unistd.h>
+#include "strongbox/core/file.h"
+#include "strongbox/ingest/ingest.h"
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace strongbox;
@@ -124,11 +124,13 @@ int main(int argc, char ** argv) {
         }
         for (size_t p = 0; p < texts.size(); ++p) {
             const double ours = ingest::character_error_rate(texts[p], reference.value());
-            const std::string name = fs::path(c.pdf).filename().string() + (texts.size() > 1 ? " p" + std::to_string(p + 1) : "");
+            const std::string name =
+                fs::path(c.pdf).filename().string() + (texts.size() > 1 ? " p" + std::to_string(p + 1) : "");
             if (cli && p < images.size() && !images[p].empty()) {
                 const fs::path pgm = tmp / "page.pgm";
                 write_pgm(pgm, images[p]);
-                const std::string theirs_text = run_capture("tesseract '" + pgm.string() + "' stdout --dpi 300 -l eng 2>/dev/null");
+                const std::string theirs_text =
+                    run_capture("tesseract '" + pgm.string() + "' stdout --dpi 300 -l eng 2>/dev/null");
                 const double theirs = ingest::character_error_rate(theirs_text, reference.value());
                 std::printf("%-34s %10.4f %12.4f %10.1f\n", name.c_str(), ours, theirs, ours > 0 ? theirs / ours : 0.0);
             } else {
@@ -186,8 +188,8 @@ int main(int argc, char ** argv) {
             }
         }
         std::printf("strongbox (lines, boxes, chunks, layer check) %10.1f pages/s\n", median(ours));
-        std::printf("poppler page text only (baseline)             %10.1f pages/s   ratio ours/baseline %.2f\n", median(raw),
-                    median(ours) / median(raw));
+        std::printf("poppler page text only (baseline)             %10.1f pages/s   ratio ours/baseline %.2f\n",
+                    median(raw), median(ours) / median(raw));
         if (pdftotext) {
             std::printf("pdftotext process per file (baseline)         %10.1f pages/s   ratio ours/baseline %.2f\n",
                         median(tool), median(ours) / median(tool));
@@ -216,13 +218,14 @@ int main(int argc, char ** argv) {
             if (workers == 1) {
                 one = m;
             }
-            std::printf("strongbox, %d worker%s (OSD + deskew + OCR)   %8.3f pages/s   speed-up vs 1 worker %.2f\n", workers,
-                        workers > 1 ? "s" : " ", m, one > 0 ? m / one : 0.0);
+            std::printf("strongbox, %d worker%s (OSD + deskew + OCR)   %8.3f pages/s   speed-up vs 1 worker %.2f\n",
+                        workers, workers > 1 ? "s" : " ", m, one > 0 ? m / one : 0.0);
         }
         if (cli) {
             auto bytes = core::read_file(pdf);
-            auto images = bytes.ok() ? ingest::render_pdf(bytes.value(), 300) : core::Result<std::vector<ingest::GrayImage>>(
-                                                                                     core::Error(core::ErrorCode::kNotFound, ""));
+            auto images =
+                bytes.ok() ? ingest::render_pdf(bytes.value(), 300)
+                           : core::Result<std::vector<ingest::GrayImage>>(core::Error(core::ErrorCode::kNotFound, ""));
             std::vector<double> rates;
             for (int r = 0; images.ok() && r < reps; ++r) {
                 const auto t0 = std::chrono::steady_clock::now();

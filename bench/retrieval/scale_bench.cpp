@@ -3,7 +3,9 @@
 // synthetic clustered unit vectors (a mixture of 1,000 Gaussian clusters, like embeddings of
 // topical text; uniform random vectors would understate ANN recall).
 //
-//   strongbox_bench_scale [vectors=100000] [queries=200] [dimension=384]
+//   strongbox_bench_scale [vectors=100000] [queries=200] [dimension=384] [factories separated by ';']
+//
+// Flat always runs first: it is the exact reference for recall.
 #include "strongbox/retrieval/vector_index.h"
 
 #include <algorithm>
@@ -86,7 +88,8 @@ Latency measure(const VectorIndex & index, const std::vector<float> & queries, i
 std::vector<std::vector<int64_t>> top10(const VectorIndex & index, const std::vector<float> & queries, int dim) {
     std::vector<std::vector<int64_t>> out;
     for (size_t q = 0; q < queries.size() / static_cast<size_t>(dim); ++q) {
-        auto hits = index.search(std::span<const float>(&queries[q * static_cast<size_t>(dim)], static_cast<size_t>(dim)), 10);
+        std::span<const float> query(&queries[q * static_cast<size_t>(dim)], static_cast<size_t>(dim));
+        auto hits = index.search(query, 10);
         std::vector<int64_t> ids;
         for (const auto & h : *hits) {
             ids.push_back(h.chunk_id);
@@ -123,7 +126,20 @@ int main(int argc, char ** argv) {
     auto tmp = std::filesystem::temp_directory_path() / ("sb_scale_bench_" + std::to_string(::getpid()) + ".idx");
 
     auto lists = static_cast<int>(std::sqrt(static_cast<double>(n)));  // sqrt(n) lists keeps k-means training short
-    std::vector<std::string> factories = {"Flat", "HNSW32", "IVF" + std::to_string(lists) + ",PQ" + std::to_string(dim / 8)};
+    std::vector<std::string> factories = {"Flat", "HNSW32",
+                                          "IVF" + std::to_string(lists) + ",PQ" + std::to_string(dim / 8)};
+    if (argc > 4) {
+        factories = {"Flat"};
+        std::string list = argv[4];
+        for (size_t at = 0; at <= list.size();) {
+            size_t end = list.find(';', at);
+            end = end == std::string::npos ? list.size() : end;
+            if (end > at && list.substr(at, end - at) != "Flat") {
+                factories.push_back(list.substr(at, end - at));
+            }
+            at = end + 1;
+        }
+    }
     std::printf("%zu vectors x %d dims, %zu queries, k=10, hardware threads %u\n", n, dim, nq,
                 std::thread::hardware_concurrency());
     std::printf("%-16s %9s %9s %8s %8s %8s %8s %8s %9s %9s\n", "index", "build s", "B/vector", "p50 1t", "p99 1t",

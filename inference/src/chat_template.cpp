@@ -3,6 +3,28 @@
 namespace strongbox::inference {
 namespace {
 
+// Collects markup and content segments, merging neighbours of the same kind.
+class Out {
+  public:
+    Out & lit(std::string_view text) { return add(text, false); }
+    Out & content(std::string_view text) { return add(text, true); }
+    std::vector<ChatSegment> take() { return std::move(segments_); }
+
+  private:
+    Out & add(std::string_view text, bool is_content) {
+        if (text.empty()) {
+            return *this;
+        }
+        if (!segments_.empty() && segments_.back().is_content == is_content) {
+            segments_.back().text += text;
+        } else {
+            segments_.push_back(ChatSegment{std::string(text), is_content});
+        }
+        return *this;
+    }
+    std::vector<ChatSegment> segments_;
+};
+
 bool has(std::string_view s, std::string_view marker) { return s.find(marker) != std::string_view::npos; }
 
 std::string capitalized(std::string_view role) {
@@ -13,52 +35,49 @@ std::string capitalized(std::string_view role) {
     return r;
 }
 
-// Formats whose system prompt is folded into the first user turn.
-std::string render_llama2(std::span<const ChatMessage> messages) {
-    std::string out;
-    std::string system;
+// Llama 2 folds the system prompt into the first user turn.
+void render_llama2(std::span<const ChatMessage> messages, Out & out) {
+    std::string_view system;
     bool first_user = true;
     for (const ChatMessage & m : messages) {
         if (m.role == "system") {
             system = m.content;
         } else if (m.role == "user") {
             if (!first_user) {
-                out += "<s>";
+                out.lit("<s>");
             }
-            out += "[INST] ";
+            out.lit("[INST] ");
             if (!system.empty()) {
-                out += "<<SYS>>\n" + system + "\n<</SYS>>\n\n";
-                system.clear();
+                out.lit("<<SYS>>\n").content(system).lit("\n<</SYS>>\n\n");
+                system = {};
             }
-            out += m.content + " [/INST]";
+            out.content(m.content).lit(" [/INST]");
             first_user = false;
         } else {
-            out += " " + m.content + " </s>";
+            out.lit(" ").content(m.content).lit(" </s>");
         }
     }
-    return out;
 }
 
-std::string render_gemma(std::span<const ChatMessage> messages, bool add_generation_prompt) {
-    std::string out;
-    std::string system;
+// Gemma has no system role: the system prompt opens the first user turn.
+void render_gemma(std::span<const ChatMessage> messages, bool add_generation_prompt, Out & out) {
+    std::string_view system;
     for (const ChatMessage & m : messages) {
         if (m.role == "system") {
             system = m.content;
             continue;
         }
         const std::string role = m.role == "assistant" ? "model" : m.role;
-        std::string content = m.content;
+        out.lit("<start_of_turn>" + role + "\n");
         if (!system.empty() && role == "user") {
-            content = system + "\n\n" + content;
-            system.clear();
+            out.content(system).content("\n\n");
+            system = {};
         }
-        out += "<start_of_turn>" + role + "\n" + content + "<end_of_turn>\n";
+        out.content(m.content).lit("<end_of_turn>\n");
     }
     if (add_generation_prompt) {
-        out += "<start_of_turn>model\n";
+        out.lit("<start_of_turn>model\n");
     }
-    return out;
 }
 
 }  // namespace
@@ -105,56 +124,71 @@ std::string_view chat_template_name(ChatTemplate kind) {
     return "plain";
 }
 
-std::string render_chat(ChatTemplate kind, std::span<const ChatMessage> messages, bool add_generation_prompt) {
-    std::string out;
+std::vector<ChatSegment> render_chat_segments(ChatTemplate kind, std::span<const ChatMessage> messages,
+                                              bool add_generation_prompt) {
+    Out out;
     switch (kind) {
         case ChatTemplate::kChatMl:
             for (const ChatMessage & m : messages) {
-                out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
+                out.lit("<|im_start|>" + m.role + "\n").content(m.content).lit("<|im_end|>\n");
             }
             if (add_generation_prompt) {
-                out += "<|im_start|>assistant\n";
+                out.lit("<|im_start|>assistant\n");
             }
-            return out;
+            break;
         case ChatTemplate::kLlama3:
             for (const ChatMessage & m : messages) {
-                out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + m.content + "<|eot_id|>";
+                out.lit("<|start_header_id|>" + m.role + "<|end_header_id|>\n\n").content(m.content).lit("<|eot_id|>");
             }
             if (add_generation_prompt) {
-                out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+                out.lit("<|start_header_id|>assistant<|end_header_id|>\n\n");
             }
-            return out;
+            break;
         case ChatTemplate::kZephyr:
             for (const ChatMessage & m : messages) {
-                out += "<|" + m.role + "|>\n" + m.content + "</s>\n";
+                out.lit("<|" + m.role + "|>\n").content(m.content).lit("</s>\n");
             }
             if (add_generation_prompt) {
-                out += "<|assistant|>\n";
+                out.lit("<|assistant|>\n");
             }
-            return out;
+            break;
         case ChatTemplate::kPhi3:
             for (const ChatMessage & m : messages) {
-                out += "<|" + m.role + "|>\n" + m.content + "<|end|>\n";
+                out.lit("<|" + m.role + "|>\n").content(m.content).lit("<|end|>\n");
             }
             if (add_generation_prompt) {
-                out += "<|assistant|>\n";
+                out.lit("<|assistant|>\n");
             }
-            return out;
+            break;
         case ChatTemplate::kGemma:
-            return render_gemma(messages, add_generation_prompt);
+            render_gemma(messages, add_generation_prompt, out);
+            break;
         case ChatTemplate::kLlama2:
             // The assistant's turn starts right after [/INST]; nothing to append.
-            return render_llama2(messages);
+            render_llama2(messages, out);
+            break;
         case ChatTemplate::kPlain:
             for (const ChatMessage & m : messages) {
-                out += m.role == "system" ? m.content + "\n\n" : capitalized(m.role) + ": " + m.content + "\n";
+                if (m.role == "system") {
+                    out.content(m.content).lit("\n\n");
+                } else {
+                    out.lit(capitalized(m.role) + ": ").content(m.content).lit("\n");
+                }
             }
             if (add_generation_prompt) {
-                out += "Assistant:";
+                out.lit("Assistant:");
             }
-            return out;
+            break;
     }
-    return out;
+    return out.take();
+}
+
+std::string render_chat(ChatTemplate kind, std::span<const ChatMessage> messages, bool add_generation_prompt) {
+    std::string text;
+    for (const ChatSegment & s : render_chat_segments(kind, messages, add_generation_prompt)) {
+        text += s.text;
+    }
+    return text;
 }
 
 std::vector<std::string> chat_stop_strings(ChatTemplate kind) {

@@ -72,6 +72,11 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     SB_CHECK(!logits.empty());
     work_.assign(logits.begin(), logits.end());
     const auto n = static_cast<int32_t>(work_.size());
+    for (const auto & [id, bias] : config_.logit_bias) {
+        if (id >= 0 && id < n) {
+            work_[static_cast<size_t>(id)] += bias;
+        }
+    }
 
     if ((config_.repetition_penalty != 1.0f || config_.presence_penalty != 0.0f) && config_.penalty_last_n > 0) {
         const size_t window = std::min(history.size(), static_cast<size_t>(config_.penalty_last_n));

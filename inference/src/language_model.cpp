@@ -25,14 +25,37 @@ core::Result<std::unique_ptr<LanguageModel>> LanguageModel::open(const std::file
 
 core::Result<GenerateResult> LanguageModel::chat(std::span<const ChatMessage> messages, GenerateOptions options) {
     std::lock_guard lock(mutex_);
-    const std::string prompt = render_chat(template_, messages, true);
     for (std::string & stop : chat_stop_strings(template_)) {
         options.stop.push_back(std::move(stop));
     }
-    // The template's control-token spellings become control tokens; message text was placed
-    // into the template by us, so a user typing "<|im_end|>" is the residual risk of this
-    // approach (documented in chat_template.h).
-    const std::vector<int32_t> ids = tokenizer_->encode_with_special(prompt, tokenizer_->add_bos_by_default());
+    const std::vector<ChatSegment> segments = render_chat_segments(template_, messages, true);
+    // Markup is encoded with control tokens. Contents are user text: when one spells a control
+    // token (encode_with_special differs from encode on it), every segment is encoded on its
+    // own so that spelling stays plain text; otherwise the whole prompt is encoded at once,
+    // which tokenizes exactly as the model saw its training chats.
+    bool spells_control = false;
+    for (const ChatSegment & s : segments) {
+        if (s.is_content && tokenizer_->encode_with_special(s.text, false) != tokenizer_->encode(s.text, false)) {
+            spells_control = true;
+        }
+    }
+    std::vector<int32_t> ids;
+    if (!spells_control) {
+        std::string prompt;
+        for (const ChatSegment & s : segments) {
+            prompt += s.text;
+        }
+        ids = tokenizer_->encode_with_special(prompt, tokenizer_->add_bos_by_default());
+    } else {
+        if (tokenizer_->add_bos_by_default() && tokenizer_->bos() >= 0) {
+            ids.push_back(tokenizer_->bos());
+        }
+        for (const ChatSegment & s : segments) {
+            const std::vector<int32_t> part =
+                s.is_content ? tokenizer_->encode(s.text, false) : tokenizer_->encode_with_special(s.text, false);
+            ids.insert(ids.end(), part.begin(), part.end());
+        }
+    }
     context_->reset();
     Generator gen(*context_, tokenizer_.get());
     return gen.generate_from_ids(ids, options);

@@ -96,11 +96,13 @@ core::Result<std::string> read_document_xml(std::string_view bytes) {
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_docx(const std::filesystem::path & path, std::string_view bytes,
-                                                   const std::string & sha256, const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_docx(const std::filesystem::path & path,
+                                                   std::string_view bytes,
+                                                   const std::string & sha256,
+                                                   const IngestOptions & options) {
     if (bytes.substr(0, 4) != std::string_view("PK\x03\x04", 4)) {
-        return core::Error(core::ErrorCode::kCorruptInput, bytes.empty() ? "empty file (0 bytes), not a DOCX"
-                                                                         : "not a DOCX (not a zip archive)");
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           bytes.empty() ? "empty file (0 bytes), not a DOCX" : "not a DOCX (not a zip archive)");
     }
     std::vector<DocxParagraph> paragraphs;
     try {
@@ -117,8 +119,8 @@ core::Result<core::ExtractedDocument> extract_docx(const std::filesystem::path &
         return core::Error(core::ErrorCode::kCorruptInput, std::string("corrupt DOCX: ") + e.what());
     }
 
-    core::ExtractedDocument doc = new_document(
-        path, bytes, sha256, "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    core::ExtractedDocument doc =
+        new_document(path, bytes, sha256, "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
     doc.page_count = 0;
     const core::Provenance base = base_provenance(path, sha256, options, "docx-paragraphs", "1");
     const size_t max_chars = std::max<size_t>(options.max_chunk_chars, 16);

@@ -51,34 +51,34 @@ core::Result<core::ExtractedDocument> extract_file(const std::filesystem::path &
 
     ExtractFn extractor = nullptr;
     switch (detect_kind(path, std::string_view(data).substr(0, 1024))) {
-        case SourceKind::kPdf:
-            extractor = &extract_pdf;
-            break;
-        case SourceKind::kText:
-            extractor = &extract_text;
-            break;
-        case SourceKind::kHtml:
-            extractor = &extract_html;
-            break;
-        case SourceKind::kCsv:
-            extractor = &extract_csv;
-            break;
-        case SourceKind::kDocx:
-            extractor = &extract_docx;
-            break;
-        case SourceKind::kLog:
-            extractor = static_cast<ExtractFn>(&extract_log);
-            break;
-        case SourceKind::kUnknown:
-            if (data.empty() || looks_binary(data)) {
-                const std::string ext = ext_lower(path);
-                return named(core::Error(core::ErrorCode::kUnsupported,
-                                         "unsupported file type" + (ext.empty() ? std::string() : " (" + ext + ")") +
-                                             ": binary data, not text"),
-                             path);
-            }
-            extractor = &extract_text;  // an unknown extension holding text is ingested as plain text
-            break;
+    case SourceKind::kPdf:
+        extractor = &extract_pdf;
+        break;
+    case SourceKind::kText:
+        extractor = &extract_text;
+        break;
+    case SourceKind::kHtml:
+        extractor = &extract_html;
+        break;
+    case SourceKind::kCsv:
+        extractor = &extract_csv;
+        break;
+    case SourceKind::kDocx:
+        extractor = &extract_docx;
+        break;
+    case SourceKind::kLog:
+        extractor = static_cast<ExtractFn>(&extract_log);
+        break;
+    case SourceKind::kUnknown:
+        if (looks_binary(data)) {
+            const std::string ext = ext_lower(path);
+            return named(core::Error(core::ErrorCode::kUnsupported,
+                                     "unsupported file type" + (ext.empty() ? std::string() : " (" + ext + ")") +
+                                         ": binary data, not text"),
+                         path);
+        }
+        extractor = &extract_text;  // an unknown extension holding text is ingested as plain text
+        break;
     }
     auto doc = extractor(path, data, sha256, options);
     if (!doc.ok()) {

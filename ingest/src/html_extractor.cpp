@@ -28,14 +28,15 @@ struct Block {
 
 bool is_block_tag(std::string_view name) {
     static constexpr std::array<std::string_view, 32> kBlocks = {
-        "p",     "div",    "br",      "li",     "ul",      "ol",     "tr",      "table",
-        "h1",    "h2",     "h3",      "h4",     "h5",      "h6",     "section", "article",
-        "header", "footer", "nav",    "aside",  "blockquote", "pre", "title",   "dt",
-        "dd",    "dl",     "hr",      "figure", "figcaption", "main", "body",  "html"};
+        "p",     "div", "br", "li",      "ul",      "ol",     "tr",         "table", "h1",    "h2",         "h3",
+        "h4",    "h5",  "h6", "section", "article", "header", "footer",     "nav",   "aside", "blockquote", "pre",
+        "title", "dt",  "dd", "dl",      "hr",      "figure", "figcaption", "main",  "body",  "html"};
     return std::find(kBlocks.begin(), kBlocks.end(), name) != kBlocks.end();
 }
 
-bool is_heading(std::string_view name) { return name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6'; }
+bool is_heading(std::string_view name) {
+    return name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6';
+}
 
 void decode_entity(std::string_view bytes, size_t & i, std::string & out) {
     const size_t semi = bytes.find(';', i);
@@ -56,9 +57,15 @@ void decode_entity(std::string_view bytes, size_t & i, std::string & out) {
             return;
         }
     }
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kNamed = {{
-        {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"}, {"nbsp", " "}, {"mdash", "\xE2\x80\x94"},
-        {"ndash", "\xE2\x80\x93"}}};
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kNamed = {
+        {{"amp", "&"},
+         {"lt", "<"},
+         {"gt", ">"},
+         {"quot", "\""},
+         {"apos", "'"},
+         {"nbsp", " "},
+         {"mdash", "\xE2\x80\x94"},
+         {"ndash", "\xE2\x80\x93"}}};
     for (const auto & [n, v] : kNamed) {
         if (name == n) {
             out += v;
@@ -169,8 +176,10 @@ std::vector<Block> scan_blocks(std::string_view bytes) {
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_html(const std::filesystem::path & path, std::string_view bytes,
-                                                   const std::string & sha256, const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_html(const std::filesystem::path & path,
+                                                   std::string_view bytes,
+                                                   const std::string & sha256,
+                                                   const IngestOptions & options) {
     if (looks_binary(bytes)) {
         return core::Error(core::ErrorCode::kCorruptInput, "binary data, not HTML text");
     }

@@ -14,18 +14,20 @@ struct Span {
 
 Span span_of(double x0, double y0, double x1, double y1, int rotation) {
     switch (rotation & 3) {
-        case 1:
-            return {y0, y1, -x1, -x0};
-        case 2:
-            return {-x1, -x0, -y1, -y0};
-        case 3:
-            return {-y1, -y0, x0, x1};
-        default:
-            return {x0, x1, y0, y1};
+    case 1:
+        return {y0, y1, -x1, -x0};
+    case 2:
+        return {-x1, -x0, -y1, -y0};
+    case 3:
+        return {-y1, -y0, x0, x1};
+    default:
+        return {x0, x1, y0, y1};
     }
 }
 
-Span span_of(const Word & w) { return span_of(w.x0, w.y0, w.x1, w.y1, w.rotation); }
+Span span_of(const Word & w) {
+    return span_of(w.x0, w.y0, w.x1, w.y1, w.rotation);
+}
 
 Span span_of(const Line & l) {
     return span_of(l.box.x0, l.box.y0, l.box.x1, l.box.y1, l.words.empty() ? 0 : l.words.front().rotation);
@@ -171,8 +173,8 @@ std::vector<Paragraph> group_paragraphs(std::vector<Line> lines) {
     return paragraphs;
 }
 
-std::vector<core::Chunk> build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base,
-                                      size_t max_chars) {
+std::vector<core::Chunk>
+build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base, size_t max_chars) {
     max_chars = std::max<size_t>(max_chars, 16);
     std::vector<core::Chunk> chunks;
     core::Chunk cur;
@@ -219,11 +221,19 @@ std::vector<core::Chunk> build_chunks(const std::vector<Paragraph> & paragraphs,
             cur.text += line.text;
             box.text_end = static_cast<int64_t>(cur.text.size());
             cur.provenance.boxes.push_back(box);
+            double line_sum = 0;
+            size_t line_n = 0;
             for (const Word & w : line.words) {
                 if (w.confidence >= 0) {
-                    conf_sum += w.confidence;
-                    ++conf_n;
+                    line_sum += w.confidence;
+                    ++line_n;
                 }
+            }
+            if (line_n > 0) {
+                // One entry per box, so a reader can tell which highlighted line is doubtful.
+                cur.metadata["line_confidence"].push_back(std::round(line_sum / static_cast<double>(line_n) * 10) / 10);
+                conf_sum += line_sum;
+                conf_n += line_n;
             }
         }
     }

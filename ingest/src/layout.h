@@ -20,10 +20,10 @@ struct Word {
     double x1 = 0;
     double y1 = 0;
     bool space_after = true;
-    int rotation = 0;         // text direction in quarter turns clockwise (0 = left to right)
-    double confidence = -1;   // OCR word confidence 0..100, -1 for a text layer
-    int line_id = -1;         // set by OCR, which knows its lines; -1: grouped geometrically
-    int paragraph_id = -1;    // likewise for paragraphs
+    int rotation = 0;        // text direction in quarter turns clockwise (0 = left to right)
+    double confidence = -1;  // OCR word confidence 0..100, -1 for a text layer
+    int line_id = -1;        // set by OCR, which knows its lines; -1: grouped geometrically
+    int paragraph_id = -1;   // likewise for paragraphs
 };
 
 struct Line {
@@ -42,8 +42,9 @@ std::vector<Paragraph> group_paragraphs(std::vector<Line> lines);
 
 // Packs paragraphs into chunks of at most max_chars bytes where possible (paragraphs joined by
 // a blank line, lines by a newline); each chunk gets a copy of `base` with one box per line.
-// When the words carry OCR confidences, each chunk's provenance gets their mean.
-std::vector<core::Chunk> build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base,
-                                      size_t max_chars);
+// When the words carry OCR confidences, each chunk's provenance gets their mean and its metadata
+// {"line_confidence": [...]}, the mean per line, in box order.
+std::vector<core::Chunk>
+build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base, size_t max_chars);
 
 }  // namespace strongbox::ingest

@@ -654,7 +654,7 @@ std::optional<LogHeader> parse_json_line(std::string_view line, const TimeAssump
         obj.as_object().erase(key);
     }
     if (h.message.empty()) {
-        // No message key: mine the record's shape (its keys) so similar records still group.
+        // No message key: mine its key=value pairs instead (values get masked like any message).
         for (const auto & [k, v] : obj.as_object()) {
             h.message += (h.message.empty() ? "" : " ") + k + "=" + (v.is_object() || v.is_array() ? "{}" : scalar_text(v));
         }

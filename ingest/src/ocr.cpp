@@ -26,14 +26,15 @@
 namespace strongbox::ingest {
 namespace {
 
-constexpr float kMinOsdConfidence = 2.0F;    // below this, OSD guesses; keep the page as it is
-constexpr float kMinSkewConfidence = 2.5F;   // Leptonica's score for a trustworthy skew angle
+constexpr float kMinOsdConfidence = 2.0F;   // below this, OSD guesses; keep the page as it is
+constexpr float kMinSkewConfidence = 2.5F;  // Leptonica's score for a trustworthy skew angle
 constexpr float kMinSkewDegrees = 0.1F;
 constexpr float kSkewSearchDegrees = 12.0F;  // scanned and CTM-skewed pages stay within this
 
 struct PixDeleter {
     void operator()(Pix * p) const { pixDestroy(&p); }
 };
+
 using PixPtr = std::unique_ptr<Pix, PixDeleter>;
 
 void silence_leptonica() {
@@ -65,7 +66,7 @@ PixPtr to_pix(const GrayImage & image) {
 struct InverseMap {
     int quads = 0;
     double skew = 0;
-    double width = 0;   // original image
+    double width = 0;  // original image
     double height = 0;
 
     void apply(double u, double v, double & x, double & y) const {
@@ -83,21 +84,21 @@ struct InverseMap {
             v = -s * du + c * dv + cy;
         }
         switch (quads) {
-            case 1:
-                x = v;
-                y = height - u;
-                break;
-            case 2:
-                x = width - u;
-                y = height - v;
-                break;
-            case 3:
-                x = width - v;
-                y = u;
-                break;
-            default:
-                x = u;
-                y = v;
+        case 1:
+            x = v;
+            y = height - u;
+            break;
+        case 2:
+            x = width - u;
+            y = height - v;
+            break;
+        case 3:
+            x = width - v;
+            y = u;
+            break;
+        default:
+            x = u;
+            y = v;
         }
     }
 };
@@ -119,7 +120,9 @@ OcrEngine::~OcrEngine() {
     }
 }
 
-std::string tesseract_version() { return tesseract::TessBaseAPI::Version(); }
+std::string tesseract_version() {
+    return tesseract::TessBaseAPI::Version();
+}
 
 core::Result<std::string> find_tessdata(const std::string & language, const std::string & tessdata_dir) {
     std::vector<std::string> candidates;
@@ -143,7 +146,8 @@ core::Result<std::string> find_tessdata(const std::string & language, const std:
     for (const std::string & dir : candidates) {
         bool all = true;
         for (std::string_view lang : languages) {
-            all = all && std::filesystem::is_regular_file(std::filesystem::path(dir) / (std::string(lang) + ".traineddata"), ec);
+            all = all && std::filesystem::is_regular_file(
+                             std::filesystem::path(dir) / (std::string(lang) + ".traineddata"), ec);
         }
         if (all) {
             return dir;
@@ -152,7 +156,8 @@ core::Result<std::string> find_tessdata(const std::string & language, const std:
     for (std::string_view lang : languages) {
         bool found = false;
         for (const std::string & dir : candidates) {
-            found = found || std::filesystem::is_regular_file(std::filesystem::path(dir) / (std::string(lang) + ".traineddata"), ec);
+            found = found || std::filesystem::is_regular_file(
+                                 std::filesystem::path(dir) / (std::string(lang) + ".traineddata"), ec);
         }
         if (!found) {
             return core::Error(core::ErrorCode::kNotFound, "OCR language \"" + std::string(lang) +
@@ -164,13 +169,15 @@ core::Result<std::string> find_tessdata(const std::string & language, const std:
                        "OCR languages \"" + language + "\" are not installed together in one tessdata folder");
 }
 
-core::Result<std::unique_ptr<OcrEngine>> OcrEngine::create(const std::string & language, const std::string & tessdata_dir) {
+core::Result<std::unique_ptr<OcrEngine>> OcrEngine::create(const std::string & language,
+                                                           const std::string & tessdata_dir) {
     silence_leptonica();
     SB_ASSIGN_OR_RETURN(const std::string dir, find_tessdata(language, tessdata_dir));
     auto impl = std::make_unique<Impl>();
     impl->api.SetVariable("debug_file", "/dev/null");
     if (impl->api.Init(dir.c_str(), language.c_str(), tesseract::OEM_DEFAULT) != 0) {
-        return core::Error(core::ErrorCode::kInternal, "Tesseract could not load language \"" + language + "\" from " + dir);
+        return core::Error(core::ErrorCode::kInternal,
+                           "Tesseract could not load language \"" + language + "\" from " + dir);
     }
     impl->api.SetVariable("debug_file", "/dev/null");
     std::error_code ec;
@@ -229,7 +236,8 @@ core::Result<OcrResult> OcrEngine::recognize(const GrayImage & image) {
     if (binary && pixFindSkewSweepAndSearch(binary.get(), &angle, &conf, 4, 2, kSkewSearchDegrees, 1.0F, 0.01F) == 0 &&
         conf >= kMinSkewConfidence && std::fabs(angle) >= kMinSkewDegrees) {
         const double radians = angle * M_PI / 180.0;
-        PixPtr straight(pixRotate(pix.get(), static_cast<l_float32>(radians), L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0));
+        PixPtr straight(
+            pixRotate(pix.get(), static_cast<l_float32>(radians), L_ROTATE_AREA_MAP, L_BRING_IN_WHITE, 0, 0));
         if (straight && pixGetWidth(straight.get()) == pixGetWidth(pix.get()) &&
             pixGetHeight(straight.get()) == pixGetHeight(pix.get())) {
             pix = std::move(straight);

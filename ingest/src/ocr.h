@@ -32,14 +32,14 @@ struct GrayImage {
 };
 
 struct OcrResult {
-    std::vector<Word> words;       // reading order; line and paragraph ids set
-    double mean_confidence = -1;   // mean word confidence 0..100; -1 when no words
-    int rotation_degrees = 0;      // clockwise turn applied to read the page (0, 90, 180, 270)
-    double skew_degrees = 0;       // deskew angle applied after the turn
+    std::vector<Word> words;      // reading order; line and paragraph ids set
+    double mean_confidence = -1;  // mean word confidence 0..100; -1 when no words
+    int rotation_degrees = 0;     // clockwise turn applied to read the page (0, 90, 180, 270)
+    double skew_degrees = 0;      // deskew angle applied after the turn
 };
 
 class OcrEngine {
-  public:
+public:
     // language as Tesseract spells it ("eng", "eng+deu"); tessdata_dir empty for the default.
     static core::Result<std::unique_ptr<OcrEngine>> create(const std::string & language,
                                                            const std::string & tessdata_dir);
@@ -49,7 +49,7 @@ class OcrEngine {
 
     core::Result<OcrResult> recognize(const GrayImage & image);
 
-  private:
+private:
     struct Impl;
     explicit OcrEngine(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

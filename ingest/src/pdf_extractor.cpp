@@ -35,7 +35,9 @@ namespace {
 
 thread_local std::string t_last_poppler_error;
 
-void keep_poppler_error(const std::string & message, void * /*closure*/) { t_last_poppler_error = message; }
+void keep_poppler_error(const std::string & message, void * /*closure*/) {
+    t_last_poppler_error = message;
+}
 
 void install_poppler_error_hook() {
     static std::once_flag once;
@@ -71,7 +73,9 @@ std::vector<uint32_t> code_points(std::string_view s) {
 
 }  // namespace
 
-std::string poppler_version() { return poppler::version_string(); }
+std::string poppler_version() {
+    return poppler::version_string();
+}
 
 TextLayerStats text_layer_stats(const std::vector<Word> & words) {
     TextLayerStats stats;
@@ -128,26 +132,35 @@ core::Result<PdfPtr> open_pdf(std::string_view bytes, const std::string & passwo
     PdfPtr pdf(poppler::document::load_from_raw_data(bytes.data(), static_cast<int>(bytes.size()), password, password));
     if (!pdf) {
         return core::Error(core::ErrorCode::kCorruptInput,
-                           "corrupt PDF" + (t_last_poppler_error.empty() ? std::string() : ": " + t_last_poppler_error));
+                           "corrupt PDF" +
+                               (t_last_poppler_error.empty() ? std::string() : ": " + t_last_poppler_error));
     }
     if (pdf->is_locked()) {
-        return core::Error(core::ErrorCode::kUnsupported, password.empty()
-                                                              ? "password-protected PDF and no password was given"
-                                                              : "password-protected PDF: the password given does not open it");
+        return core::Error(core::ErrorCode::kUnsupported,
+                           password.empty() ? "password-protected PDF and no password was given"
+                                            : "password-protected PDF: the password given does not open it");
     }
     if (pdf->pages() <= 0) {
         return core::Error(core::ErrorCode::kCorruptInput,
-                           "corrupt PDF: no pages" + (t_last_poppler_error.empty() ? std::string() : " (" + t_last_poppler_error + ")"));
+                           "corrupt PDF: no pages" +
+                               (t_last_poppler_error.empty() ? std::string() : " (" + t_last_poppler_error + ")"));
     }
     return pdf;
 }
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_pdf(const std::filesystem::path & path, std::string_view bytes,
-                                                  const std::string & sha256, const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_pdf(const std::filesystem::path & path,
+                                                  std::string_view bytes,
+                                                  const std::string & sha256,
+                                                  const IngestOptions & options) {
     SB_ASSIGN_OR_RETURN(PdfPtr pdf, open_pdf(bytes, options.pdf_password));
     core::ExtractedDocument doc = new_document(path, bytes, sha256, "application/pdf");
+    if (!t_last_poppler_error.empty()) {
+        // Poppler complained while opening but recovered (rebuilt the xref, skipped an object):
+        // the text may be incomplete, and the user should know the file is damaged.
+        doc.warnings.push_back("damaged PDF, read after repair: " + t_last_poppler_error);
+    }
     doc.page_count = pdf->pages();
     PdfPages pages(*pdf, doc.page_count);
     return extract_pdf_pages(pages, path, sha256, options, std::move(doc));
@@ -187,7 +200,9 @@ PdfPages::PdfPages(poppler::document & pdf, int n_pages) : impl_(std::make_uniqu
 
 PdfPages::~PdfPages() = default;
 
-int PdfPages::count() const { return impl_->n_pages; }
+int PdfPages::count() const {
+    return impl_->n_pages;
+}
 
 PageText PdfPages::text(int index) {
     std::lock_guard lock(impl_->mutex);
@@ -223,6 +238,13 @@ GrayImage PdfPages::render(int index, double dpi) {
     std::unique_ptr<poppler::page> page(impl_->pdf.create_page(index));
     if (!page || !poppler::page_renderer::can_render()) {
         return out;
+    }
+    // A hostile or poster-sized page must not turn into gigabytes of pixels: lower the
+    // resolution until the image fits kMaxRenderPixels (GrayImage::dpi records what was used).
+    const poppler::rectf rect = page->page_rect(poppler::crop_box);
+    const double area_in2 = std::max(rect.width(), 1.0) * std::max(rect.height(), 1.0) / (72.0 * 72.0);
+    if (area_in2 * dpi * dpi > kMaxRenderPixels) {
+        dpi = std::sqrt(kMaxRenderPixels / area_in2);
     }
     poppler::page_renderer renderer;
     renderer.set_image_format(poppler::image::format_gray8);

@@ -9,8 +9,6 @@
 //  3. The first worker error stops the others and is returned naming the page.
 #include "pdf_pages.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -19,6 +17,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+
+#include <omp.h>
 
 namespace strongbox::ingest {
 namespace {
@@ -35,7 +35,7 @@ std::string format_confidence(double c) {
 }
 
 class Progress {
-  public:
+public:
     Progress(const IngestOptions & options, size_t total) : callback_(options.progress), total_(total) {}
 
     void page_done() {
@@ -46,7 +46,7 @@ class Progress {
         }
     }
 
-  private:
+private:
     const std::function<void(size_t, size_t)> & callback_;
     size_t total_;
     size_t done_ = 0;
@@ -89,8 +89,10 @@ double ink_outside_text(const GrayImage & image, const std::vector<Word> & words
     return static_cast<double>(dark_outside) / static_cast<double>(image.pixels.size());
 }
 
-core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages, const std::filesystem::path & path,
-                                                        const std::string & sha256, const IngestOptions & options,
+core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages,
+                                                        const std::filesystem::path & path,
+                                                        const std::string & sha256,
+                                                        const IngestOptions & options,
                                                         core::ExtractedDocument doc) {
     const int n = pages.count();
     std::vector<PageOutcome> outcomes(static_cast<size_t>(n));
@@ -163,7 +165,8 @@ core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages, const 
                     PageOutcome & out = outcomes[static_cast<size_t>(index)];
                     const GrayImage image = pages.render(index, options.ocr_dpi > 0 ? options.ocr_dpi : 300);
                     if (image.empty()) {
-                        out.warnings.push_back(page_name + " " + to_ocr[k].second + " and could not be rendered for OCR");
+                        out.warnings.push_back(page_name + " " + to_ocr[k].second +
+                                               " and could not be rendered for OCR");
                         progress.page_done();
                         continue;
                     }
@@ -185,7 +188,6 @@ core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages, const 
                     meta["skew_degrees"] = std::round(r.skew_degrees * 100) / 100;
                     meta["low_confidence"] = low;
                     for (core::Chunk & c : out.chunks) {
-                        c.metadata = core::Json::object();
                         c.metadata["ocr"] = meta;
                     }
                     if (r.words.empty()) {

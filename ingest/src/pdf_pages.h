@@ -22,23 +22,25 @@ namespace strongbox::ingest {
 
 struct PageText {
     bool readable = true;
-    double width = 0;   // displayed page size in points
+    double width = 0;  // displayed page size in points
     double height = 0;
     std::vector<Word> words;
 };
 
 class PdfPages {
-  public:
+public:
     PdfPages(poppler::document & pdf, int n_pages);
     ~PdfPages();
     PdfPages(const PdfPages &) = delete;
     PdfPages & operator=(const PdfPages &) = delete;
 
     int count() const;
-    PageText text(int index);                   // 0-based index
-    GrayImage render(int index, double dpi);    // empty when the page cannot be rendered
+    PageText text(int index);  // 0-based index
+    // Empty when the page cannot be rendered; at a lower dpi than asked when the page is so
+    // large that the image would exceed kMaxRenderPixels.
+    GrayImage render(int index, double dpi);
 
-  private:
+private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
@@ -59,6 +61,7 @@ struct LayerVerdict {
 constexpr double kInkOutsideTextLimit = 0.02;
 constexpr size_t kFewChars = 200;
 constexpr double kInkCheckDpi = 36;
+constexpr double kMaxRenderPixels = 40e6;  // A4 at 300 dpi is 8.7 million
 
 TextLayerStats text_layer_stats(const std::vector<Word> & words);
 
@@ -77,8 +80,10 @@ core::Result<std::vector<GrayImage>> render_pdf(std::string_view bytes, double d
 // line and chunk building is checked and timed against.
 core::Result<std::vector<std::string>> plain_page_texts(std::string_view bytes, const std::string & password = "");
 
-core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages, const std::filesystem::path & path,
-                                                        const std::string & sha256, const IngestOptions & options,
+core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages,
+                                                        const std::filesystem::path & path,
+                                                        const std::string & sha256,
+                                                        const IngestOptions & options,
                                                         core::ExtractedDocument doc);
 
 }  // namespace strongbox::ingest

@@ -10,7 +10,8 @@ SourceKind detect_kind(const std::filesystem::path & path, std::string_view head
         return SourceKind::kPdf;
     }
     std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (ext == ".pdf") {
         return SourceKind::kPdf;  // named like a PDF but not one: the PDF extractor says why
     }
@@ -27,7 +28,8 @@ SourceKind detect_kind(const std::filesystem::path & path, std::string_view head
     if (ext == ".docx") {
         return SourceKind::kDocx;  // a zip; the DOCX extractor says so when it is not one
     }
-    if (ext == ".log" || ext == ".jsonl" || ext == ".ndjson" || path.filename().string().find("log") != std::string::npos) {
+    if (ext == ".log" || ext == ".jsonl" || ext == ".ndjson" ||
+        path.filename().string().find("log") != std::string::npos) {
         return SourceKind::kLog;
     }
     return SourceKind::kUnknown;

@@ -88,7 +88,7 @@ size_t cut_point(std::string_view bytes, size_t begin, size_t limit) {
 }
 
 class ChunkBuilder {
-  public:
+public:
     ChunkBuilder(std::string_view bytes, const core::Provenance & base, size_t max_chars)
         : bytes_(bytes), base_(base), max_(std::max<size_t>(max_chars, 16)) {}
 
@@ -126,12 +126,16 @@ class ChunkBuilder {
     }
 
     size_t max() const { return max_; }
+
     bool open() const { return open_; }
+
     size_t open_begin() const { return begin_; }
+
     void set_heading(std::string heading) { heading_ = std::move(heading); }
+
     std::vector<core::Chunk> take() { return std::move(chunks_); }
 
-  private:
+private:
     std::string_view bytes_;
     const core::Provenance & base_;
     size_t max_;
@@ -146,13 +150,16 @@ class ChunkBuilder {
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_text(const std::filesystem::path & path, std::string_view bytes,
-                                                   const std::string & sha256, const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_text(const std::filesystem::path & path,
+                                                   std::string_view bytes,
+                                                   const std::string & sha256,
+                                                   const IngestOptions & options) {
     if (looks_binary(bytes)) {
         return core::Error(core::ErrorCode::kCorruptInput, "binary data, not text");
     }
     std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     const bool markdown = ext == ".md" || ext == ".markdown";
     core::ExtractedDocument doc = new_document(path, bytes, sha256, markdown ? "text/markdown" : "text/plain");
     const core::Provenance base = base_provenance(path, sha256, options, markdown ? "markdown" : "plain-text", "1");
@@ -226,8 +233,8 @@ core::Result<core::ExtractedDocument> extract_text(const std::filesystem::path &
     doc.chunks = builder.take();
     if (!bad_lines.empty()) {
         std::sort(bad_lines.begin(), bad_lines.end());
-        doc.warnings.push_back("invalid UTF-8 repaired with U+FFFD on line" + std::string(bad_lines.size() > 1 ? "s " : " ") +
-                               describe_numbers(bad_lines));
+        doc.warnings.push_back("invalid UTF-8 repaired with U+FFFD on line" +
+                               std::string(bad_lines.size() > 1 ? "s " : " ") + describe_numbers(bad_lines));
     }
     if (doc.chunks.empty()) {
         doc.warnings.push_back("no text");

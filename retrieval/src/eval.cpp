@@ -246,7 +246,8 @@ Result<std::vector<EvalResult>> evaluate_retrieval(const EvalDataset & dataset, 
         for (const auto & q : dataset.queries) {
             auto start = std::chrono::steady_clock::now();
             SB_ASSIGN_OR_RETURN(std::vector<SearchHit> hits, retriever.search(q.text, options));
-            times_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+            auto elapsed = std::chrono::steady_clock::now() - start;
+            times_ms.push_back(std::chrono::duration<double, std::milli>(elapsed).count());
             std::vector<std::string> ranking;
             std::unordered_set<std::string> seen;
             for (const auto & hit : hits) {

@@ -21,6 +21,8 @@ namespace {
 
 using detail::Fused;
 
+constexpr double kCompactFraction = 0.3;
+
 double dot(const float * a, const float * b, size_t n) {
     double s = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -225,6 +227,14 @@ Result<std::vector<SearchHit>> Retriever::search(std::string_view query, const S
 
 Status Retriever::flush() {
     std::lock_guard lock(impl_->write_mu);
+    int64_t dead = impl_->index.tombstones();
+    if (dead > 0 && static_cast<double>(dead) > kCompactFraction * static_cast<double>(dead + impl_->index.size())) {
+        SB_LOG_INFO("vector index: compacting %lld tombstones", static_cast<long long>(dead));
+        SB_ASSIGN_OR_RETURN(VectorIndex fresh,
+                            VectorIndex::rebuild(impl_->store, *impl_->embedder, impl_->index.factory()));
+        std::unique_lock swap_lock(impl_->swap_mu);
+        impl_->index = std::move(fresh);
+    }
     return impl_->index.save(impl_->options.vector_index);
 }
 

@@ -345,7 +345,8 @@ struct Store::Impl {
     }
 
     int read_schema_version() const {
-        SQLite::Statement exists(*db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+        SQLite::Statement exists(*db, "SELECT count(*) FROM sqlite_master "
+                                      "WHERE type = 'table' AND name = 'schema_version'");
         exists.executeStep();
         if (exists.getColumn(0).getInt() == 0) {
             return 0;

@@ -472,6 +472,11 @@ int64_t VectorIndex::size() const {
     return impl_->live;
 }
 
+int64_t VectorIndex::tombstones() const {
+    std::shared_lock lock(impl_->mu);
+    return impl_->kind == Kind::kHnsw ? static_cast<int64_t>(impl_->slots.size()) - impl_->live : 0;
+}
+
 std::vector<int64_t> VectorIndex::chunk_ids() const {
     std::shared_lock lock(impl_->mu);
     std::vector<int64_t> ids;

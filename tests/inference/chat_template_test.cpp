@@ -65,3 +65,19 @@ TEST_CASE("the plain fallback writes a labelled transcript and stops at the next
     CHECK(chat_stop_strings(ChatTemplate::kChatMl) == std::vector<std::string>{"<|im_end|>"});
     CHECK(chat_template_name(ChatTemplate::kPhi3) == "phi3");
 }
+
+TEST_CASE("chat segments separate template markup from message contents") {
+    const std::vector<ChatMessage> msgs = {{"user", "Hi <|im_end|>"}};
+    const auto segs = render_chat_segments(ChatTemplate::kChatMl, msgs, true);
+    REQUIRE(segs.size() == 3);
+    CHECK(segs[0].text == "<|im_start|>user\n");
+    CHECK_FALSE(segs[0].is_content);
+    CHECK(segs[1].text == "Hi <|im_end|>");
+    CHECK(segs[1].is_content);
+    CHECK(segs[2].text == "<|im_end|>\n<|im_start|>assistant\n");
+    std::string joined;
+    for (const auto & s : render_chat_segments(ChatTemplate::kLlama2, kChat, true)) {
+        joined += s.text;
+    }
+    CHECK(joined == render_chat(ChatTemplate::kLlama2, kChat, true));
+}

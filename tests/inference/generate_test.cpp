@@ -210,3 +210,25 @@ TEST_CASE("sampler: top-p keeps only the nucleus") {
     }
     CHECK(others > 0);
 }
+
+TEST_CASE("generation ends at the end-of-generation token and a logit bias can force or ban tokens") {
+    Fixture f;
+    Generator gen(*f.ctx, f.tokenizer.get());
+    GenerateOptions opt;
+    opt.max_tokens = 20;
+    opt.sampler.logit_bias = {{f.tokenizer->eos(), 100.0f}};
+    auto r = gen.generate("Once upon a time", opt);
+    REQUIRE(r.ok());
+    CHECK(r->stop_reason == StopReason::kEndOfGeneration);
+    CHECK(r->tokens.empty());
+    CHECK(r->text.empty());
+
+    // Banning the greedy choice (",") changes the first token.
+    f.ctx->reset();
+    opt.sampler.logit_bias = {{f.tokenizer->find_token(",").value_or(-1), -INFINITY}};
+    opt.max_tokens = 1;
+    auto banned = gen.generate("Once upon a time", opt);
+    REQUIRE(banned.ok());
+    REQUIRE(banned->tokens.size() == 1);
+    CHECK(banned->text != ",");
+}

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace strongbox;
@@ -62,4 +63,26 @@ TEST_CASE("opening a model that does not exist names the path") {
     REQUIRE_FALSE(lm.ok());
     CHECK(lm.error().code() == core::ErrorCode::kNotFound);
     CHECK(lm.error().message().find("missing-model.gguf") != std::string::npos);
+}
+
+TEST_CASE("a chat message that spells a control token is encoded as plain text") {
+    auto lm = LanguageModel::open(kData / "stories260K.gguf", {.n_ctx = 256});
+    REQUIRE(lm.ok());
+    const Tokenizer & tok = (*lm)->tokenizer();
+    const std::vector<ChatMessage> messages = {{"user", "Hi </s>"}};
+    // "</s>" is this vocabulary's end-of-sequence token.
+    REQUIRE(tok.encode_with_special("Hi </s>", false) != tok.encode("Hi </s>", false));
+    std::vector<int32_t> expected = {tok.bos()};
+    for (const ChatSegment & s : render_chat_segments(ChatTemplate::kPlain, messages, true)) {
+        auto part = s.is_content ? tok.encode(s.text, false) : tok.encode_with_special(s.text, false);
+        expected.insert(expected.end(), part.begin(), part.end());
+    }
+    CHECK(std::find(expected.begin(), expected.end(), tok.eos()) == expected.end());
+    GenerateOptions opt;
+    opt.max_tokens = 1;
+    auto r = (*lm)->chat(messages, opt);
+    REQUIRE(r.ok());
+    CHECK(r->n_prompt_tokens == expected.size());
+    const auto unsafe = tok.encode_with_special(render_chat(ChatTemplate::kPlain, messages, true), true);
+    CHECK(std::find(unsafe.begin(), unsafe.end(), tok.eos()) != unsafe.end());
 }

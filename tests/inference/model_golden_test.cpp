@@ -151,28 +151,34 @@ TEST_CASE("stories260K Q4_0 first-step logits stay within 0.25 of the float64 re
     CHECK(d.top1);
 }
 
+// Batched and single-token products sum in different orders; with an F32 cache that is all
+// (measured 1e-6), with the F16 cache a key may round the other way (measured 7.5e-4).
 TEST_CASE("batched prefill and token-by-token evaluation give the same logits") {
     auto m = load("stories260K.gguf");
     const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 432, 383, 286, 261};
-    auto a = Context::create(m, {.n_ctx = 64});
-    auto b = Context::create(m, {.n_ctx = 64});
-    REQUIRE(a.ok());
-    REQUIRE(b.ok());
-    auto batched = (*a)->eval(prompt);
-    REQUIRE(batched.ok());
-    std::vector<float> all(batched->begin(), batched->end());
-    std::span<const float> one;
-    for (int32_t id : prompt) {
-        auto r = (*b)->eval(std::span<const int32_t>(&id, 1));
-        REQUIRE(r.ok());
-        one = *r;
+    for (bool f16_kv : {false, true}) {
+        auto a = Context::create(m, {.n_ctx = 64, .f16_kv = f16_kv});
+        auto b = Context::create(m, {.n_ctx = 64, .f16_kv = f16_kv});
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        auto batched = (*a)->eval(prompt);
+        REQUIRE(batched.ok());
+        std::vector<float> all(batched->begin(), batched->end());
+        std::span<const float> one;
+        for (int32_t id : prompt) {
+            auto r = (*b)->eval(std::span<const int32_t>(&id, 1));
+            REQUIRE(r.ok());
+            one = *r;
+        }
+        double worst = 0.0;
+        for (size_t i = 0; i < all.size(); ++i) {
+            worst = std::max(worst, static_cast<double>(std::abs(all[i] - one[i])));
+        }
+        CHECK(worst < (f16_kv ? 5e-3 : 1e-4));
+        CHECK(argmax(all) == argmax(one));
+        CHECK((*a)->n_past() == prompt.size());
+        CHECK((*b)->n_past() == prompt.size());
     }
-    double worst = 0.0;
-    for (size_t i = 0; i < all.size(); ++i) {
-        worst = std::max(worst, static_cast<double>(std::abs(all[i] - one[i])));
-    }
-    CHECK(worst < 1e-4);
-    CHECK((*a)->n_past() == prompt.size());
 }
 
 TEST_CASE("eval rejects token ids outside the vocabulary and prompts longer than the context") {
@@ -188,4 +194,42 @@ TEST_CASE("eval rejects token ids outside the vocabulary and prompts longer than
     REQUIRE_FALSE(l.ok());
     CHECK(l.error().code() == core::ErrorCode::kResourceExhausted);
     CHECK((*ctx)->n_past() == 0);
+}
+
+namespace {
+
+// Shortest common prefix, over the five prompts, of our greedy ids and llama.cpp's.
+size_t greedy_agreement(const char * model, const char * golden) {
+    auto m = load(model);
+    auto ctx = Context::create(m, {.n_ctx = 512});
+    REQUIRE(ctx.ok());
+    size_t shortest = SIZE_MAX;
+    for (const core::Json & rec : read_jsonl(kData / golden)) {
+        (*ctx)->reset();
+        const std::vector<int32_t> expected = ids_of(*rec.find("greedy_ids"));
+        auto logits = (*ctx)->eval(ids_of(*rec.find("prompt_ids")));
+        REQUIRE(logits.ok());
+        size_t same = 0;
+        while (same < expected.size()) {
+            const int32_t next = argmax(*logits);
+            if (next != expected[same]) {
+                break;
+            }
+            ++same;
+            logits = (*ctx)->eval(std::span<const int32_t>(&next, 1));
+            REQUIRE(logits.ok());
+        }
+        shortest = std::min(shortest, same);
+    }
+    MESSAGE(std::string(model) << ": greedy ids agree with llama.cpp for at least " << shortest << " of 128 tokens");
+    return shortest;
+}
+
+}  // namespace
+
+// Measured: Q8_0 agrees for at least 7 tokens on every prompt, Q4_0 for at least 26 (llama.cpp's
+// own quantized runs part from the float64 reference after 7 to 128 tokens).
+TEST_CASE("quantized stories260K greedy decoding follows llama.cpp's for the first tokens") {
+    CHECK(greedy_agreement("stories260K-q8_0.gguf", "stories260K-q8_0.llamacpp-greedy128.jsonl") >= 5);
+    CHECK(greedy_agreement("stories260K-q4_0.gguf", "stories260K-q4_0.llamacpp-greedy128.jsonl") >= 16);
 }

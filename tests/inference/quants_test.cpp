@@ -139,7 +139,8 @@ TEST_CASE("round trip through each quantizer stays within its stated error bound
 
 TEST_CASE("our quantizers are about as accurate as ggml's on the reference input rows") {
     // Per row (Gaussian, small-scale Gaussian, Gaussian with outliers, uniform with zeros), the RMS
-    // error of our round trip may exceed that of ggml's reference quantization by at most 15%.
+    // error of our round trip may exceed that of ggml's reference quantization by at most 10% (measured: 0.92
+    // to 1.07x).
     const std::vector<float> x = input_matrix();
     const GgufTensorInfo * in = vectors().find_tensor("input");
     const size_t row = in->shape[0];
@@ -156,7 +157,7 @@ TEST_CASE("our quantizers are about as accurate as ggml's on the reference input
             std::memcpy(ggml.data(), deq->data + r * row * sizeof(float), row * sizeof(float));
             const double ours = rms_error(xr, round_trip(type, xr));
             const double theirs = rms_error(xr, ggml);
-            CHECK(ours <= theirs * 1.15 + 1e-12);
+            CHECK(ours <= theirs * 1.10 + 1e-12);
         }
     }
 }

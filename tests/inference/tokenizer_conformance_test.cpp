@@ -1,6 +1,7 @@
 // Token ids on the llama.cpp tokenizer vectors (test-tokenizer-0 format): every input of every
 // vocabulary that ships with its GGUF, plus decode round trips on the same inputs.
 #include "strongbox/core/file.h"
+#include "strongbox/core/json.h"
 #include "strongbox/inference/gguf.h"
 #include "strongbox/inference/tokenizer.h"
 
@@ -126,6 +127,35 @@ TEST_CASE("stories260K's embedded 512-piece vocabulary gives llama.cpp's ids on 
     CHECK(count_passing(*tok, cases, "stories260K") == cases.size());
 }
 
+TEST_CASE("stories260K prompts encode to llama.cpp's prompt ids and its greedy ids spell llama.cpp's text") {
+    auto tok = load_gguf_tokenizer(SB_TEST_DATA_DIR "/inference/stories260K.gguf");
+    auto golden = core::read_file(SB_TEST_DATA_DIR "/inference/stories260K.llamacpp-greedy128.jsonl");
+    REQUIRE(golden.ok());
+    std::istringstream lines(*golden);
+    std::string line;
+    size_t n_prompts = 0;
+    auto ids_of = [](const core::Json & array) {
+        std::vector<int32_t> ids;
+        for (const auto & v : array.as_array()) {
+            ids.push_back(static_cast<int32_t>(v.as_int()));
+        }
+        return ids;
+    };
+    while (std::getline(lines, line)) {
+        auto g = core::Json::parse(line);
+        REQUIRE(g.ok());
+        const std::string prompt = g->get_string("prompt");
+        CHECK_MESSAGE(tok->encode(prompt, true) == ids_of(*g->find("prompt_ids")), prompt);
+        std::string pieces;
+        for (int32_t id : ids_of(*g->find("greedy_ids"))) {
+            pieces += tok->token_piece(id);
+        }
+        CHECK_MESSAGE(pieces == g->get_string("greedy_text"), prompt);
+        ++n_prompts;
+    }
+    CHECK(n_prompts == 5);
+}
+
 TEST_CASE("llama-bpe and qwen2 vectors are not checked for ids because their vocabularies are not shipped") {
     // Their GGUFs are over 4 MiB and absent from the data snapshot; only their pre-tokenizers
     // are checked (tokenizer_pre_tokenizer_test.cpp). This case pins that the vocabularies are
@@ -184,6 +214,8 @@ TEST_CASE("WordPiece decode gives the normalized text: lower-cased, accents stri
     CHECK(tok->decode(tok->encode("Führer", false)) == "fuhrer");
     CHECK(tok->decode(tok->encode(" discards", false)) == "discards");
     CHECK(tok->decode(tok->encode("Hello, world!", false)) == "hello , world !");
+    // Words the vocabulary cannot cut stay visible as the unknown token.
+    CHECK(tok->decode(tok->encode(" this is \xF0\x9F\xA6\x99.cpp", true)) == "this is [UNK] . cpp");
 }
 
 TEST_CASE("long SentencePiece inputs encoded in pieces give the ids of one whole-text library call") {

@@ -296,6 +296,24 @@ TEST_CASE("long byte-level BPE input gives the ids of its pre-tokenizer pieces e
     CHECK(tok->decode(whole) == text);
 }
 
+TEST_CASE("llama3 vocabularies take a whole pre-tokenizer piece that is a token without merging") {
+    // "abc" is a token that no merge produces; llama3 (ignore_merges) uses it, gpt-2 merges.
+    Vocabulary v = byte_level_vocab({"ab", "abc", "<tag>"}, {"a b"});
+    const auto tag = static_cast<int32_t>(v.tokens.size() - 1);
+    v.types.assign(v.tokens.size(), TokenType::kNormal);
+    v.types[tag] = TokenType::kUserDefined;
+    auto gpt2 = tokenization::make_tokenizer(v);
+    v.pre = "llama-bpe";
+    auto llama3 = tokenization::make_tokenizer(v);
+    REQUIRE((gpt2.ok() && llama3.ok()));
+    CHECK(texts(**gpt2, (*gpt2)->encode("abc", false)) == std::vector<std::string>{"ab", "c"});
+    CHECK(texts(**llama3, (*llama3)->encode("abc", false)) == std::vector<std::string>{"abc"});
+    // User-defined tokens are matched in plain text too, and decode to their spelling.
+    const auto ids = (*gpt2)->encode("x<tag>ab", false);
+    CHECK(texts(**gpt2, ids) == std::vector<std::string>{"x", "<tag>", "ab"});
+    CHECK((*gpt2)->decode(ids) == "x<tag>ab");
+}
+
 TEST_CASE("WordPiece with ## continuations cuts words greedily and maps uncuttable words to UNK") {
     Vocabulary v;
     v.source = "test vocabulary";

@@ -3,10 +3,10 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace strongbox;
@@ -17,14 +17,17 @@ const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "ingest";
 
 struct Scratch {
     fs::path dir;
+
     explicit Scratch(const std::string & name)
         : dir(fs::temp_directory_path() / ("strongbox_ingest_bad_" + std::to_string(::getpid()) + "_" + name)) {
         fs::create_directories(dir);
     }
+
     ~Scratch() {
         std::error_code ec;
         fs::remove_all(dir, ec);
     }
+
     fs::path write(const std::string & name, const std::string & bytes) const {
         const fs::path p = dir / name;
         REQUIRE(core::write_file_atomic(p, bytes).ok());
@@ -32,7 +35,9 @@ struct Scratch {
     }
 };
 
-void check_error_names(const core::Result<core::ExtractedDocument> & r, const fs::path & path, core::ErrorCode code,
+void check_error_names(const core::Result<core::ExtractedDocument> & r,
+                       const fs::path & path,
+                       core::ErrorCode code,
                        const std::string & reason) {
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code() == code);
@@ -74,7 +79,8 @@ TEST_CASE("a directory is an error saying it is not a file") {
 TEST_CASE("an unknown binary file type is unsupported") {
     Scratch s("bin");
     const fs::path path = s.write("image.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
-    check_error_names(ingest::extract_file(path, {}), path, core::ErrorCode::kUnsupported, "unsupported file type (.png)");
+    check_error_names(ingest::extract_file(path, {}), path, core::ErrorCode::kUnsupported,
+                      "unsupported file type (.png)");
 }
 
 TEST_CASE("truncated and byte-flipped PDFs either extract or fail with a clear error, never crash") {
@@ -83,7 +89,9 @@ TEST_CASE("truncated and byte-flipped PDFs either extract or fail with a clear e
     opts.ocr_enabled = false;  // the sweep is about parsing; OCR is covered elsewhere
     int extracted = 0;
     int failed = 0;
-    for (const char * name : {"tagged.pdf", "link.pdf", "trivial.pdf", "invalid.pdf", "graph_ocred.pdf", "multipage.pdf"}) {
+    for (const char * name :
+         {"tagged.pdf", "link.pdf", "trivial.pdf", "invalid.pdf", "graph_ocred.pdf", "multipage.pdf", "encrypted.pdf",
+          "phototest-scan.pdf", "skew.pdf", "phototest-rotated-L.pdf"}) {
         auto original = core::read_file(kData / name);
         REQUIRE(original.ok());
         const std::string & bytes = original.value();
@@ -118,4 +126,20 @@ TEST_CASE("truncated and byte-flipped PDFs either extract or fail with a clear e
     }
     CHECK(extracted > 5);  // the originals and tolerant repairs
     CHECK(failed > 5);     // the tiny cuts at least
+}
+
+TEST_CASE("a password-protected PDF is unsupported without its password and opens with it") {
+    const fs::path path = kData / "encrypted.pdf";
+    ingest::IngestOptions opts;
+    check_error_names(ingest::extract_file(path, opts), path, core::ErrorCode::kUnsupported,
+                      "password-protected PDF and no password was given");
+    opts.pdf_password = "wrong";
+    check_error_names(ingest::extract_file(path, opts), path, core::ErrorCode::kUnsupported,
+                      "the password given does not open it");
+    opts.pdf_password = "strongbox";
+    auto doc = ingest::extract_file(path, opts);
+    REQUIRE(doc.ok());
+    REQUIRE(doc->chunks.size() == 1);
+    CHECK(doc->chunks[0].text == "Secret appliance manual");
+    CHECK(doc->chunks[0].provenance.page == 1);
 }

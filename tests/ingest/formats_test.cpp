@@ -3,10 +3,10 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace strongbox;
@@ -17,14 +17,17 @@ const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "ingest";
 
 struct Scratch {
     fs::path dir;
+
     explicit Scratch(const std::string & name)
         : dir(fs::temp_directory_path() / ("strongbox_ingest_fmt_" + std::to_string(::getpid()) + "_" + name)) {
         fs::create_directories(dir);
     }
+
     ~Scratch() {
         std::error_code ec;
         fs::remove_all(dir, ec);
     }
+
     fs::path write(const std::string & name, const std::string & bytes) const {
         const fs::path p = dir / name;
         REQUIRE(core::write_file_atomic(p, bytes).ok());
@@ -129,7 +132,8 @@ TEST_CASE("DOCX paragraphs, tables and headings are extracted with paragraph ran
     CHECK(doc->chunks[0].text == "Service Manual\n\nStrongbox keeps every answer tied to its source.");
     CHECK(doc->chunks[0].metadata.get_string("heading") == "Service Manual");
     CHECK(doc->chunks[0].metadata.find("paragraphs")->dump() == "[1,2]");
-    CHECK(doc->chunks[1].text == "Installation\n\nPlug in the power\tcable.\n\nPort\n\n8443\n\nCaf\xC3\xA9 & r\xC3\xA9sum\xC3\xA9 support.");
+    CHECK(doc->chunks[1].text ==
+          "Installation\n\nPlug in the power\tcable.\n\nPort\n\n8443\n\nCaf\xC3\xA9 & r\xC3\xA9sum\xC3\xA9 support.");
     CHECK(doc->chunks[1].metadata.get_string("heading") == "Installation");
     CHECK(doc->chunks[1].provenance.extractor == "docx-paragraphs");
 }
@@ -149,4 +153,21 @@ TEST_CASE("a file named .docx that is not a zip, or a zip without a document, is
     REQUIRE_FALSE(b.ok());
     CHECK(b.error().code() == core::ErrorCode::kCorruptInput);
     CHECK(b.error().message().find("cut.docx") != std::string::npos);
+}
+
+TEST_CASE("log files and unknown text files are dispatched to their extractors") {
+    Scratch s("dispatch");
+    const std::string log = "2026-11-22T10:00:00Z box01 strongboxd[12]: started\n"
+                            "2026-11-22T10:00:01Z box01 strongboxd[12]: ready\n";
+    auto a = ingest::extract_file(s.write("service.log", log), {});
+    REQUIRE(a.ok());
+    CHECK(a->media_type == "text/x-log");
+    REQUIRE_FALSE(a->chunks.empty());
+    CHECK(a->chunks[0].provenance.line_start == 1);
+
+    auto b = ingest::extract_file(s.write("settings.conf", "port = 8443\n"), {});
+    REQUIRE(b.ok());
+    CHECK(b->media_type == "text/plain");
+    REQUIRE(b->chunks.size() == 1);
+    CHECK(b->chunks[0].text == "port = 8443");
 }

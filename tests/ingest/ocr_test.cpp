@@ -1,8 +1,9 @@
+#include "ocr.h"
+
+#include "pdf_pages.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/ingest/ingest.h"
-
-#include "ocr.h"
-#include "pdf_pages.h"
 
 #include <doctest/doctest.h>
 
@@ -53,7 +54,8 @@ InkCover ink_cover(const ingest::GrayImage & img, const core::ExtractedDocument 
                     ++area;
                 }
             }
-            out.emptiest_box = std::min(out.emptiest_box, area == 0 ? 0.0 : static_cast<double>(dark) / static_cast<double>(area));
+            out.emptiest_box =
+                std::min(out.emptiest_box, area == 0 ? 0.0 : static_cast<double>(dark) / static_cast<double>(area));
         }
     }
     size_t dark_total = 0;
@@ -77,6 +79,14 @@ ingest::GrayImage render_first_page(const fs::path & path) {
     return pages->front();
 }
 
+std::vector<std::string> page_texts(const core::ExtractedDocument & doc) {
+    std::vector<std::string> pages(static_cast<size_t>(doc.page_count));
+    for (const core::Chunk & c : doc.chunks) {
+        pages.at(static_cast<size_t>(c.provenance.page - 1)) += c.text + "\n";
+    }
+    return pages;
+}
+
 }  // namespace
 
 TEST_CASE("character error rate counts edits against the reference length") {
@@ -90,7 +100,9 @@ TEST_CASE("character error rate counts edits against the reference length") {
 TEST_CASE("an image-only PDF page is OCR'd close to its reference text with OCR provenance") {
     std::vector<std::pair<size_t, size_t>> progress;
     ingest::IngestOptions opts;
-    opts.progress = [&](size_t done, size_t total) { progress.emplace_back(done, total); };
+    opts.progress = [&](size_t done, size_t total) {
+        progress.emplace_back(done, total);
+    };
     auto doc = ingest::extract_file(kData / "phototest-scan.pdf", opts);
     REQUIRE(doc.ok());
     REQUIRE_FALSE(doc->chunks.empty());
@@ -108,6 +120,8 @@ TEST_CASE("an image-only PDF page is OCR'd close to its reference text with OCR 
         CHECK(c.provenance.ocr_confidence <= 100);
         CHECK(c.metadata.find("ocr")->get_string("reason") == "has no text layer");
         CHECK_FALSE(c.metadata.find("ocr")->get_bool("low_confidence"));
+        REQUIRE(c.metadata.contains("line_confidence"));
+        CHECK(c.metadata.find("line_confidence")->size() == c.provenance.boxes.size());
     }
     CHECK(progress == std::vector<std::pair<size_t, size_t>>{{1, 1}});
     CHECK(doc->warnings.empty());
@@ -120,8 +134,8 @@ TEST_CASE("OCR line boxes lie on the page, in reading order, and map to their li
     const core::Chunk & first = doc->chunks.front();
     REQUIRE_FALSE(first.provenance.boxes.empty());
     const core::Box & top = first.provenance.boxes.front();
-    const std::string top_text = first.text.substr(static_cast<size_t>(top.text_begin),
-                                                   static_cast<size_t>(top.text_end - top.text_begin));
+    const std::string top_text =
+        first.text.substr(static_cast<size_t>(top.text_begin), static_cast<size_t>(top.text_end - top.text_begin));
     CHECK(top_text == "This is a lot of 12 point text to test the");
     double prev_y = -1;
     for (const core::Chunk & c : doc->chunks) {
@@ -194,4 +208,52 @@ TEST_CASE("a skewed scan is deskewed before OCR and its boxes still sit on the i
     MESSAGE("ink covered " << cover.covered << ", emptiest box " << cover.emptiest_box);
     CHECK(cover.covered > 0.85);
     CHECK(cover.emptiest_box > 0.02);
+}
+
+TEST_CASE("pages OCR'd by two workers give the same chunks as one worker, with progress for every page") {
+    const fs::path path = kData / "phototest-turned.pdf";  // page 1 turned right, page 2 upside down
+    auto reference = core::read_file(kData / "phototest.txt");
+    REQUIRE(reference.ok());
+    std::vector<core::ExtractedDocument> docs;
+    for (int workers : {1, 2}) {
+        std::vector<size_t> done;
+        ingest::IngestOptions opts;
+        opts.ocr_workers = workers;
+        opts.progress = [&](size_t d, size_t total) {
+            CHECK(total == 2);
+            done.push_back(d);
+        };
+        auto doc = ingest::extract_file(path, opts);
+        REQUIRE(doc.ok());
+        CHECK(done == std::vector<size_t>{1, 2});
+        docs.push_back(std::move(doc).value());
+    }
+    const std::vector<std::string> pages = page_texts(docs[0]);
+    REQUIRE(pages.size() == 2);
+    CHECK(ingest::character_error_rate(pages[0], reference.value()) < 0.03);
+    CHECK(ingest::character_error_rate(pages[1], reference.value()) < 0.03);
+    REQUIRE(docs[0].chunks.size() == docs[1].chunks.size());
+    for (size_t i = 0; i < docs[0].chunks.size(); ++i) {
+        core::Provenance a = docs[0].chunks[i].provenance;
+        core::Provenance b = docs[1].chunks[i].provenance;
+        a.ingested_at.clear();
+        b.ingested_at.clear();
+        CHECK(docs[0].chunks[i].text == docs[1].chunks[i].text);
+        CHECK(a == b);
+        CHECK(docs[0].chunks[i].metadata == docs[1].chunks[i].metadata);
+    }
+    CHECK(docs[0].chunks.front().metadata.find("ocr")->get_int("rotation_degrees") == 270);
+    CHECK(docs[0].chunks.back().metadata.find("ocr")->get_int("rotation_degrees") == 180);
+}
+
+TEST_CASE("a page read below the confidence threshold is flagged in a warning and in its metadata") {
+    ingest::IngestOptions opts;
+    opts.ocr_low_confidence = 99.5;  // phototest reads at about 96
+    auto doc = ingest::extract_file(kData / "phototest-scan.pdf", opts);
+    REQUIRE(doc.ok());
+    REQUIRE(doc->warnings.size() == 1);
+    CHECK(doc->warnings[0].rfind("page 1: OCR confidence 9", 0) == 0);
+    CHECK(doc->warnings[0].find(" is below 99.5") != std::string::npos);
+    REQUIRE_FALSE(doc->chunks.empty());
+    CHECK(doc->chunks[0].metadata.find("ocr")->get_bool("low_confidence"));
 }

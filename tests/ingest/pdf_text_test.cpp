@@ -1,19 +1,20 @@
+#include "pdf_pages.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/text.h"
 #include "strongbox/ingest/ingest.h"
 
-#include "pdf_pages.h"
-
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace strongbox;
@@ -29,9 +30,12 @@ fs::path scratch_dir(const std::string & name) {
 }
 
 // A minimal PDF with one Helvetica text block per page; `lines` are drawn 14 pt apart from
-// (72, 700) in user space, followed by `extra` page content. The xref offsets are computed, so
-// the file is valid.
-std::string make_pdf(const std::vector<std::vector<std::string>> & pages, int rotate = 0, const std::string & extra = "") {
+// (72, 700) in user space, followed by `extra` page content, on pages of `media_box`. The xref
+// offsets are computed, so the file is valid.
+std::string make_pdf(const std::vector<std::vector<std::string>> & pages,
+                     int rotate = 0,
+                     const std::string & extra = "",
+                     const std::string & media_box = "0 0 612 792") {
     std::vector<std::string> objects;
     std::string kids;
     const size_t n = pages.size();
@@ -47,8 +51,9 @@ std::string make_pdf(const std::vector<std::vector<std::string>> & pages, int ro
             content += "(" + line + ") Tj T*\n";
         }
         content += "ET\n" + extra;
-        objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate " + std::to_string(rotate) +
-                          " /Resources << /Font << /F1 3 0 R >> >> /Contents " + std::to_string(5 + 2 * i) + " 0 R >>");
+        objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [" + media_box + "] /Rotate " +
+                          std::to_string(rotate) + " /Resources << /Font << /F1 3 0 R >> >> /Contents " +
+                          std::to_string(5 + 2 * i) + " 0 R >>");
         objects.push_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "endstream");
     }
     std::string out = "%PDF-1.4\n";
@@ -137,7 +142,8 @@ TEST_CASE("each line box lies inside the page and maps to the text of that line"
     check_boxes_map_text(*c, 612, 792);
     bool found = false;
     for (const core::Box & b : c->provenance.boxes) {
-        const std::string text = c->text.substr(static_cast<size_t>(b.text_begin), static_cast<size_t>(b.text_end - b.text_begin));
+        const std::string text =
+            c->text.substr(static_cast<size_t>(b.text_begin), static_cast<size_t>(b.text_end - b.text_begin));
         if (text == "Somewhere on page 2") {
             found = true;
             // Word placed by Word near the top-left margin of a Letter page.
@@ -340,4 +346,21 @@ TEST_CASE("every word of Poppler's plain page text appears in the chunks of that
             CHECK(got == expected);
         }
     }
+}
+
+TEST_CASE("a poster-sized page is rendered for OCR at a capped resolution") {
+    const fs::path dir = scratch_dir("poster");
+    const fs::path path = dir / "poster.pdf";
+    // 200 x 200 inches: at 300 dpi this would be 3.6 billion pixels.
+    REQUIRE(core::write_file_atomic(path, make_pdf({{}}, 0, "", "0 0 14400 14400")).ok());
+    auto bytes = core::read_file(path);
+    REQUIRE(bytes.ok());
+    auto images = ingest::render_pdf(bytes.value(), 300);
+    REQUIRE(images.ok());
+    REQUIRE(images->size() == 1);
+    const ingest::GrayImage & img = images->front();
+    CHECK(static_cast<double>(img.width) * img.height <= ingest::kMaxRenderPixels * 1.01);
+    CHECK(img.dpi == doctest::Approx(std::sqrt(ingest::kMaxRenderPixels / (200.0 * 200.0))));
+    CHECK(img.width == doctest::Approx(200 * img.dpi).epsilon(0.01));
+    fs::remove_all(dir);
 }

@@ -3,10 +3,10 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace strongbox;
@@ -15,14 +15,17 @@ namespace {
 
 struct Scratch {
     fs::path dir;
+
     explicit Scratch(const std::string & name)
         : dir(fs::temp_directory_path() / ("strongbox_ingest_text_" + std::to_string(::getpid()) + "_" + name)) {
         fs::create_directories(dir);
     }
+
     ~Scratch() {
         std::error_code ec;
         fs::remove_all(dir, ec);
     }
+
     fs::path write(const std::string & name, const std::string & bytes) const {
         const fs::path p = dir / name;
         REQUIRE(core::write_file_atomic(p, bytes).ok());
@@ -39,7 +42,8 @@ std::string slice(const std::string & bytes, const core::Chunk & c) {
 
 TEST_CASE("plain text paragraphs become chunks whose byte ranges reproduce the source bytes") {
     Scratch s("plain");
-    const std::string bytes = "First paragraph line one.\nLine two.\n\n\nSecond paragraph.\r\nStill second.\r\n\nThird.";
+    const std::string bytes =
+        "First paragraph line one.\nLine two.\n\n\nSecond paragraph.\r\nStill second.\r\n\nThird.";
     const fs::path path = s.write("notes.txt", bytes);
     ingest::IngestOptions opts;
     opts.max_chunk_chars = 40;
@@ -106,8 +110,8 @@ TEST_CASE("a paragraph longer than the limit is cut at line and word boundaries 
 
 TEST_CASE("markdown headings start chunks and label the chunks under them") {
     Scratch s("md");
-    const std::string bytes =
-        "Intro text.\n\n# Installation\n\nRun the installer.\n\n## Options ##\nUse --fast.\n\n```\n# not a heading\n```\n";
+    const std::string bytes = "Intro text.\n\n# Installation\n\nRun the installer.\n\n## Options ##\nUse "
+                              "--fast.\n\n```\n# not a heading\n```\n";
     const fs::path path = s.write("guide.md", bytes);
     auto doc = ingest::extract_file(path, {});
     REQUIRE(doc.ok());

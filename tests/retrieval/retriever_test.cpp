@@ -309,3 +309,29 @@ TEST_CASE("searches run safely while documents are being indexed") {
     CHECK(r.vectors().size() == 45);
     CHECK(r.store().stats()->chunks == 45);
 }
+
+TEST_CASE("an HNSW index drops removed chunks at once and compacts its tombstones on flush") {
+    TempDir dir("r_hnsw");
+    RetrieverOptions opts;
+    opts.database = dir / "sb.db";
+    opts.index_factory = "HNSW16";
+    auto opened = Retriever::open(opts, embedder());
+    REQUIRE(opened.ok());
+    Retriever r = std::move(opened).value();
+    CHECK(r.vectors().factory() == "HNSW16");
+    add_ops_corpus(r);
+    REQUIRE(r.remove_document("/docs/backup.md").ok());
+    REQUIRE(r.remove_document("/docs/canteen.md").ok());
+    CHECK(r.vectors().size() == 2);
+    CHECK(r.vectors().tombstones() == 3);
+    SearchOptions dense_only = allow();
+    dense_only.use_bm25 = false;
+    dense_only.min_dense_similarity = -1;
+    for (const auto & hit : search(r, "nightly backups soup", dense_only)) {
+        CHECK(hit.provenance.source_path == "/docs/keys.md");
+    }
+    REQUIRE(r.flush().ok());
+    CHECK(r.vectors().tombstones() == 0);
+    CHECK(r.vectors().factory() == "HNSW16");
+    CHECK(search(r, "nightly backups soup", dense_only).size() == 2);  // every live vector, nothing else
+}

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <random>
 
 using namespace strongbox;
 using namespace strongbox::retrieval;
@@ -326,4 +327,26 @@ TEST_CASE("metadata filters narrow by media type, path prefix, record time and t
     auto t1 = lexical_ids(*store, "sshd password", f);
     REQUIRE(t1.size() == 1);
     CHECK(store->get_chunk(t1.front())->text == "sshd failed password for root");
+}
+
+TEST_CASE("random queries built from FTS5 syntax fragments and raw bytes never error") {
+    TempDir dir("fts_random");
+    auto store = Store::open(dir / "sb.db");
+    REQUIRE(store.ok());
+    REQUIRE(store->add_document(make_doc("/docs/a.txt", {"alpha beta gamma", "delta \"quoted\" epsilon"})).ok());
+    const std::vector<std::string> fragments = {
+        "\"", "(", ")", "*", "^", ":", "-", "+", "AND", "OR", "NOT", "NEAR", "NEAR(", "{", "}", ",", "'",
+        "alpha", "beta", "é", "\xE2\x80\x9C", "\xF0\x9F\x94\x91", "\xFF", "\xC3", "\\", "\t", "\n", " ", "0",
+    };
+    std::mt19937 rng(11);
+    for (int i = 0; i < 400; ++i) {
+        std::string q;
+        int parts = 1 + static_cast<int>(rng() % 8);
+        for (int p = 0; p < parts; ++p) {
+            q += fragments[rng() % fragments.size()];
+        }
+        CAPTURE(q);
+        auto hits = store->lexical_search(q, all_of(), 5);
+        CHECK(hits.ok());
+    }
 }

@@ -1,4 +1,4 @@
-// Helpers shared by the retrieval tests: a temporary directory and documents built in memory.
+// Test support shared by the retrieval tests: a temporary directory and documents built in memory.
 #pragma once
 
 #include "strongbox/core/document.h"

@@ -72,7 +72,7 @@ std::vector<int64_t> ids_of(const std::vector<VectorHit> & hits) {
 }  // namespace
 
 TEST_CASE("every index type matches exact search and never returns chunks outside the allowed set") {
-    const int n = 2000;
+    const int n = 1000;
     auto data = random_unit_vectors(n, kIdentity.dimension, 7);
     std::vector<int64_t> ids(n);
     for (int i = 0; i < n; ++i) {

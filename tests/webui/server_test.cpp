@@ -168,6 +168,17 @@ TEST_CASE("a body declared larger than the limit gets 413 without the server wai
     CHECK(head.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE);
     CHECK(json_of(body.str()).find("error")->get_string("code") == "payload_too_large");
     CHECK_FALSE(head.getKeepAlive());
+
+    // A route that ignores bodies still must not reuse a connection with one left on the wire.
+    Poco::Net::HTTPClientSession other("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
+    Poco::Net::HTTPRequest get("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+    get.setContentLength(4096);
+    other.sendRequest(get) << std::string(4096, '{');
+    Poco::Net::HTTPResponse health;
+    std::ostringstream ignored;
+    Poco::StreamCopier::copyStream(other.receiveResponse(health), ignored);
+    CHECK(health.getStatus() == Poco::Net::HTTPResponse::HTTP_OK);
+    CHECK_FALSE(health.getKeepAlive());
 }
 
 TEST_CASE("streamed answers arrive as server-sent events in chunked transfer encoding") {

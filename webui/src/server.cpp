@@ -46,8 +46,10 @@ void ignore_sigpipe_once() {
     (void)done;
 }
 
-HttpRequest to_request(Poco::Net::HTTPServerRequest & in, size_t max_body_bytes) {
+// Sets body_unread when bytes of the body stay on the wire, so the connection cannot be reused.
+HttpRequest to_request(Poco::Net::HTTPServerRequest & in, size_t max_body_bytes, bool & body_unread) {
     HttpRequest req;
+    body_unread = false;
     req.method = in.getMethod();
     try {
         Poco::URI uri(in.getURI());
@@ -71,6 +73,9 @@ HttpRequest to_request(Poco::Net::HTTPServerRequest & in, size_t max_body_bytes)
         body.read(buf.data(), static_cast<std::streamsize>(buf.size()));
         buf.resize(static_cast<size_t>(body.gcount()));
         req.body = std::move(buf);
+        body_unread = req.body.size() > max_body_bytes;
+    } else if (req.content_length > static_cast<int64_t>(max_body_bytes)) {
+        body_unread = true;
     }
     return req;
 }
@@ -87,7 +92,8 @@ class PocoRequestHandler : public Poco::Net::HTTPRequestHandler {
             ~Done() { --n; }
         } done{active_};
         try {
-            HttpRequest req = to_request(in, handler_.options().max_body_bytes);
+            bool body_unread = false;
+            HttpRequest req = to_request(in, handler_.options().max_body_bytes, body_unread);
             HttpResponse res = handler_.handle(req);
             out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
             for (const auto & [name, value] : res.headers) {
@@ -95,7 +101,7 @@ class PocoRequestHandler : public Poco::Net::HTTPRequestHandler {
                     out.set(name, value);
                 }
             }
-            if (res.close_connection || !in.getKeepAlive()) {
+            if (res.close_connection || body_unread || !in.getKeepAlive()) {
                 out.setKeepAlive(false);
             }
             if (res.stream) {

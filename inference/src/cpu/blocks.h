@@ -1,15 +1,14 @@
 // On-disk block layouts of the GGUF quantized types, and the 8-bit activation blocks the integer
 // dot products consume. Private to the CPU kernels.
 //
-// The weight layouts are fixed by the file format (sizes are checked against tensor_type.cpp
-// below). The activation blocks are ours and never leave memory: they keep the scale as a float
-// and carry precomputed sums so the affine types (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) can fold their
-// minimum in with one multiply per block.
+// The weight layouts are fixed by the file format (the static_asserts below pin the same block
+// sizes as tensor_type.cpp). The activation blocks are ours and never leave memory: they keep the
+// scale as a float and carry precomputed sums, so the affine types (Q4_1, Q5_1, Q2_K, Q4_K, Q5_K)
+// fold their minimum in, and Q6_K its level offset, with one small product per block.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 namespace strongbox::inference::cpu {
 

@@ -1,7 +1,8 @@
-// x86 SIMD dot-product kernels, written once and compiled twice: by kernels_avx2.cpp (AVX2+FMA)
-// and by kernels_avx512.cpp (AVX-512 with VNNI), which selects the VNNI instruction for the 8-bit
-// dot products through the helpers below. Private to the CPU kernels; include only from those two
-// files, inside their own unnamed namespace, so each gets its own copy of every function.
+// x86 SIMD kernels (activation quantization, one-row dot products, multi-row x multi-token prefill
+// tiles), written once and compiled twice: by kernels_avx2.cpp (AVX2+FMA) and by
+// kernels_avx512.cpp (AVX-512 with VNNI), which selects the VNNI instruction for the 8-bit dot
+// products and larger tiles. Private to the CPU kernels; include only from those two files,
+// inside their own unnamed namespace, so each gets its own copy of every function.
 //
 // Design notes:
 // 1. A block's integer dot product is exact; only the per-block float scaling differs from the
@@ -11,6 +12,10 @@
 //    |a| <= 127 keep each int16 pair sum below 32767.
 // 3. Nibble formats are widened to one byte per element in register (low nibbles are elements
 //    0-15 of a block, high nibbles 16-31, matching the file layout).
+// 4. The AVX-512 build still works on 256-bit vectors: one 32-element block fills one, and
+//    AVX-512 has no byte sign instruction for the trick of note 2. What it gains is vpdpbusd (one
+//    instruction instead of three) and 32 vector registers, which hold the larger prefill tiles.
+//    A variant with two blocks per 512-bit register has not been tried.
 #pragma once
 
 #include <immintrin.h>
@@ -425,12 +430,13 @@ float dot_q3_k(size_t n, const void * w, const void * a) {
     return hsum(acc);
 }
 
+// Levels are stored unsigned (value = level - 32): sum(level * a * scale) minus
+// 32 * sum(scale_k * bsums_k), as in tile_q6k_micro.
 float dot_q6_k(size_t n, const void * w, const void * a) {
     const auto * x = static_cast<const BlockQ6_K *>(w);
     const auto * y = static_cast<const ActQ8x256 *>(a);
     const __m256i low4 = _mm256_set1_epi8(0x0F);
     const __m256i two = _mm256_set1_epi8(0x03);
-    const __m256i m32 = _mm256_set1_epi8(32);
     __m256 acc = _mm256_setzero_ps();
     for (size_t i = 0; i < n / kQKK; ++i) {
         __m256i isum = _mm256_setzero_si256();
@@ -446,11 +452,18 @@ float dot_q6_k(size_t n, const void * w, const void * a) {
                 const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * quarter), two);
                 const __m256i q = _mm256_or_si256(lows[quarter], _mm256_slli_epi16(high, 4));
                 const __m256i act = load32(y[i].qs + 128 * half + 32 * quarter);
-                // (q - 32) * a = q * a - 32 * a, each in int16 (|q*a pair| <= 16002, |32*a pair| <= 8128).
-                const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, act), _mm256_maddubs_epi16(m32, act));
+                const __m256i p16 = _mm256_maddubs_epi16(q, act);  // |pair| <= 2 * 63 * 127
                 isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p16, scale_pair(sc[2 * quarter], sc[2 * quarter + 1])));
             }
         }
+        const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(x[i].scales));
+        const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(y[i].bsums));
+        const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(y[i].bsums + 8));
+        __m128i off = _mm_add_epi32(_mm_madd_epi16(_mm_cvtepi8_epi16(sc8), b0),
+                                    _mm_madd_epi16(_mm_cvtepi8_epi16(_mm_srli_si128(sc8, 8)), b1));
+        off = _mm_add_epi32(off, _mm_shuffle_epi32(off, 0x4E));
+        off = _mm_add_epi32(off, _mm_shuffle_epi32(off, 0xB1));
+        isum = _mm256_sub_epi32(isum, _mm256_zextsi128_si256(_mm_cvtsi32_si128(32 * _mm_cvtsi128_si32(off))));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(half_to_float(x[i].d) * y[i].d), acc);
     }
     return hsum(acc);
@@ -762,6 +775,112 @@ void tile_q45k(size_t n, const uint8_t * w, size_t ws, size_t n_rows, const uint
     }
 }
 
+// Q6_K prefill: a super-block's 256 six-bit levels (stored unsigned, value = level - 32) are
+// unpacked once per row; per token the sum of (level - 32) * a * scale is taken as
+// sum(level * a * scale) - 32 * sum(scale_k * bsums_k), so the offset costs one small dot per
+// super-block instead of a multiply per element.
+template <int R, int TT>
+static inline void tile_q6k_micro(size_t nb, const uint8_t * w, size_t ws, const uint8_t * act, size_t as, float * y,
+                                  size_t ys) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i two = _mm256_set1_epi8(0x03);
+    __m256 acc[R][TT];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int t = 0; t < TT; ++t) {
+            acc[r][t] = _mm256_setzero_ps();
+        }
+    }
+    for (size_t i = 0; i < nb; ++i) {
+        __m256i q[R][8];
+        __m128i sc16[R][2];
+        float d[R];
+        const int8_t * sc[R];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const BlockQ6_K & b = reinterpret_cast<const BlockQ6_K *>(w + static_cast<size_t>(r) * ws)[i];
+            d[r] = half_to_float(b.d);
+            sc[r] = b.scales;
+            const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b.scales));
+            sc16[r][0] = _mm_cvtepi8_epi16(sc8);
+            sc16[r][1] = _mm_cvtepi8_epi16(_mm_srli_si128(sc8, 8));
+#pragma GCC unroll 2
+            for (int half = 0; half < 2; ++half) {
+                const __m256i ql0 = load32(b.ql + 64 * half);
+                const __m256i ql1 = load32(b.ql + 64 * half + 32);
+                const __m256i qh = load32(b.qh + 32 * half);
+                const __m256i lows[4] = {_mm256_and_si256(ql0, low4), _mm256_and_si256(ql1, low4),
+                                         _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                                         _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4)};
+#pragma GCC unroll 4
+                for (int quarter = 0; quarter < 4; ++quarter) {
+                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * quarter), two);
+                    q[r][4 * half + quarter] = _mm256_or_si256(lows[quarter], _mm256_slli_epi16(high, 4));
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int t = 0; t < TT; ++t) {
+            const ActQ8x256 & at = reinterpret_cast<const ActQ8x256 *>(act + static_cast<size_t>(t) * as)[i];
+            const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at.bsums));
+            const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(at.bsums + 8));
+#pragma GCC unroll 4
+            for (int r = 0; r < R; ++r) {
+                __m256i isum0 = _mm256_setzero_si256();
+                __m256i isum1 = _mm256_setzero_si256();
+#pragma GCC unroll 8
+                for (int k = 0; k < 8; k += 2) {
+                    // |level * a pair| <= 2 * 63 * 127 fits int16.
+                    const __m256i p0 = _mm256_maddubs_epi16(q[r][k], load32(at.qs + 32 * k));
+                    const __m256i p1 = _mm256_maddubs_epi16(q[r][k + 1], load32(at.qs + 32 * k + 32));
+                    isum0 = _mm256_add_epi32(isum0, _mm256_madd_epi16(p0, scale_pair(sc[r][2 * k], sc[r][2 * k + 1])));
+                    isum1 =
+                        _mm256_add_epi32(isum1, _mm256_madd_epi16(p1, scale_pair(sc[r][2 * k + 2], sc[r][2 * k + 3])));
+                }
+                __m128i off = _mm_add_epi32(_mm_madd_epi16(sc16[r][0], b0), _mm_madd_epi16(sc16[r][1], b1));
+                off = _mm_add_epi32(off, _mm_shuffle_epi32(off, 0x4E));
+                off = _mm_add_epi32(off, _mm_shuffle_epi32(off, 0xB1));
+                const int offset = 32 * _mm_cvtsi128_si32(off);
+                const __m256i isum =
+                    _mm256_sub_epi32(_mm256_add_epi32(isum0, isum1), _mm256_zextsi128_si256(_mm_cvtsi32_si128(offset)));
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d[r] * at.d), acc[r][t]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int t = 0; t < TT; ++t) {
+            y[static_cast<size_t>(t) * ys + static_cast<size_t>(r)] = hsum(acc[r][t]);
+        }
+    }
+}
+
+void tile_q6k(size_t n, const uint8_t * w, size_t ws, size_t n_rows, const uint8_t * act, size_t as, size_t n_tok,
+              float * y, size_t ys) {
+    const size_t nb = n / kQKK;
+    size_t r = 0;
+    for (; r + kKTileRows <= n_rows; r += kKTileRows) {
+        size_t t = 0;
+        for (; t + kTileTokens <= n_tok; t += kTileTokens) {
+            tile_q6k_micro<kKTileRows, kTileTokens>(nb, w + r * ws, ws, act + t * as, as, y + t * ys + r, ys);
+        }
+        for (; t < n_tok; ++t) {
+            tile_q6k_micro<kKTileRows, 1>(nb, w + r * ws, ws, act + t * as, as, y + t * ys + r, ys);
+        }
+    }
+    for (; r < n_rows; ++r) {
+        size_t t = 0;
+        for (; t + kTileTokens <= n_tok; t += kTileTokens) {
+            tile_q6k_micro<1, kTileTokens>(nb, w + r * ws, ws, act + t * as, as, y + t * ys + r, ys);
+        }
+        for (; t < n_tok; ++t) {
+            tile_q6k_micro<1, 1>(nb, w + r * ws, ws, act + t * as, as, y + t * ys + r, ys);
+        }
+    }
+}
+
 TileFn x86_tile(TensorType type) {
     switch (type) {
     case TensorType::kQ4_0: return tile32<BlockQ4_0, decode_q4_0, true, false>;
@@ -772,6 +891,7 @@ TileFn x86_tile(TensorType type) {
     case TensorType::kIQ4_NL: return tile32<BlockIQ4_NL, decode_iq4_nl, true, false>;
     case TensorType::kQ4_K: return tile_q45k<false, BlockQ4_K>;
     case TensorType::kQ5_K: return tile_q45k<true, BlockQ5_K>;
+    case TensorType::kQ6_K: return tile_q6k;
     case TensorType::kF32: return tile_float<float, load8_f32, f32_scalar>;
     case TensorType::kF16: return tile_float<uint16_t, load8_f16, f16_scalar>;
     case TensorType::kBF16: return tile_float<uint16_t, load8_bf16, bf16_scalar>;

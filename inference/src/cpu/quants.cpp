@@ -13,6 +13,7 @@
 #include "cpu/quants.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -357,48 +358,75 @@ void quant_q5_1(const float * x, BlockQ5_1 * y, size_t nb) {
 
 // ---- encoders: scale fitting shared by K-quants and IQ4 -------------------------------------
 
+// Round to nearest, ties to even, without a libm call (the fitting loops call this millions of
+// times): adding 1.5 * 2^23 leaves the rounded integer in the low mantissa bits. Inputs are
+// clamped first so the trick's range (|v| < 2^22) always holds; callers clamp to far less.
 int nearest_int(float v) {
-    return static_cast<int>(std::lrint(v));
+    const float t = std::clamp(v, -4194303.0f, 4194303.0f) + 12582912.0f;
+    int32_t bits;
+    std::memcpy(&bits, &t, sizeof bits);
+    return (bits & 0x007FFFFF) - 0x00400000;
 }
 
-// Fits x ~= s * q with integer q in [qmin, qmax]. Tries a spread of initial scales around the
-// one that maps the extreme element to the far end, refines each by least squares, keeps the best.
+// Candidate-scale search shared by the symmetric fits. For a scale s and levels assigned to
+// nearest, one pass gives sum(l x) and sum(l l); the squared error is then
+// sum(x x) - 2 s sum(l x) + s^2 sum(l l), and the least-squares refit s' = sum(l x) / sum(l l) with
+// the same levels has error sum(x x) - sum(l x)^2 / sum(l l) (re-assigning levels to s' can only
+// lower it). So each candidate costs one pass and also scores its refit.
+template <typename Assign>
+float search_scale(const float * x, size_t n, float first, float step, int n_steps, Assign assign) {
+    double sxx = 0.0;
+    for (size_t j = 0; j < n; ++j) {
+        sxx += static_cast<double>(x[j]) * static_cast<double>(x[j]);
+    }
+    float best_s = first;
+    double best_err = INFINITY;
+    for (int k = 0; k < n_steps; ++k) {
+        const float s = first + step * static_cast<float>(k);
+        if (s == 0.0f) {
+            continue;
+        }
+        const float inv = 1.0f / s;
+        double slx = 0.0;
+        double sll = 0.0;
+        for (size_t j = 0; j < n; ++j) {
+            const float l = assign(x[j] * inv);
+            slx += static_cast<double>(l) * static_cast<double>(x[j]);
+            sll += static_cast<double>(l) * static_cast<double>(l);
+        }
+        const double err =
+            sxx - 2.0 * static_cast<double>(s) * slx + static_cast<double>(s) * static_cast<double>(s) * sll;
+        if (err < best_err) {
+            best_err = err;
+            best_s = s;
+        }
+        if (sll > 0.0 && slx != 0.0) {
+            const double refit_err = sxx - slx * slx / sll;
+            if (refit_err < best_err) {
+                best_err = refit_err;
+                best_s = static_cast<float>(slx / sll);
+            }
+        }
+    }
+    return best_s;
+}
+
+// Fits x ~= s * q with integer q in [qmin, qmax]: scales that map the extreme element near the
+// far end of the range (the side with more levels, qmin), and their refits.
 float fit_symmetric_scale(const float * x, size_t n, int qmin, int qmax) {
     const float max = signed_absmax(x, n);
     if (max == 0.0f) {
         return 0.0f;
     }
-    // Put the extreme element on the side with more levels (qmin is the larger magnitude).
+    // Levels from |qmin| - 0.6 to |qmin| + 0.6 for the extreme element.
     const float far = static_cast<float>(qmin);
-    float best_s = max / far;
-    float best_err = INFINITY;
-    for (int step = -6; step <= 6; ++step) {
-        float s = max / (far + 0.1f * static_cast<float>(step) * (far < 0 ? -1.0f : 1.0f));
-        for (int iter = 0; iter < 2; ++iter) {
-            double sqx = 0.0;
-            double sqq = 0.0;
-            double err = 0.0;
-            for (size_t j = 0; j < n; ++j) {
-                const int q = std::clamp(nearest_int(x[j] / s), qmin, qmax);
-                const float diff = x[j] - s * static_cast<float>(q);
-                sqx += static_cast<double>(q) * static_cast<double>(x[j]);
-                sqq += static_cast<double>(q) * static_cast<double>(q);
-                err += static_cast<double>(diff) * static_cast<double>(diff);
-            }
-            if (err < static_cast<double>(best_err)) {
-                best_err = static_cast<float>(err);
-                best_s = s;
-            }
-            if (sqq <= 0.0) {
-                break;
-            }
-            s = static_cast<float>(sqx / sqq);
-            if (s == 0.0f) {
-                break;
-            }
-        }
-    }
-    return best_s;
+    const float first = max / (far + 0.6f);
+    const float last = max / (far - 0.6f);
+    constexpr int kSteps = 9;
+    const float lo = static_cast<float>(qmin);
+    const float hi = static_cast<float>(qmax);
+    return search_scale(x, n, first, (last - first) / static_cast<float>(kSteps - 1), kSteps,
+                        [&](float v) { return static_cast<float>(nearest_int(std::clamp(v, lo, hi))); });
 }
 
 // Fits x ~= s * q - m with q in [0, qmax], s >= 0 and m >= 0 (the formats store the minimum as a
@@ -415,42 +443,51 @@ void fit_affine_scale(const float * x, size_t n, int qmax, float & s_out, float 
         m_out = -lo;
         return;
     }
+    double sx = 0.0;
+    double sxx = 0.0;
+    for (size_t j = 0; j < n; ++j) {
+        sx += static_cast<double>(x[j]);
+        sxx += static_cast<double>(x[j]) * static_cast<double>(x[j]);
+    }
+    const double nn = static_cast<double>(n);
     float best_s = (hi - lo) / static_cast<float>(qmax);
     float best_m = -lo;
     double best_err = INFINITY;
     float s = best_s;
     float m = best_m;
-    for (int iter = 0; iter < 5; ++iter) {
-        // Assign levels, then solve the 2x2 least-squares system for (s, m).
-        double sq = 0.0;
-        double sqq = 0.0;
-        double sx = 0.0;
+    for (int iter = 0; iter < 4; ++iter) {
+        // Assign levels, score (s, m) in closed form from the sums, then solve the 2x2
+        // least-squares system for the next (s, m).
+        const float inv = 1.0f / s;
+        int64_t sq = 0;
+        int64_t sqq = 0;
         double sqx = 0.0;
-        double err = 0.0;
         for (size_t j = 0; j < n; ++j) {
-            const int q = std::clamp(nearest_int((x[j] + m) / s), 0, qmax);
-            const float diff = x[j] - (s * static_cast<float>(q) - m);
-            err += static_cast<double>(diff) * static_cast<double>(diff);
+            const int q = std::clamp(nearest_int((x[j] + m) * inv), 0, qmax);
             sq += q;
-            sqq += static_cast<double>(q) * q;
-            sx += static_cast<double>(x[j]);
+            sqq += q * q;
             sqx += static_cast<double>(q) * static_cast<double>(x[j]);
         }
+        const double ds = s;
+        const double dm = m;
+        const double dq = static_cast<double>(sq);
+        const double dqq = static_cast<double>(sqq);
+        // sum (x - s q + m)^2
+        const double err = sxx + ds * ds * dqq + nn * dm * dm - 2.0 * ds * sqx + 2.0 * dm * sx - 2.0 * ds * dm * dq;
         if (err < best_err) {
             best_err = err;
             best_s = s;
             best_m = m;
         }
-        const double nn = static_cast<double>(n);
-        const double det = nn * sqq - sq * sq;
+        const double det = nn * dqq - dq * dq;
         if (det <= 0.0) {
             break;
         }
-        double new_s = (nn * sqx - sq * sx) / det;
-        double new_m = (sq * sqx - sqq * sx) / det;  // x ~= s q - m
+        double new_s = (nn * sqx - dq * sx) / det;
+        double new_m = (dq * sqx - dqq * sx) / det;  // x ~= s q - m
         if (new_m < 0.0) {
             new_m = 0.0;
-            new_s = sqq > 0.0 ? sqx / sqq : 0.0;
+            new_s = dqq > 0.0 ? sqx / dqq : 0.0;
         }
         if (new_s <= 0.0) {
             break;
@@ -488,54 +525,38 @@ uint16_t quant_scales_signed(const float * v, size_t n, int qmin, int qmax, int 
     return dh;
 }
 
-int nearest_iq4_level(float v) {
-    int best = 0;
-    float best_diff = INFINITY;
-    for (int k = 0; k < 16; ++k) {
-        const float diff = std::fabs(v - static_cast<float>(kIq4Levels[k]));
-        if (diff < best_diff) {
-            best_diff = diff;
-            best = k;
-        }
+// Midpoints between consecutive IQ4 levels: level k is nearest below kIq4Bounds[k].
+constexpr std::array<float, 15> kIq4Bounds = [] {
+    std::array<float, 15> b{};
+    for (size_t k = 0; k < 15; ++k) {
+        b[k] = 0.5f * static_cast<float>(kIq4Levels[k] + kIq4Levels[k + 1]);
     }
-    return best;
+    return b;
+}();
+
+// Index of the IQ4 level nearest to v: a branch-free binary search (the fitting loops call this
+// with unpredictable values, where branches would mispredict half the time).
+int nearest_iq4_level(float v) {
+    size_t idx = 0;
+    idx += static_cast<size_t>(v > kIq4Bounds[idx + 7]) * 8;
+    idx += static_cast<size_t>(v > kIq4Bounds[idx + 3]) * 4;
+    idx += static_cast<size_t>(v > kIq4Bounds[idx + 1]) * 2;
+    idx += static_cast<size_t>(v > kIq4Bounds[idx]);
+    return static_cast<int>(idx);
 }
 
-// Fits x ~= s * level[idx] for the IQ4 non-linear levels.
+// Fits x ~= s * level[idx] for the IQ4 non-linear levels: the extreme element mapped to levels
+// around the outermost one, and their refits.
 float fit_iq4_scale(const float * x, size_t n) {
     const float max = signed_absmax(x, n);
     if (max == 0.0f) {
         return 0.0f;
     }
-    float best_s = max / -127.0f;
-    double best_err = INFINITY;
-    for (int step = -8; step <= 8; ++step) {
-        float s = max / (-127.0f + 2.0f * static_cast<float>(step));
-        for (int iter = 0; iter < 2; ++iter) {
-            double slx = 0.0;
-            double sll = 0.0;
-            double err = 0.0;
-            for (size_t j = 0; j < n; ++j) {
-                const float l = kIq4Levels[nearest_iq4_level(x[j] / s)];
-                const float diff = x[j] - s * l;
-                slx += static_cast<double>(l) * static_cast<double>(x[j]);
-                sll += static_cast<double>(l) * static_cast<double>(l);
-                err += static_cast<double>(diff) * static_cast<double>(diff);
-            }
-            if (err < best_err) {
-                best_err = err;
-                best_s = s;
-            }
-            if (sll <= 0.0) {
-                break;
-            }
-            s = static_cast<float>(slx / sll);
-            if (s == 0.0f) {
-                break;
-            }
-        }
-    }
-    return best_s;
+    const float first = max / -111.0f;
+    const float last = max / -143.0f;
+    constexpr int kSteps = 17;
+    return search_scale(x, n, first, (last - first) / static_cast<float>(kSteps - 1), kSteps,
+                        [](float v) { return static_cast<float>(kIq4Levels[nearest_iq4_level(v)]); });
 }
 
 // ---- encoders: K-quants and IQ4 ------------------------------------------------------------

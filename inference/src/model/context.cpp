@@ -7,10 +7,10 @@
 //    position and rotated pair), so the scaling variants cost nothing per token.
 // 3. Keys and values are rounded to F16 when stored, laid out per KV head ([head][position][dim])
 //    so one head's keys form a matrix: Q K^T for all queries sharing that head (GQA group x
-//    batch) is one cpu::matmul. Values are read back through a 65536-entry F16 table.
-// 4. Softmax and the weighted sum of values run one (token, head) row per work item over the
-//    context's pool; each row sees positions 0..its own (causal), so a batch and the same tokens
-//    one by one agree.
+//    batch) is one cpu::matmul. The weighted sum of values is a second matmul, over the head's
+//    values transposed to F32 (read through a 65536-entry F16 table) and the probability rows.
+// 4. Each probability row covers positions 0..its own token (causal, later positions weigh 0),
+//    so a batch and the same tokens one by one agree up to summation order.
 // 5. Logits are computed for the last token of the batch only: generation never needs more.
 #include "model/model_impl.h"
 
@@ -83,7 +83,7 @@ struct Context::State {
 
     // Scratch for one batch.
     std::vector<float> x, xn, q, k, v, attn, gate, up, logits;
-    std::vector<float> scores, q_group;  // attention scratch, grown on demand
+    std::vector<float> scores, q_group, v_t, head_out;  // attention scratch, grown on demand
 
     explicit State(int n_threads) : pool(n_threads) {}
 
@@ -120,13 +120,10 @@ void Context::State::attention(size_t n, TensorType kv_type, const E * kc, const
         // Q K^T for every query row and cached position: the keys of one KV head are rows of a
         // matrix, so the kernels' F16/F32 dot products do the work.
         cpu::matmul(kv_type, kg, n_pos, hd, q_group.data(), n_q, scores.data(), pool);
+        // Softmax per query row, in place; positions after the row's own token get weight 0.
         pool.parallel_for(n_q, [&](size_t begin, size_t end) {
-            thread_local std::vector<float> acc;
-            acc.resize(hd);
             for (size_t row = begin; row < end; ++row) {
-                const size_t t = row / group;
-                const size_t h = g * group + row % group;
-                const size_t visible = n_past + t + 1;  // causal: positions up to the token's own
+                const size_t visible = n_past + row / group + 1;  // causal: up to the token's own
                 float * s = scores.data() + row * n_pos;
                 float max_score = -INFINITY;
                 for (size_t p = 0; p < visible; ++p) {
@@ -139,17 +136,30 @@ void Context::State::attention(size_t n, TensorType kv_type, const E * kc, const
                     sum += static_cast<double>(s[p]);
                 }
                 const auto inv = static_cast<float>(1.0 / sum);
-                std::fill(acc.begin(), acc.end(), 0.0f);
                 for (size_t p = 0; p < visible; ++p) {
-                    const E * vp = vg + p * hd;
-                    const float w = s[p] * inv;
-                    for (size_t i = 0; i < hd; ++i) {
-                        acc[i] += w * load(vp[i]);
-                    }
+                    s[p] *= inv;
                 }
-                std::copy(acc.begin(), acc.end(), attn.data() + t * q_dim + h * hd);
+                std::fill(s + visible, s + n_pos, 0.0f);
             }
         });
+        // Weighted sum of values as a second product: V^T (head_dim x positions, F32) times the
+        // probability rows.
+        v_t.resize(hd * n_pos);
+        pool.parallel_for(hd, [&](size_t begin, size_t end) {
+            for (size_t d = begin; d < end; ++d) {
+                float * dst = v_t.data() + d * n_pos;
+                for (size_t p = 0; p < n_pos; ++p) {
+                    dst[p] = load(vg[p * hd + d]);
+                }
+            }
+        });
+        head_out.resize(n_q * hd);
+        cpu::matmul(TensorType::kF32, v_t.data(), hd, n_pos, scores.data(), n_q, head_out.data(), pool);
+        for (size_t row = 0; row < n_q; ++row) {
+            const size_t t = row / group;
+            const size_t h = g * group + row % group;
+            std::copy(head_out.data() + row * hd, head_out.data() + (row + 1) * hd, attn.data() + t * q_dim + h * hd);
+        }
     }
 }
 

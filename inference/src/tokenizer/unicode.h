@@ -1,4 +1,4 @@
-// Unicode helpers for the tokenizers: UTF-8 decoding that keeps byte offsets, general-category
+// Unicode support for the tokenizers: UTF-8 decoding that keeps byte offsets, general-category
 // flags, lower-casing and canonical decomposition. Tables are generated from the Unicode Character
 // Database by scripts/gen_unicode_tables.py into unicode_data.cpp. Pure functions, thread-safe.
 #pragma once

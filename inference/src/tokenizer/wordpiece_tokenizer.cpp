@@ -146,6 +146,9 @@ class WordPieceTokenizer final : public TokenizerBase {
     }
 
     std::string make_piece(int32_t id) const {
+        if (id == unk_) {
+            return " " + vocabulary().tokens[id];  // shown, so lost words stay visible: "[UNK]"
+        }
         if (type_of(id) == TokenType::kControl || type_of(id) == TokenType::kUnused) {
             return {};
         }

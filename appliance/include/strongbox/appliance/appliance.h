@@ -9,12 +9,19 @@
 // 3. Every answer, from the CLI or HTTP, is recorded in the audit trail before it is returned;
 //    an answer whose record cannot be written is not returned.
 //
+// 4. Answers come from the grounded answerer (grounded.h) when a model is configured, else from
+//    the extractive answerer; either way every sentence is verified against the passages it
+//    cites before it is returned, and a question whose best passage holds too little of it
+//    (min_question_coverage) is refused with the nearest passages shown.
+//
 // Thread-safety: ask(), source() and health() may run concurrently (the web server does);
-// ingest() serialises with itself.
+// generation with the model is serialised; ingest() serialises with itself.
 #pragma once
 
 #include "strongbox/appliance/answerer.h"
 #include "strongbox/appliance/audit_log.h"
+#include "strongbox/appliance/caps.h"
+#include "strongbox/appliance/verifier.h"
 #include "strongbox/core/answer.h"
 #include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
@@ -24,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace strongbox::webui {
@@ -39,6 +47,21 @@ struct Settings {
     AnswerOptions answer;
     size_t max_chunk_chars = 1200;
     size_t log_lines_per_chunk = 20;
+
+    // Grounded generation. Empty model_path: the extractive answerer.
+    std::filesystem::path model_path;
+    std::filesystem::path prompt_dir;  // empty: see find_prompt_dir() in prompt.h
+    int model_threads = 2;
+    Caps caps;
+    VerifierOptions verifier;  // remove_unsupported = false flags unsupported sentences instead
+    // Share of the question's content words the best retrieved passage must hold, else the answer
+    // is "not found" (BM25 scores shift with corpus size; this share does not). Calibrated on the
+    // PubMedQA dev questions against unanswerable ones (`strongbox eval answers`).
+    double min_question_coverage = 0.5;
+
+    // Settings that shape answers, for the audit trail; settings_version() hashes it.
+    core::Json to_json() const;
+    std::string settings_version() const;
 };
 
 struct IngestFileResult {
@@ -60,6 +83,10 @@ struct IngestReport {
 // Called after each file: (files done, files total, the file's result).
 using IngestProgress = std::function<void(size_t, size_t, const IngestFileResult &)>;
 
+// Share of the question's content words held by the best of the passages, in [0, 1]: the
+// retrieval evidence the refusal threshold (Settings::min_question_coverage) is applied to.
+double best_question_coverage(const std::string & question, const std::vector<Passage> & passages);
+
 class Appliance {
   public:
     static core::Result<std::unique_ptr<Appliance>> open(const Settings & settings);
@@ -72,6 +99,10 @@ class Appliance {
     // Retrieves, answers and records the answer in the audit trail. `channel` is "cli" or "http".
     core::Result<core::Answer> ask(const std::string & question, const std::string & user, const std::string & channel,
                                    int top_k);
+    // As above, streaming verified answer text to `on_text` as it is generated (return false to
+    // cancel: the result is then kCancelled and nothing is recorded).
+    core::Result<core::Answer> ask(const std::string & question, const std::string & user, const std::string & channel,
+                                   int top_k, const std::function<bool(std::string_view)> & on_text);
 
     core::Result<webui::SourceView> source(int64_t chunk_id);
 

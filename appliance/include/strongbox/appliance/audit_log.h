@@ -84,8 +84,9 @@ struct AuditFilter {
     std::string until;     // upper bound (exclusive)
     std::string kind;
     std::string actor;
-    std::string document;  // a source sha256, absolute path or file name the record cites or ingested
-    std::string question;  // case-insensitive substring of the question asked
+    // Explicit {} keeps four-value brace initialisers ({since, until, kind, actor}) warning-free.
+    std::string document{};  // a source sha256, absolute path or file name the record cites or ingested
+    std::string question{};  // case-insensitive substring of the question asked
 };
 
 struct AuditOptions {

@@ -5,8 +5,9 @@
 // run Jinja: detect_chat_template recognises the well-known families from marker strings in
 // that source and render_chat writes the family's format directly. Unknown or absent templates
 // fall back to a plain "Role: content" transcript. The rendered text does not start with BOS;
-// the tokenizer adds it. Control-token spellings in it ("<|im_start|>") must be encoded with
-// Tokenizer::encode_with_special, while message contents stay untrusted text.
+// the tokenizer adds it. Control-token spellings in the markup ("<|im_start|>") must be encoded
+// with Tokenizer::encode_with_special, while message contents stay untrusted text
+// (render_chat_segments keeps them apart).
 //
 // Thread-safety: pure functions.
 // Errors: none; every input renders.
@@ -35,6 +36,16 @@ std::string_view chat_template_name(ChatTemplate kind);  // "chatml", "llama2", 
 
 // Renders the conversation; add_generation_prompt appends the opening of the assistant's turn.
 std::string render_chat(ChatTemplate kind, std::span<const ChatMessage> messages, bool add_generation_prompt);
+
+// The same text cut into the template's own markup and the messages' contents, so a caller can
+// encode markup with control tokens and contents as plain text (a user typing "<|im_end|>"
+// must not end the turn). Concatenated, the segments equal render_chat's output.
+struct ChatSegment {
+    std::string text;
+    bool is_content = false;
+};
+std::vector<ChatSegment> render_chat_segments(ChatTemplate kind, std::span<const ChatMessage> messages,
+                                              bool add_generation_prompt);
 
 // Text that marks the end of the assistant's turn in this format, for use as stop strings in
 // case the model spells it instead of emitting the end-of-turn token.

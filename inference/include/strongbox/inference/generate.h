@@ -1,7 +1,7 @@
 // Text generation: sampling the next token from logits, and the decode loop around a Context
 // (prompt prefill, stop conditions, streaming, cancellation).
 //
-// Sampler applies, in order: repetition and presence penalties over the last penalty_last_n
+// Sampler applies, in order: logit biases, repetition and presence penalties over the last penalty_last_n
 // tokens, then greedy argmax when temperature <= 0, else temperature, top-k, softmax, top-p,
 // min-p and a draw from a seeded generator (same seed + same logits = same tokens, on every
 // machine: the generator is std::mt19937_64 and the draw uses its raw bits).
@@ -29,6 +29,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace strongbox::inference {
@@ -42,6 +43,8 @@ struct SamplerConfig {
     float presence_penalty = 0.0f;    // 0: off; subtracted once per token seen
     int penalty_last_n = 64;          // tokens of history the penalties look at
     uint64_t seed = 0;
+    // Added to the logits before anything else (e.g. -INFINITY bans a token).
+    std::vector<std::pair<int32_t, float>> logit_bias{};
 };
 
 class Sampler {

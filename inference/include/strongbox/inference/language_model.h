@@ -44,7 +44,8 @@ class LanguageModel {
 
     // Renders messages with the model's chat template (plain transcript when it has none) and
     // generates the assistant's reply; the template's end-of-turn markers are added as stop
-    // strings. Each call starts from an empty context.
+    // strings. Message contents never become control tokens, even when they spell one. Each
+    // call starts from an empty context.
     core::Result<GenerateResult> chat(std::span<const ChatMessage> messages, GenerateOptions options);
 
     // Continues raw text (BOS added when the vocabulary asks for it).

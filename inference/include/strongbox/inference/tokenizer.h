@@ -57,7 +57,8 @@ class Tokenizer {
     virtual TokenizerKind kind() const = 0;
 
     // Plain text: spellings of special tokens ("<|im_end|>") are tokenized as ordinary text.
-    // add_bos prepends bos() (WordPiece: the [CLS] token) when the vocabulary has one.
+    // add_bos prepends bos() when the vocabulary has one; WordPiece frames the text as BERT
+    // expects, [CLS] ... [SEP].
     virtual std::vector<int32_t> encode(std::string_view text, bool add_bos) const = 0;
 
     // Like encode(), but the exact spelling of a control or user-defined token becomes that
@@ -73,7 +74,8 @@ class Tokenizer {
 
     // The raw bytes the token stands for: "▁Once" -> " Once", "<0x0A>" -> "\n", "Ġthe" -> " the";
     // WordPiece: word-initial pieces get a space ("▁hello" or "hello" -> " hello"), continuations
-    // do not ("ing" or "##ing" -> "ing"). Control tokens stand for no bytes ("").
+    // do not ("ing" or "##ing" -> "ing"). Control tokens stand for no bytes (""); the unknown token
+    // shows as " ⁇ " (SentencePiece) or " [UNK]" (WordPiece) so lost text stays visible.
     virtual std::string token_piece(int32_t id) const = 0;
 
     // The token as spelled in the vocabulary ("▁Once", "<s>", "Ġthe").

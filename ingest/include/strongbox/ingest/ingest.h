@@ -33,21 +33,28 @@
 
 namespace strongbox::ingest {
 
-enum class SourceKind { kPdf, kLog, kText, kUnknown, kHtml, kCsv, kDocx };
+enum class SourceKind {
+    kPdf,
+    kLog,
+    kText,
+    kUnknown,
+    kHtml,
+    kCsv,
+    kDocx
+};
 
 struct IngestOptions {
-    size_t max_chunk_chars = 1200;   // target upper bound of a chunk's text
-    size_t log_lines_per_chunk = 20; // neighbouring log records grouped into one chunk
-    std::string ingest_job;          // recorded in every chunk's provenance
+    size_t max_chunk_chars = 1200;     // target upper bound of a chunk's text
+    size_t log_lines_per_chunk = 20;   // neighbouring log records grouped into one chunk
+    std::string ingest_job;            // recorded in every chunk's provenance
     std::string ocr_language = "eng";  // Tesseract language(s), "eng+deu" for several
-    int ocr_dpi = 300;
-    std::string pdf_password;        // for password-protected PDFs
-
-    bool ocr_enabled = true;         // false: pages without a usable text layer only get a warning
-    int ocr_workers = 0;             // threads OCR'ing pages of one PDF; 0 = one per core
-    double ocr_low_confidence = 60;  // pages whose mean word confidence is below are flagged
-    std::string tessdata_dir;        // empty: TESSDATA_PREFIX or the system's tessdata folder
-    // Pages finished / pages in the document, for a progress bar. Called for every page.
+    int ocr_dpi = 300;                 // rendering resolution of pages that are OCR'd
+    std::string pdf_password;          // for password-protected PDFs
+    bool ocr_enabled = true;           // false: pages without a usable text layer only get a warning
+    int ocr_workers = 0;               // threads OCR'ing pages of one PDF; 0 = one per core
+    double ocr_low_confidence = 60;    // pages whose mean word confidence is below are flagged
+    std::string tessdata_dir;          // empty: TESSDATA_PREFIX or the system's tessdata folder
+    // Pages finished / pages in the document, for a progress bar. Called once per page.
     std::function<void(size_t done, size_t total)> progress;
 };
 

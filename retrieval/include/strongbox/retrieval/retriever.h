@@ -99,7 +99,8 @@ class Retriever {
 
     core::Result<std::vector<SearchHit>> search(std::string_view query, const SearchOptions & options) const;
 
-    // Persists the vector index (atomic replace).
+    // Persists the vector index (atomic replace). An HNSW index whose tombstones exceed 30% of its
+    // vectors is rebuilt from the store first, with the same index type.
     core::Status flush();
 
     // Replaces the vector index with one rebuilt from the store ("auto" picks the type by size).

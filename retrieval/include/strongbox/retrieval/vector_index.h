@@ -13,7 +13,8 @@
 // "Flat" (exact; default), "HNSW<M>" (graph ANN), "IVF<lists>,Flat|PQ<m>|SQ8" (trained on the
 // vectors given to the first add, which must be at least as many as lists). "auto" picks by size:
 // Flat below 50k vectors, HNSW32 below 1M, IVF above. Deleting from Flat compacts it; IVF
-// removes by id; HNSW keeps tombstones that searches skip, until the next rebuild.
+// removes by id; HNSW keeps tombstones that searches skip, until the next rebuild (Retriever::flush
+// rebuilds once they pass 30%).
 //
 // Thread-safety: searches may run concurrently with each other; add, remove, reconcile and save
 // take an exclusive lock. Errors: kCorruptInput (damaged file), kUnsupported (embedder mismatch,
@@ -86,6 +87,7 @@ class VectorIndex {
 
     bool contains(int64_t chunk_id) const;
     int64_t size() const;  // live vectors
+    int64_t tombstones() const;  // removed vectors an HNSW index still holds (0 for Flat and IVF)
     std::vector<int64_t> chunk_ids() const;
     const EmbedderIdentity & identity() const;
     std::string factory() const;

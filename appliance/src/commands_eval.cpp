@@ -1,0 +1,186 @@
+// eval retrieval, eval answers: measured quality on a labelled question set.
+
+#include "commands.h"
+#include "strongbox/appliance/eval.h"
+#include "strongbox/retrieval/embedder.h"
+#include "strongbox/retrieval/eval.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+namespace strongbox::appliance {
+namespace {
+
+// PubMedQA directory, or its queries file (the corpus is then looked for beside it).
+std::filesystem::path dataset_dir(const std::string & arg) {
+    std::filesystem::path p(arg);
+    return std::filesystem::is_regular_file(p) ? p.parent_path() : p;
+}
+
+std::filesystem::path queries_file(const std::string & arg) {
+    std::filesystem::path p(arg);
+    return std::filesystem::is_regular_file(p) ? p : p / "queries_dev500.jsonl";
+}
+
+std::filesystem::path scratch_dir(const std::string & what) {
+    return std::filesystem::temp_directory_path() / ("strongbox-eval-" + what + "-" + std::to_string(::getpid()));
+}
+
+core::Result<retrieval::EvalDataset> load_dataset(const std::string & arg, size_t limit) {
+    const std::filesystem::path dir = dataset_dir(arg);
+    auto data = std::filesystem::exists(dir / "corpus.jsonl") ? retrieval::load_beir(dir) : retrieval::load_pubmedqa(dir);
+    if (data.ok() && limit > 0 && data->queries.size() > limit) {
+        data->queries.resize(limit);
+    }
+    return data;
+}
+
+int run_eval_retrieval(const CommandContext & ctx) {
+    if (ctx.args.positionals().size() != 1) {
+        return fail("eval retrieval", "give the PubMedQA (or BEIR) directory, e.g. ../shared/data/qa-pubmedqa-pqal");
+    }
+    auto limit = ctx.args.get_int("limit", 0);
+    if (!limit.ok()) {
+        return fail("eval retrieval", limit.error().message());
+    }
+    auto data = load_dataset(ctx.args.positionals()[0], static_cast<size_t>(std::max(0, *limit)));
+    if (!data.ok()) {
+        return fail("eval retrieval", data.error().message());
+    }
+    std::vector<retrieval::EvalRun> runs(3);
+    runs[0].name = "bm25";
+    runs[0].options.use_dense = false;
+    runs[1].name = "dense";
+    runs[1].options.use_bm25 = false;
+    runs[2].name = "hybrid";
+    const std::filesystem::path work = scratch_dir("retrieval");
+    auto results = retrieval::evaluate_retrieval(*data, work, runs, std::make_shared<retrieval::HashedEmbedder>());
+    std::error_code ec;
+    std::filesystem::remove_all(work, ec);
+    if (!results.ok()) {
+        return fail("eval retrieval", results.error().message());
+    }
+    std::printf("%s: %zu documents, %zu queries\n", data->name.c_str(), data->corpus.size(), data->queries.size());
+    std::printf("%-8s %9s %9s %9s %9s %9s %12s\n", "run", "recall@1", "recall@5", "recall@10", "MRR@10", "nDCG@10",
+                "median ms");
+    for (const retrieval::EvalResult & r : *results) {
+        std::printf("%-8s %9.3f %9.3f %9.3f %9.3f %9.3f %12.2f\n", r.name.c_str(), r.metrics.recall_at_1,
+                    r.metrics.recall_at_5, r.metrics.recall_at_10, r.metrics.mrr_at_10, r.metrics.ndcg_at_10,
+                    r.median_query_ms);
+    }
+    return kExitOk;
+}
+
+int run_eval_answers(const CommandContext & ctx) {
+    if (ctx.args.positionals().size() != 1) {
+        return fail("eval answers", "give the PubMedQA directory or its queries file, e.g. ../shared/data/qa-pubmedqa-pqal");
+    }
+    auto limit = ctx.args.get_int("limit", 0);
+    auto top_k = ctx.args.get_int("top-k", 5);
+    auto max_new = ctx.args.get_int("max-new-tokens", 256);
+    auto max_prompt = ctx.args.get_int("max-prompt-tokens", 1536);
+    for (const auto * r : {&limit, &top_k, &max_new, &max_prompt}) {
+        if (!r->ok()) {
+            return fail("eval answers", r->error().message());
+        }
+    }
+    const std::string arg = ctx.args.positionals()[0];
+    auto data = retrieval::load_pubmedqa(dataset_dir(arg));
+    if (!data.ok()) {
+        return fail("eval answers", data.error().message());
+    }
+    auto answerable = load_answer_cases(queries_file(arg), static_cast<size_t>(std::max(0, *limit)));
+    if (!answerable.ok()) {
+        return fail("eval answers", answerable.error().message());
+    }
+    std::vector<AnswerCase> unanswerable;
+    if (ctx.args.has("unanswerable")) {
+        auto u = load_answer_cases(ctx.args.get("unanswerable"));
+        if (!u.ok()) {
+            return fail("eval answers", u.error().message());
+        }
+        unanswerable = std::move(u).value();
+    }
+    AnswerEvalOptions options;
+    options.work_dir = scratch_dir("answers");
+    options.top_k = *top_k;
+    if (ctx.args.has("model")) {
+        options.settings.model_path = ctx.args.get("model");
+    }
+    if (ctx.args.has("prompts")) {
+        options.settings.prompt_dir = ctx.args.get("prompts");
+    }
+    if (ctx.args.has("threshold")) {
+        options.settings.min_question_coverage = std::atof(ctx.args.get("threshold").c_str());
+    }
+    options.settings.caps.max_new_tokens = *max_new;
+    options.settings.caps.max_prompt_tokens = *max_prompt;
+    options.settings.caps.daily_user_tokens = 0;  // an evaluation is not a user
+    options.settings.verifier.remove_unsupported = !ctx.args.has("flag-unsupported");
+    auto report = evaluate_answers(data->corpus, *answerable, unanswerable, options);
+    if (!report.ok()) {
+        return fail("eval answers", report.error().message());
+    }
+    const AnswerEvalReport & r = *report;
+    if (ctx.args.has("json")) {
+        std::printf("%s\n", r.to_json().dump(2).c_str());
+        return kExitOk;
+    }
+    std::printf("answerer: %s\n", r.answerer.c_str());
+    std::printf("answerable questions: %zu, answered %zu (%.3f) at retrieval threshold %.2f\n", r.answerable, r.answered,
+                r.answerable == 0 ? 0.0 : static_cast<double>(r.answered) / static_cast<double>(r.answerable),
+                r.threshold);
+    std::printf("citation correctness (first citation is the gold abstract): %.3f; gold abstract cited: %.3f\n",
+                r.citation_correctness, r.gold_cited);
+    std::printf("citation recall (ALCE, verifier as judge): %.3f over %zu sentences\n", r.citation_recall, r.sentences);
+    std::printf("citation precision (ALCE, verifier as judge): %.3f over %zu citations\n", r.citation_precision,
+                r.citations);
+    if (r.unanswerable > 0) {
+        std::printf("refusal accuracy on %zu unanswerable questions: %.3f\n", r.unanswerable, r.unanswerable_refused);
+    }
+    if (r.decisions_scored > 0) {
+        std::printf("yes/no/maybe accuracy (first word of the generated text): %.3f over %d\n", r.decision_accuracy,
+                    r.decisions_scored);
+    }
+    std::printf("median latency per question: %.1f ms\n", r.median_latency_ms);
+    std::printf("\nthreshold calibration (share of question content words in the best passage):\n");
+    std::printf("%10s %18s %20s | %18s %20s %20s\n", "threshold", "answerable passed", "unanswerable stopped",
+                "answerable answered", "unanswerable refused", "citation correctness");
+    for (const ThresholdPoint & p : r.calibration) {
+        std::printf("%10.2f %18.3f %20.3f | %18.3f %20.3f %20.3f\n", p.threshold, p.answerable_passed,
+                    p.unanswerable_stopped, p.answerable_answered, p.unanswerable_refused, p.citation_correctness);
+    }
+    std::printf("(left: the threshold alone; right: the whole pipeline)\n");
+    return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Command> eval_commands() {
+    return {
+        {"eval retrieval",
+         "DATASET_DIR",
+         "Measure retrieval (recall@1/5/10, MRR@10, nDCG@10) for BM25, dense and hybrid search",
+         {{"limit", "N", "evaluate the first N questions only"}},
+         run_eval_retrieval},
+        {"eval answers",
+         "DATASET_DIR|QUERIES.jsonl",
+         "Measure answers: citation correctness, ALCE citation recall/precision, refusals, yes/no/maybe accuracy",
+         {{"limit", "N", "evaluate the first N questions only"},
+          {"unanswerable", "FILE", "JSON lines of questions the corpus cannot answer ({\"question\": ...})"},
+          {"model", "FILE", "answer with this GGUF model instead of the extractive answerer"},
+          {"prompts", "DIR", "directory of prompt templates (default: the shipped ones)"},
+          {"top-k", "N", "passages per question (default 5)"},
+          {"threshold", "X", "retrieval threshold: share of question words the best passage must hold"},
+          {"max-new-tokens", "N", "cap on generated tokens per answer (default 256)"},
+          {"max-prompt-tokens", "N", "cap on prompt tokens per answer (default 1536)"},
+          {"flag-unsupported", "", "keep unsupported sentences, flagged, instead of removing them"},
+          {"json", "", "print the report as JSON"}},
+         run_eval_answers},
+    };
+}
+
+}  // namespace strongbox::appliance

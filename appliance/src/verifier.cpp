@@ -1,0 +1,484 @@
+#include "strongbox/appliance/verifier.h"
+
+#include "strongbox/core/text.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <string_view>
+
+namespace strongbox::appliance {
+namespace {
+
+bool is_space(char c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// Trims punctuation that belongs to the sentence, not the token: "30." -> "30", "(ERR-42)," -> "ERR-42".
+std::string_view strip_token(std::string_view t) {
+    auto edge = [](char c) {
+        return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '(' || c == ')' ||
+               c == '"' || c == '\'' || c == '[' || c == ']' || c == '{' || c == '}' || c == '%' || c == '*';
+    };
+    while (!t.empty() && edge(t.front())) {
+        t.remove_prefix(1);
+    }
+    while (!t.empty() && edge(t.back())) {
+        t.remove_suffix(1);
+    }
+    return t;
+}
+
+std::vector<std::string_view> raw_tokens(std::string_view s) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && is_space(s[i])) {
+            ++i;
+        }
+        size_t b = i;
+        while (i < s.size() && !is_space(s[i])) {
+            ++i;
+        }
+        if (i > b) {
+            out.push_back(s.substr(b, i - b));
+        }
+    }
+    return out;
+}
+
+std::string without_commas(std::string s) {
+    std::erase(s, ',');
+    return s;
+}
+
+// The normalised tokens of a passage, for key-token lookup: lower-cased, edge punctuation
+// stripped, plus each token without thousands separators and the parts of slashed tokens.
+std::set<std::string> token_set(std::string_view text) {
+    std::set<std::string> out;
+    for (std::string_view raw : raw_tokens(text)) {
+        std::string t = core::ascii_lower(strip_token(raw));
+        if (t.empty()) {
+            continue;
+        }
+        out.insert(without_commas(t));
+        for (std::string_view part : core::split(t, '/')) {
+            out.insert(std::string(strip_token(part)));
+        }
+        out.insert(std::move(t));
+    }
+    return out;
+}
+
+std::vector<std::string> quoted_strings(std::string_view s) {
+    std::vector<std::string> out;
+    static const std::vector<std::pair<std::string_view, std::string_view>> kQuotes = {
+        {"\"", "\""}, {"\xE2\x80\x9C", "\xE2\x80\x9D"}};  // "..." and curly quotes
+    for (auto [open, close] : kQuotes) {
+        size_t pos = 0;
+        while ((pos = s.find(open, pos)) != std::string_view::npos) {
+            size_t end = s.find(close, pos + open.size());
+            if (end == std::string_view::npos) {
+                break;
+            }
+            std::string q = core::collapse_whitespace(s.substr(pos + open.size(), end - pos - open.size()));
+            if (!q.empty()) {
+                out.push_back(std::move(q));
+            }
+            pos = end + close.size();
+        }
+    }
+    return out;
+}
+
+// A raw sentence of model output, with the byte range it came from.
+struct RawSentence {
+    std::string text;
+    std::vector<int> markers;
+};
+
+// Parses "[1]", "[1, 2]", "[1][2]" at `i`; returns the end of the marker or i when there is none.
+size_t parse_marker(const std::string & s, size_t i, std::vector<int> & out) {
+    if (i >= s.size() || s[i] != '[') {
+        return i;
+    }
+    std::vector<int> found;
+    size_t j = i + 1;
+    while (true) {
+        while (j < s.size() && s[j] == ' ') {
+            ++j;
+        }
+        size_t b = j;
+        while (j < s.size() && is_digit(s[j]) && j - b < 4) {
+            ++j;
+        }
+        if (j == b) {
+            return i;
+        }
+        found.push_back(std::stoi(s.substr(b, j - b)));
+        while (j < s.size() && s[j] == ' ') {
+            ++j;
+        }
+        if (j < s.size() && s[j] == ',') {
+            ++j;
+            continue;
+        }
+        if (j < s.size() && s[j] == ']') {
+            out.insert(out.end(), found.begin(), found.end());
+            return j + 1;
+        }
+        return i;
+    }
+}
+
+std::vector<RawSentence> split_generated(const std::string & s) {
+    std::vector<RawSentence> out;
+    RawSentence cur;
+    auto flush = [&] {
+        std::string t = core::collapse_whitespace(cur.text);
+        // "kept 30 days ." -> "kept 30 days." once the marker between them is gone.
+        for (std::string_view p : {" .", " ,", " ;", " :", " !", " ?"}) {
+            size_t pos = 0;
+            while ((pos = t.find(p, pos)) != std::string::npos) {
+                t.erase(pos, 1);
+            }
+        }
+        if (!t.empty() || !cur.markers.empty()) {
+            if (!t.empty()) {
+                cur.text = std::move(t);
+                out.push_back(std::move(cur));
+            } else if (!out.empty()) {
+                // Markers on their own after a sentence belong to it.
+                out.back().markers.insert(out.back().markers.end(), cur.markers.begin(), cur.markers.end());
+            }
+        }
+        cur = RawSentence{};
+    };
+    size_t i = 0;
+    while (i < s.size()) {
+        size_t after = parse_marker(s, i, cur.markers);
+        if (after != i) {
+            i = after;
+            continue;
+        }
+        char c = s[i];
+        if (c == '\n' && i + 1 < s.size() && (s[i + 1] == '\n' || s[i + 1] == '-' || s[i + 1] == '*')) {
+            flush();
+            ++i;
+            continue;
+        }
+        cur.text += c;
+        ++i;
+        const bool terminal = c == '.' || c == '!' || c == '?';
+        if (terminal && (i >= s.size() || is_space(s[i]) || s[i] == '[')) {
+            // Markers right after the full stop ("... days. [1]") still belong to this sentence.
+            size_t j = i;
+            while (true) {
+                size_t k = j;
+                while (k < s.size() && s[k] == ' ') {
+                    ++k;
+                }
+                size_t m = parse_marker(s, k, cur.markers);
+                if (m == k) {
+                    break;
+                }
+                j = m;
+            }
+            i = j;
+            flush();
+        }
+    }
+    flush();
+    return out;
+}
+
+// Sentence-sized spans of a passage for narrowing a citation.
+std::vector<std::pair<size_t, size_t>> passage_spans(const std::string & text) {
+    std::vector<std::pair<size_t, size_t>> spans;
+    size_t start = 0;
+    auto push = [&](size_t end) {
+        std::string_view piece = core::trim(std::string_view(text).substr(start, end - start));
+        if (!piece.empty()) {
+            size_t b = static_cast<size_t>(piece.data() - text.data());
+            spans.emplace_back(b, b + piece.size());
+        }
+        start = end;
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n' || ((c == '.' || c == '!' || c == '?') && i + 1 < text.size() && is_space(text[i + 1]))) {
+            push(i + 1);
+        }
+    }
+    push(text.size());
+    return spans;
+}
+
+struct Narrowed {
+    size_t begin = 0;
+    size_t end = 0;
+};
+
+// The shortest run of at most three consecutive passage sentences that holds the most of the
+// claim's content words and key tokens.
+Narrowed narrow(const Passage & p, const std::string & sentence) {
+    const std::vector<std::string> words = content_words(sentence);
+    const std::set<std::string> want(words.begin(), words.end());
+    std::vector<std::string> keys = key_tokens(sentence);
+    auto spans = passage_spans(p.text);
+    if (spans.size() <= 1) {
+        return {0, p.text.size()};
+    }
+    std::vector<std::set<std::string>> span_words;
+    std::vector<std::set<std::string>> span_tokens;
+    for (auto [b, e] : spans) {
+        std::vector<std::string> w = content_words(p.text.substr(b, e - b));
+        span_words.emplace_back(w.begin(), w.end());
+        span_tokens.push_back(token_set(std::string_view(p.text).substr(b, e - b)));
+    }
+    size_t best_b = 0;
+    size_t best_len = spans.size();
+    int best_score = -1;
+    for (size_t len = 1; len <= 3 && len <= spans.size(); ++len) {
+        for (size_t b = 0; b + len <= spans.size(); ++b) {
+            int score = 0;
+            for (const std::string & w : want) {
+                for (size_t k = b; k < b + len; ++k) {
+                    if (span_words[k].count(w) > 0) {
+                        ++score;
+                        break;
+                    }
+                }
+            }
+            for (const std::string & key : keys) {
+                for (size_t k = b; k < b + len; ++k) {
+                    if (span_tokens[k].count(core::ascii_lower(key)) > 0) {
+                        score += 2;
+                        break;
+                    }
+                }
+            }
+            if (score > best_score) {  // strictly better: the shorter run wins ties
+                best_score = score;
+                best_b = b;
+                best_len = len;
+            }
+        }
+    }
+    return {spans[best_b].first, spans[best_b + best_len - 1].second};
+}
+
+// Adds the span [b, e) of passage p to a citation: quote text, boxes that map into it, lines.
+void add_span(core::Citation & c, const Passage & p, size_t b, size_t e, bool first) {
+    const std::string quote = core::collapse_whitespace(std::string_view(p.text).substr(b, e - b));
+    if (c.quote.find(quote) == std::string::npos) {
+        c.quote += (c.quote.empty() ? "" : " \xE2\x80\xA6 ") + quote;
+    }
+    if (!p.provenance.boxes.empty() && p.provenance.boxes.front().text_begin >= 0) {
+        if (first) {
+            c.provenance.boxes.clear();
+        }
+        for (const core::Box & box : p.provenance.boxes) {
+            if (box.text_end > static_cast<int64_t>(b) && box.text_begin < static_cast<int64_t>(e)) {
+                c.provenance.boxes.push_back(box);
+            }
+        }
+    }
+    if (p.provenance.line_start > 0) {
+        const int lb = p.provenance.line_start +
+                       static_cast<int>(std::count(p.text.begin(), p.text.begin() + static_cast<std::ptrdiff_t>(b), '\n'));
+        const int le = p.provenance.line_start +
+                       static_cast<int>(std::count(p.text.begin(), p.text.begin() + static_cast<std::ptrdiff_t>(e), '\n'));
+        if (first) {
+            c.provenance.line_start = lb;
+            c.provenance.line_end = std::min(le, p.provenance.line_end > 0 ? p.provenance.line_end : le);
+        } else {
+            c.provenance.line_start = std::min(c.provenance.line_start, lb);
+            c.provenance.line_end = std::max(c.provenance.line_end, le);
+        }
+    }
+}
+
+core::Support grade(const SentenceCheck & c, const VerifierOptions & o, size_t n_cited) {
+    if (n_cited == 0 || !c.missing.empty()) {
+        return core::Support::kUnsupported;
+    }
+    if (c.coverage >= o.supported_coverage) {
+        return core::Support::kSupported;
+    }
+    return c.coverage >= o.partial_coverage ? core::Support::kPartial : core::Support::kUnsupported;
+}
+
+}  // namespace
+
+std::vector<std::string> key_tokens(const std::string & sentence) {
+    std::vector<std::string> keys = quoted_strings(sentence);
+    const std::vector<std::string_view> toks = raw_tokens(sentence);
+    for (size_t i = 0; i < toks.size(); ++i) {
+        std::string_view t = strip_token(toks[i]);
+        if (t.empty() || t.front() == '"') {
+            continue;
+        }
+        const bool has_digit = std::any_of(t.begin(), t.end(), [](char c) { return is_digit(c); });
+        const bool has_underscore = t.find('_') != std::string_view::npos;
+        const size_t uppers = static_cast<size_t>(
+            std::count_if(t.begin(), t.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; }));
+        const bool capitalised = std::isupper(static_cast<unsigned char>(t.front())) != 0;
+        // The first word is capitalised by grammar; an acronym there still counts.
+        const bool name = (capitalised && i > 0) || uppers >= 2;
+        if (has_digit || has_underscore || name) {
+            keys.emplace_back(t);
+        }
+    }
+    return keys;
+}
+
+SentenceCheck check_sentence(const std::string & sentence, const std::vector<const Passage *> & cited,
+                             const VerifierOptions & options) {
+    SentenceCheck check;
+    check.text = sentence;
+    if (cited.empty()) {
+        check.support = core::Support::kUnsupported;
+        return check;
+    }
+    std::set<std::string> tokens;
+    std::set<std::string> words;
+    std::string joined;
+    for (const Passage * p : cited) {
+        std::set<std::string> t = token_set(p->text);
+        tokens.insert(t.begin(), t.end());
+        for (std::string & w : content_words(p->text)) {
+            words.insert(std::move(w));
+        }
+        joined += core::ascii_lower(core::collapse_whitespace(p->text)) + "\n";
+    }
+    for (const std::string & key : key_tokens(sentence)) {
+        const std::string k = core::ascii_lower(key);
+        const bool multiword = k.find(' ') != std::string::npos;
+        const bool found = multiword ? joined.find(k) != std::string::npos
+                                     : tokens.count(k) > 0 || tokens.count(without_commas(k)) > 0;
+        if (!found) {
+            check.missing.push_back(key);
+        }
+    }
+    const std::vector<std::string> claim = content_words(sentence);
+    const std::set<std::string> claim_set(claim.begin(), claim.end());
+    size_t matched = 0;
+    for (const std::string & w : claim_set) {
+        matched += words.count(w);
+    }
+    check.coverage = claim_set.empty() ? 0.0 : static_cast<double>(matched) / static_cast<double>(claim_set.size());
+    check.support = grade(check, options, cited.size());
+    return check;
+}
+
+VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Passage> & passages,
+                             const VerifierOptions & options) {
+    VerifiedAnswer out;
+    std::map<int, int> number_of_passage;  // prompt passage number -> answer citation number
+    for (RawSentence & raw : split_generated(raw_text)) {
+        std::vector<int> valid;
+        std::vector<int> rejected;
+        for (int n : raw.markers) {
+            std::vector<int> & dest = (n >= 1 && static_cast<size_t>(n) <= passages.size()) ? valid : rejected;
+            if (std::find(dest.begin(), dest.end(), n) == dest.end()) {
+                dest.push_back(n);
+            }
+        }
+        std::vector<const Passage *> cited;
+        for (int n : valid) {
+            cited.push_back(&passages[static_cast<size_t>(n - 1)]);
+        }
+        SentenceCheck check = check_sentence(raw.text, cited);
+        check.cited = valid;
+        check.rejected = rejected;
+        switch (check.support) {
+            case core::Support::kSupported: ++out.supported; break;
+            case core::Support::kPartial: ++out.partial; break;
+            case core::Support::kUnsupported: ++out.unsupported; break;
+        }
+        check.removed = check.support == core::Support::kUnsupported && options.remove_unsupported;
+        if (!check.removed) {
+            core::AnswerSentence s{check.text, {}, check.support};
+            for (int n : valid) {
+                const Passage & p = passages[static_cast<size_t>(n - 1)];
+                auto [it, inserted] = number_of_passage.emplace(n, static_cast<int>(out.answer.citations.size()) + 1);
+                if (inserted) {
+                    core::Citation c;
+                    c.number = it->second;
+                    c.chunk_id = p.chunk_id;
+                    c.provenance = p.provenance;
+                    c.score = p.score;
+                    out.answer.citations.push_back(std::move(c));
+                }
+                core::Citation & c = out.answer.citations[static_cast<size_t>(it->second - 1)];
+                const Narrowed span = narrow(p, check.text);
+                add_span(c, p, span.begin, span.end, c.quote.empty());
+                s.citations.push_back(it->second);
+            }
+            out.answer.sentences.push_back(std::move(s));
+        }
+        out.checks.push_back(std::move(check));
+    }
+    return out;
+}
+
+std::vector<SentenceCheck> verify_citations(core::Answer & answer, const std::vector<Passage> & passages) {
+    std::map<int64_t, const Passage *> by_chunk;
+    for (const Passage & p : passages) {
+        by_chunk.emplace(p.chunk_id, &p);
+    }
+    std::vector<SentenceCheck> checks;
+    for (core::AnswerSentence & s : answer.sentences) {
+        std::vector<const Passage *> cited;
+        std::vector<int> valid;
+        std::vector<int> rejected;
+        for (int n : s.citations) {
+            auto c = std::find_if(answer.citations.begin(), answer.citations.end(),
+                                  [&](const core::Citation & x) { return x.number == n; });
+            auto p = c == answer.citations.end() ? by_chunk.end() : by_chunk.find(c->chunk_id);
+            if (p == by_chunk.end()) {
+                rejected.push_back(n);
+            } else {
+                cited.push_back(p->second);
+                valid.push_back(n);
+            }
+        }
+        SentenceCheck check = check_sentence(s.text, cited);
+        check.cited = valid;
+        check.rejected = rejected;
+        s.support = check.support;
+        checks.push_back(std::move(check));
+    }
+    return checks;
+}
+
+core::Json to_json(const SentenceCheck & check) {
+    core::Json j = core::Json::object();
+    j["text"] = check.text;
+    j["support"] = std::string(core::to_string(check.support));
+    j["coverage"] = check.coverage;
+    auto ints = [](const std::vector<int> & v) {
+        core::Json a = core::Json::array();
+        for (int n : v) {
+            a.push_back(n);
+        }
+        return a;
+    };
+    j["cited_passages"] = ints(check.cited);
+    j["rejected_citations"] = ints(check.rejected);
+    core::Json missing = core::Json::array();
+    for (const std::string & m : check.missing) {
+        missing.push_back(m);
+    }
+    j["missing"] = std::move(missing);
+    j["removed"] = check.removed;
+    return j;
+}
+
+}  // namespace strongbox::appliance
