@@ -52,6 +52,22 @@ struct Sentence {
     double score = 0;
 };
 
+// Text addressed to a language model rather than to a reader: injected instructions, fake system
+// prompts and chat-template control spellings. Such a sentence states no fact about the subject,
+// so it is never quoted as an answer (it stays retrievable and citable as a document).
+bool looks_like_instruction(std::string_view sentence) {
+    static const char * const kMarkers[] = {
+        "previous instructions", "prior instructions", "above instructions", "ignore all", "ignore the above",
+        "disregard",             "you are now",         "system prompt",      "developer mode", "<|",
+        "|>",                    "[inst]",              "<<sys>>",            "</s>",           "cite [",
+    };
+    const std::string lower = core::ascii_lower(sentence);
+    return std::any_of(std::begin(kMarkers), std::end(kMarkers),
+                       [&](const char * m) { return lower.find(m) != std::string::npos; });
+}
+
+}  // namespace
+
 // Splits a passage into sentences: at . ! ? followed by whitespace, at line breaks after a
 // statement or before a blank line, and at every line break when each line is a record (logs).
 std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, bool line_records) {
@@ -94,22 +110,6 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
     push(text.size());
     return spans;
 }
-
-// Text addressed to a language model rather than to a reader: injected instructions, fake system
-// prompts and chat-template control spellings. Such a sentence states no fact about the subject,
-// so it is never quoted as an answer (it stays retrievable and citable as a document).
-bool looks_like_instruction(std::string_view sentence) {
-    static const char * const kMarkers[] = {
-        "previous instructions", "prior instructions", "above instructions", "ignore all", "ignore the above",
-        "disregard",             "you are now",         "system prompt",      "developer mode", "<|",
-        "|>",                    "[inst]",              "<<sys>>",            "</s>",           "cite [",
-    };
-    const std::string lower = core::ascii_lower(sentence);
-    return std::any_of(std::begin(kMarkers), std::end(kMarkers),
-                       [&](const char * m) { return lower.find(m) != std::string::npos; });
-}
-
-}  // namespace
 
 std::vector<std::string> content_words(const std::string & text) {
     std::vector<std::string> words;

@@ -197,28 +197,6 @@ std::vector<RawSentence> split_generated(const std::string & s) {
     return out;
 }
 
-// Sentence-sized spans of a passage for narrowing a citation.
-std::vector<std::pair<size_t, size_t>> passage_spans(const std::string & text) {
-    std::vector<std::pair<size_t, size_t>> spans;
-    size_t start = 0;
-    auto push = [&](size_t end) {
-        std::string_view piece = core::trim(std::string_view(text).substr(start, end - start));
-        if (!piece.empty()) {
-            size_t b = static_cast<size_t>(piece.data() - text.data());
-            spans.emplace_back(b, b + piece.size());
-        }
-        start = end;
-    };
-    for (size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (c == '\n' || ((c == '.' || c == '!' || c == '?') && i + 1 < text.size() && is_space(text[i + 1]))) {
-            push(i + 1);
-        }
-    }
-    push(text.size());
-    return spans;
-}
-
 struct Narrowed {
     size_t begin = 0;
     size_t end = 0;
@@ -230,7 +208,8 @@ Narrowed narrow(const Passage & p, const std::string & sentence) {
     const std::vector<std::string> words = content_words(sentence);
     const std::set<std::string> want(words.begin(), words.end());
     std::vector<std::string> keys = key_tokens(sentence);
-    auto spans = passage_spans(p.text);
+    // Every line and every sentence is a candidate span (PDF boxes are per line).
+    auto spans = sentence_spans(p.text, /*line_records=*/true);
     if (spans.size() <= 1) {
         return {0, p.text.size()};
     }

@@ -85,7 +85,9 @@ struct AccuracyCase {
 }  // namespace
 
 int main(int argc, char ** argv) {
-    const fs::path data = argc > 1 ? fs::path(argv[1]) : fs::path("/work/shared/data");
+    // Default: ../shared/data next to the repository this file was built from.
+    const fs::path repo = fs::path(__FILE__).parent_path().parent_path().parent_path();
+    const fs::path data = argc > 1 ? fs::path(argv[1]) : repo / ".." / "shared" / "data";
     const int reps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
     const bool cli = have_tool("tesseract");
     const bool pdftotext = have_tool("pdftotext");

@@ -1,7 +1,7 @@
 // Retrieval quality on PubMedQA PQA-L: question -> gold abstract among 1,000, for BM25 alone,
 // dense (HashedEmbedder) alone and hybrid fusion at several weights, all measured in one run.
 //
-//   strongbox_bench_eval /work/shared/data/qa-pubmedqa-pqal [work_dir]
+//   strongbox_bench_eval ../shared/data/qa-pubmedqa-pqal [work_dir]
 #include "strongbox/retrieval/eval.h"
 #include "strongbox/retrieval/lsa_embedder.h"
 

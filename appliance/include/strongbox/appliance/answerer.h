@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace strongbox::appliance {
@@ -36,6 +37,11 @@ struct AnswerOptions {
 
 core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
                                  const AnswerOptions & options);
+
+// Sentences of a passage as [begin, end) byte ranges: split at . ! ? before a non-lower-case
+// word, at line breaks that end a statement or precede a blank line, and at every line break
+// when line_records is set (logs, and PDF chunks where each line has its own box).
+std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, bool line_records);
 
 // Content words of a text as the answerer sees them: lower-cased, stop words removed, light
 // suffix stripping ("backups" -> "backup"). Exposed for tests and for the retrieval query.
