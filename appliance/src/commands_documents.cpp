@@ -180,6 +180,10 @@ int run_serve(const CommandContext & ctx) {
     sigwait(&stop_signals, &sig);
     std::fprintf(stderr, "strongbox serve: stopping\n");
     server.stop();
+    // Sign the chain head so an auditor can pin everything answered in this run.
+    if (auto st = (*app)->audit().checkpoint(); !st.ok()) {
+        std::fprintf(stderr, "strongbox serve: audit checkpoint failed: %s\n", st.error().message().c_str());
+    }
     remove_daemon_file(ctx.data_dir);
     return kExitOk;
 }
