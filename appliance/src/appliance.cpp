@@ -366,6 +366,26 @@ core::Result<webui::SourceView> Appliance::source(int64_t chunk_id) {
     return view;
 }
 
+core::Status Appliance::remove(const std::filesystem::path & path, const std::string & actor) {
+    std::lock_guard lock(impl_->ingest_mu);
+    std::error_code ec;
+    const std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
+    SB_ASSIGN_OR_RETURN(retrieval::RemoveResult removed, impl_->retriever.remove_document(abs));
+    if (auto st = impl_->retriever.flush(); !st.ok()) {
+        SB_LOG_ERROR("remove %s: saving the vector index failed (rebuilt from the store on next start): %s",
+                     abs.c_str(), st.error().message().c_str());
+    }
+    core::Json body = core::Json::object();
+    body["path"] = abs;
+    body["document_id"] = removed.document_id;
+    body["chunks"] = static_cast<int64_t>(removed.chunk_ids.size());
+    if (auto doc = impl_->retriever.store().get_document(removed.document_id); doc.ok()) {
+        body["source_sha256"] = doc->sha256;
+    }
+    SB_TRY(impl_->audit->append(audit_kind::kDeletion, actor, body));
+    return {};
+}
+
 core::Json Appliance::health() {
     core::Json j = core::Json::object();
     j["status"] = "ok";

@@ -111,6 +111,29 @@ int run_ingest(const CommandContext & ctx) {
     return failed == report.files.size() ? kExitFailure : kExitPartial;
 }
 
+int run_remove(const CommandContext & ctx) {
+    if (ctx.args.positionals().empty()) {
+        return fail("remove", "give the path of at least one ingested file");
+    }
+    auto app = open_appliance(ctx, "strongbox remove");
+    if (!app.ok()) {
+        return fail("remove", app.error().message());
+    }
+    int failed = 0;
+    for (const std::string & path : ctx.args.positionals()) {
+        if (auto st = (*app)->remove(path, "cli"); !st.ok()) {
+            std::fprintf(stderr, "error: %s: %s\n", path.c_str(), st.error().message().c_str());
+            ++failed;
+        } else {
+            std::fprintf(stderr, "removed    %s\n", path.c_str());
+        }
+    }
+    if (failed == 0) {
+        return kExitOk;
+    }
+    return static_cast<size_t>(failed) == ctx.args.positionals().size() ? kExitFailure : kExitPartial;
+}
+
 int run_ask(const CommandContext & ctx) {
     const auto & pos = ctx.args.positionals();
     if (pos.empty()) {
@@ -202,6 +225,8 @@ int run_status(const CommandContext & ctx) {
 std::vector<Command> document_commands() {
     return {
         {"ingest", "PATH...", "Ingest files and folders (PDF, logs, text, Markdown) with their provenance", {}, run_ingest},
+        {"remove", "PATH...", "Remove ingested files from search (kept for the audit trail, deletion recorded)", {},
+         run_remove},
         {"ask",
          "QUESTION",
          "Answer a question from the ingested documents, citing the passages it rests on",

@@ -239,3 +239,26 @@ TEST_CASE("a second process cannot open a data directory another one holds") {
     CHECK(ingest.exit_code == 1);
     CHECK(ingest.output.find("in use") != std::string::npos);
 }
+
+TEST_CASE("a removed document leaves search, stays readable for the audit trail, and its removal is recorded") {
+    TempDir dir("sb_e2e_remove");
+    auto app = open_app(dir.path / "data");
+    REQUIRE(app->ingest({kData / "operations-guide.pdf"}, nullptr).count(IngestFileResult::Outcome::kAdded) == 1);
+    auto before = app->ask("Where are spare disks kept?", "alice", "test", 5);
+    REQUIRE(before.ok());
+    REQUIRE_FALSE(before->refused);
+    const int64_t cited_chunk = before->citations.front().chunk_id;
+
+    REQUIRE(app->remove(kData / "operations-guide.pdf", "admin").ok());
+    auto after = app->ask("Where are spare disks kept?", "alice", "test", 5);
+    REQUIRE(after.ok());
+    CHECK(after->refused);
+    CHECK(app->health().get_int("documents") == 0);
+    CHECK(app->source(cited_chunk).ok());  // the cited passage is still there for auditors
+
+    auto records = app->audit().list({"", "", "deletion", "admin"});
+    REQUIRE(records.ok());
+    REQUIRE(records->size() == 1);
+    CHECK(records->front().body.get_string("source_sha256").size() == 64);
+    CHECK(app->remove(kData / "operations-guide.pdf", "admin").error().code() == core::ErrorCode::kNotFound);
+}

@@ -96,6 +96,10 @@ class Appliance {
 
     IngestReport ingest(const std::vector<std::filesystem::path> & inputs, const IngestProgress & progress);
 
+    // Tombstones the active document at `path`: it leaves search, stays readable by chunk id for
+    // the audit trail, and the deletion is recorded. kNotFound when no active document is there.
+    core::Status remove(const std::filesystem::path & path, const std::string & actor);
+
     // Retrieves, answers and records the answer in the audit trail. `channel` is "cli" or "http".
     core::Result<core::Answer> ask(const std::string & question, const std::string & user, const std::string & channel,
                                    int top_k);
