@@ -1,11 +1,12 @@
 #!/bin/sh
-# Browser end-to-end test of the Strongbox web UI: starts a server, drives it with headless
-# Chromium through playwright-core, and leaves screenshots in the output directory.
-# Usage: run_browser_test.sh <server-binary> <corpus-dir> <output-dir>
+# Browser end-to-end test of the Strongbox web UI: ingests a corpus with the real `strongbox`
+# binary, serves it, drives the page with headless Chromium through playwright-core, and leaves
+# screenshots in the output directory.
+# Usage: run_browser_test.sh <strongbox-binary> <corpus-dir> <output-dir>
 # Exit 77 (CTest "skipped") when Chromium or playwright-core cannot be installed here.
 set -eu
 
-server_bin=$1
+strongbox=$1
 corpus=$2
 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,24 +32,26 @@ if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
         skip "npm could not install playwright-core (see $out/npm-install.log)"
 fi
 
-port_file="$out/e2e-server.port"
-rm -f "$port_file"
-"$server_bin" --corpus "$corpus" --port 0 --port-file "$port_file" >"$out/e2e-server.log" 2>&1 &
+data="$out/data"
+rm -rf "$data"
+"$strongbox" --data-dir "$data" ingest "$corpus"/*.txt >"$out/ingest.log" 2>&1 ||
+    { cat "$out/ingest.log" >&2; echo "ingesting the corpus failed" >&2; exit 1; }
+"$strongbox" --data-dir "$data" serve --port 0 >"$out/server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT INT TERM
 
-# The server writes the port file once it listens; give a slow machine up to 20 s.
+# serve writes DATA/daemon.json with its URL once it listens; give a slow machine up to 20 s.
 tries=0
-while [ ! -s "$port_file" ]; do
+while [ ! -s "$data/daemon.json" ]; do
     if ! kill -0 "$server_pid" 2>/dev/null; then
-        cat "$out/e2e-server.log" >&2
-        echo "the e2e server exited before listening" >&2
+        cat "$out/server.log" >&2
+        echo "strongbox serve exited before listening" >&2
         exit 1
     fi
     tries=$((tries + 1))
-    [ "$tries" -le 200 ] || { echo "the e2e server did not start listening" >&2; exit 1; }
+    [ "$tries" -le 200 ] || { echo "strongbox serve did not start listening" >&2; exit 1; }
     sleep 0.1
 done
-port=$(cat "$port_file")
+url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$data/daemon.json")
 
-node "$here/browser_test.mjs" "http://127.0.0.1:$port/" "$out"
+node "$here/browser_test.mjs" "$url" "$out"

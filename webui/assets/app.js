@@ -254,17 +254,27 @@
     }
   }
 
+  // Where `quote` stands in `passage`, matching any run of whitespace to any other.
+  function findQuote(passage, quote) {
+    const words = (quote || '').trim().split(/\s+/).filter(Boolean);
+    if (words.length === 0) return null;
+    const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const match = new RegExp(escaped.join('\\s+')).exec(passage);
+    return match ? { start: match.index, end: match.index + match[0].length } : null;
+  }
+
   function renderSource(view, citation) {
     el.viewerTitle.textContent = view.location || citation.location || 'Passage';
     const body = el.viewerBody;
     for (const text of view.before || []) body.append(make('span', 'context', `${text}\n\n`));
     const passage = view.passage || '';
-    // Highlight the exact quote inside the passage when it is there; otherwise the whole passage.
-    const at = citation.quote ? passage.indexOf(citation.quote) : -1;
+    // Highlight the quote inside the passage when it is there; otherwise the whole passage.
+    // Quotes have their whitespace collapsed while passages keep the source's line breaks.
+    const found = findQuote(passage, citation.quote);
     let mark;
-    if (at >= 0) {
-      mark = make('mark', 'passage', citation.quote);
-      body.append(passage.slice(0, at), mark, passage.slice(at + citation.quote.length));
+    if (found) {
+      mark = make('mark', 'passage', passage.slice(found.start, found.end));
+      body.append(passage.slice(0, found.start), mark, passage.slice(found.end));
     } else {
       mark = make('mark', 'passage', passage);
       body.append(mark);
