@@ -75,7 +75,6 @@ int run_ingest(const CommandContext & ctx) {
         return fail("ingest", app.error().message());
     }
     std::vector<std::filesystem::path> inputs(ctx.args.positionals().begin(), ctx.args.positionals().end());
-    ProgressBar bar("ingest", 0);
     std::unique_ptr<ProgressBar> progress;
     IngestReport report = (*app)->ingest(inputs, [&](size_t done, size_t total, const IngestFileResult & r) {
         if (!progress) {
