@@ -223,7 +223,11 @@ int run_status(const CommandContext & ctx) {
 
 std::vector<Command> document_commands() {
     return {
-        {"ingest", "PATH...", "Ingest files and folders (PDF incl. scans, logs, text, Markdown, HTML, CSV, DOCX) with provenance", {}, run_ingest},
+        {"ingest",
+         "PATH...",
+         "Ingest files and folders (PDF incl. scans, logs, text, Markdown, HTML, CSV, DOCX) with provenance",
+         {},
+         run_ingest},
         {"remove", "PATH...", "Remove ingested files from search (kept for the audit trail, deletion recorded)", {},
          run_remove},
         {"ask",
