@@ -43,4 +43,9 @@ struct Model::Impl {
     mutable std::optional<std::string> sha256;
 };
 
+// cos/sin of every rotated pair at every position (n_ctx x rope_dim/2), with the model's RoPE
+// scaling (linear, YaRN, per-frequency factors) applied. Shared by the CPU and GPU paths so
+// both rotate identically.
+void build_rope_table(const Model::Impl & m, uint32_t n_ctx, std::vector<float> & cos_t, std::vector<float> & sin_t);
+
 }  // namespace strongbox::inference
