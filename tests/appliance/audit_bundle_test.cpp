@@ -2,6 +2,8 @@
 // kind of tampering is reported naming the record, field or member that fails.
 
 #include "audit_archive.h"
+
+#include "test_support.h"
 #include "strongbox/appliance/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
@@ -20,16 +22,7 @@ using appliance::ArchiveMember;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-
-    explicit TempDir(const std::string & name) : path(std::filesystem::temp_directory_path() / name) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using appliance::testing::TempDir;
 
 core::Answer sample_answer(const std::string & question, int n) {
     core::Answer a;

@@ -1,5 +1,7 @@
 #include "strongbox/appliance/audit_log.h"
 
+#include "test_support.h"
+
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
@@ -10,16 +12,7 @@ using namespace strongbox;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-
-    explicit TempDir(const std::string & name) : path(std::filesystem::temp_directory_path() / name) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using appliance::testing::TempDir;
 
 core::Json body(const std::string & question) {
     core::Json j = core::Json::object();

@@ -2,6 +2,8 @@
 // overwritten, and refused with a clear message when damaged or exposed.
 
 #include "audit_signing.h"
+
+#include "test_support.h"
 #include "strongbox/appliance/audit_log.h"
 #include "strongbox/core/file.h"
 
@@ -16,16 +18,7 @@ using namespace strongbox;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-
-    explicit TempDir(const std::string & name) : path(std::filesystem::temp_directory_path() / name) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using appliance::testing::TempDir;
 
 unsigned mode_of(const std::filesystem::path & p) {
     struct stat st {};

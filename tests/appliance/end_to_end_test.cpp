@@ -1,6 +1,8 @@
 // The thin path end to end: real files in, a cited answer out, over the library, HTTP and the CLI.
 
 #include "daemon_client.h"
+#include "test_support.h"
+
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
 #include "strongbox/webui/server.h"
@@ -25,16 +27,7 @@ namespace {
 const std::filesystem::path kData = std::filesystem::path(SB_TEST_DATA_DIR) / "appliance";
 const std::filesystem::path kStrongbox = std::filesystem::path(SB_BINARY_DIR) / "appliance" / "strongbox";
 
-struct TempDir {
-    std::filesystem::path path;
-
-    explicit TempDir(const std::string & name) : path(std::filesystem::temp_directory_path() / name) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using appliance::testing::TempDir;
 
 std::unique_ptr<appliance::Appliance> open_app(const std::filesystem::path & dir) {
     appliance::Settings s;
