@@ -1,4 +1,7 @@
+#include "test_support.h"
+
 #include "strongbox/core/file.h"
+
 #include "strongbox/ingest/ingest.h"
 
 #include <doctest/doctest.h>
@@ -15,25 +18,7 @@ namespace {
 
 const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "ingest";
 
-struct Scratch {
-    fs::path dir;
-
-    explicit Scratch(const std::string & name)
-        : dir(fs::temp_directory_path() / ("strongbox_ingest_bad_" + std::to_string(::getpid()) + "_" + name)) {
-        fs::create_directories(dir);
-    }
-
-    ~Scratch() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-
-    fs::path write(const std::string & name, const std::string & bytes) const {
-        const fs::path p = dir / name;
-        REQUIRE(core::write_file_atomic(p, bytes).ok());
-        return p;
-    }
-};
+using ingest::testing::Scratch;
 
 void check_error_names(const core::Result<core::ExtractedDocument> & r,
                        const fs::path & path,
