@@ -1,7 +1,6 @@
 #include "test_support.h"
 
 #include "strongbox/core/file.h"
-
 #include "strongbox/ingest/ingest.h"
 
 #include <doctest/doctest.h>
