@@ -1,5 +1,7 @@
 // The GPU forward pass (CudaContext) on the stories260K fixtures, against the float64 reference
 // logits and llama.cpp's greedy output. Skips with a message where no CUDA device is present.
+#include "golden_support.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 #include "strongbox/inference/cuda.h"
@@ -18,6 +20,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using testing::read_jsonl;
+using testing::ids_of;
+using testing::argmax;
+
 const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "inference";
 
 bool gpu_present() {
@@ -26,34 +32,6 @@ bool gpu_present() {
         return false;
     }
     return true;
-}
-
-std::vector<core::Json> read_jsonl(const fs::path & p) {
-    auto text = core::read_file(p);
-    REQUIRE_MESSAGE(text.ok(), text.error().message());
-    std::vector<core::Json> out;
-    std::istringstream in(*text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty()) {
-            auto j = core::Json::parse(line);
-            REQUIRE(j.ok());
-            out.push_back(*j);
-        }
-    }
-    return out;
-}
-
-std::vector<int32_t> ids_of(const core::Json & arr) {
-    std::vector<int32_t> out;
-    for (const auto & v : arr.as_array()) {
-        out.push_back(static_cast<int32_t>(v.as_int()));
-    }
-    return out;
-}
-
-int32_t argmax(std::span<const float> v) {
-    return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
 std::shared_ptr<const Model> load(const std::string & name) {

@@ -1,3 +1,5 @@
+#include "golden_support.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 #include "strongbox/inference/generate.h"
@@ -12,6 +14,8 @@ using namespace strongbox::inference;
 namespace fs = std::filesystem;
 
 namespace {
+
+using testing::ids_of;
 
 const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "inference";
 
@@ -48,14 +52,6 @@ core::Json golden_once_upon() {
     }
     FAIL("golden record missing");
     return {};
-}
-
-std::vector<int32_t> ids_of(const core::Json & arr) {
-    std::vector<int32_t> out;
-    for (const auto & v : arr.as_array()) {
-        out.push_back(static_cast<int32_t>(v.as_int()));
-    }
-    return out;
 }
 
 }  // namespace

@@ -1,3 +1,5 @@
+#include "golden_support.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 #include "strongbox/inference/model.h"
@@ -15,35 +17,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using testing::read_jsonl;
+using testing::ids_of;
+using testing::argmax;
+
 const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "inference";
-
-std::vector<core::Json> read_jsonl(const fs::path & p) {
-    auto text = core::read_file(p);
-    REQUIRE_MESSAGE(text.ok(), text.error().message());
-    std::vector<core::Json> out;
-    std::istringstream in(*text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty()) {
-            auto j = core::Json::parse(line);
-            REQUIRE(j.ok());
-            out.push_back(*j);
-        }
-    }
-    return out;
-}
-
-std::vector<int32_t> ids_of(const core::Json & arr) {
-    std::vector<int32_t> out;
-    for (const auto & v : arr.as_array()) {
-        out.push_back(static_cast<int32_t>(v.as_int()));
-    }
-    return out;
-}
-
-int32_t argmax(std::span<const float> v) {
-    return static_cast<int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
-}
 
 std::shared_ptr<const Model> load(const char * name) {
     auto m = Model::load(kData / name);
