@@ -7,7 +7,10 @@
 //   - OCR: the tesseract command-line tool, one page after another.
 // Prints medians over the repetitions; never asserts on time.
 //
-//   strongbox_bench_ocr [data_dir] [repetitions]
+// Also prints the size of chunk provenance as JSON, with and without word boxes.
+//
+//   strongbox_bench_ocr [data_dir] [repetitions] [sections: accuracy,text,ocr,size (default all)]
+#include "layout.h"
 #include "ocr.h"
 #include "pdf_pages.h"
 
@@ -18,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -78,9 +82,53 @@ std::vector<std::string> page_texts(const core::ExtractedDocument & doc) {
 }
 
 struct AccuracyCase {
-    const char * pdf;
+    const char * pdf;  // or an image file
     const char * reference;
 };
+
+// The reference texts of the UNLV-style sets are typed in ASCII: typographic quotes and dashes
+// in the page (which OCR reads correctly) count as errors against them. The folded figure maps
+// both sides to ASCII first, to tell such differences from misreadings.
+std::string fold_typography(std::string s) {
+    const std::pair<const char *, const char *> folds[] = {
+        {"\xE2\x80\x98", "'"}, {"\xE2\x80\x99", "'"}, {"\xE2\x80\x9C", "\""}, {"\xE2\x80\x9D", "\""},
+        {"\xE2\x80\x94", "-"}, {"\xE2\x80\x93", "-"}, {"\xEF\xAC\x81", "fi"}, {"\xEF\xAC\x82", "fl"},
+    };
+    for (const auto & [from, to] : folds) {
+        for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + std::strlen(to))) {
+            s.replace(pos, std::strlen(from), to);
+        }
+    }
+    return s;
+}
+
+bool is_image(const fs::path & p) {
+    const std::string ext = p.extension().string();
+    return ext == ".tif" || ext == ".png";
+}
+
+// Text of an image file read the way a PDF page is: OSD, deskew, OCR, lines, paragraphs, chunks.
+std::string ocr_image_text(const fs::path & path) {
+    auto image = ingest::read_image(path.string());
+    auto engine = ingest::OcrEngine::create("eng", "");
+    if (!image.ok() || !engine.ok()) {
+        return {};
+    }
+    auto r = engine.value()->recognize(image.value());
+    if (!r.ok()) {
+        return {};
+    }
+    std::string out;
+    const auto chunks = ingest::build_chunks(ingest::group_paragraphs(ingest::group_lines(r->words)), {}, 1200);
+    for (const core::Chunk & c : chunks) {
+        out += c.text + "\n";
+    }
+    return out;
+}
+
+bool wanted(const std::string & sections, const char * name) {
+    return sections == "all" || ("," + sections + ",").find(std::string(",") + name + ",") != std::string::npos;
+}
 
 }  // namespace
 
@@ -89,6 +137,7 @@ int main(int argc, char ** argv) {
     const fs::path repo = fs::path(__FILE__).parent_path().parent_path().parent_path();
     const fs::path data = argc > 1 ? fs::path(argv[1]) : repo / ".." / "shared" / "data";
     const int reps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
+    const std::string sections = argc > 3 ? argv[3] : "all";
     const bool cli = have_tool("tesseract");
     const bool pdftotext = have_tool("pdftotext");
     const fs::path tmp = fs::temp_directory_path() / ("strongbox_ocr_bench_" + std::to_string(::getpid()));
@@ -97,55 +146,89 @@ int main(int argc, char ** argv) {
                 ingest::tesseract_version().c_str());
 
     // 1. Accuracy -------------------------------------------------------------------------------
-    std::printf("\n== OCR character error rate (lower is better), 300 dpi, eng ==\n");
-    std::printf("%-34s %10s %12s %10s\n", "page", "strongbox", "tesseract-cli", "cli/ours");
-    const std::vector<AccuracyCase> cases = {
-        {"pdfs-ocrmypdf/linn.pdf", "pdfs-ocrmypdf/linn.txt"},
-        {"pdfs-ocrmypdf/skew.pdf", "pdfs-ocrmypdf/linn.txt"},
-        {"pdfs-ocrmypdf/rotated_skew.pdf", "pdfs-ocrmypdf/linn.txt"},
-        {"pdfs-ocrmypdf/cardinal.pdf", "pdfs-ocrmypdf/linn.txt"},
-        {"ocr-images-tesseract/phototest-scan.pdf", "ocr-images-tesseract/phototest.txt"},
-        {"ocr-images-tesseract/eurotext-scan.pdf", "ocr-images-tesseract/eurotext.txt"},
-        {"ocr-images-tesseract/8087_054.3B-scan.pdf", "ocr-images-tesseract/8087_054.3B.txt"},
-    };
-    for (const AccuracyCase & c : cases) {
-        auto reference = core::read_file(data / c.reference);
-        auto bytes = core::read_file(data / c.pdf);
-        auto doc = ingest::extract_file(data / c.pdf, {});
-        if (!reference.ok() || !bytes.ok() || !doc.ok()) {
-            std::printf("%-34s skipped: %s\n", c.pdf, doc.ok() ? "missing file" : doc.error().to_string().c_str());
-            continue;
-        }
-        const std::vector<std::string> texts = page_texts(doc.value());
-        std::vector<ingest::GrayImage> images;
-        if (cli) {
-            auto rendered = ingest::render_pdf(bytes.value(), 300);
-            if (rendered.ok()) {
-                images = std::move(rendered).value();
+    if (wanted(sections, "accuracy")) {
+        std::printf("\n== OCR character error rate (lower is better), 300 dpi, eng ==\n");
+        std::printf("%-34s %10s %12s %10s %10s %10s\n", "page", "strongbox", "tesseract-cli", "cli/ours", "ours-fold",
+                    "cli-fold");
+        const std::vector<AccuracyCase> cases = {
+            {"pdfs-ocrmypdf/linn.pdf", "pdfs-ocrmypdf/linn.txt"},
+            {"pdfs-ocrmypdf/skew.pdf", "pdfs-ocrmypdf/linn.txt"},
+            {"pdfs-ocrmypdf/rotated_skew.pdf", "pdfs-ocrmypdf/linn.txt"},
+            {"pdfs-ocrmypdf/cardinal.pdf", "pdfs-ocrmypdf/linn.txt"},
+            {"ocr-images-tesseract/phototest-scan.pdf", "ocr-images-tesseract/phototest.txt"},
+            {"ocr-images-tesseract/eurotext-scan.pdf", "ocr-images-tesseract/eurotext.txt"},
+            {"ocr-images-tesseract/8087_054.3B-scan.pdf", "ocr-images-tesseract/8087_054.3B.txt"},
+            {"ocr-images-tesseract/phototest.tif", "ocr-images-tesseract/phototest.txt"},
+            {"ocr-images-tesseract/phototest-rotated-L.png", "ocr-images-tesseract/phototest.txt"},
+            {"ocr-images-tesseract/phototest-rotated-R.png", "ocr-images-tesseract/phototest.txt"},
+            {"ocr-images-tesseract/phototest-rotated-180.png", "ocr-images-tesseract/phototest.txt"},
+            {"ocr-images-tesseract/eurotext.tif", "ocr-images-tesseract/eurotext.txt"},
+            {"ocr-images-tesseract/8087_054.3B.tif", "ocr-images-tesseract/8087_054.3B.txt"},
+            {"ocr-images-tesseract/8071_093.3B.tif", "ocr-images-tesseract/8071_093.3B.txt"},
+        };
+        for (const AccuracyCase & c : cases) {
+            auto reference = core::read_file(data / c.reference);
+            if (is_image(c.pdf) && reference.ok()) {
+                const std::string ours_text = ocr_image_text(data / c.pdf);
+                const double ours = ingest::character_error_rate(ours_text, reference.value());
+                const double ours_fold =
+                    ingest::character_error_rate(fold_typography(ours_text), fold_typography(reference.value()));
+                if (cli) {
+                    const std::string theirs_text =
+                        run_capture("tesseract '" + (data / c.pdf).string() + "' stdout -l eng 2>/dev/null");
+                    const double theirs = ingest::character_error_rate(theirs_text, reference.value());
+                    const double theirs_fold =
+                        ingest::character_error_rate(fold_typography(theirs_text), fold_typography(reference.value()));
+                    std::printf("%-34s %10.4f %12.4f %10.1f %10.4f %10.4f\n", fs::path(c.pdf).filename().c_str(), ours,
+                                theirs, ours > 0 ? theirs / ours : 0.0, ours_fold, theirs_fold);
+                } else {
+                    std::printf("%-34s %10.4f %12s %10s %10.4f\n", fs::path(c.pdf).filename().c_str(), ours, "n/a",
+                                "n/a", ours_fold);
+                }
+                continue;
             }
-        }
-        for (size_t p = 0; p < texts.size(); ++p) {
-            const double ours = ingest::character_error_rate(texts[p], reference.value());
-            const std::string name =
-                fs::path(c.pdf).filename().string() + (texts.size() > 1 ? " p" + std::to_string(p + 1) : "");
-            if (cli && p < images.size() && !images[p].empty()) {
-                const fs::path pgm = tmp / "page.pgm";
-                write_pgm(pgm, images[p]);
-                const std::string theirs_text =
-                    run_capture("tesseract '" + pgm.string() + "' stdout --dpi 300 -l eng 2>/dev/null");
-                const double theirs = ingest::character_error_rate(theirs_text, reference.value());
-                std::printf("%-34s %10.4f %12.4f %10.1f\n", name.c_str(), ours, theirs, ours > 0 ? theirs / ours : 0.0);
-            } else {
-                std::printf("%-34s %10.4f %12s %10s\n", name.c_str(), ours, "n/a", "n/a");
+            auto bytes = core::read_file(data / c.pdf);
+            auto doc = ingest::extract_file(data / c.pdf, {});
+            if (!reference.ok() || !bytes.ok() || !doc.ok()) {
+                std::printf("%-34s skipped: %s\n", c.pdf, doc.ok() ? "missing file" : doc.error().to_string().c_str());
+                continue;
+            }
+            const std::vector<std::string> texts = page_texts(doc.value());
+            std::vector<ingest::GrayImage> images;
+            if (cli) {
+                auto rendered = ingest::render_pdf(bytes.value(), 300);
+                if (rendered.ok()) {
+                    images = std::move(rendered).value();
+                }
+            }
+            for (size_t p = 0; p < texts.size(); ++p) {
+                const double ours = ingest::character_error_rate(texts[p], reference.value());
+                const double ours_fold =
+                    ingest::character_error_rate(fold_typography(texts[p]), fold_typography(reference.value()));
+                const std::string name =
+                    fs::path(c.pdf).filename().string() + (texts.size() > 1 ? " p" + std::to_string(p + 1) : "");
+                if (cli && p < images.size() && !images[p].empty()) {
+                    const fs::path pgm = tmp / "page.pgm";
+                    write_pgm(pgm, images[p]);
+                    const std::string theirs_text =
+                        run_capture("tesseract '" + pgm.string() + "' stdout --dpi 300 -l eng 2>/dev/null");
+                    const double theirs = ingest::character_error_rate(theirs_text, reference.value());
+                    const double theirs_fold =
+                        ingest::character_error_rate(fold_typography(theirs_text), fold_typography(reference.value()));
+                    std::printf("%-34s %10.4f %12.4f %10.1f %10.4f %10.4f\n", name.c_str(), ours, theirs,
+                                ours > 0 ? theirs / ours : 0.0, ours_fold, theirs_fold);
+                } else {
+                    std::printf("%-34s %10.4f %12s %10s %10.4f\n", name.c_str(), ours, "n/a", "n/a", ours_fold);
+                }
             }
         }
     }
 
     // 2. Text layer throughput ----------------------------------------------------------------
-    std::printf("\n== Text-layer pages per second (median of %d) ==\n", reps);
     const std::vector<std::string> text_pdfs = {"pdfs-ocrmypdf/tagged.pdf", "pdfs-ocrmypdf/link.pdf",
                                                 "pdfs-ocrmypdf/graph_ocred.pdf"};
-    {
+    if (wanted(sections, "text")) {
+        std::printf("\n== Text-layer pages per second (median of %d) ==\n", reps);
         ingest::IngestOptions opts;
         opts.ocr_enabled = false;
         std::vector<double> ours;
@@ -201,8 +284,8 @@ int main(int argc, char ** argv) {
     }
 
     // 3. OCR throughput -----------------------------------------------------------------------
-    std::printf("\n== OCR pages per second, cardinal.pdf (4 pages, 300 dpi), median of %d ==\n", reps);
-    {
+    if (wanted(sections, "ocr")) {
+        std::printf("\n== OCR pages per second, cardinal.pdf (4 pages, 300 dpi), median of %d ==\n", reps);
         const fs::path pdf = data / "pdfs-ocrmypdf/cardinal.pdf";
         double one = 0;
         for (int workers : {1, 2}) {
@@ -242,6 +325,34 @@ int main(int argc, char ** argv) {
                         median(rates), median(rates) > 0 ? one / median(rates) : 0.0);
         } else {
             std::printf("tesseract CLI: not installed, no baseline\n");
+        }
+    }
+    // 4. Provenance size ----------------------------------------------------------------------
+    if (wanted(sections, "size")) {
+        std::printf("\n== Provenance JSON bytes per byte of chunk text ==\n");
+        for (const char * f : {"pdfs-ocrmypdf/tagged.pdf", "pdfs-ocrmypdf/linn.pdf"}) {
+            auto doc = ingest::extract_file(data / f, {});
+            if (!doc.ok()) {
+                continue;
+            }
+            size_t text = 0;
+            size_t with_words = 0;
+            size_t lines_only = 0;
+            size_t n_words = 0;
+            for (core::Chunk c : doc->chunks) {
+                text += c.text.size();
+                with_words += core::to_json(c.provenance).dump().size();
+                n_words += c.provenance.word_boxes.size();
+                c.provenance.word_boxes.clear();
+                lines_only += core::to_json(c.provenance).dump().size();
+            }
+            const double t = static_cast<double>(std::max<size_t>(text, 1));
+            std::printf("%-28s %zu chunks, %zu text bytes, %zu word boxes: lines only %.2f, with words %.2f "
+                        "(%.1f bytes per word box)\n",
+                        f, doc->chunks.size(), text, n_words, static_cast<double>(lines_only) / t,
+                        static_cast<double>(with_words) / t,
+                        n_words > 0 ? static_cast<double>(with_words - lines_only) / static_cast<double>(n_words)
+                                    : 0.0);
         }
     }
     std::error_code ec;

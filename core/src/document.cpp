@@ -14,8 +14,49 @@ Json to_json(const Box & box) {
         j["text_begin"] = box.text_begin;
         j["text_end"] = box.text_end;
     }
+    if (box.confidence >= 0) {
+        j["confidence"] = box.confidence;
+    }
     return j;
 }
+
+namespace {
+
+// Word boxes are many (a full page has hundreds), so each is a bare array
+// [x0, y0, x1, y1, text_begin, text_end] with the confidence appended when there is one.
+Json word_box_to_json(const Box & b) {
+    Json j = Json::array();
+    for (double v : {b.x0, b.y0, b.x1, b.y1}) {
+        j.push_back(v);
+    }
+    j.push_back(b.text_begin);
+    j.push_back(b.text_end);
+    if (b.confidence >= 0) {
+        j.push_back(b.confidence);
+    }
+    return j;
+}
+
+Result<Box> word_box_from_json(const Json & j) {
+    if (!j.is_array() || j.size() < 6 || j.size() > 7) {
+        return Error(ErrorCode::kCorruptInput, "word box is not an array of 6 or 7 numbers");
+    }
+    const auto & a = j.as_array();
+    for (const Json & v : a) {
+        if (!v.is_number()) {
+            return Error(ErrorCode::kCorruptInput, "word box holds a value that is not a number");
+        }
+    }
+    return Box{a[0].as_double(),
+               a[1].as_double(),
+               a[2].as_double(),
+               a[3].as_double(),
+               a[4].as_int(),
+               a[5].as_int(),
+               a.size() == 7 ? a[6].as_double() : -1.0};
+}
+
+}  // namespace
 
 Json to_json(const Provenance & p) {
     Json j = Json::object();
@@ -40,12 +81,22 @@ Json to_json(const Provenance & p) {
         }
         j["boxes"] = std::move(boxes);
     }
+    if (!p.word_boxes.empty()) {
+        Json words = Json::array();
+        for (const Box & b : p.word_boxes) {
+            words.push_back(word_box_to_json(b));
+        }
+        j["word_boxes"] = std::move(words);
+    }
     j["extractor"] = p.extractor;
     j["extractor_version"] = p.extractor_version;
     if (!p.ocr_engine.empty()) {
         j["ocr_engine"] = p.ocr_engine;
         j["language"] = p.language;
         j["ocr_confidence"] = p.ocr_confidence;
+    }
+    if (p.low_confidence) {
+        j["low_confidence"] = true;
     }
     if (!p.ingest_job.empty()) {
         j["ingest_job"] = p.ingest_job;
@@ -70,7 +121,14 @@ Result<Provenance> provenance_from_json(const Json & j) {
     if (const Json * boxes = j.find("boxes"); boxes != nullptr && boxes->is_array()) {
         for (const Json & b : boxes->as_array()) {
             p.boxes.push_back(Box{b.get_double("x0"), b.get_double("y0"), b.get_double("x1"), b.get_double("y1"),
-                                  b.get_int("text_begin", -1), b.get_int("text_end", -1)});
+                                  b.get_int("text_begin", -1), b.get_int("text_end", -1),
+                                  b.get_double("confidence", -1)});
+        }
+    }
+    if (const Json * words = j.find("word_boxes"); words != nullptr && words->is_array()) {
+        for (const Json & w : words->as_array()) {
+            SB_ASSIGN_OR_RETURN(Box b, word_box_from_json(w));
+            p.word_boxes.push_back(b);
         }
     }
     p.extractor = j.get_string("extractor");
@@ -78,12 +136,36 @@ Result<Provenance> provenance_from_json(const Json & j) {
     p.ocr_engine = j.get_string("ocr_engine");
     p.language = j.get_string("language");
     p.ocr_confidence = j.get_double("ocr_confidence", -1);
+    p.low_confidence = j.get_bool("low_confidence", false);
     p.ingest_job = j.get_string("ingest_job");
     p.ingested_at = j.get_string("ingested_at");
     if (p.source_path.empty() || p.source_sha256.empty()) {
         return Error(ErrorCode::kCorruptInput, "provenance lacks source_path or source_sha256");
     }
     return p;
+}
+
+std::vector<Box> boxes_for_span(const Provenance & p, int64_t begin, int64_t end) {
+    std::vector<Box> out;
+    for (const Box & line : p.boxes) {
+        if (line.text_begin < 0 || line.text_end <= begin || line.text_begin >= end) {
+            continue;
+        }
+        bool line_has_words = false;
+        for (const Box & w : p.word_boxes) {
+            if (w.text_begin < line.text_begin || w.text_end > line.text_end) {
+                continue;
+            }
+            line_has_words = true;
+            if (w.text_end > begin && w.text_begin < end) {
+                out.push_back(w);
+            }
+        }
+        if (!line_has_words) {
+            out.push_back(line);
+        }
+    }
+    return out;
 }
 
 std::string describe_location(const Provenance & p) {

@@ -33,6 +33,10 @@ Span span_of(const Line & l) {
     return span_of(l.box.x0, l.box.y0, l.box.x1, l.box.y1, l.words.empty() ? 0 : l.words.front().rotation);
 }
 
+double round_tenth(double v) {
+    return std::round(v * 10) / 10;
+}
+
 void extend(core::Box & b, const Word & w, bool first) {
     if (first) {
         b = core::Box{w.x0, w.y0, w.x1, w.y1, -1, -1};
@@ -57,7 +61,9 @@ bool needs_space(const Word & a, const Word & b) {
 
 void finish_line(Line & line) {
     line.text.clear();
+    line.word_begin.clear();
     for (size_t i = 0; i < line.words.size(); ++i) {
+        line.word_begin.push_back(line.text.size());
         line.text += line.words[i].text;
         if (i + 1 < line.words.size() && needs_space(line.words[i], line.words[i + 1])) {
             line.text += ' ';
@@ -139,6 +145,49 @@ std::vector<Line> split_long_line(const Line & line, size_t max_chars) {
 
 }  // namespace
 
+std::vector<size_t> order_blocks(const std::vector<TextBlock> & blocks) {
+    // A body column spans at least this share of the height of the page's text.
+    constexpr double kBodyShare = 0.25;
+    std::vector<size_t> order;
+    if (blocks.empty()) {
+        return order;
+    }
+    double top = blocks[0].y0;
+    double bottom = blocks[0].y1;
+    for (const TextBlock & b : blocks) {
+        top = std::min(top, b.y0);
+        bottom = std::max(bottom, b.y1);
+    }
+    const double text_height = bottom - top;
+    auto is_body = [&](size_t i) {
+        return blocks[i].y1 - blocks[i].y0 >= kBodyShare * text_height;
+    };
+    auto side_by_side = [&](size_t a, size_t b) {
+        return std::min(blocks[a].x1, blocks[b].x1) <= std::max(blocks[a].x0, blocks[b].x0);
+    };
+    std::vector<size_t> deferred;
+    size_t last_body = blocks.size();
+    for (size_t i = 0; i < blocks.size(); ++i) {
+        if (is_body(i)) {
+            order.push_back(i);
+            last_body = i;
+            continue;
+        }
+        size_t next_body = i + 1;
+        while (next_body < blocks.size() && !is_body(next_body)) {
+            ++next_body;
+        }
+        const bool between_columns =
+            last_body < blocks.size() && next_body < blocks.size() && side_by_side(last_body, next_body);
+        const bool heads_next = next_body < blocks.size() && !side_by_side(i, next_body) &&
+                                blocks[i].y1 <= blocks[next_body].y0 + 0.02 * text_height;
+        (between_columns && !heads_next ? deferred : order).push_back(i);
+    }
+    std::stable_sort(deferred.begin(), deferred.end(), [&](size_t a, size_t b) { return blocks[a].y0 < blocks[b].y0; });
+    order.insert(order.end(), deferred.begin(), deferred.end());
+    return order;
+}
+
 std::vector<Line> group_lines(const std::vector<Word> & words) {
     std::vector<Line> lines;
     for (const Word & w : words) {
@@ -214,27 +263,40 @@ build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance &
             if (cur.text.empty()) {
                 cur.provenance = base;
                 cur.provenance.boxes.clear();
+                cur.provenance.word_boxes.clear();
             }
             cur.text += sep;
             core::Box box = line.box;
+            // Rounded like the word boxes (rounding keeps order, so words stay inside their line).
+            box.x0 = round_tenth(box.x0);
+            box.y0 = round_tenth(box.y0);
+            box.x1 = round_tenth(box.x1);
+            box.y1 = round_tenth(box.y1);
             box.text_begin = static_cast<int64_t>(cur.text.size());
             cur.text += line.text;
             box.text_end = static_cast<int64_t>(cur.text.size());
-            cur.provenance.boxes.push_back(box);
             double line_sum = 0;
             size_t line_n = 0;
-            for (const Word & w : line.words) {
+            for (size_t k = 0; k < line.words.size(); ++k) {
+                const Word & w = line.words[k];
                 if (w.confidence >= 0) {
                     line_sum += w.confidence;
                     ++line_n;
                 }
+                if (line.words.size() > 1) {
+                    const auto begin = box.text_begin + static_cast<int64_t>(line.word_begin[k]);
+                    cur.provenance.word_boxes.push_back(core::Box{round_tenth(w.x0), round_tenth(w.y0),
+                                                                  round_tenth(w.x1), round_tenth(w.y1), begin,
+                                                                  begin + static_cast<int64_t>(w.text.size()),
+                                                                  w.confidence >= 0 ? round_tenth(w.confidence) : -1});
+                }
             }
             if (line_n > 0) {
-                // One entry per box, so a reader can tell which highlighted line is doubtful.
-                cur.metadata["line_confidence"].push_back(std::round(line_sum / static_cast<double>(line_n) * 10) / 10);
+                box.confidence = round_tenth(line_sum / static_cast<double>(line_n));
                 conf_sum += line_sum;
                 conf_n += line_n;
             }
+            cur.provenance.boxes.push_back(box);
         }
     }
     flush();

@@ -29,21 +29,40 @@ struct Word {
 struct Line {
     std::vector<Word> words;
     std::string text;
-    core::Box box;  // text_begin/text_end unset here
+    std::vector<size_t> word_begin;  // byte offset of each word in text
+    core::Box box;                   // text_begin/text_end unset here
 };
 
 struct Paragraph {
     std::vector<Line> lines;
 };
 
+// A block of text as OCR found it, in the coordinates of the upright page image.
+struct TextBlock {
+    double x0 = 0;
+    double y0 = 0;
+    double x1 = 0;
+    double y1 = 0;
+};
+
+// Reading order of OCR blocks: indices into `blocks`, which come in the engine's order. The
+// engine reads each column top to bottom, but a caption or page footer that sits between two
+// columns is read where the engine meets it, cutting the text that runs on across the column
+// break in two. Such blocks (not body columns, after one column and before the next, and not a
+// heading on top of the next) move after the columns, top to bottom. A page without two side by
+// side columns keeps the engine's order.
+std::vector<size_t> order_blocks(const std::vector<TextBlock> & blocks);
+
 std::vector<Line> group_lines(const std::vector<Word> & words);
 
 std::vector<Paragraph> group_paragraphs(std::vector<Line> lines);
 
 // Packs paragraphs into chunks of at most max_chars bytes where possible (paragraphs joined by
-// a blank line, lines by a newline); each chunk gets a copy of `base` with one box per line.
-// When the words carry OCR confidences, each chunk's provenance gets their mean and its metadata
-// {"line_confidence": [...]}, the mean per line, in box order.
+// a blank line, lines by a newline); each chunk gets a copy of `base` with one box per line and
+// one word box per word of every line that has more than one (a one-word line's box is its
+// word's). Boxes are rounded to 0.1 pt, which keeps provenance small and is finer than any
+// highlight needs. When the words carry OCR confidences, each word box gets its word's, each
+// line box the mean of its words, and the chunk's provenance the mean of all its words.
 std::vector<core::Chunk>
 build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base, size_t max_chars);
 

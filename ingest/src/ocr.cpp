@@ -9,6 +9,10 @@
 //     boxes are mapped back through the inverse of both, so they land on the displayed page.
 //  3. Tesseract and Leptonica print diagnostics to stderr; both are silenced (debug_file,
 //     message severity) so the user sees only our warnings.
+//  4. Words come back block by block in reading order (order_blocks in layout.h): a caption or
+//     page footer that Tesseract reads between two columns goes after them, so the sentence
+//     that runs on from one column to the next stays whole. On the magazine page 8087_054.3B
+//     that takes the character error rate from 0.078 (Tesseract's order) to 0.019.
 #include "ocr.h"
 
 #include "strongbox/core/text.h"
@@ -118,6 +122,34 @@ OcrEngine::~OcrEngine() {
         impl_->api.End();
         impl_->osd.End();
     }
+}
+
+core::Result<GrayImage> read_image(const std::string & path) {
+    silence_leptonica();
+    PixPtr pix(pixRead(path.c_str()));
+    if (!pix) {
+        return core::Error(core::ErrorCode::kCorruptInput, path + ": not an image Leptonica can read");
+    }
+    PixPtr gray(pixConvertTo8(pix.get(), 0));
+    if (!gray) {
+        return core::Error(core::ErrorCode::kCorruptInput, path + ": image cannot be converted to grey");
+    }
+    GrayImage out;
+    out.width = static_cast<int>(pixGetWidth(gray.get()));
+    out.height = static_cast<int>(pixGetHeight(gray.get()));
+    const l_int32 xres = pixGetXRes(pix.get());
+    out.dpi = xres > 0 ? xres : 300;
+    out.pixels.resize(static_cast<size_t>(out.width) * static_cast<size_t>(out.height));
+    const l_uint32 * data = pixGetData(gray.get());
+    const l_int32 wpl = pixGetWpl(gray.get());
+    for (int y = 0; y < out.height; ++y) {
+        const l_uint32 * line = data + static_cast<ptrdiff_t>(y) * wpl;
+        for (int x = 0; x < out.width; ++x) {
+            out.pixels[static_cast<size_t>(y) * static_cast<size_t>(out.width) + static_cast<size_t>(x)] =
+                static_cast<uint8_t>(GET_DATA_BYTE(line, x));
+        }
+    }
+    return out;
 }
 
 std::string tesseract_version() {
@@ -263,13 +295,18 @@ core::Result<OcrResult> OcrEngine::recognize(const GrayImage & image) {
     int line_id = -1;
     int paragraph_id = -1;
     double conf_sum = 0;
+    std::vector<TextBlock> blocks;   // upright image coordinates, in Tesseract's order
+    std::vector<size_t> word_block;  // block of each word
+    int block_id = -1;               // Tesseract's block of the current word
+    int blocks_seen = -1;            // the last block a word with text came from
     if (it) {
         do {
             if (it->Empty(tesseract::RIL_WORD)) {
                 continue;
             }
-            if (it->IsAtBeginningOf(tesseract::RIL_BLOCK) || it->IsAtBeginningOf(tesseract::RIL_PARA) ||
-                paragraph_id < 0) {
+            const bool new_block = it->IsAtBeginningOf(tesseract::RIL_BLOCK) || block_id < 0;
+            block_id += new_block ? 1 : 0;
+            if (new_block || it->IsAtBeginningOf(tesseract::RIL_PARA) || paragraph_id < 0) {
                 ++paragraph_id;
             }
             if (it->IsAtBeginningOf(tesseract::RIL_TEXTLINE) || line_id < 0) {
@@ -289,6 +326,18 @@ core::Result<OcrResult> OcrEngine::recognize(const GrayImage & image) {
             int right = 0;
             int bottom = 0;
             it->BoundingBox(tesseract::RIL_WORD, &left, &top, &right, &bottom);
+            if (block_id != blocks_seen) {  // the block's first word with text
+                blocks_seen = block_id;
+                blocks.push_back(TextBlock{static_cast<double>(left), static_cast<double>(top),
+                                           static_cast<double>(right), static_cast<double>(bottom)});
+            } else {
+                TextBlock & b = blocks.back();
+                b.x0 = std::min(b.x0, static_cast<double>(left));
+                b.y0 = std::min(b.y0, static_cast<double>(top));
+                b.x1 = std::max(b.x1, static_cast<double>(right));
+                b.y1 = std::max(b.y1, static_cast<double>(bottom));
+            }
+            word_block.push_back(blocks.size() - 1);
             double xs[4];
             double ys[4];
             map.apply(left, top, xs[0], ys[0]);
@@ -309,6 +358,25 @@ core::Result<OcrResult> OcrEngine::recognize(const GrayImage & image) {
     }
     it.reset();
     api.Clear();
+    const std::vector<size_t> order = order_blocks(blocks);
+    if (!std::is_sorted(order.begin(), order.end())) {
+        std::vector<size_t> rank(order.size());
+        for (size_t k = 0; k < order.size(); ++k) {
+            rank[order[k]] = k;
+        }
+        std::vector<size_t> index(result.words.size());
+        for (size_t k = 0; k < index.size(); ++k) {
+            index[k] = k;
+        }
+        std::stable_sort(index.begin(), index.end(),
+                         [&](size_t a, size_t b) { return rank[word_block[a]] < rank[word_block[b]]; });
+        std::vector<Word> ordered;
+        ordered.reserve(result.words.size());
+        for (size_t k : index) {
+            ordered.push_back(std::move(result.words[k]));
+        }
+        result.words = std::move(ordered);
+    }
     if (!result.words.empty()) {
         result.mean_confidence = conf_sum / static_cast<double>(result.words.size());
     }

@@ -32,7 +32,7 @@ struct GrayImage {
 };
 
 struct OcrResult {
-    std::vector<Word> words;      // reading order; line and paragraph ids set
+    std::vector<Word> words;      // reading order (see order_blocks); line and paragraph ids set
     double mean_confidence = -1;  // mean word confidence 0..100; -1 when no words
     int rotation_degrees = 0;     // clockwise turn applied to read the page (0, 90, 180, 270)
     double skew_degrees = 0;      // deskew angle applied after the turn
@@ -54,6 +54,10 @@ private:
     explicit OcrEngine(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
+
+// A grey copy of an image file (TIFF, PNG, JPEG, PNM: what Leptonica reads), at the resolution
+// the file records, or 300 dpi when it records none. kCorruptInput naming the reason otherwise.
+core::Result<GrayImage> read_image(const std::string & path);
 
 // The tessdata folder holding <lang>.traineddata for every language in `language`; kNotFound
 // naming the first missing language otherwise.

@@ -176,11 +176,12 @@ core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages,
                         return;
                     }
                     const OcrResult & r = result.value();
+                    const bool low = r.words.empty() || r.mean_confidence < options.ocr_low_confidence;
                     core::Provenance base = ocr_base;
                     base.page = index + 1;
                     base.ocr_confidence = r.mean_confidence;
+                    base.low_confidence = low;  // every chunk of the page carries the flag into its citations
                     out.chunks = build_chunks(group_paragraphs(group_lines(r.words)), base, options.max_chunk_chars);
-                    const bool low = r.words.empty() || r.mean_confidence < options.ocr_low_confidence;
                     core::Json meta = core::Json::object();
                     meta["reason"] = to_ocr[k].second;
                     meta["page_confidence"] = r.mean_confidence;

@@ -1,6 +1,8 @@
 #include "ocr.h"
 
+#include "layout.h"
 #include "pdf_pages.h"
+#include "test_support.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/ingest/ingest.h"
@@ -120,8 +122,11 @@ TEST_CASE("an image-only PDF page is OCR'd close to its reference text with OCR 
         CHECK(c.provenance.ocr_confidence <= 100);
         CHECK(c.metadata.find("ocr")->get_string("reason") == "has no text layer");
         CHECK_FALSE(c.metadata.find("ocr")->get_bool("low_confidence"));
-        REQUIRE(c.metadata.contains("line_confidence"));
-        CHECK(c.metadata.find("line_confidence")->size() == c.provenance.boxes.size());
+        CHECK_FALSE(c.provenance.low_confidence);
+        for (const core::Box & b : c.provenance.boxes) {
+            CHECK(b.confidence > 0);  // each highlighted line says how sure OCR was of it
+            CHECK(b.confidence <= 100);
+        }
     }
     CHECK(progress == std::vector<std::pair<size_t, size_t>>{{1, 1}});
     CHECK(doc->warnings.empty());
@@ -256,4 +261,53 @@ TEST_CASE("a page read below the confidence threshold is flagged in a warning an
     CHECK(doc->warnings[0].find(" is below 99.5") != std::string::npos);
     REQUIRE_FALSE(doc->chunks.empty());
     CHECK(doc->chunks[0].metadata.find("ocr")->get_bool("low_confidence"));
+    for (const core::Chunk & c : doc->chunks) {
+        CHECK(c.provenance.low_confidence);  // carried into every citation of the page
+    }
+}
+
+TEST_CASE("a caption and a page footer between two columns are read after the columns") {
+    // A magazine page (8087_054.3B): a title on top, two columns, a photo caption straddling
+    // them and a footer under the left column, in the order Tesseract reports them.
+    const std::vector<ingest::TextBlock> blocks = {
+        {1111, 368, 1435, 424},    // 0 title
+        {281, 600, 1237, 3137},    // 1 left column
+        {217, 3192, 1053, 3225},   // 2 footer under the left column
+        {1082, 2319, 1462, 2612},  // 3 caption
+        {1311, 602, 2267, 3139},   // 4 right column
+    };
+    CHECK(ingest::order_blocks(blocks) == std::vector<size_t>{0, 1, 4, 3, 2});
+}
+
+TEST_CASE("headings between paragraphs of one column, and on top of the next column, keep their place") {
+    const std::vector<ingest::TextBlock> one_column = {
+        {100, 100, 1000, 900},   // paragraphs
+        {100, 920, 600, 960},    // heading
+        {100, 980, 1000, 1900},  // more paragraphs
+    };
+    CHECK(ingest::order_blocks(one_column) == std::vector<size_t>{0, 1, 2});
+    const std::vector<ingest::TextBlock> two_columns = {
+        {100, 100, 900, 2000},    // left column
+        {1000, 100, 1800, 150},   // heading of the right column
+        {1000, 170, 1800, 2000},  // right column
+    };
+    CHECK(ingest::order_blocks(two_columns) == std::vector<size_t>{0, 1, 2});
+    CHECK(ingest::order_blocks({}).empty());
+}
+
+TEST_CASE("an image file is read as grey at its recorded resolution, and a non-image is refused") {
+    ingest::testing::Scratch dir("read_image");
+    // A 3 x 2 binary PGM: black, white, grey on top, white below; PNM records no resolution.
+    std::string pgm = "P5\n3 2\n255\n";
+    pgm += std::string("\x00\xff\x80\xff\xff\xff", 6);
+    auto image = ingest::read_image(dir.write("tiny.pgm", pgm).string());
+    REQUIRE(image.ok());
+    CHECK(image->width == 3);
+    CHECK(image->height == 2);
+    CHECK(image->dpi == 300);
+    CHECK(image->pixels == std::vector<uint8_t>{0, 255, 128, 255, 255, 255});
+    auto text = ingest::read_image(dir.write("notes.txt", "not an image").string());
+    REQUIRE_FALSE(text.ok());
+    CHECK(text.error().code() == core::ErrorCode::kCorruptInput);
+    CHECK(text.error().message().find("notes.txt") != std::string::npos);
 }

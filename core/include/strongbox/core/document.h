@@ -25,6 +25,7 @@ struct Box {
     double y1 = 0;
     int64_t text_begin = -1;
     int64_t text_end = -1;
+    double confidence = -1;  // OCR confidence 0..100 of the text in the box, -1 when not OCR
 
     bool operator==(const Box &) const = default;
 };
@@ -38,12 +39,14 @@ struct Provenance {
     int line_end = 0;
     int64_t byte_start = -1;        // [byte_start, byte_end) in the source file, -1 when n/a
     int64_t byte_end = -1;
-    std::vector<Box> boxes;         // where on the page the text sits (PDF and OCR sources)
+    std::vector<Box> boxes;         // where on the page the text sits, one per line (PDF and OCR sources)
+    std::vector<Box> word_boxes;    // the words of lines with more than one word, in text order
     std::string extractor;          // e.g. "poppler-text", "tesseract-ocr", "log-lines", "plain-text"
     std::string extractor_version;  // library version that did the extraction
     std::string ocr_engine;         // empty unless the text came from OCR
     std::string language;           // OCR language(s), e.g. "eng"
     double ocr_confidence = -1;     // mean word confidence 0..100, -1 when not OCR
+    bool low_confidence = false;    // OCR'd page read below the ingest's confidence threshold
     std::string ingest_job;         // id of the ingest run that produced it
     std::string ingested_at;        // ISO 8601 UTC
 
@@ -73,6 +76,10 @@ struct ExtractedDocument {
 Json to_json(const Box & box);
 Json to_json(const Provenance & p);
 Result<Provenance> provenance_from_json(const Json & j);
+
+// The narrowest regions covering bytes [begin, end) of the chunk text: the word boxes where
+// the line has them, else the line box; empty when the boxes do not map to text.
+std::vector<Box> boxes_for_span(const Provenance & p, int64_t begin, int64_t end);
 
 // "report.pdf p. 3", "syslog lines 1042-1047", "notes.md lines 4-9"
 std::string describe_location(const Provenance & p);

@@ -5,7 +5,9 @@
 // through Tesseract, after orientation detection and deskew), logs (syslog, JSON lines,
 // web-server and free text; per line, grouped into chunks with exact line ranges and byte
 // offsets), plain text / Markdown (per paragraph, exact line and byte ranges), HTML (per block
-// element), CSV (per row, line ranges) and DOCX (per paragraph).
+// element), CSV (per row, line ranges) and DOCX (per paragraph). What each chunk's provenance
+// holds (page, lines, bytes, line and word boxes, OCR confidence and flags) is set out in
+// ingest/README.md.
 //
 // Thread-safety: extract_file() may run concurrently on different files. Within one PDF, OCR
 // runs on `ocr_workers` threads; the progress callback is called from those threads, one call
@@ -54,7 +56,8 @@ struct IngestOptions {
     int ocr_workers = 0;               // threads OCR'ing pages of one PDF; 0 = one per core
     double ocr_low_confidence = 60;    // pages whose mean word confidence is below are flagged
     std::string tessdata_dir;          // empty: TESSDATA_PREFIX or the system's tessdata folder
-    // Pages finished / pages in the document, for a progress bar. Called once per page.
+    // Pages finished / pages in the document, for a progress bar and the API. Called once per
+    // page of a PDF, from OCR worker threads but never two calls at once; keep it quick.
     std::function<void(size_t done, size_t total)> progress;
 };
 
