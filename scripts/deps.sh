@@ -14,6 +14,7 @@ packages=(
   doctest-dev
   libsodium-dev
   squashfs-tools
+  wrk
 )
 
 missing=()

@@ -1,15 +1,41 @@
-// Drives the Strongbox web UI in headless Chromium: ask, read the cited answer, open a citation,
-// see the passage highlighted in its source, and see the refusal state. Exits non-zero on the
-// first expectation that fails. Usage: node browser_test.mjs <base-url> <screenshot-dir>
+// Drives the Strongbox web UI in headless Chromium against a freshly started, empty appliance:
+// first-start setup of the administrator, a group, a collection with a write grant, a staff and
+// an auditor account (all through the Admin page); the staff user uploads a PDF, watches its
+// ingest progress, asks, reads the streamed answer, opens a citation and sees the cited region
+// highlighted on the rendered page; the auditor finds that question in the Audit page and
+// switches the interface to Korean. Screenshots at laptop and tablet sizes go to <out-dir>.
+// Exits non-zero on the first expectation that fails.
+// Usage: node browser_test.mjs <base-url> <out-dir> <pdf>
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const [baseUrl, shotDir] = process.argv.slice(2);
-if (!baseUrl || !shotDir) {
-  console.error('usage: node browser_test.mjs <base-url> <screenshot-dir>');
+const [baseUrl, outDir, pdf] = process.argv.slice(2);
+if (!baseUrl || !outDir || !pdf) {
+  console.error('usage: node browser_test.mjs <base-url> <out-dir> <pdf>');
   process.exit(2);
 }
+
+const LAPTOP = { width: 1366, height: 768 };
+const TABLET = { width: 820, height: 1180 };
+const ADMIN = { name: 'admin', password: 'correct horse battery' };
+const STAFF = { name: 'dana', password: 'staff password 1' };
+const AUDITOR = { name: 'ava', password: 'auditor password 1' };
+const GROUP = 'operations';
+const COLLECTION = 'ops-manuals';
+const QUESTION = 'How long are nightly backups kept?';
+
+// Every English string needs its Korean counterpart; a missing one would show English mid-page.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { MESSAGES } = await import(path.join(here, '../../webui/assets/i18n.js'));
+const missing = (a, b) => Object.keys(MESSAGES[a]).filter((key) => !(key in MESSAGES[b]));
+assert.deepEqual(missing('en', 'ko'), [], 'English strings without a Korean translation');
+assert.deepEqual(missing('ko', 'en'), [], 'Korean strings without an English original');
+
+const started = Date.now();
+const step = (what) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`);
+const shot = (page, name) => page.screenshot({ path: path.join(outDir, name), fullPage: false });
 
 const browser = await chromium.launch({
   executablePath: process.env.STRONGBOX_CHROMIUM || '/usr/bin/chromium',
@@ -17,60 +43,212 @@ const browser = await chromium.launch({
 });
 let failed = false;
 try {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-  page.setDefaultTimeout(15000);
-  // CSP violations and script errors surface here; a finished page has none.
+  const context = await browser.newContext({ viewport: LAPTOP, locale: 'en-US' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  // CSP violations, script errors and failed requests surface here; a finished page has none.
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  // Nothing may leave the appliance: every request goes to the page's own origin.
+  const origin = new URL(baseUrl).origin;
+  page.on('request', (req) => { if (!req.url().startsWith(origin)) problems.push(`foreign request: ${req.url()}`); });
 
+  const navTexts = () => page.$$eval('#nav a', (links) => links.map((a) => a.textContent));
+  const signIn = async (user) => {
+    await page.waitForSelector('#login-name');
+    await page.fill('#login-name', user.name);
+    await page.fill('#login-password', user.password);
+    await page.click('#auth-submit');
+    await page.waitForSelector('#logout', { state: 'visible' });
+  };
+  const signOut = async () => {
+    await page.click('#logout');
+    await page.waitForSelector('#login-name');
+  };
+
+  // ---- first start: the setup page creates the administrator ----
+  step('setup');
   await page.goto(baseUrl);
-  assert.equal(await page.title(), 'Strongbox');
-  await page.waitForSelector('#status.ok');
-  assert.match(await page.textContent('#status-text'), /3 documents/);
+  assert.equal(await page.title(), 'Set up Strongbox · Strongbox');
+  await page.waitForSelector('#setup-name');
+  // The sign-in page refuses to be skipped: any route leads back to setup while no user exists.
+  await page.goto(`${baseUrl}#/audit`);
+  await page.waitForSelector('#setup-name');
+  await page.fill('#setup-name', ADMIN.name);
+  await page.fill('#setup-password', ADMIN.password);
+  await page.fill('#setup-password-again', `${ADMIN.password}x`);
+  await page.click('#auth-submit');
+  assert.match(await page.textContent('#auth-error'), /passwords differ/);
+  await page.fill('#setup-password-again', ADMIN.password);
+  await page.click('#auth-submit');
+  await page.waitForSelector('#nav-admin');
+  assert.deepEqual(await navTexts(), ['Ask', 'Documents', 'Audit', 'Admin']);
 
-  // Ask with the keyboard, as people do.
-  await page.fill('#question',
-    'Is there a role for leukocyte and CRP measurements in the diagnosis of acute appendicitis in the elderly?');
+  // ---- admin: group, collection, grant, accounts ----
+  step('admin: group, collection, grant, users');
+  await page.click('#nav-admin');
+  await page.fill('#new-group-name', GROUP);
+  await page.click('#add-group button[type=submit]');
+  await page.waitForSelector(`#groups li:text-is("${GROUP}")`);
+  await page.click('#tab-collections');
+  await page.fill('#new-collection-name', COLLECTION);
+  await page.click('#add-collection button[type=submit]');
+  const card = `section[data-collection="${COLLECTION}"]`;
+  await page.selectOption(`${card} select[data-group="${GROUP}"]`, 'write');
+  await page.click(`${card} .form-actions button`);
+  await page.waitForSelector(`.toast:has-text("${COLLECTION}")`);
+  await page.click('#tab-users');
+  for (const [user, role, groups] of [[STAFF, 'staff', [GROUP]], [AUDITOR, 'auditor', []]]) {
+    await page.fill('#new-user-name', user.name);
+    await page.fill('#new-user-password', user.password);
+    await page.selectOption('#new-user-role', role);
+    for (const g of groups) await page.check(`#new-user-groups input[value="${g}"]`);
+    await page.click('#add-user button[type=submit]');
+    await page.waitForSelector(`#users tr[data-user="${user.name}"]`);
+  }
+  assert.equal(await page.inputValue(`#users tr[data-user="${STAFF.name}"] .groups-input`), GROUP);
+  await shot(page, 'laptop-admin-users.png');
+  await signOut();
+
+  // ---- staff: upload a PDF and follow its ingest ----
+  step('staff: upload');
+  await signIn(STAFF);
+  assert.deepEqual(await navTexts(), ['Ask', 'Documents'], 'staff see only what they may use');
+  await page.click('#nav-documents');
+  await page.waitForSelector(`#doc-collection option[value="${COLLECTION}"]`, { state: 'attached' });
+  await page.selectOption('#doc-collection', COLLECTION);
+  await page.setInputFiles('#file-input', pdf);
+  const upload = `#uploads li.upload[data-name="${path.basename(pdf)}"]`;
+  await page.waitForSelector(upload);
+  await page.waitForSelector(`${upload}:is([data-state="added"], [data-state="new_version"], [data-state="failed"])`,
+    { timeout: 40000 });
+  assert.equal(await page.getAttribute(upload, 'data-state'), 'added',
+    `ingest failed: ${await page.textContent(upload)}`);
+  assert.match(await page.textContent(`${upload} .upload-detail`), /4 of 4 pages/);
+  await page.waitForSelector(`#documents tr:has-text("${path.basename(pdf)}")`);
+  await shot(page, 'laptop-documents.png');
+
+  // ---- staff: ask, watch the answer stream in, open the citation ----
+  step('staff: ask');
+  await page.click('#nav-ask');
+  await page.waitForSelector(`#collection option[value="${COLLECTION}"]`, { state: 'attached' });
+  // Record how the answer area changes while the stream arrives: preview text first, then the
+  // final answer with its sentence marks. Mutation records keep every step even when several
+  // events arrive in one network read.
+  await page.evaluate(() => {
+    window.answerSteps = [];
+    const kind = (node) => (node.nodeType === 1 && node.classList.contains('streaming') ? 'preview'
+      : node.nodeType === 1 && node.querySelector('.sentence') ? 'final' : null);
+    new MutationObserver((records) => {
+      for (const record of records) {
+        const inPreview = record.target.nodeType === 1 ? record.target.closest('.streaming')
+          : record.target.parentElement && record.target.parentElement.closest('.streaming');
+        if (inPreview) window.answerSteps.push('preview');
+        for (const node of record.addedNodes) {
+          const k = kind(node);
+          if (k) window.answerSteps.push(k);
+        }
+      }
+    }).observe(document.getElementById('answer'), { childList: true, subtree: true, characterData: true });
+  });
+  await page.fill('#question', QUESTION);
   await page.press('#question', 'Enter');
   await page.waitForSelector('#answer button.cite');
   await page.waitForSelector('#progress', { state: 'hidden' });
-  const answer = await page.textContent('#answer');
-  assert.match(answer, /appendicitis/i);
-  assert.match(answer, /\[1\]/);
-  const sources = await page.$$eval('#sources li.source', (items) => items.map((li) => ({
-    location: li.querySelector('.location').textContent,
-    quote: li.querySelector('blockquote').textContent,
-  })));
-  assert.ok(sources.length >= 1, 'the numbered source list is shown');
-  assert.match(sources[0].location, /^pubmed-10340286\.txt lines \d+-\d+$/);
-  assert.ok(await page.isHidden('#refusal'), 'an answered question shows no refusal');
+  const steps = await page.evaluate(() => window.answerSteps);
+  assert.ok(steps.includes('preview'), `the answer streams in before it is final (saw ${steps.join(',')})`);
+  assert.equal(steps[steps.length - 1], 'final');
+  assert.match(await page.textContent('#answer'), /35 days/);
+  assert.ok(await page.$('#answer .sentence.supported'), 'sentences carry their verification mark');
+  assert.match(await page.textContent('#sources li.source .location'), /operations-guide\.pdf/);
+  await page.waitForSelector(`#history .history-question:text-is("${QUESTION}")`);
 
-  // Clicking the first citation opens the viewer with the quoted sentence highlighted in context.
   await page.click('#answer button.cite >> nth=0');
-  await page.waitForSelector('#viewer-body mark');
-  const words = (text) => text.trim().split(/\s+/).join(' ');
-  assert.equal(words(await page.textContent('#viewer-body mark')), words(sources[0].quote));
-  assert.ok((await page.$$('#viewer-body .context')).length >= 1, 'surrounding paragraphs are shown');
-  assert.equal(await page.textContent('#viewer-title'), sources[0].location);
-  assert.match(await page.textContent('#viewer-meta'), /pubmed-10340286\.txt/);
-  assert.ok(await page.$eval('#source-1', (li) => li.classList.contains('active')), 'the cited source is marked');
-  await page.screenshot({ path: path.join(shotDir, 'webui-answer.png'), fullPage: true });
+  await page.waitForSelector('#page-figure.loaded .page-highlight');
+  assert.equal(await page.getAttribute('#viewer', 'data-kind'), 'pdf');
+  // The highlight sits where the cited box is on the page: its offset within the rendered image
+  // is the box's PDF coordinates scaled by image size / page size.
+  const geometry = await page.evaluate(() => {
+    const image = document.getElementById('page-image').getBoundingClientRect();
+    const marks = [...document.querySelectorAll('#page-figure .page-highlight')];
+    return marks.map((mark) => {
+      const r = mark.getBoundingClientRect();
+      return { box: { ...mark.dataset }, image: { x: image.x, y: image.y, w: image.width, h: image.height },
+        mark: { x: r.x, y: r.y, w: r.width, h: r.height } };
+    });
+  });
+  const view = await page.evaluate(async () => {
+    const chunk = document.getElementById('page-image').src.match(/source\/(\d+)\//)[1];
+    const response = await fetch(`/api/v1/source/${chunk}`);
+    return response.json();
+  });
+  assert.ok(geometry.length >= 1, 'at least one highlighted region');
+  for (const { box, image, mark } of geometry) {
+    const sx = image.w / view.page_width;
+    const sy = image.h / view.page_height;
+    assert.ok(Math.abs(mark.x - image.x - Number(box.x0) * sx) < 1.5, 'highlight left edge');
+    assert.ok(Math.abs(mark.y - image.y - Number(box.y0) * sy) < 1.5, 'highlight top edge');
+    assert.ok(Math.abs(mark.w - (Number(box.x1) - Number(box.x0)) * sx) < 1.5, 'highlight width');
+    assert.ok(mark.w > 4 && mark.h > 4, 'highlight has a visible size');
+    assert.ok(mark.y + mark.h <= image.y + image.h + 0.5 && mark.x + mark.w <= image.x + image.w + 0.5, 'inside the page');
+  }
+  // The page image is the real rendering: a PNG whose aspect ratio is the PDF page's.
+  const natural = await page.$eval('#page-image', (img) => ({ w: img.naturalWidth, h: img.naturalHeight }));
+  assert.ok(Math.abs(natural.w / natural.h - view.page_width / view.page_height) < 0.01, 'page image keeps the page shape');
+  await page.waitForTimeout(300);  // let the scroll into view settle before the picture
+  await shot(page, 'laptop-ask-citation.png');
 
-  // A question the documents do not address shows the refusal state.
-  await page.fill('#question', 'What is the boiling point of tungsten?');
-  await page.click('#ask-button');
-  await page.waitForSelector('#refusal', { state: 'visible' });
-  assert.match(await page.textContent('#refusal'), /Not found in the indexed documents/);
-  assert.ok(await page.isHidden('#viewer'), 'a new question closes the source viewer');
-  assert.ok(await page.isHidden('#sources-section'), 'a refusal lists no sources');
-  await page.screenshot({ path: path.join(shotDir, 'webui-refusal.png'), fullPage: true });
+  await page.setViewportSize(TABLET);
+  await page.waitForTimeout(200);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `tablet layout scrolls sideways by ${overflow} px`);
+  await page.waitForSelector('#page-figure.loaded .page-highlight');
+  await shot(page, 'tablet-ask-citation.png');
+  await page.click('#viewer-close');
+  await shot(page, 'tablet-ask.png');
+  await page.setViewportSize(LAPTOP);
+  await signOut();
 
-  assert.deepEqual(problems, [], 'the page logged errors');
-  console.log(`browser test passed; screenshots in ${shotDir}`);
+  // ---- auditor: the question is in the audit trail ----
+  step('auditor: audit record');
+  await signIn(AUDITOR);
+  assert.deepEqual(await navTexts(), ['Audit'], 'auditors see only the audit trail');
+  await page.waitForSelector('#audit-filters');
+  await page.fill('#audit-text', 'nightly backups');
+  await page.click('#audit-search');
+  const row = `#audit-records tr.record-row:has-text("${QUESTION}")`;
+  await page.waitForSelector(row);
+  assert.equal(await page.$$eval('#audit-records tr.record-row', (rows) => rows.length), 1, 'the text filter narrows the list');
+  assert.match(await page.textContent(row), new RegExp(STAFF.name));
+  await page.click(row);
+  await page.waitForSelector('#record-citations li');
+  assert.match(await page.textContent('#audit-record'), /35 days/);
+  assert.match(await page.getAttribute('#export-csv', 'href'), /format=csv.*text=nightly/);
+  await shot(page, 'laptop-audit.png');
+
+  // ---- Korean, remembered for this user by the server ----
+  step('auditor: Korean');
+  await page.selectOption('#language', 'ko');
+  await page.waitForSelector('#nav-audit:text-is("감사")');
+  assert.equal(await page.textContent('.page-audit h1'), '감사');
+  assert.equal(await page.textContent('#logout'), '로그아웃');
+  assert.equal(await page.getAttribute('html', 'lang'), 'ko');
+  await page.reload();
+  await page.waitForSelector('#nav-audit:text-is("감사")');
+  await page.setViewportSize(TABLET);
+  await page.click(row);
+  await page.waitForSelector('#record-citations li');
+  await shot(page, 'tablet-audit-ko.png');
+  await page.setViewportSize(LAPTOP);
+  await signOut();
+  assert.equal(await page.textContent('#auth-submit'), '로그인');
+
+  assert.deepEqual(problems, [], 'the page logged errors or reached outside the appliance');
+  step(`browser test passed; screenshots in ${outDir}`);
 } catch (err) {
   failed = true;
-  console.error(`browser test failed: ${err.message}`);
+  console.error(`browser test failed: ${err.stack || err.message}`);
 } finally {
   await browser.close();
 }

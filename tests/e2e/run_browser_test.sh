@@ -1,13 +1,14 @@
 #!/bin/sh
-# Browser end-to-end test of the Strongbox web UI: ingests a corpus with the real `strongbox`
-# binary, serves it, drives the page with headless Chromium through playwright-core, and leaves
-# screenshots in the output directory.
-# Usage: run_browser_test.sh <strongbox-binary> <corpus-dir> <output-dir>
-# Exit 77 (CTest "skipped") when Chromium or playwright-core cannot be installed here.
+# Browser end-to-end test of the Strongbox web UI: starts the real `strongbox serve` on an empty
+# data directory, then drives the page with headless Chromium through playwright-core (set up
+# the administrator, accounts and a collection, upload a PDF, ask, follow a citation, audit,
+# Korean), leaving screenshots in the output directory.
+# Usage: run_browser_test.sh <strongbox-binary> <pdf> <output-dir>
+# Exit 77 (CTest "skipped") only when Chromium is missing and cannot be installed here.
 set -eu
 
 strongbox=$1
-corpus=$2
+pdf=$2
 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
 chromium=${STRONGBOX_CHROMIUM:-/usr/bin/chromium}
@@ -18,24 +19,32 @@ skip() {
     exit 77
 }
 
-if [ ! -x "$chromium" ]; then
+apt_install() {
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing Debian's chromium" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends chromium \
-            >"$out/apt-chromium.log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "$@" \
+            >"$out/apt-$1.log" 2>&1 || true
     fi
+}
+
+if [ ! -x "$chromium" ]; then
+    echo "installing Debian's chromium" >&2
+    apt_install chromium
     [ -x "$chromium" ] || skip "chromium is not installed at $chromium and could not be installed (see $out/apt-chromium.log)"
 fi
-command -v node >/dev/null 2>&1 || skip "node is not installed"
+# Korean text renders as boxes in the screenshots without a Korean font; the checks do not need it.
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ko 2>/dev/null | head -n 1)" ]; then
+    apt_install fonts-nanum
+fi
+command -v node >/dev/null 2>&1 || { echo "node is not installed (apt-get install nodejs npm)" >&2; exit 1; }
 if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
     (cd "$here" && npm ci --no-audit --no-fund >"$out/npm-install.log" 2>&1) ||
-        skip "npm could not install playwright-core (see $out/npm-install.log)"
+        { cat "$out/npm-install.log" >&2; echo "npm could not install playwright-core" >&2; exit 1; }
 fi
 
 data="$out/data"
 rm -rf "$data"
-"$strongbox" --data-dir "$data" ingest "$corpus"/*.txt >"$out/ingest.log" 2>&1 ||
-    { cat "$out/ingest.log" >&2; echo "ingesting the corpus failed" >&2; exit 1; }
+rm -f "$out"/*.png
+mkdir -p "$data"
 "$strongbox" --data-dir "$data" serve --port 0 >"$out/server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT INT TERM
@@ -54,4 +63,8 @@ while [ ! -s "$data/daemon.json" ]; do
 done
 url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$data/daemon.json")
 
-node "$here/browser_test.mjs" "$url" "$out"
+node "$here/browser_test.mjs" "$url" "$out" "$pdf" || {
+    echo "--- server log (last 40 lines) ---" >&2
+    tail -n 40 "$out/server.log" >&2
+    exit 1
+}

@@ -23,6 +23,7 @@ namespace strongbox::webui::testing {
 
 class CorpusService : public AppService {
   public:
+    using AppService::source;
     core::Status add_file(const std::filesystem::path & path) {
         SB_ASSIGN_OR_RETURN(std::string text, core::read_file(path));
         add_text(std::filesystem::absolute(path).string(), text);

@@ -227,7 +227,7 @@ std::vector<std::string> run_exchanges(std::string_view text, const std::string 
     options.max_body_bytes = file.max_body_bytes;
     options.access_log = [](std::string_view) {
     };
-    Handler handler(service, options);
+    StaffHandler handler(service, options);
     for (const Exchange & x : file.exchanges) {
         HttpResponse res = handler.handle(x.request);
         if (res.stream) {

@@ -27,6 +27,16 @@ using namespace sb::webui::testing;
 
 namespace {
 
+// One accounts store for the whole file: requests carry the staff token of its "tester".
+TestAccounts & staff() {
+    static TestAccounts accounts;
+    return accounts;
+}
+
+std::string bearer() {
+    return "Bearer " + staff().token;
+}
+
 struct Reply {
     int status = 0;
     std::string body;
@@ -37,6 +47,7 @@ Reply exchange(Poco::Net::HTTPClientSession & session, const std::string & metho
                const std::string & body = {}) {
     Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     req.setKeepAlive(true);
+    req.set("Authorization", bearer());
     if (!body.empty() || method == "POST") {
         req.setContentType("application/json");
         req.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -86,7 +97,7 @@ TEST_CASE("the server binds an ephemeral port and serves /healthz and asks over 
     CorpusService service;
     load_corpus(service);
     LogSink log;
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.port() == 0);
     sb::core::Status st = server.start();
     REQUIRE_MESSAGE(st.ok(), st.error().to_string());
@@ -116,7 +127,7 @@ TEST_CASE("two requests on one keep-alive connection are both answered on that c
     CorpusService service;
     load_corpus(service);
     LogSink log;
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
     session.setKeepAlive(true);
@@ -136,11 +147,11 @@ TEST_CASE("two requests on one keep-alive connection are both answered on that c
 TEST_CASE("starting a second server on a port that is taken fails with a clear error") {
     CorpusService service;
     LogSink log;
-    Server first(service, ephemeral(log));
+    Server first(service, *staff().accounts, ephemeral(log));
     REQUIRE(first.start().ok());
     ServerOptions o = ephemeral(log);
     o.port = first.port();
-    Server second(service, o);
+    Server second(service, *staff().accounts, o);
     sb::core::Status st = second.start();
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code() == sb::core::ErrorCode::kUnavailable);
@@ -154,11 +165,12 @@ TEST_CASE("a body declared larger than the limit gets 413 without the server wai
     LogSink log;
     ServerOptions o = ephemeral(log);
     o.max_body_bytes = 1024;
-    Server server(service, o);
+    Server server(service, *staff().accounts, o);
     REQUIRE(server.start().ok());
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
     Poco::Net::HTTPRequest req("POST", "/api/v1/ask", Poco::Net::HTTPMessage::HTTP_1_1);
     req.setContentType("application/json");
+    req.set("Authorization", bearer());
     req.setContentLength(50'000'000);
     session.sendRequest(req);  // headers only: the 50 MB never follow
     Poco::Net::HTTPResponse head;
@@ -185,7 +197,7 @@ TEST_CASE("streamed answers arrive as server-sent events in chunked transfer enc
     CorpusService service;
     load_corpus(service);
     LogSink log;
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
     Reply stream = exchange(session, "POST", "/api/v1/ask/stream",
@@ -211,7 +223,7 @@ TEST_CASE("under overload the server answers 503 with Retry-After at once and st
     o.max_threads = 1;
     o.max_queued = 1;
     o.retry_after_seconds = 5;
-    Server server(service, o);
+    Server server(service, *staff().accounts, o);
     REQUIRE(server.start().ok());
     const auto port = static_cast<Poco::UInt16>(server.port());
     const std::string body = R"({"question":"appendicitis elderly CRP?"})";
@@ -297,7 +309,7 @@ class HandshakeStreamService : public CorpusService {
 
 void send_raw_ask(Poco::Net::StreamSocket & socket, const std::string & path, const std::string & body) {
     const std::string request = "POST " + path +
-                                " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: " + bearer() + "\r\n"
                                 "Content-Length: " +
                                 std::to_string(body.size()) + "\r\n\r\n" + body;
     socket.sendBytes(request.data(), static_cast<int>(request.size()));
@@ -309,7 +321,7 @@ TEST_CASE("streamed events reach the client while the answer is still being prod
     HandshakeStreamService service;
     load_corpus(service);
     LogSink log;
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
     send_raw_ask(socket, "/api/v1/ask/stream", R"({"question":"appendicitis elderly CRP?"})");
@@ -336,11 +348,11 @@ TEST_CASE("an HTTP/1.0 client gets the stream unchunked, ended by closing the co
     CorpusService service;
     load_corpus(service);
     LogSink log;
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
     const std::string body = R"({"question":"appendicitis elderly CRP?"})";
-    const std::string request = "POST /api/v1/ask/stream HTTP/1.0\r\nContent-Type: application/json\r\n"
+    const std::string request = "POST /api/v1/ask/stream HTTP/1.0\r\nContent-Type: application/json\r\nAuthorization: " + bearer() + "\r\n"
                                 "Content-Length: " +
                                 std::to_string(body.size()) + "\r\n\r\n" + body;
     socket.sendBytes(request.data(), static_cast<int>(request.size()));
@@ -364,7 +376,7 @@ TEST_CASE("a client that hangs up mid-stream stops the stream and frees its slot
     ServerOptions o = ephemeral(log);
     o.max_threads = 1;
     o.max_queued = 0;
-    Server server(service, o);
+    Server server(service, *staff().accounts, o);
     REQUIRE(server.start().ok());
     {
         Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
@@ -388,7 +400,7 @@ TEST_CASE("stop() returns promptly while an idle keep-alive connection stays ope
     LogSink log;
     ServerOptions o = ephemeral(log);
     o.keep_alive_timeout_s = 60;
-    Server server(service, o);
+    Server server(service, *staff().accounts, o);
     REQUIRE(server.start().ok());
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
     CHECK(exchange(session, "GET", "/healthz").status == 200);
@@ -402,7 +414,7 @@ TEST_CASE("stop() lets an ask in flight finish while refusing new connections") 
     HoldingService service;
     load_corpus(service);
     LogSink log;
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     const auto port = static_cast<Poco::UInt16>(server.port());
     auto asked = std::async(std::launch::async, [&] {
@@ -430,7 +442,7 @@ TEST_CASE("stop() lets an ask in flight finish while refusing new connections") 
 TEST_CASE("a server on loopback refuses requests addressed to other host names") {
     CorpusService service;
     LogSink log;
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
     CHECK(exchange(session, "GET", "/healthz").status == 200);
@@ -450,23 +462,24 @@ TEST_CASE("start() rejects bad options and a second start with clear errors") {
     LogSink log;
     ServerOptions o = ephemeral(log);
     o.port = 70000;
-    sb::core::Status st = Server(service, o).start();
+    sb::core::Status st = Server(service, *staff().accounts, o).start();
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code() == sb::core::ErrorCode::kInvalidArgument);
     CHECK(st.error().message().find("70000") != std::string::npos);
 
     o = ephemeral(log);
     o.max_threads = 0;
-    CHECK(Server(service, o).start().error().code() == sb::core::ErrorCode::kInvalidArgument);
+    CHECK(Server(service, *staff().accounts, o).start().error().code() == sb::core::ErrorCode::kInvalidArgument);
 
     o = ephemeral(log);
     o.host = "203.0.113.77";  // TEST-NET-3: not an address of this machine
-    st = Server(service, o).start();
+    o.allow_insecure_http = true;
+    st = Server(service, *staff().accounts, o).start();
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code() == sb::core::ErrorCode::kUnavailable);
     CHECK(st.error().message().find("203.0.113.77") != std::string::npos);
 
-    Server server(service, ephemeral(log));
+    Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     CHECK(server.start().error().code() == sb::core::ErrorCode::kInvalidArgument);
 }

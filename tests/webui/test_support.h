@@ -5,16 +5,23 @@
 #include "corpus_service.h"
 
 #include "strongbox/core/json.h"
+#include "strongbox/webui/accounts.h"
+#include "strongbox/webui/handler.h"
 #include "strongbox/webui/http.h"
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <atomic>
+#include <filesystem>
+#include <memory>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 namespace strongbox::webui::testing {
 
@@ -63,6 +70,73 @@ inline bool eventually(const std::function<bool()> & cond, std::chrono::millisec
     }
     return true;
 }
+
+// argon2id at its minimum cost: the tests are about the handler, not about hashing strength.
+inline AccountsOptions fast_accounts_options() {
+    AccountsOptions o;
+    o.pwhash_opslimit = 1;
+    o.pwhash_memlimit = 8192;
+    return o;
+}
+
+// A scratch directory removed at the end of the test.
+struct ScratchDir {
+    ScratchDir() {
+        static std::atomic<int> counter{0};
+        path = std::filesystem::temp_directory_path() /
+               ("sb_webui_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    ScratchDir(const ScratchDir &) = delete;
+    ScratchDir & operator=(const ScratchDir &) = delete;
+    std::filesystem::path path;
+};
+
+// An accounts store in a scratch directory holding one staff user, "tester", and an API token of
+// theirs, for tests about what an authenticated caller sees.
+struct TestAccounts {
+    explicit TestAccounts(AccountsOptions options = fast_accounts_options()) {
+        auto opened = Accounts::open(dir.path / "accounts.db", std::move(options));
+        REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
+        accounts = std::move(opened).value();
+        User u;
+        u.name = "tester";
+        u.role = kRoleStaff;
+        u.groups = {"readers"};
+        REQUIRE(accounts->add_user(u, "tester-password").ok());
+        auto t = accounts->create_token("tester", "tests");
+        REQUIRE(t.ok());
+        token = t.value().token;
+    }
+    ScratchDir dir;
+    std::unique_ptr<Accounts> accounts;
+    std::string token;
+};
+
+// A Handler whose requests carry the staff token of TestAccounts unless they bring credentials.
+class StaffHandler {
+  public:
+    StaffHandler(AppService & service, HandlerOptions options) : handler_(service, *accounts_.accounts, std::move(options)) {}
+
+    HttpResponse handle(HttpRequest request) {
+        if (request.header("Authorization").empty() && request.header("Cookie").empty()) {
+            request.headers.emplace_back("Authorization", "Bearer " + accounts_.token);
+        }
+        return handler_.handle(request);
+    }
+    Handler & raw() { return handler_; }
+    std::string metrics_text() const { return handler_.metrics_text(); }
+    HandlerLoad load() const { return handler_.load(); }
+
+  private:
+    TestAccounts accounts_;
+    Handler handler_;
+};
 
 // Holds every ask() until release(), counting the ones that have started.
 class HoldingService : public CorpusService {

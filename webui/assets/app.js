@@ -1,323 +1,246 @@
-// Strongbox web UI. Plain DOM code, no framework and no inline handlers (the CSP forbids inline
-// script). Text from answers and documents is only ever set through textContent, never as HTML.
-'use strict';
+// Strongbox web UI: the shell. Resolves who is signed in (/api/v1/me), routes hash URLs to the
+// pages each role may use, keeps the navigation and the language in step with the user, and
+// sends the page back to sign-in whenever the server says the session is gone.
+import { get, post, put, setCsrfToken, onUnauthenticated } from './api.js';
+import { t, language, setLanguage, initialLanguage } from './i18n.js';
+import { h, clear, field, errorText, setNotice } from './ui.js';
+import { renderAsk } from './ask.js';
+import { renderDocuments } from './documents.js';
+import { renderAudit } from './audit.js';
+import { renderAdmin } from './admin.js';
+import { renderAccount } from './account.js';
 
-(() => {
-  const $ = (id) => document.getElementById(id);
+// Pages in navigation order, with the roles that may open them.
+const PAGES = [
+  { route: 'ask', label: 'nav.ask', roles: ['admin', 'staff'], render: renderAsk },
+  { route: 'documents', label: 'nav.documents', roles: ['admin', 'staff'], render: renderDocuments },
+  { route: 'audit', label: 'nav.audit', roles: ['admin', 'auditor'], render: renderAudit },
+  { route: 'admin', label: 'nav.admin', roles: ['admin'], render: renderAdmin },
+  { route: 'account', label: 'nav.account', roles: ['admin', 'staff', 'auditor'], render: renderAccount, hidden: true },
+];
 
-  const el = {
-    status: $('status'), statusText: $('status-text'),
-    form: $('ask-form'), question: $('question'), button: $('ask-button'),
-    progress: $('progress'), progressText: $('progress-text'), error: $('error'), empty: $('empty'),
-    result: $('result'), resultQuestion: $('result-question'),
-    refusal: $('refusal'), refusalReason: $('refusal-reason'),
-    answer: $('answer'), answerMeta: $('answer-meta'), sourcesSection: $('sources-section'), sources: $('sources'),
-    layout: $('layout'), viewer: $('viewer'), viewerNumber: $('viewer-number'), viewerTitle: $('viewer-title'),
-    viewerClose: $('viewer-close'), viewerLoading: $('viewer-loading'), viewerError: $('viewer-error'),
-    viewerBody: $('viewer-body'), viewerMeta: $('viewer-meta'),
-  };
+const session = { user: null, setupRequired: false };
+const root = document.getElementById('app');
+let cleanup = null;  // what the current page stops (timers, pollers) when we leave it
+let afterLogin = null;
 
-  const STAGES = {
-    started: 'Searching the documents…',
-    retrieving: 'Searching the documents…',
-    generating: 'Writing the answer…',
-  };
+const routeOf = () => (location.hash.replace(/^#\/?/, '') || '').split('/');
 
-  let citations = new Map();  // number -> citation of the answer on screen
-  let sourceRequest = 0;      // ignore source responses that arrive after a newer click
+function go(route) {
+  if (location.hash === `#/${route}`) render();
+  else location.hash = `#/${route}`;
+}
 
-  function make(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+function homeFor(user) {
+  const first = PAGES.find((p) => !p.hidden && p.roles.includes(user.role));
+  return first ? first.route : 'account';
+}
 
-  async function errorMessage(response) {
-    try {
-      const body = await response.json();
-      if (body && body.error && body.error.message) {
-        const retry = response.headers.get('Retry-After');
-        return body.error.message + (retry ? ` (try again in ${retry} s)` : '');
-      }
-    } catch (_) { /* not JSON: fall through */ }
-    return `The server answered ${response.status} ${response.statusText}`;
-  }
+function signedIn(body) {
+  session.user = body.user;
+  session.setupRequired = false;
+  setCsrfToken(body.csrf_token);
+  if (body.user && body.user.language) setLanguage(body.user.language);
+}
 
-  // ---- status ----
-  async function refreshStatus() {
-    try {
-      const response = await fetch('/healthz', { cache: 'no-store' });
-      const health = await response.json();
-      const parts = [];
-      if (typeof health.documents === 'number') parts.push(`${health.documents} documents`);
-      if (typeof health.chunks === 'number') parts.push(`${health.chunks} passages`);
-      el.statusText.textContent = parts.length ? `Online · ${parts.join(' · ')}` : 'Online';
-      el.status.className = response.ok && health.status !== 'down' ? 'status ok' : 'status down';
-    } catch (_) {
-      el.statusText.textContent = 'Offline';
-      el.status.className = 'status down';
+// ---- the frame around every page ----
+function renderFrame() {
+  document.documentElement.lang = language();
+  document.getElementById('language').value = language();
+  document.getElementById('language-label').textContent = t('language.label');
+  document.getElementById('footer').textContent = t('footer');
+  paintStatus();
+  const nav = document.getElementById('nav');
+  const [current] = routeOf();
+  clear(nav);
+  if (session.user) {
+    for (const page of PAGES) {
+      if (page.hidden || !page.roles.includes(session.user.role)) continue;
+      nav.append(h('a', {
+        href: `#/${page.route}`, id: `nav-${page.route}`, class: page.route === current ? 'active' : null,
+        'aria-current': page.route === current ? 'page' : null, text: t(page.label),
+      }));
     }
   }
-
-  // ---- asking ----
-  function setBusy(busy, text) {
-    el.button.disabled = busy;
-    el.progress.hidden = !busy;
-    if (text) el.progressText.textContent = text;
+  const account = document.getElementById('account-link');
+  const logout = document.getElementById('logout');
+  account.hidden = logout.hidden = !session.user;
+  if (session.user) {
+    clear(account, h('span', { class: 'account-name', text: session.user.name }),
+      h('span', { class: 'role-badge', text: t(`role.${session.user.role}`) }));
+    logout.textContent = t('action.sign_out');
   }
+}
 
-  function showError(message) {
-    el.error.textContent = message;
-    el.error.hidden = false;
+function render() {
+  if (cleanup) {
+    cleanup();
+    cleanup = null;
   }
-
-  function resetResult(question) {
-    el.error.hidden = true;
-    el.empty.hidden = true;
-    el.result.hidden = false;
-    el.resultQuestion.textContent = question;
-    el.refusal.hidden = true;
-    el.answer.replaceChildren();
-    el.answerMeta.textContent = '';
-    el.sources.replaceChildren();
-    el.sourcesSection.hidden = true;
-    citations = new Map();
-    closeViewer();
-  }
-
-  // Server-sent events over a POST body: split the stream on blank lines, one event per block.
-  async function readEvents(response, onEvent) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        let name = 'message';
-        const data = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event:')) name = line.slice(6).trim();
-          else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
-        }
-        if (data.length) onEvent(name, JSON.parse(data.join('\n')));
-      }
+  const [route, ...rest] = routeOf();
+  if (session.setupRequired) {
+    if (route !== 'setup') return go('setup');
+  } else if (!session.user) {
+    if (route !== 'login') {
+      if (route && route !== 'setup') afterLogin = [route, ...rest].join('/');
+      return go('login');
     }
+  } else {
+    const page = PAGES.find((p) => p.route === route && p.roles.includes(session.user.role));
+    if (!page) return go(homeFor(session.user));
   }
+  renderFrame();
+  clear(root);
+  root.className = `app page-${route}`;
+  if (route === 'setup') return renderSetup();
+  if (route === 'login') return renderLogin();
+  const page = PAGES.find((p) => p.route === route);
+  const ctx = { user: session.user, params: rest, go };
+  cleanup = page.render(root, ctx) || null;
+  document.title = `${t(page.label)} · Strongbox`;
+}
 
-  async function ask(question) {
-    resetResult(question);
-    setBusy(true, STAGES.started);
-    let streamed = null;
-    let finished = false;
-    try {
-      const response = await fetch('/api/v1/ask/stream', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Accept': 'text/event-stream' },
-        body: JSON.stringify({ question, top_k: 5 }),
-      });
-      if (!response.ok) {
-        showError(await errorMessage(response));
-        el.result.hidden = true;
-        return;
-      }
-      await readEvents(response, (name, data) => {
-        if (name === 'stage') {
-          setBusy(true, STAGES[data.stage] || `${data.stage}…`);
-        } else if (name === 'text') {
-          if (!streamed) {
-            streamed = make('p', 'streaming');
-            el.answer.replaceChildren(streamed);
-          }
-          streamed.textContent += data.text;
-        } else if (name === 'answer') {
-          finished = true;
-          renderAnswer(data);
-        } else if (name === 'error') {
-          finished = true;
-          showError(data.error ? data.error.message : 'The answer could not be completed.');
-        }
-      });
-      if (!finished) showError('The connection closed before the answer was complete.');
-    } catch (err) {
-      showError(`Could not reach Strongbox: ${err.message}`);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  function renderAnswer(answer) {
-    el.answer.replaceChildren();
-    if (answer.refused) {
-      el.refusal.hidden = false;
-      el.refusalReason.textContent = answer.refusal_reason || answer.answer ||
-        'The indexed documents do not contain evidence for an answer.';
-      el.answerMeta.textContent = metaLine(answer);
-      return;
-    }
-    for (const c of answer.citations || []) citations.set(c.number, c);
-    const paragraph = make('p');
-    (answer.sentences || []).forEach((sentence, i) => {
-      if (i > 0) paragraph.append(' ');
-      const span = make('span', `sentence ${sentence.support || 'supported'}`, sentence.text);
-      if (sentence.support === 'partial') span.title = 'Only partly supported by the cited passages';
-      if (sentence.support === 'unsupported') span.title = 'Not supported by the cited passages';
-      paragraph.append(span);
-      for (const n of sentence.citations || []) paragraph.append(citeButton(n));
-    });
-    el.answer.append(paragraph);
-    el.answerMeta.textContent = metaLine(answer);
-    renderSources(answer.citations || []);
-  }
-
-  function metaLine(answer) {
-    const parts = [];
-    if (answer.answerer) parts.push(`Answered by ${answer.answerer}`);
-    if (typeof answer.latency_ms === 'number') {
-      parts.push(answer.latency_ms < 1 ? 'under 1 ms' : `${Math.round(answer.latency_ms)} ms`);
-    }
-    if (answer.audit_id) parts.push(`audit record #${answer.audit_id}`);
-    return parts.join(' · ');
-  }
-
-  function citeButton(number) {
-    const button = make('button', 'cite', `[${number}]`);
-    button.type = 'button';
-    button.dataset.number = String(number);
-    button.setAttribute('aria-label', `Show source ${number}`);
-    return button;
-  }
-
-  function renderSources(list) {
-    el.sources.replaceChildren();
-    for (const c of list) {
-      const item = make('li', 'source');
-      item.id = `source-${c.number}`;
-      item.dataset.number = String(c.number);
-      item.append(citeButton(c.number), make('div', 'location', c.location || 'source'),
-        make('blockquote', '', c.quote));
-      el.sources.append(item);
-    }
-    el.sourcesSection.hidden = list.length === 0;
-  }
-
-  // ---- source viewer ----
-  function markActive(number) {
-    for (const node of document.querySelectorAll('.cite.active, .source.active')) node.classList.remove('active');
-    for (const node of document.querySelectorAll(`[data-number="${number}"]`)) node.classList.add('active');
-  }
-
-  function closeViewer() {
-    el.viewer.hidden = true;
-    el.layout.classList.remove('with-viewer');
-    for (const node of document.querySelectorAll('.cite.active, .source.active')) node.classList.remove('active');
-  }
-
-  function addMeta(term, value) {
-    if (value === undefined || value === null || value === '' || value === -1) return;
-    el.viewerMeta.append(make('dt', '', term), make('dd', '', String(value)));
-  }
-
-  async function openSource(number) {
-    const citation = citations.get(number);
-    if (!citation) return;
-    markActive(number);
-    const ticket = ++sourceRequest;
-    el.layout.classList.add('with-viewer');
-    el.viewer.hidden = false;
-    el.viewerNumber.textContent = `[${number}]`;
-    el.viewerTitle.textContent = citation.location || 'Passage';
-    el.viewerBody.replaceChildren();
-    el.viewerMeta.replaceChildren();
-    el.viewerError.hidden = true;
-    el.viewerLoading.hidden = false;
-    try {
-      const response = await fetch(`/api/v1/source/${encodeURIComponent(citation.chunk_id)}`);
-      if (ticket !== sourceRequest) return;
-      if (!response.ok) {
-        el.viewerError.textContent = await errorMessage(response);
-        el.viewerError.hidden = false;
-        return;
-      }
-      renderSource(await response.json(), citation);
-    } catch (err) {
-      if (ticket !== sourceRequest) return;
-      el.viewerError.textContent = `Could not load the source: ${err.message}`;
-      el.viewerError.hidden = false;
-    } finally {
-      if (ticket === sourceRequest) el.viewerLoading.hidden = true;
-    }
-  }
-
-  // Where `quote` stands in `passage`, matching any run of whitespace to any other.
-  function findQuote(passage, quote) {
-    const words = (quote || '').trim().split(/\s+/).filter(Boolean);
-    if (words.length === 0) return null;
-    const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    const match = new RegExp(escaped.join('\\s+')).exec(passage);
-    return match ? { start: match.index, end: match.index + match[0].length } : null;
-  }
-
-  function renderSource(view, citation) {
-    el.viewerTitle.textContent = view.location || citation.location || 'Passage';
-    const body = el.viewerBody;
-    for (const text of view.before || []) body.append(make('span', 'context', `${text}\n\n`));
-    const passage = view.passage || '';
-    // Highlight the quote inside the passage when it is there; otherwise the whole passage.
-    // Quotes have their whitespace collapsed while passages keep the source's line breaks.
-    const found = findQuote(passage, citation.quote);
-    let mark;
-    if (found) {
-      mark = make('mark', 'passage', passage.slice(found.start, found.end));
-      body.append(passage.slice(0, found.start), mark, passage.slice(found.end));
-    } else {
-      mark = make('mark', 'passage', passage);
-      body.append(mark);
-    }
-    for (const text of view.after || []) body.append(make('span', 'context', `\n\n${text}`));
-
-    const p = view.provenance || {};
-    addMeta('File', p.source_path);
-    addMeta('Page', p.page > 0 ? p.page : null);
-    if (p.line_start > 0) {
-      addMeta('Lines', p.line_start === p.line_end ? p.line_start : `${p.line_start}–${p.line_end}`);
-    }
-    addMeta('SHA-256', p.source_sha256 ? `${p.source_sha256.slice(0, 16)}…` : null);
-    addMeta('Extractor', p.extractor ? `${p.extractor} ${p.extractor_version || ''}`.trim() : null);
-    addMeta('OCR confidence', p.ocr_confidence >= 0 ? `${Math.round(p.ocr_confidence)} %` : null);
-    addMeta('Ingested', p.ingested_at);
-    addMeta('Chunk', view.chunk_id);
-    mark.scrollIntoView({ block: 'center' });
-  }
-
-  // ---- wiring ----
-  el.form.addEventListener('submit', (event) => {
+// ---- sign-in and first start ----
+function authCard(titleKey, introKey, fields, submitKey, onSubmit) {
+  const error = h('div', { class: 'notice notice-error', id: 'auth-error', role: 'alert', hidden: true });
+  const submit = h('button', { type: 'submit', class: 'button primary wide', id: 'auth-submit', text: t(submitKey) });
+  const form = h('form', { class: 'auth-form', id: 'auth-form', novalidate: true }, fields, error, submit);
+  form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const question = el.question.value.trim();
-    if (question && !el.button.disabled) ask(question);
-  });
-  el.question.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      el.form.requestSubmit();
+    setNotice(error, 'error', '');
+    submit.disabled = true;
+    try {
+      await onSubmit((text) => setNotice(error, 'error', text));
+    } catch (err) {
+      setNotice(error, 'error', errorText(err));
+    } finally {
+      submit.disabled = false;
     }
   });
-  // One listener for every citation marker and source row, including ones rendered later.
-  document.addEventListener('click', (event) => {
-    const target = event.target.closest('.cite, .source');
-    if (target && target.dataset.number) openSource(Number(target.dataset.number));
-  });
-  el.viewerClose.addEventListener('click', closeViewer);
-  document.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && !el.viewer.hidden) closeViewer();
-  });
+  root.append(h('section', { class: 'auth-card card' },
+    h('img', { src: '/assets/favicon.svg', alt: '', width: 48, height: 48, class: 'auth-logo' }),
+    h('h1', { text: t(titleKey) }), h('p', { class: 'muted', text: t(introKey) }), form));
+  document.title = `${t(titleKey)} · Strongbox`;
+  const first = form.querySelector('input');
+  if (first) first.focus();
+}
 
+function renderLogin() {
+  const name = h('input', { id: 'login-name', name: 'username', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  authCard('login.title', 'login.intro', [field(t('field.user_name'), name), field(t('field.password'), password)],
+    'action.sign_in', async (fail) => {
+      if (!name.value.trim() || !password.value) return fail(t('login.missing'));
+      try {
+        signedIn(await post('/api/v1/login', { name: name.value.trim(), password: password.value }));
+      } catch (err) {
+        if (err.status === 401) return fail(t('login.wrong'));
+        throw err;
+      }
+      const target = afterLogin;
+      afterLogin = null;
+      go(target && PAGES.some((p) => p.route === target.split('/')[0] && p.roles.includes(session.user.role))
+        ? target : homeFor(session.user));
+    });
+}
+
+function renderSetup() {
+  const name = h('input', { id: 'setup-name', name: 'username', autocomplete: 'username', value: 'admin', required: true });
+  const password = h('input', { id: 'setup-password', type: 'password', autocomplete: 'new-password', required: true });
+  const again = h('input', { id: 'setup-password-again', type: 'password', autocomplete: 'new-password', required: true });
+  authCard('setup.title', 'setup.intro',
+    [field(t('field.admin_name'), name), field(t('field.password'), password, t('setup.password_hint')),
+      field(t('field.password_again'), again)],
+    'setup.submit', async (fail) => {
+      if (!name.value.trim()) return fail(t('login.missing'));
+      if (password.value !== again.value) return fail(t('setup.mismatch'));
+      signedIn(await post('/api/v1/setup', { name: name.value.trim(), password: password.value }));
+      go(homeFor(session.user));
+    });
+}
+
+// ---- session state ----
+async function loadSession() {
+  const me = await get('/api/v1/me');
+  session.setupRequired = !!me.setup_required;
+  session.user = me.user || null;
+  setCsrfToken(me.csrf_token);
+  if (me.user && me.user.language) setLanguage(me.user.language);
+}
+
+onUnauthenticated(() => {
+  if (!session.user) return;
+  session.user = null;
+  setCsrfToken(null);
+  const [route, ...rest] = routeOf();
+  if (route && route !== 'login') afterLogin = [route, ...rest].join('/');
+  go('login');
+});
+
+document.getElementById('logout').addEventListener('click', async () => {
+  try {
+    await post('/api/v1/logout');
+  } catch (_) { /* the session is gone either way */ }
+  session.user = null;
+  setCsrfToken(null);
+  go('login');
+});
+
+document.getElementById('language').addEventListener('change', async (event) => {
+  const chosen = event.target.value;
+  setLanguage(chosen);
+  if (session.user) {
+    try {
+      const body = await put('/api/v1/me/language', { language: chosen });
+      if (body && body.user) session.user = body.user;
+    } catch (_) { /* still switch this page; the server keeps the old choice */ }
+  }
+  render();
+});
+
+// Liveness in the top bar: a dot and the number of documents.
+let health = null;  // last /healthz body, or 'offline'
+
+function paintStatus() {
+  const status = document.getElementById('status');
+  const text = document.getElementById('status-text');
+  if (health === null) return;
+  if (health === 'offline') {
+    status.className = 'status down';
+    text.textContent = t('status.offline');
+    return;
+  }
+  const up = health.status !== 'down';
+  status.className = up ? 'status ok' : 'status down';
+  text.textContent = typeof health.documents === 'number'
+    ? t('status.online_docs', { n: health.documents }) : t(up ? 'status.online' : 'status.down');
+}
+
+async function refreshStatus() {
+  try {
+    const response = await fetch('/healthz', { cache: 'no-store' });
+    health = await response.json();
+    if (!response.ok && health.status === undefined) health.status = 'down';
+  } catch (_) {
+    health = 'offline';
+  }
+  paintStatus();
+}
+
+window.addEventListener('hashchange', render);
+window.addEventListener('strongbox:documents-changed', refreshStatus);
+
+(async () => {
+  setLanguage(initialLanguage());
+  renderFrame();
+  try {
+    await loadSession();
+  } catch (err) {
+    clear(root, h('div', { class: 'notice notice-error', role: 'alert', text: errorText(err) }));
+    return;
+  }
+  render();
   refreshStatus();
   setInterval(refreshStatus, 30000);
-  el.question.focus();
 })();
+

@@ -1,5 +1,6 @@
 #include "metrics.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace strongbox::webui::detail {
@@ -29,6 +30,15 @@ void Metrics::record(std::string_view route, std::string_view method, int status
             break;
         }
     }
+}
+
+void Metrics::record_login(std::string_view result) {
+    std::lock_guard lock(mu_);
+    auto it = logins_.find(result);
+    if (it == logins_.end()) {
+        it = logins_.emplace(std::string(result), 0).first;
+    }
+    ++it->second;
 }
 
 void Metrics::record_rejected() {
@@ -70,6 +80,37 @@ std::string Metrics::render(int running, int queued) const {
     out += "# HELP strongbox_http_service_queued Service calls waiting for a slot now.\n";
     out += "# TYPE strongbox_http_service_queued gauge\n";
     out += "strongbox_http_service_queued " + std::to_string(queued) + "\n";
+    out += "# HELP strongbox_auth_logins_total Login attempts by result (ok, failed, throttled).\n";
+    out += "# TYPE strongbox_auth_logins_total counter\n";
+    for (const auto & [result, n] : logins_) {
+        out += "strongbox_auth_logins_total{result=\"" + result + "\"} " + std::to_string(n) + "\n";
+    }
+    return out;
+}
+
+namespace {
+
+void flatten(const core::Json & value, const std::string & name, int depth, std::string & out) {
+    if (value.is_number()) {
+        out += "# TYPE " + name + " gauge\n" + name + " " + format_double(value.as_double()) + "\n";
+    } else if (value.is_object() && depth < 3) {
+        for (const auto & [key, member] : value.as_object()) {
+            std::string part;
+            for (char c : key) {
+                part += std::isalnum(static_cast<unsigned char>(c)) != 0
+                            ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                            : '_';
+            }
+            flatten(member, name + "_" + part, depth + 1, out);
+        }
+    }
+}
+
+}  // namespace
+
+std::string render_service_metrics(const core::Json & health) {
+    std::string out;
+    flatten(health, "strongbox", 0, out);
     return out;
 }
 

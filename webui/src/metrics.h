@@ -2,6 +2,8 @@
 // Kept in webui so the appliance gets HTTP metrics without a metrics library. Thread-safe.
 #pragma once
 
+#include "strongbox/core/json.h"
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -22,6 +24,8 @@ class Metrics {
     // cardinality stays bounded whatever clients send.
     void record(std::string_view route, std::string_view method, int status, double seconds);
     void record_rejected();
+    // result: "ok" | "failed" | "throttled"
+    void record_login(std::string_view result);
 
     // gauges are sampled by the caller when rendering
     std::string render(int running, int queued) const;
@@ -37,6 +41,12 @@ class Metrics {
     std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
     std::map<std::string, Histogram, std::less<>> latency_;
     uint64_t rejected_ = 0;
+    std::map<std::string, uint64_t, std::less<>> logins_;
 };
+
+// The numbers of the service's health() object as gauges: {"chunks":120,"ingest":{"pages":7}}
+// becomes strongbox_chunks 120 and strongbox_ingest_pages 7. Strings, arrays and booleans are
+// skipped; names are sanitized to [a-z0-9_].
+std::string render_service_metrics(const core::Json & health);
 
 }  // namespace strongbox::webui::detail

@@ -10,6 +10,10 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
@@ -47,7 +51,8 @@ void ignore_sigpipe_once() {
 }
 
 // Sets body_unread when bytes of the body stay on the wire, so the connection cannot be reused.
-HttpRequest to_request(Poco::Net::HTTPServerRequest & in, size_t max_body_bytes, bool & body_unread) {
+// How much body to read is the handler's call, made on the head (see Handler::body_limit).
+HttpRequest to_request(Poco::Net::HTTPServerRequest & in, Handler & handler, bool & body_unread) {
     HttpRequest req;
     body_unread = false;
     req.method = in.getMethod();
@@ -65,6 +70,7 @@ HttpRequest to_request(Poco::Net::HTTPServerRequest & in, size_t max_body_bytes,
     }
     req.content_length = in.hasContentLength() ? static_cast<int64_t>(in.getContentLength64()) : -1;
     req.remote_address = in.clientAddress().toString();
+    const size_t max_body_bytes = handler.body_limit(req);
     // Never read more than one byte past the limit: enough for the handler to see it was exceeded.
     if (req.content_length <= static_cast<int64_t>(max_body_bytes) &&
         (req.content_length > 0 || in.getChunkedTransferEncoding())) {
@@ -93,7 +99,7 @@ class PocoRequestHandler : public Poco::Net::HTTPRequestHandler {
         } done{active_};
         try {
             bool body_unread = false;
-            HttpRequest req = to_request(in, handler_.options().max_body_bytes, body_unread);
+            HttpRequest req = to_request(in, handler_, body_unread);
             HttpResponse res = handler_.handle(req);
             out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
             for (const auto & [name, value] : res.headers) {
@@ -159,6 +165,10 @@ HandlerOptions handler_options(const ServerOptions & o) {
         h.allowed_hosts = {"localhost", "127.0.0.1", "::1", o.host};
     }
     h.max_body_bytes = o.max_body_bytes;
+    h.max_upload_bytes = o.max_upload_bytes;
+    h.max_update_bytes = o.max_update_bytes;
+    h.secure_cookies = !o.tls_cert.empty();
+    h.open_metrics_on_loopback = o.open_metrics_on_loopback;
     h.max_concurrent = o.max_threads;
     h.max_queued = o.max_queued;
     h.queue_timeout_ms = o.queue_timeout_ms;
@@ -167,10 +177,35 @@ HandlerOptions handler_options(const ServerOptions & o) {
     return h;
 }
 
+// NetSSL needs its library state once per process; it is never torn down (other users may remain).
+void initialize_ssl_once() {
+    static const bool done = [] {
+        Poco::Net::initializeSSL();
+        return true;
+    }();
+    (void)done;
+}
+
+Poco::Net::Context::Ptr server_context(const ServerOptions & o) {
+    Poco::Net::Context::Params params;
+    params.privateKeyFile = o.tls_key.string();
+    params.certificateFile = o.tls_cert.string();
+    params.verificationMode = Poco::Net::Context::VERIFY_NONE;  // no client certificates
+    params.loadDefaultCAs = false;
+    // Forward-secret AEAD suites only (TLS 1.3 suites are always on in OpenSSL 3).
+    params.cipherList = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!MD5:!SHA1";
+    params.ecdhCurve = "prime256v1";
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    context->preferServerCiphers();
+    return context;
+}
+
 }  // namespace
 
 struct Server::Impl {
-    Impl(AppService & service, ServerOptions o) : options(std::move(o)), handler(service, handler_options(options)) {}
+    Impl(AppService & service, Accounts & accounts, ServerOptions o)
+        : options(std::move(o)), handler(service, accounts, handler_options(options)) {}
 
     ServerOptions options;
     Handler handler;
@@ -181,8 +216,12 @@ struct Server::Impl {
     int port = 0;
 };
 
-Server::Server(AppService & service, ServerOptions options)
-    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
+Server::Server(AppService & service, Accounts & accounts, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, accounts, std::move(options))) {}
+
+bool Server::tls() const {
+    return !impl_->options.tls_cert.empty();
+}
 
 Server::~Server() {
     stop();
@@ -210,10 +249,30 @@ core::Status Server::start() {
         return core::Error(core::ErrorCode::kInvalidArgument,
                            "web server options: max_threads must be >= 1, max_queued >= 0, max_body_bytes > 0");
     }
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
+        return core::Error(core::ErrorCode::kInvalidArgument, "web server: give both a TLS certificate and its key");
+    }
+    if (o.tls_cert.empty() && !is_loopback(o.host) && !o.allow_insecure_http) {
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "web server: plain HTTP on " + o.host +
+                               " would send passwords in clear; serve HTTPS (a certificate and key) or allow insecure HTTP "
+                               "explicitly");
+    }
     const std::string where = o.host + ":" + std::to_string(o.port);
     ignore_sigpipe_once();
+    Poco::Net::Context::Ptr context;
+    if (!o.tls_cert.empty()) {
+        initialize_ssl_once();
+        try {
+            context = server_context(o);
+        } catch (const Poco::Exception & e) {
+            return core::Error(core::ErrorCode::kInvalidArgument, "web server: cannot use TLS certificate " +
+                                                                      o.tls_cert.string() + " and key " +
+                                                                      o.tls_key.string() + ": " + e.displayText());
+        }
+    }
     try {
-        Poco::Net::ServerSocket socket;
+        Poco::Net::ServerSocket socket = context ? Poco::Net::SecureServerSocket(context) : Poco::Net::ServerSocket();
         // SO_REUSEADDR lets a restart bind past TIME_WAIT; no SO_REUSEPORT, so a second server on a
         // taken port fails here instead of silently sharing it.
         socket.bind(Poco::Net::SocketAddress(o.host, static_cast<Poco::UInt16>(o.port)), true, false);
@@ -250,7 +309,7 @@ core::Status Server::start() {
         return core::Error(core::ErrorCode::kUnavailable,
                            "web server cannot start on " + where + ": " + e.displayText());
     }
-    SB_LOG_INFO("web server listening on %s:%d", o.host.c_str(), impl_->port);
+    SB_LOG_INFO("web server listening on %s://%s:%d", context ? "https" : "http", o.host.c_str(), impl_->port);
     return core::ok_status();
 }
 

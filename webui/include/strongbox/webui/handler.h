@@ -1,23 +1,28 @@
-// The web UI's request handler: routes an HttpRequest to the AppService and builds the
-// HttpResponse, with no socket involved. The Poco server in server.h is a thin adaptor around it,
-// so every route, error body, status mapping, header and limit is tested here without a network.
+// The web UI's request handler: authenticates, authorizes and routes an HttpRequest to the
+// AppService and builds the HttpResponse, with no socket involved. The Poco server in server.h is a
+// thin adaptor around it, so every route, role rule, error body, status mapping, header and limit is
+// tested here without a network.
 //
-// Routes (see webui/API.md): GET /, GET /assets/<file>, GET /healthz, GET /readyz, GET /metrics,
-// POST /api/v1/ask (alias /api/ask), POST /api/v1/ask/stream (server-sent events),
-// GET /api/v1/source/<chunk_id> (alias /api/source/<chunk_id>).
+// Routes and their role rules are one table in handler.cpp, documented in webui/API.md. Every
+// /api/v1 route but /me, /setup and /login needs a session cookie (sb_session) or an API token
+// (Authorization: Bearer); cookie-authenticated POST/PUT/PATCH/DELETE also need X-CSRF-Token.
+// The handler checks the caller's ROLE and resolves the Caller (groups, readable and writable
+// collections from the Accounts grants); the service enforces COLLECTION access with it.
 //
 // Every response carries Content-Length (except streams, which are chunked), X-Request-Id and the
 // security headers. Errors share one body: {"error":{"code","message","request_id"}}.
 //
 // Thread-safety: handle() may be called from many threads at once. Calls into the service that
-// do real work (ask, stream, source) pass an admission gate: at most max_concurrent run, at most
-// max_queued wait, and anything beyond is answered at once with 503 and Retry-After.
+// do real work (ask, search, source, uploads, exports, self-test) pass an admission gate: at most
+// max_concurrent run, at most max_queued wait, and anything beyond is answered at once with 503
+// and Retry-After.
 // Error contract: handle() never throws and always returns a complete response.
 //
-//   Handler handler(service, HandlerOptions{.max_body_bytes = 1 << 16});
+//   Handler handler(service, accounts, HandlerOptions{.max_body_bytes = 1 << 16});
 //   HttpResponse res = handler.handle(request);
 #pragma once
 
+#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/http.h"
 #include "strongbox/webui/service.h"
 
@@ -32,6 +37,9 @@ namespace strongbox::webui {
 
 struct HandlerOptions {
     size_t max_body_bytes = 64 * 1024;  // larger request bodies get 413
+    // Bodies of the two upload routes, for callers allowed to use them (others keep max_body_bytes).
+    size_t max_upload_bytes = 64 * 1024 * 1024;   // POST /api/v1/documents
+    size_t max_update_bytes = 1024 * 1024 * 1024;  // POST /api/v1/admin/update (image bundles)
     int max_concurrent = 4;             // service calls (ask, stream, source) running at once
     int max_queued = 16;                // service calls waiting for a slot; more get 503 at once
     int queue_timeout_ms = 30000;       // a queued call waiting this long gets 503 instead of hanging
@@ -40,6 +48,11 @@ struct HandlerOptions {
     // loopback lists only loopback names, so a web page that rebinds its own DNS name to 127.0.0.1
     // still cannot read the API from a visitor's browser.
     std::vector<std::string> allowed_hosts;
+    // Adds Secure to the session cookie; the server sets it when it serves HTTPS.
+    bool secure_cookies = false;
+    // /metrics answers loopback clients without credentials; anyone else needs an admin session
+    // or an admin's API token. False: credentials always.
+    bool open_metrics_on_loopback = true;
     // Receives one JSON access-log line per request; when empty, lines go to the Strongbox log.
     std::function<void(std::string_view line)> access_log;
 };
@@ -52,12 +65,21 @@ struct HandlerLoad {
 
 class Handler {
   public:
-    explicit Handler(AppService & service, HandlerOptions options = {});
+    Handler(AppService & service, Accounts & accounts, HandlerOptions options = {});
     ~Handler();
     Handler(const Handler &) = delete;
     Handler & operator=(const Handler &) = delete;
 
     HttpResponse handle(const HttpRequest & request);
+
+    // How many body bytes the server should read for a request whose head (method, path, query,
+    // headers) is `head`: max_upload_bytes or max_update_bytes for an upload route when the head
+    // authenticates a caller allowed to use it, max_body_bytes otherwise.
+    size_t body_limit(const HttpRequest & head);
+
+    // "METHOD /pattern" of every /api route in the table, e.g. "GET /api/v1/documents/{id}/versions",
+    // so tests and docs can prove they cover them all.
+    static std::vector<std::string> api_routes();
 
     // Prometheus text exposition of the request counters and latency histograms.
     std::string metrics_text() const;

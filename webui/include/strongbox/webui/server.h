@@ -1,14 +1,20 @@
-// The web UI's HTTP server: listens on a TCP port and serves the routes of Handler (handler.h)
-// from a pool of worker threads. Poco does the HTTP/1.1 work (keep-alive, chunked streams);
-// nothing of Poco shows here.
+// The web UI's HTTP(S) server: listens on a TCP port and serves the routes of Handler (handler.h)
+// from a pool of worker threads. Poco does the HTTP/1.1 and TLS work (keep-alive, chunked streams,
+// NetSSL); nothing of Poco shows here.
+//
+// HTTPS when tls_cert and tls_key are set (TLS 1.2+, ECDHE AEAD ciphers only; the session cookie
+// then carries Secure and responses Strict-Transport-Security). Plain HTTP is served only on a
+// loopback address unless allow_insecure_http says otherwise, so passwords and session cookies do
+// not cross a network in clear by accident.
 //
 // Thread-safety: start(), stop() and the destructor are called by the owner thread; requests are
 // served concurrently on worker threads, so the AppService must be thread-safe.
 // Error contract: start() returns kUnavailable when the address cannot be bound (port taken,
-// no such interface) and kInvalidArgument for bad options; it never throws. stop() lets requests
+// no such interface) and kInvalidArgument for bad options (plain HTTP on a non-loopback address
+// without allow_insecure_http, unreadable certificate or key); it never throws. stop() lets requests
 // in flight finish (up to shutdown_grace_ms), then closes every connection; the destructor stops.
 //
-//   Server server(service, ServerOptions{.port = 0});
+//   Server server(service, accounts, ServerOptions{.port = 0});
 //   SB_TRY(server.start());
 //   std::printf("listening on %d\n", server.port());
 //   ...
@@ -16,10 +22,12 @@
 #pragma once
 
 #include "strongbox/core/result.h"
+#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/service.h"
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +42,13 @@ struct ServerOptions {
     int max_threads = 4;                // service calls running at once
     int max_queued = 16;                // service calls waiting; more get 503 + Retry-After
     size_t max_body_bytes = 64 * 1024;  // larger request bodies get 413
+    size_t max_upload_bytes = 64 * 1024 * 1024;    // see HandlerOptions
+    size_t max_update_bytes = 1024 * 1024 * 1024;  // see HandlerOptions
+    // PEM certificate (chain) and private key; both set: HTTPS. See tls.h for the self-signed pair.
+    std::filesystem::path tls_cert;
+    std::filesystem::path tls_key;
+    bool allow_insecure_http = false;  // plain HTTP on a non-loopback address
+    bool open_metrics_on_loopback = true;  // see HandlerOptions
     // Open connections served at once; each holds a worker thread while open, idle keep-alive
     // ones included. Raised to max_threads + max_queued + 4 when lower.
     int max_connections = 64;
@@ -50,7 +65,7 @@ struct ServerOptions {
 
 class Server {
   public:
-    Server(AppService & service, ServerOptions options);
+    Server(AppService & service, Accounts & accounts, ServerOptions options);
     ~Server();
     Server(const Server &) = delete;
     Server & operator=(const Server &) = delete;
@@ -58,6 +73,7 @@ class Server {
     core::Status start();
     // The bound port (the chosen one when options.port was 0); 0 before start().
     int port() const;
+    bool tls() const;  // serving HTTPS
     // Stops accepting, lets requests in flight finish (bounded by shutdown_grace_ms), closes all
     // connections and joins the workers. Safe to call twice.
     void stop();

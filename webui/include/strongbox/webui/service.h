@@ -1,13 +1,22 @@
 // The services the web UI needs. webui declares them; the appliance implements them and hands
 // an instance to the server, so webui never depends on ingest, retrieval or inference.
 //
+// Split of duties: the handler authenticates, checks the caller's ROLE and resolves a Caller
+// (groups, readable and writable collections from the accounts store); the service enforces
+// COLLECTION access with that Caller and does the work. A document or chunk in a collection the
+// caller cannot read is kNotFound, exactly as if it did not exist.
+//
 // Thread-safety: the server calls these from its worker threads concurrently; implementations
 // must be thread-safe. Errors come back as Result and the server maps their codes to HTTP
 // statuses (kInvalidArgument -> 400, kNotFound -> 404, kPermissionDenied -> 403,
 // kResourceExhausted -> 429, kUnavailable -> 503, everything else -> 500).
+//
+// Every method past the original three has a default answering kUnsupported so test doubles
+// implement only what they exercise.
 #pragma once
 
 #include "strongbox/core/answer.h"
+#include "strongbox/core/document.h"
 #include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
 
@@ -18,10 +27,25 @@
 
 namespace strongbox::webui {
 
+// Who is calling, resolved by the handler from the session or API token.
+struct Caller {
+    std::string user;                   // never "" for authenticated routes
+    std::string role;                   // "admin" | "staff" | "auditor"
+    std::vector<std::string> groups;
+    std::vector<std::string> readable;  // collections the caller may read (admins: all)
+    std::vector<std::string> writable;  // collections the caller may write (subset of readable)
+
+    bool is_admin() const { return role == "admin"; }
+};
+
 struct AskRequest {
     std::string question;
     std::string user;  // who asked, for the audit trail ("anonymous" until accounts exist)
     int top_k = 5;     // passages to consider
+    Caller caller;     // scopes retrieval to caller.readable
+    // Optional narrowing; the service intersects it with caller.readable. Empty = all readable;
+    // non-empty with an empty intersection searches nothing.
+    std::vector<std::string> collections;
 };
 
 // A cited passage shown in its surrounding source: the chunks before and after it in the same
@@ -33,6 +57,20 @@ struct SourceView {
     std::vector<std::string> before;
     std::string passage;
     std::vector<std::string> after;
+    std::string kind;               // "pdf" | "log" | "text"
+    double page_width = 0;          // PDF points of provenance.page; 0 when not a PDF
+    double page_height = 0;
+    std::vector<core::Box> boxes;   // cited region on provenance.page, PDF coords, origin top-left
+    std::string log_template;       // logs: the template of the cited records, "" otherwise
+    std::string collection;         // the collection the document belongs to
+    int64_t document_id = 0;
+};
+
+// A file handed to the browser as a download.
+struct Download {
+    std::string content_type;  // "application/zip", "application/x-ndjson", "text/csv"
+    std::string file_name;     // for Content-Disposition
+    std::string bytes;
 };
 
 // One step of a streamed answer. Events arrive in order: any number of kStage and kText events,
@@ -52,6 +90,8 @@ class AppService {
     virtual ~AppService() = default;
 
     virtual core::Result<core::Answer> ask(const AskRequest & request) = 0;
+
+    // Unscoped source lookup, kept for services without collections (test doubles, tools).
     virtual core::Result<SourceView> source(int64_t chunk_id) = 0;
 
     // Liveness details for /healthz: e.g. {"status":"ok","documents":3,"chunks":120}.
@@ -78,9 +118,179 @@ class AppService {
     // kUnavailable error) makes /readyz answer 503 so a load balancer holds traffic back, e.g.
     // while the index or the model is still loading. The default reports kUnsupported, which the
     // server treats as ready whenever it can serve at all.
-    virtual core::Result<core::Json> readiness() {
-        return core::Error(core::ErrorCode::kUnsupported, "readiness: not implemented by this service");
+    virtual core::Result<core::Json> readiness() { return unsupported("readiness"); }
+
+    // ---- Collection-scoped reading -------------------------------------------------------------
+
+    // The passage of `chunk_id` in context; kNotFound when the chunk is not in caller.readable.
+    // The default ignores the caller (services without collections).
+    virtual core::Result<SourceView> source(int64_t chunk_id, const Caller & caller) {
+        (void)caller;
+        return source(chunk_id);
+    }
+
+    // PNG bytes of the chunk's PDF page rendered at `dpi` (clamped to 36..300). kNotFound when
+    // unreadable ("no chunk N"), not a PDF, or when the source file is gone or changed since
+    // ingest (the message says so: "... is no longer on disk, so its pages cannot be shown").
+    virtual core::Result<std::string> page_image(int64_t chunk_id, int dpi, const Caller & caller) {
+        (void)chunk_id, (void)dpi, (void)caller;
+        return unsupported("page_image");
+    }
+
+    // {"hits":[{"chunk_id","location","snippet","score","document":{"id","name","collection"}}]}
+    // from hybrid retrieval over caller.readable ∩ collections (empty collections = all readable).
+    virtual core::Result<core::Json> search(const std::string & query, int top_k,
+                                            const std::vector<std::string> & collections, const Caller & caller) {
+        (void)query, (void)top_k, (void)collections, (void)caller;
+        return unsupported("search");
+    }
+
+    // {"questions":[{"question","at","audit_id"}]}: the caller's recent questions, newest first, max 20.
+    virtual core::Result<core::Json> history(const Caller & caller) {
+        (void)caller;
+        return unsupported("history");
+    }
+
+    // ---- Collections and documents -------------------------------------------------------------
+
+    // {"collections":[{"name","access":"read"|"write"|"admin","documents":n}]} of the readable ones.
+    virtual core::Result<core::Json> collections(const Caller & caller) {
+        (void)caller;
+        return unsupported("collections");
+    }
+
+    // Admin only (kPermissionDenied otherwise); kAlreadyExists when present; kInvalidArgument for
+    // a bad name (1..64 chars of [A-Za-z0-9._-], not starting with '.').
+    virtual core::Status create_collection(const std::string & name, const Caller & caller) {
+        (void)name, (void)caller;
+        return unsupported("create_collection");
+    }
+
+    // {"documents":[{"id","path","name","collection","sha256","version","status","chunks","pages",
+    // "ingested_at","warnings":[...]}]}, current versions only; kNotFound for an unreadable collection.
+    virtual core::Result<core::Json> documents(const std::string & collection, const Caller & caller) {
+        (void)collection, (void)caller;
+        return unsupported("documents");
+    }
+
+    // {"versions":[{...document...}]} of the document's path, newest first; older ones have
+    // status "superseded".
+    virtual core::Result<core::Json> document_versions(int64_t id, const Caller & caller) {
+        (void)id, (void)caller;
+        return unsupported("document_versions");
+    }
+
+    // Tombstones the document (audited as a deletion). Needs write on its collection:
+    // kNotFound when unreadable, kPermissionDenied when readable but not writable.
+    virtual core::Status remove_document(int64_t id, const Caller & caller) {
+        (void)id, (void)caller;
+        return unsupported("remove_document");
+    }
+
+    // Stages `bytes` and queues an ingest job into `collection`; returns the job id. Needs write
+    // on the collection; kResourceExhausted when the job queue is full.
+    virtual core::Result<std::string> start_upload(const std::string & collection, const std::string & file_name,
+                                                   std::string bytes, const Caller & caller) {
+        (void)collection, (void)file_name, (void)bytes, (void)caller;
+        return unsupported("start_upload");
+    }
+
+    // {"job_id","state":"queued"|"running"|"done"|"failed","files":[{"name","state","pages_done",
+    // "pages_total","error"}]}; kNotFound for unknown jobs and for jobs of collections not readable.
+    virtual core::Result<core::Json> job(const std::string & job_id, const Caller & caller) {
+        (void)job_id, (void)caller;
+        return unsupported("job");
+    }
+
+    // {"files":[{"name","sha256","reason","at","collection"}]} (admin).
+    virtual core::Result<core::Json> quarantine(const Caller & caller) {
+        (void)caller;
+        return unsupported("quarantine");
+    }
+
+    // ---- Audit trail ---------------------------------------------------------------------------
+
+    // filters: {"since","until" (ISO 8601), "user","document","text","kind" (strings), "limit" (int)}
+    // -> {"records":[{"id","at","kind","actor","summary"}]} newest first.
+    virtual core::Result<core::Json> audit_search(const core::Json & filters, const Caller & caller) {
+        (void)filters, (void)caller;
+        return unsupported("audit_search");
+    }
+
+    // {"record":{...full record incl. body, hash, prev_hash}}
+    virtual core::Result<core::Json> audit_record(int64_t id, const Caller & caller) {
+        (void)id, (void)caller;
+        return unsupported("audit_record");
+    }
+
+    // format "bundle" (zip, verifiable offline) | "jsonl" | "csv", same filters as audit_search.
+    virtual core::Result<Download> audit_export(const std::string & format, const core::Json & filters,
+                                                const Caller & caller) {
+        (void)format, (void)filters, (void)caller;
+        return unsupported("audit_export");
+    }
+
+    // Appends an event (login, login_failed, logout, user_change, grant_change, ...) to the audit trail.
+    virtual core::Status record_event(const std::string & kind, const std::string & actor, const core::Json & body) {
+        (void)kind, (void)actor, (void)body;
+        return unsupported("record_event");
+    }
+
+    // ---- Administration (admin only; kPermissionDenied otherwise) ------------------------------
+
+    // {"model":{...},"index":{"documents","chunks","vectors"},"disk":{"free_bytes","total_bytes"},
+    //  "fingerprint":...|null,"selftest":{...}|null}
+    virtual core::Result<core::Json> admin_status(const Caller & caller) {
+        (void)caller;
+        return unsupported("admin_status");
+    }
+
+    // Runs the appliance self-test now and returns its report JSON.
+    virtual core::Result<core::Json> run_selftest(const Caller & caller) {
+        (void)caller;
+        return unsupported("run_selftest");
+    }
+
+    // {"settings":{...},"version":n}
+    virtual core::Result<core::Json> settings(const Caller & caller) {
+        (void)caller;
+        return unsupported("settings");
+    }
+
+    // Applies a partial or full settings object (members of "settings" or top-level members; an
+    // optional "version" must equal the current one) and returns the new {"settings","version"}.
+    // Invalid values: kInvalidArgument whose message is JSON {"fields":{"<name>":"<why>"}}; read
+    // it with settings_errors() and answer 400 "invalid_settings" with those fields.
+    virtual core::Result<core::Json> update_settings(const core::Json & changes, const Caller & caller) {
+        (void)changes, (void)caller;
+        return unsupported("update_settings");
+    }
+
+    // Verifies an image bundle exactly as `strongbox image flash` does and stages it; returns the
+    // verification result JSON. kInvalidArgument / kCorruptInput with the reason when it fails.
+    virtual core::Result<core::Json> install_update(std::string bundle_bytes, const Caller & caller) {
+        (void)bundle_bytes, (void)caller;
+        return unsupported("install_update");
+    }
+
+  protected:
+    static core::Error unsupported(const char * what) {
+        return core::Error(core::ErrorCode::kUnsupported, std::string(what) + ": not implemented by this service");
     }
 };
+
+// The per-field errors carried by update_settings' kInvalidArgument message, or null when the
+// message is not such a JSON object.
+inline core::Json settings_errors(const core::Error & error) {
+    if (error.code() != core::ErrorCode::kInvalidArgument) {
+        return core::Json();
+    }
+    core::Result<core::Json> parsed = core::Json::parse(error.message());
+    if (!parsed.ok() || !parsed.value().is_object()) {
+        return core::Json();
+    }
+    const core::Json * fields = parsed.value().find("fields");
+    return fields != nullptr && fields->is_object() ? *fields : core::Json();
+}
 
 }  // namespace strongbox::webui
