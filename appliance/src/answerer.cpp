@@ -226,16 +226,35 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         }
         core::Citation & c = answer.citations[static_cast<size_t>(it->second - 1)];
         c.quote += (c.quote.empty() ? "" : " ") + text;
-        // Narrow the cited regions to the boxes of the quoted sentence, where boxes map to text.
+        // Narrow the cited regions to the boxes of the quoted sentence, where boxes map to text:
+        // its words where the lines have word boxes, else its lines.
         if (!p.provenance.boxes.empty() && p.provenance.boxes.front().text_begin >= 0) {
             if (inserted) {
                 c.provenance.boxes.clear();
+                c.provenance.word_boxes.clear();
             }
-            for (const core::Box & box : p.provenance.boxes) {
-                if (box.text_end > static_cast<int64_t>(s->begin) && box.text_begin < static_cast<int64_t>(s->end)) {
-                    c.provenance.boxes.push_back(box);
+            const auto b = static_cast<int64_t>(s->begin);
+            const auto e = static_cast<int64_t>(s->end);
+            for (const core::Box & box : core::boxes_for_span(p.provenance, b, e)) {
+                c.provenance.boxes.push_back(box);
+            }
+            for (const core::Box & box : p.provenance.word_boxes) {
+                if (box.text_end > b && box.text_begin < e) {
+                    c.provenance.word_boxes.push_back(box);
                 }
             }
+        }
+        // And the line range to the quoted sentence's lines (text, Markdown and log sources).
+        if (p.provenance.line_start > 0) {
+            auto line_at = [&](size_t offset) {
+                const auto end = p.text.begin() + static_cast<std::ptrdiff_t>(offset);
+                return p.provenance.line_start + static_cast<int>(std::count(p.text.begin(), end, '\n'));
+            };
+            const int lb = line_at(s->begin);
+            const int last = line_at(s->end);
+            const int le = p.provenance.line_end > 0 ? std::min(last, p.provenance.line_end) : last;
+            c.provenance.line_start = inserted ? lb : std::min(c.provenance.line_start, lb);
+            c.provenance.line_end = inserted ? le : std::max(c.provenance.line_end, le);
         }
         answer.sentences.push_back(core::AnswerSentence{text, {it->second}, core::Support::kSupported});
     }

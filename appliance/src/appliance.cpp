@@ -1,9 +1,16 @@
 #include "strongbox/appliance/appliance.h"
 
+#include "audit_salt.h"
 #include "data_dir.h"
+#include "jobs.h"
+#include "local_state.h"
+#include "page_render.h"
+#include "settings_store.h"
+#include "uploads.h"
 #include "strongbox/appliance/grounded.h"
 #include "strongbox/appliance/prompt.h"
 #include "strongbox/core/clock.h"
+#include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/log.h"
 #include "strongbox/core/text.h"
@@ -111,21 +118,38 @@ struct Appliance::Impl {
     retrieval::Retriever retriever;
     std::unique_ptr<AuditLog> audit;
     std::unique_ptr<GroundedAnswerer> grounded;  // null: extractive answers
-    QuotaLedger quota;
+    std::unique_ptr<QuotaLedger> quota;  // usage.db: survives restarts, shared by the CLI and the daemon
     std::mutex ingest_mu;
+    provisioning::HiddenSalt loaded_salt;  // the file parts, hashed at open; settings are hashed per use
 
-    // Until accounts and collections exist every caller reads the default collection.
-    retrieval::SearchOptions search_options(int top_k) const {
+    provisioning::HiddenSalt salt() const {
+        provisioning::HiddenSalt s = loaded_salt;
+        s.settings_sha256 = settings_sha256(settings.to_json());
+        return s;
+    }
+
+    std::unique_ptr<LocalState> local;
+    std::unique_ptr<SettingsStore> settings_store;
+    std::unique_ptr<JobQueue> jobs;  // last: its worker uses everything above
+
+    // Callers pass the collections they may read; nullptr (local commands) reads every one.
+    retrieval::SearchOptions search_options(int top_k, const std::vector<std::string> * collections,
+                                            Appliance & self) const {
         retrieval::SearchOptions o;
         o.k = top_k;
-        o.filter.collections = {std::string(retrieval::kDefaultCollection)};
+        o.filter.collections = collections != nullptr ? *collections : self.all_collections();
         return o;
     }
 };
 
 Appliance::Appliance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Appliance::~Appliance() = default;
+Appliance::~Appliance() {
+    // Stop the upload worker while everything it uses is still alive.
+    if (impl_ && impl_->jobs) {
+        impl_->jobs->shutdown();
+    }
+}
 
 core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settings) {
     SB_ASSIGN_OR_RETURN(DataDir dir, DataDir::acquire(settings.data_dir, settings.holder));
@@ -146,18 +170,63 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
                                                              settings.model_threads));
     }
     SB_ASSIGN_OR_RETURN(auto audit, AuditLog::open(dir.audit_path()));
+    provisioning::HiddenSalt salt;
+    salt.index_params_sha256 = index_params_sha256(retriever->embedder().identity().to_string());
+    if (grounded) {
+        salt.model_sha256 = grounded->model_info().sha256;
+        SB_ASSIGN_OR_RETURN(salt.prompts_sha256, hash_prompt_tree(find_prompt_dir(settings.prompt_dir)));
+    }
+    // A model other than the last one recorded is itself an event auditors must see.
+    const std::string model_file = grounded ? grounded->model_info().file_name : std::string();
+    if (auto changed = record_model_change(*audit, salt.model_sha256, model_file, settings.holder); !changed.ok()) {
+        return std::move(changed).error().with_context("record the model change");
+    }
     auto impl = std::make_unique<Impl>(settings, std::move(dir), std::move(retriever).value(), std::move(audit));
     impl->grounded = std::move(grounded);
-    return std::unique_ptr<Appliance>(new Appliance(std::move(impl)));
+    SB_ASSIGN_OR_RETURN(impl->quota, QuotaLedger::open(impl->data_dir.root() / kUsageFile));
+    impl->loaded_salt = std::move(salt);
+    SB_ASSIGN_OR_RETURN(impl->local, LocalState::open(impl->data_dir.root() / "appliance.db"));
+    SB_ASSIGN_OR_RETURN(impl->settings_store, SettingsStore::open(impl->data_dir.root() / "settings.json"));
+    if (impl->settings_store->version() > 0) {
+        // What an admin saved in the web UI outlives restarts.
+        apply_stored_settings(impl->settings_store->current()["settings"], impl->settings);
+    }
+    // Stores written before collections were registered still list theirs.
+    if (auto docs = impl->retriever.store().list_documents(true); docs.ok()) {
+        std::set<std::string> seen;
+        for (const retrieval::DocumentInfo & d : *docs) {
+            if (seen.insert(d.collection).second) {
+                SB_TRY(impl->local->ensure_collection(d.collection));
+            }
+        }
+    }
+    SB_TRY(impl->local->ensure_collection(std::string(retrieval::kDefaultCollection)));
+    std::unique_ptr<Appliance> app(new Appliance(std::move(impl)));
+    Appliance * self = app.get();
+    app->impl_->jobs = std::make_unique<JobQueue>(kUploadQueueCapacity, [self](const Job & job) { run_upload_job(*self, job); });
+    return app;
 }
 
 IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs, const IngestProgress & progress) {
+    return ingest(inputs, progress, IngestTarget{});
+}
+
+IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs, const IngestProgress & progress,
+                               const IngestTarget & target) {
     std::lock_guard lock(impl_->ingest_mu);
+    const std::string actor = target.actor.empty() ? impl_->settings.holder : target.actor;
+    core::Status collection_ok = valid_collection_name(target.collection)
+                                     ? impl_->local->ensure_collection(target.collection)
+                                     : core::Status(core::Error(core::ErrorCode::kInvalidArgument,
+                                                                "collection name \"" + target.collection + "\" is not valid"));
     IngestReport report;
     report.job_id = new_job_id();
     ingest::IngestOptions options;
     options.ingest_job = report.job_id;
     options.max_chunk_chars = impl_->settings.max_chunk_chars;
+    options.ocr_language = impl_->settings_store->get("ocr_language").is_string()
+                               ? impl_->settings_store->get("ocr_language").as_string()
+                               : options.ocr_language;
     options.log_lines_per_chunk = impl_->settings.log_lines_per_chunk;
 
     // Active documents by path, so unchanged files are skipped before any (possibly slow) extraction.
@@ -176,25 +245,46 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         std::error_code ec;
         const std::string abs = std::filesystem::absolute(sources[i], ec).lexically_normal().string();
         auto sha = core::sha256_file_hex(sources[i]);
+        if (sha.ok()) {
+            r.sha256 = *sha;
+        }
         auto known = active_sha.find(abs);
-        if (sha.ok() && known != active_sha.end() && known->second == *sha) {
+        if (target.on_pages) {
+            options.progress = [&target, i](size_t done, size_t total) { target.on_pages(i, done, total); };
+        }
+        if (!collection_ok.ok()) {
+            r.error = abs + ": " + collection_ok.error().message();
+        } else if (sha.ok() && known != active_sha.end() && known->second == *sha) {
             r.outcome = IngestFileResult::Outcome::kUnchanged;
         } else if (auto doc = ingest::extract_file(sources[i], options); !doc.ok()) {
             r.error = doc.error().message();
         } else {
             r.warnings = doc->warnings;
-            auto added = impl_->retriever.index_document(*doc);
+            auto added = impl_->retriever.index_document(*doc, target.collection);
             if (!added.ok()) {
                 r.error = abs + ": " + added.error().message();
             } else {
                 r.chunks = added->chunk_ids.size();
+                r.document_id = added->document_id;
+                if (!r.warnings.empty() && added->outcome != retrieval::AddOutcome::kUnchanged) {
+                    if (auto st = impl_->local->set_warnings(added->document_id, r.warnings); !st.ok()) {
+                        SB_LOG_WARN("ingest %s: %s", report.job_id.c_str(), st.error().message().c_str());
+                    }
+                }
                 r.outcome = added->outcome == retrieval::AddOutcome::kAdded        ? IngestFileResult::Outcome::kAdded
                             : added->outcome == retrieval::AddOutcome::kNewVersion ? IngestFileResult::Outcome::kNewVersion
                                                                                    : IngestFileResult::Outcome::kUnchanged;
             }
         }
+        if (r.outcome == IngestFileResult::Outcome::kFailed && collection_ok.ok() && sha.ok()) {
+            r.quarantined = quarantine_file(*this, sources[i], *sha, r.error, target.collection, report.job_id);
+        }
         core::Json f = core::Json::object();
         f["path"] = abs;
+        f["collection"] = target.collection;
+        if (r.quarantined) {
+            f["quarantined"] = true;
+        }
         f["outcome"] = std::string(outcome_name(r.outcome));
         if (sha.ok()) {
             f["sha256"] = *sha;
@@ -215,7 +305,7 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
     core::Json body = core::Json::object();
     body["job"] = report.job_id;
     body["files"] = std::move(files);
-    if (auto id = impl_->audit->append("ingest", impl_->settings.holder, body); !id.ok()) {
+    if (auto id = impl_->audit->append("ingest", actor, body); !id.ok()) {
         SB_LOG_ERROR("ingest %s: audit record failed: %s", report.job_id.c_str(), id.error().message().c_str());
     }
     return report;
@@ -228,7 +318,8 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
 
 core::Result<core::Answer> Appliance::ask(const std::string & question, const std::string & user,
                                           const std::string & channel, int top_k,
-                                          const std::function<bool(std::string_view)> & on_text) {
+                                          const std::function<bool(std::string_view)> & on_text,
+                                          const std::vector<std::string> * collections) {
     const auto start = std::chrono::steady_clock::now();
     const Settings & settings = impl_->settings;
     if (question.empty()) {
@@ -238,7 +329,7 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
         return core::Error(core::ErrorCode::kInvalidArgument, "top_k must be between 1 and 50");
     }
     SB_ASSIGN_OR_RETURN(std::vector<retrieval::SearchHit> hits,
-                        impl_->retriever.search(question, impl_->search_options(top_k)));
+                        impl_->retriever.search(question, impl_->search_options(top_k, collections, *this)));
     std::vector<Passage> passages;
     double best_bm25 = 0;
     for (retrieval::SearchHit & h : hits) {
@@ -254,7 +345,11 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
     GroundedRun run;
     const bool generative = impl_->grounded != nullptr;
     answer.answerer = generative ? "generative (" + impl_->grounded->model_info().file_name + ")" : "extractive";
-    if (generative && !impl_->quota.has_room(user, settings.caps.daily_user_tokens)) {
+    bool quota_left = true;
+    if (generative) {
+        SB_ASSIGN_OR_RETURN(quota_left, impl_->quota->has_room(user, settings.caps.daily_user_tokens));
+    }
+    if (!quota_left) {
         stopped_by = kCapDailyQuota;
         refuse_with_nearest(answer, "Not answered: " + describe_cap(kCapDailyQuota, settings.caps), {});
     } else if (passages.empty() || coverage < settings.min_question_coverage) {
@@ -267,7 +362,11 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
         request.deadline = start + std::chrono::milliseconds(settings.caps.deadline_ms);
         request.on_text = on_text;
         SB_ASSIGN_OR_RETURN(run, impl_->grounded->answer(question, passages, request));
-        impl_->quota.charge(user, static_cast<int64_t>(run.prompt_tokens + run.generated_tokens));
+        // The tokens are spent whether or not the answer survives verification.
+        if (auto charged = impl_->quota->charge(user, static_cast<int64_t>(run.prompt_tokens + run.generated_tokens));
+            !charged.ok()) {
+            SB_LOG_ERROR("ask: %s", charged.error().message().c_str());
+        }
         answer = std::move(run.answer);
         checks = run.checks;
         stopped_by = run.stopped_by;
@@ -303,6 +402,7 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
     }
     ctx.embedder = impl_->retriever.embedder().identity().to_string();
     ctx.settings_version = settings.settings_version();
+    ctx.salt_fingerprint = provisioning::salt_fingerprint(impl_->salt());
     ctx.caps = appliance::to_json(settings.caps);
     ctx.caps["top_k"] = top_k;
     ctx.latency_ms = answer.latency_ms;
@@ -332,7 +432,7 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
         tokens["prompt"] = static_cast<uint64_t>(run.prompt_tokens);
         tokens["generated"] = static_cast<uint64_t>(run.generated_tokens);
         tokens["passages_in_prompt"] = static_cast<uint64_t>(run.passages_in_prompt);
-        tokens["user_today"] = impl_->quota.used(user);
+        tokens["user_today"] = impl_->quota->used(user).value_or(-1);
         body["tokens"] = std::move(tokens);
         body["generated_text"] = run.raw_text;
     }
@@ -347,9 +447,6 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
 core::Result<webui::SourceView> Appliance::source(int64_t chunk_id) {
     const retrieval::Store & store = impl_->retriever.store();
     SB_ASSIGN_OR_RETURN(retrieval::StoredChunk chunk, store.get_chunk(chunk_id));
-    if (chunk.document.collection != retrieval::kDefaultCollection) {
-        return core::Error(core::ErrorCode::kNotFound, "no chunk " + std::to_string(chunk_id));
-    }
     SB_ASSIGN_OR_RETURN(std::vector<retrieval::StoredChunk> around, store.neighbours(chunk_id, 2, 2));
     webui::SourceView view;
     view.chunk_id = chunk_id;
@@ -363,7 +460,68 @@ core::Result<webui::SourceView> Appliance::source(int64_t chunk_id) {
             view.after.push_back(c.text);
         }
     }
+    view.collection = chunk.document.collection;
+    view.document_id = chunk.document.id;
+    view.boxes = chunk.provenance.boxes;
+    const std::string & media = chunk.document.media_type;
+    view.kind = media == "application/pdf" ? "pdf" : media == "text/x-log" ? "log" : "text";
+    if (view.kind == "pdf" && chunk.provenance.page > 0) {
+        // Sizes come from the kept bytes; a source that moved away leaves them 0 and the viewer
+        // shows the text alone.
+        if (auto file = locate_source(*this, chunk.document, false); file.ok()) {
+            if (auto size = pdf_page_size(*file, chunk.provenance.page); size.ok()) {
+                view.page_width = size->width;
+                view.page_height = size->height;
+            }
+        }
+    }
+    if (const core::Json * records = chunk.metadata.is_object() ? chunk.metadata.find("records") : nullptr;
+        records != nullptr && records->is_array()) {
+        std::set<std::string> seen;
+        for (const core::Json & r : records->as_array()) {
+            const std::string t = r.get_string("template");
+            if (!t.empty() && seen.insert(t).second) {
+                view.log_template += (view.log_template.empty() ? "" : "\n") + t;
+            }
+        }
+    }
     return view;
+}
+
+core::Result<std::vector<retrieval::SearchHit>> Appliance::search(const std::string & query, int top_k,
+                                                                  const std::vector<std::string> & collections) {
+    if (core::trim(query).empty()) {
+        return core::Error(core::ErrorCode::kInvalidArgument, "the search query is empty");
+    }
+    if (top_k < 1 || top_k > 50) {
+        return core::Error(core::ErrorCode::kInvalidArgument, "top_k must be between 1 and 50");
+    }
+    return impl_->retriever.search(query, impl_->search_options(top_k, &collections, *this));
+}
+
+std::vector<std::string> Appliance::all_collections() {
+    auto names = impl_->local->collections();
+    return names.ok() ? std::move(names).value() : std::vector<std::string>{std::string(retrieval::kDefaultCollection)};
+}
+
+retrieval::Retriever & Appliance::retriever() {
+    return impl_->retriever;
+}
+
+LocalState & Appliance::local_state() {
+    return *impl_->local;
+}
+
+SettingsStore & Appliance::settings_store() {
+    return *impl_->settings_store;
+}
+
+JobQueue & Appliance::jobs() {
+    return *impl_->jobs;
+}
+
+const std::filesystem::path & Appliance::data_dir() const {
+    return impl_->data_dir.root();
 }
 
 core::Status Appliance::remove(const std::filesystem::path & path, const std::string & actor) {
@@ -403,6 +561,10 @@ core::Json Appliance::health() {
     j["embedder"] = impl_->retriever.embedder().identity().to_string();
     j["answerer"] = impl_->grounded ? "generative (" + impl_->grounded->model_info().file_name + ")" : "extractive";
     return j;
+}
+
+core::Json Appliance::fingerprint() const {
+    return salt_to_json(impl_->salt());
 }
 
 AuditLog & Appliance::audit() {

@@ -180,6 +180,7 @@ class Verifier {
         check_records();
         check_members();
         check_derived();
+        check_page_images();
         check_completeness();
     }
 
@@ -372,6 +373,65 @@ class Verifier {
         }
     }
 
+    // Each listed page image must be a PNG of the size the manifest says, of a scanned citation of
+    // an exported answer on the page and source the manifest names; each scanned citation has an
+    // image or a note saying why not. The member bytes themselves are covered by check_members().
+    void check_page_images() {
+        const core::Json * listed = manifest_.find("page_images");
+        if (listed == nullptr) {
+            return;  // bundles written before page images existed
+        }
+        if (!listed->is_array()) {
+            problem("manifest.json: field 'page_images' is not a list");
+            return;
+        }
+        std::map<std::pair<int64_t, int64_t>, const core::Json *> scanned;
+        for (const AuditRecord & r : records_) {
+            const core::Json * citations = r.body.find("citations");
+            if (r.kind != audit_kind::kAsk || citations == nullptr || !citations->is_array()) {
+                continue;
+            }
+            for (const core::Json & c : citations->as_array()) {
+                if (const core::Json * p = c.find("provenance"); p != nullptr && is_scanned(*p)) {
+                    scanned[{r.id, c.get_int("number")}] = p;
+                }
+            }
+        }
+        std::set<std::pair<int64_t, int64_t>> covered;
+        for (const core::Json & e : listed->as_array()) {
+            const std::string member = e.get_string("member");
+            const std::pair<int64_t, int64_t> key{e.get_int("record_id"), e.get_int("number")};
+            const std::string label = "page image '" + member + "' (record " + std::to_string(key.first) +
+                                      ", citation " + std::to_string(key.second) + ")";
+            covered.insert(key);
+            auto it = scanned.find(key);
+            if (it == scanned.end()) {
+                problem(label + ": no scanned citation of an exported answer has that record and number");
+            } else if (it->second->get_string("source_sha256") != e.get_string("source_sha256") ||
+                       it->second->get_int("page") != e.get_int("page")) {
+                problem(label + ": source or page differs from the citation's provenance");
+            }
+            auto m = members_.find(member);
+            int w = 0;
+            int h = 0;
+            if (m != members_.end() && (!png_dimensions(m->second, w, h) || w != e.get_int("width") ||
+                                        h != e.get_int("height"))) {
+                problem(label + ": not a PNG of the size the manifest lists");
+            }
+        }
+        if (const core::Json * notes = manifest_.find("page_images_missing"); notes != nullptr && notes->is_array()) {
+            for (const core::Json & n : notes->as_array()) {
+                covered.insert({n.get_int("record_id"), n.get_int("number")});
+            }
+        }
+        for (const auto & [key, provenance] : scanned) {
+            if (covered.count(key) == 0) {
+                problem("record " + std::to_string(key.first) + " citation " + std::to_string(key.second) +
+                        " is from a scanned page but has neither a page image nor a note why not");
+            }
+        }
+    }
+
     void check_completeness() {
         if (!out_.problems.empty() || records_.empty() || (out_.filters.is_object() && out_.filters.size() > 0)) {
             return;
@@ -463,6 +523,15 @@ BuiltBundle build_bundle(const BundleInput & in, const SigningKey & key) {
     write_records_csv(csv, in.records);
 
     std::vector<ArchiveMember> members = {{kRecords, records}, {kExcerpts, excerpts}, {kCsv, csv.str()}};
+    core::Json page_images = core::Json::array();
+    for (const PageImage & p : in.page_images.images) {
+        members.push_back({p.member, p.png});
+        page_images.push_back(to_json(p));
+    }
+    core::Json missing = core::Json::array();
+    for (const PageImageNote & n : in.page_images.notes) {
+        missing.push_back(to_json(n));
+    }
     core::Json listed = core::Json::array();
     for (const ArchiveMember & m : members) {
         core::Json e = core::Json::object();
@@ -486,7 +555,8 @@ BuiltBundle build_bundle(const BundleInput & in, const SigningKey & key) {
     manifest["members"] = std::move(listed);
     manifest["record_count"] = static_cast<int64_t>(in.records.size());
     manifest["records"] = std::move(index);
-    manifest["page_images"] = "not included: excerpts carry page, lines, bytes and boxes";
+    manifest["page_images"] = std::move(page_images);
+    manifest["page_images_missing"] = std::move(missing);
     const std::string manifest_bytes = manifest.dump(1) + "\n";
     const std::string signature = key.sign(kBundleDomain, manifest_bytes) + "\n";
 

@@ -3,6 +3,7 @@
 // Stateless functions, safe to call concurrently.
 #pragma once
 
+#include "audit_page_image.h"
 #include "audit_signing.h"
 
 #include "strongbox/appliance/audit_log.h"
@@ -24,6 +25,7 @@ struct BundleInput {
     std::string exported_by;
     std::string created_at;            // ISO 8601 UTC
     int64_t created_unix = 0;          // seconds, stamped on the archive members
+    PageImages page_images;            // scanned-page regions of the exported citations, and why some are missing
 };
 
 struct BuiltBundle {

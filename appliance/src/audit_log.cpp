@@ -139,6 +139,7 @@ core::Json answer_record(const core::Answer & answer, const AnswerRecordContext 
     body["prompt_template_sha256"] = c.prompt_template_sha256;
     body["index_version"] = c.index_version;
     body["settings_version"] = c.settings_version;
+    body["salt_fingerprint"] = c.salt_fingerprint;
     body["caps"] = c.caps.is_null() ? core::Json::object() : c.caps;
     body["latency_ms"] = c.latency_ms;
     return body;
@@ -328,6 +329,34 @@ core::Result<std::vector<AuditRecord>> AuditLog::list(const AuditFilter & filter
     }
 }
 
+core::Result<std::optional<AuditRecord>> AuditLog::last(const std::string & kind) const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        SQLite::Statement q(impl_->db, "SELECT id, at, kind, actor, body, prev_hash, hash FROM audit_records "
+                                       "WHERE kind = ? ORDER BY id DESC LIMIT 1");
+        q.bind(1, kind);
+        if (!q.executeStep()) {
+            return std::optional<AuditRecord>();
+        }
+        AuditRecord r;
+        r.id = q.getColumn(0).getInt64();
+        r.at = q.getColumn(1).getString();
+        r.kind = q.getColumn(2).getString();
+        r.actor = q.getColumn(3).getString();
+        auto body = core::Json::parse(q.getColumn(4).getString());
+        if (!body.ok()) {
+            return core::Error(core::ErrorCode::kCorruptInput,
+                               "audit record " + std::to_string(r.id) + " has a corrupt body: " + body.error().message());
+        }
+        r.body = std::move(body).value();
+        r.prev_hash = q.getColumn(5).getString();
+        r.hash = q.getColumn(6).getString();
+        return std::optional<AuditRecord>(std::move(r));
+    } catch (const std::exception & e) {
+        return db_error("read the last " + kind + " record", e);
+    }
+}
+
 core::Status AuditLog::verify() const {
     std::lock_guard lock(impl_->mu);
     try {
@@ -416,6 +445,7 @@ core::Result<BundleSummary> AuditLog::export_bundle(const std::filesystem::path 
             return db_error("export bundle", e);
         }
     }
+    input.page_images = collect_page_images(input.records, impl_->options.page_image_dpi);
     const int64_t now = core::unix_micros_now();
     input.created_at = core::format_iso8601_utc(now);
     input.created_unix = now / 1000000;

@@ -8,10 +8,19 @@
 #include <vector>
 
 namespace strongbox::appliance {
+
+std::vector<Command> user_commands();  // commands_users.cpp: user, group, grant, token
+
 namespace {
 
 const std::vector<Command> & commands() {
-    static const std::vector<Command> kCommands = all_commands();
+    static const std::vector<Command> kCommands = [] {
+        std::vector<Command> all = all_commands();
+        for (Command & c : user_commands()) {
+            all.push_back(std::move(c));
+        }
+        return all;
+    }();
     return kCommands;
 }
 

@@ -41,6 +41,7 @@ std::vector<Command> audit_commands();     // audit export, audit verify
 std::vector<Command> model_commands();     // generate, model info, model quantize, bench-model
 std::vector<Command> image_commands();     // image build/inspect/flash, boot select, selftest
 std::vector<Command> eval_commands();      // eval retrieval, eval answers
+std::vector<Command> collection_commands();  // collections list/create, quarantine list
 
 // Prints "strongbox <command>: <message>" to stderr and returns kExitFailure.
 int fail(const std::string & command, const std::string & message);

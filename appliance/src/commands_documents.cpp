@@ -5,8 +5,10 @@
 #include "progress.h"
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/webui/server.h"
+#include "strongbox/webui/tls.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -51,9 +53,47 @@ std::string short_hash(const std::string & sha) {
     return sha.substr(0, 12);
 }
 
-void print_answer(const core::Answer & a) {
-    std::printf("%s\n", a.text().c_str());
+// The answer's sentences with their markers, each not fully supported one visibly marked.
+std::string marked_text(const core::Answer & a) {
     if (a.refused) {
+        return a.refusal_reason;
+    }
+    std::string out;
+    for (const core::AnswerSentence & s : a.sentences) {
+        out += (out.empty() ? "" : " ") + s.text;
+        for (int n : s.citations) {
+            out += " [" + std::to_string(n) + "]";
+        }
+        if (s.support == core::Support::kPartial) {
+            out += " (partly supported)";
+        } else if (s.support == core::Support::kUnsupported) {
+            out += " (unsupported)";
+        }
+    }
+    return out;
+}
+
+// "generative (m.gguf); The answer was cut short ..." -> the answerer and the notes after it.
+void print_footer(const core::Answer & a) {
+    const size_t semi = a.answerer.find("; ");
+    const std::string who = a.answerer.substr(0, semi);
+    if (semi != std::string::npos) {
+        std::printf("\nNote: %s\n", a.answerer.substr(semi + 2).c_str());
+    }
+    const std::string audit = a.audit_id > 0 ? ", audit record " + std::to_string(a.audit_id) : "";
+    if (who == "extractive") {
+        // No model wrote this: say so, so nobody mistakes quotes for a generated summary.
+        std::printf("\n(extractive answer: sentences quoted verbatim from the documents, no language model; %.0f ms%s)\n",
+                    a.latency_ms, audit.c_str());
+    } else {
+        std::printf("\n(%s answer, %.0f ms%s)\n", who.c_str(), a.latency_ms, audit.c_str());
+    }
+}
+
+void print_answer(const core::Answer & a) {
+    std::printf("%s\n", marked_text(a).c_str());
+    if (a.refused) {
+        print_footer(a);
         return;
     }
     std::printf("\nSources:\n");
@@ -62,8 +102,7 @@ void print_answer(const core::Answer & a) {
                     c.provenance.source_path.c_str(), short_hash(c.provenance.source_sha256).c_str());
         std::printf("      \"%s\"\n", c.quote.c_str());
     }
-    std::printf("\n(%s answer, %.0f ms%s)\n", a.answerer.c_str(), a.latency_ms,
-                a.audit_id > 0 ? (", audit record " + std::to_string(a.audit_id)).c_str() : "");
+    print_footer(a);
 }
 
 int run_ingest(const CommandContext & ctx) {
@@ -76,6 +115,8 @@ int run_ingest(const CommandContext & ctx) {
     }
     std::vector<std::filesystem::path> inputs(ctx.args.positionals().begin(), ctx.args.positionals().end());
     std::unique_ptr<ProgressBar> progress;
+    IngestTarget target;
+    target.collection = ctx.args.get("collection", target.collection);
     IngestReport report = (*app)->ingest(inputs, [&](size_t done, size_t total, const IngestFileResult & r) {
         if (!progress) {
             progress = std::make_unique<ProgressBar>("ingest", total);
@@ -88,14 +129,16 @@ int run_ingest(const CommandContext & ctx) {
                 line = "new version " + r.path.string() + " (" + std::to_string(r.chunks) + " chunks)";
                 break;
             case Outcome::kUnchanged: line = "unchanged  " + r.path.string(); break;
-            case Outcome::kFailed: line = "error: " + r.error; break;
+            case Outcome::kFailed:
+                line = "error: " + r.error + (r.quarantined ? " (quarantined: strongbox quarantine list)" : "");
+                break;
         }
         progress->message(line);
         for (const std::string & w : r.warnings) {
             progress->message("warning: " + r.path.string() + ": " + w);
         }
         progress->update(done, r.path.filename().string());
-    });
+    }, target);
     if (progress) {
         progress->finish();
     }
@@ -146,11 +189,28 @@ int run_ask(const CommandContext & ctx) {
     if (!top_k.ok()) {
         return fail("ask", top_k.error().message());
     }
-    const std::string user = ctx.args.get("user", "cli");
+    // Who asks: --user, else the invoking login (see daemon_client.h); through a running daemon it
+    // must be a Strongbox account that may ask.
+    const std::string user = local_user_name(ctx.args.get("user"));
     core::Result<core::Answer> answer = core::Error(core::ErrorCode::kInternal, "not asked");
     auto app = open_appliance(ctx, "strongbox ask");
+    // With a model, each sentence is shown as soon as it is generated and verified (flagged when
+    // it is not supported); the verified answer with its sources follows. JSON is never streamed.
+    bool streamed = false;
+    std::function<bool(std::string_view)> on_text;
+    if (app.ok() && !ctx.args.has("json") && !(*app)->settings().model_path.empty()) {
+        on_text = [&](std::string_view text) {
+            if (!streamed) {
+                std::printf("Generating (each sentence is verified before it is shown):\n");
+            }
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            std::fflush(stdout);
+            streamed = true;
+            return true;
+        };
+    }
     if (app.ok()) {
-        answer = (*app)->ask(question, user, "cli", *top_k);
+        answer = (*app)->ask(question, user, "cli", *top_k, on_text);
     } else if (app.error().code() == core::ErrorCode::kUnavailable) {
         // A running daemon owns the data directory: ask it instead.
         answer = ask_daemon(ctx.data_dir, question, user, *top_k);
@@ -163,9 +223,55 @@ int run_ask(const CommandContext & ctx) {
     if (ctx.args.has("json")) {
         std::printf("%s\n", core::to_json(*answer).dump(2).c_str());
     } else {
+        if (streamed) {
+            std::printf("\n\nVerified answer:\n");
+        }
         print_answer(*answer);
     }
     return kExitOk;
+}
+
+// HTTPS unless told otherwise: the certificate is made at first start (or the admin's own is used),
+// and served whenever the address is not loopback or --tls/--tls-cert asks for it. Plain HTTP
+// beyond loopback needs --insecure-http.
+core::Status configure_web_security(const CommandContext & ctx, webui::ServerOptions & options) {
+    if (ctx.args.has("max-upload-mb")) {
+        SB_ASSIGN_OR_RETURN(int mb, ctx.args.get_int("max-upload-mb", 64));
+        if (mb < 1 || mb > 4096) {
+            return core::Error(core::ErrorCode::kInvalidArgument, "--max-upload-mb must be 1 to 4096");
+        }
+        options.max_upload_bytes = static_cast<size_t>(mb) * 1024 * 1024;
+    }
+    options.allow_insecure_http = ctx.args.has("insecure-http");
+    const bool own = ctx.args.has("tls-cert") || ctx.args.has("tls-key");
+    if (own && !(ctx.args.has("tls-cert") && ctx.args.has("tls-key"))) {
+        return core::Error(core::ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
+    }
+    const std::filesystem::path cert = ctx.args.get("tls-cert", (ctx.data_dir / webui::kTlsCertFile).string());
+    const std::filesystem::path key = ctx.args.get("tls-key", (ctx.data_dir / webui::kTlsKeyFile).string());
+    if (!own) {
+        std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
+        char host[256] = {};
+        if (gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') {
+            names.emplace_back(host);
+        }
+        if (options.host != "0.0.0.0" && options.host != "::" && options.host != "127.0.0.1" && options.host != "localhost") {
+            names.push_back(options.host);
+        }
+        std::error_code ec;
+        std::filesystem::create_directories(ctx.data_dir, ec);
+        SB_ASSIGN_OR_RETURN(bool made, webui::ensure_self_signed_certificate(cert, key, names));
+        if (made) {
+            SB_ASSIGN_OR_RETURN(std::string fingerprint, webui::certificate_fingerprint(cert));
+            std::printf("Made a self-signed TLS certificate %s (%s)\n", cert.string().c_str(), fingerprint.c_str());
+        }
+    }
+    const bool loopback = options.host == "localhost" || options.host == "::1" || options.host.rfind("127.", 0) == 0;
+    if (own || ctx.args.has("tls") || (!loopback && !options.allow_insecure_http)) {
+        options.tls_cert = cert;
+        options.tls_key = key;
+    }
+    return core::ok_status();
 }
 
 int run_serve(const CommandContext & ctx) {
@@ -176,6 +282,17 @@ int run_serve(const CommandContext & ctx) {
         return fail("serve", port.error().message());
     }
     options.port = *port;
+    if (auto st = configure_web_security(ctx, options); !st.ok()) {
+        return fail("serve", st.error().message());
+    }
+    auto accounts = webui::Accounts::open(ctx.data_dir / "accounts.db");
+    if (!accounts.ok()) {
+        return fail("serve", accounts.error().message());
+    }
+    // One-use tokens of `strongbox ask` commands killed mid-question: nobody holds them any more.
+    if (auto stale = revoke_local_tokens(**accounts); !stale.ok()) {
+        return fail("serve", stale.error().message());
+    }
     // Block the stop signals before any thread starts so only sigwait() below sees them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -188,12 +305,20 @@ int run_serve(const CommandContext & ctx) {
         return fail("serve", app.error().message());
     }
     auto service = make_web_service(**app);
-    webui::Server server(*service, options);
+    webui::Server server(*service, **accounts, options);
     if (auto st = server.start(); !st.ok()) {
         return fail("serve", st.error().message());
     }
-    const std::string url = "http://" + options.host + ":" + std::to_string(server.port()) + "/";
-    if (auto st = write_daemon_file(ctx.data_dir, url); !st.ok()) {
+    const std::string url =
+        std::string(server.tls() ? "https://" : "http://") + options.host + ":" + std::to_string(server.port()) + "/";
+    if (!(*accounts)->has_users().value_or(true)) {
+        std::printf("No users yet: open %s to create the admin, or run 'strongbox user add NAME --role admin'\n",
+                    url.c_str());
+    }
+    DaemonInfo daemon;
+    daemon.url = local_daemon_url(options.host, server.port(), server.tls());
+    daemon.tls_cert = server.tls() ? options.tls_cert : std::filesystem::path();
+    if (auto st = write_daemon_file(ctx.data_dir, daemon); !st.ok()) {
         return fail("serve", st.error().message());
     }
     std::printf("Strongbox is serving %s on %s (Ctrl-C to stop)\n", ctx.data_dir.string().c_str(), url.c_str());
@@ -226,7 +351,7 @@ std::vector<Command> document_commands() {
         {"ingest",
          "PATH...",
          "Ingest files and folders (PDF incl. scans, logs, text, Markdown, HTML, CSV, DOCX) with provenance",
-         {},
+         {{"collection", "NAME", "collection to ingest into, created when missing (default: default)"}},
          run_ingest},
         {"remove", "PATH...", "Remove ingested files from search (kept for the audit trail, deletion recorded)", {},
          run_remove},
@@ -235,13 +360,24 @@ std::vector<Command> document_commands() {
          "Answer a question from the ingested documents, citing the passages it rests on",
          with_answer_options({{"json", "", "print the answer, citations and provenance as JSON"},
                               {"top-k", "N", "passages to consider (default 5)"},
-                              {"user", "NAME", "who is asking, for the audit trail (default cli)"}}),
+                              {"user", "NAME",
+                               "who is asking, named in the audit trail (default: your login name;\n"
+                               "                          under sudo, $SUDO_USER). While 'strongbox serve' runs, the\n"
+                               "                          question goes through it as the Strongbox account NAME,\n"
+                               "                          which must exist and may ask, and only that account's\n"
+                               "                          collections are searched; otherwise ask opens the data\n"
+                               "                          directory itself and searches all of them"}}),
          run_ask},
         {"serve",
          "",
-         "Serve the web UI and the HTTP API",
+         "Serve the web UI and the HTTP API (local 'strongbox ask' goes through it as an account: ask --help)",
          with_answer_options({{"host", "ADDR", "address to listen on (default 127.0.0.1)"},
-                              {"port", "PORT", "port (default 8080; 0 picks one)"}}),
+                              {"port", "PORT", "port (default 8080; 0 picks one)"},
+                              {"tls", "", "serve HTTPS on a loopback address too (always on other addresses)"},
+                              {"tls-cert", "FILE", "PEM certificate (chain) to serve; default: <data dir>/tls-cert.pem"},
+                              {"tls-key", "FILE", "its PEM private key; default: <data dir>/tls-key.pem"},
+                              {"insecure-http", "", "serve plain HTTP on a non-loopback address (not recommended)"},
+                              {"max-upload-mb", "N", "largest document upload through the web console (default 64)"}}),
          run_serve},
         {"status", "", "Show what is stored: documents, chunks, audit records", {}, run_status},
     };
@@ -254,7 +390,7 @@ int fail(const std::string & command, const std::string & message) {
 
 std::vector<Command> all_commands() {
     std::vector<Command> all = document_commands();
-    for (auto group : {audit_commands(), model_commands(), image_commands(), eval_commands()}) {
+    for (auto group : {audit_commands(), model_commands(), image_commands(), eval_commands(), collection_commands()}) {
         all.insert(all.end(), group.begin(), group.end());
     }
     return all;

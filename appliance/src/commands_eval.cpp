@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -154,6 +155,24 @@ int run_eval_answers(const CommandContext & ctx) {
                     p.unanswerable_stopped, p.answerable_answered, p.unanswerable_refused, p.citation_correctness);
     }
     std::printf("(left: the threshold alone; right: the whole pipeline)\n");
+    const size_t all = r.answerable + r.unanswerable;
+    std::printf("\nrefusal-threshold trade-off over all %zu questions (%zu answerable + %zu unanswerable):\n", all,
+                r.answerable, r.unanswerable);
+    std::printf("%10s %20s %17s %18s %17s\n", "threshold", "answered correctly", "wrongly refused", "wrongly answered",
+                "rightly refused");
+    auto cell = [&](double x) {
+        std::array<char, 32> buf{};
+        std::snprintf(buf.data(), buf.size(), "%lld (%.3f)", static_cast<long long>(x * static_cast<double>(all) + 0.5),
+                      x);
+        return std::string(buf.data());
+    };
+    for (const ThresholdPoint & p : r.calibration) {
+        std::printf("%10.2f %20s %17s %18s %17s%s\n", p.threshold, cell(p.answered_correctly).c_str(),
+                    cell(p.wrongly_refused).c_str(), cell(p.wrongly_answered).c_str(), cell(p.rightly_refused).c_str(),
+                    p.threshold == r.best_threshold ? "  <- most right" : "");
+    }
+    std::printf("(answered correctly: the gold abstract is cited first; wrongly answered: another abstract is cited "
+                "first, or an unanswerable question is answered)\n");
     return kExitOk;
 }
 

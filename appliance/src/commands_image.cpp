@@ -1,9 +1,11 @@
-// image build/keygen/key-set/trust/bundle/inspect/flash, boot select/mark-good/status, selftest:
+// image build/keygen/key-set/trust/bundle/inspect/flash, boot select/confirm/mark-good/status, selftest:
 // provisioning the appliance. Verification and installation live in strongbox::provisioning;
 // these commands parse options, take the slots-directory lock and print what happened.
 
+#include "audit_salt.h"
 #include "commands.h"
 #include "selftest.h"
+#include "strongbox/appliance/prompt.h"
 #include "strongbox/appliance/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
@@ -68,48 +70,20 @@ core::Status write_private(const fs::path & path, const std::string & text) {
     return status;
 }
 
-// The hash of a folder of templates: sorted relative names with the hash of each file.
-core::Result<std::string> hash_tree(const fs::path & dir) {
-    std::vector<fs::path> files;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        if (it->is_regular_file()) {
-            files.push_back(fs::relative(it->path(), dir));
-        }
-    }
-    if (ec) {
-        return core::Error(core::ErrorCode::kIoError, "hash " + dir.string() + ": " + ec.message());
-    }
-    std::sort(files.begin(), files.end());
-    std::string listing;
-    for (const auto & f : files) {
-        SB_ASSIGN_OR_RETURN(std::string sha, core::sha256_file_hex(dir / f));
-        listing += f.generic_string() + '\0' + sha + '\n';
-    }
-    return core::sha256_hex(listing);
-}
-
+// Folders (prompt templates) hash as a tree; settings and index parameters as canonical JSON,
+// the way the running appliance hashes them (audit_salt.h); other files by their bytes.
 core::Result<std::string> optional_hash(const Args & args, const std::string & name) {
     const std::string value = args.get(name);
     if (value.empty()) {
         return std::string();
     }
     if (fs::is_directory(value)) {
-        return hash_tree(value);
+        return hash_prompt_tree(value);
+    }
+    if (name == "settings" || name == "index-params") {
+        return canonical_json_file_sha256(value);
     }
     return core::sha256_file_hex(value);
-}
-
-core::Json salt_json(const prov::HiddenSalt & salt) {
-    core::Json j = core::Json::object();
-    j["model_sha256"] = salt.model_sha256;
-    j["prompts_sha256"] = salt.prompts_sha256;
-    j["tokenizer_sha256"] = salt.tokenizer_sha256;
-    j["settings_sha256"] = salt.settings_sha256;
-    j["index_params_sha256"] = salt.index_params_sha256;
-    j["fingerprint"] = prov::salt_fingerprint(salt);
-    return j;
 }
 
 core::Result<std::string> read_head(const fs::path & path, uint64_t & total) {
@@ -324,7 +298,8 @@ int run_inspect(const CommandContext & ctx) {
     core::Json & mj = manifest_json.value();
     mj["payload"].as_object().erase("blocks");
     mj["payload"]["n_blocks"] = static_cast<int64_t>(manifest.block_sha256.size());
-    mj["salt"] = salt_json(manifest.salt);
+    mj["salt"] = salt_to_json(manifest.salt);
+    out["fingerprint"] = prov::salt_fingerprint(manifest.salt);
     out["manifest"] = mj;
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
@@ -501,16 +476,160 @@ int run_image_build(const CommandContext & ctx) {
     return kExitOk;
 }
 
-int run_selftest_command(const CommandContext & ctx) {
+// <executable dir>/../share/strongbox/<name> (the image's /usr/share/strongbox), when it exists.
+fs::path shipped_file(const std::string & name) {
+    std::error_code ec;
+    const fs::path candidate = fs::read_symlink("/proc/self/exe", ec).parent_path() / ".." / "share" / "strongbox" / name;
+    return !ec && fs::exists(candidate) ? candidate.lexically_normal() : fs::path();
+}
+
+SelftestOptions selftest_options(const CommandContext & ctx) {
     SelftestOptions options;
     options.data_dir = ctx.data_dir;
-    options.golden_path = ctx.args.get("golden");
-    options.model_path = ctx.args.get("model");
+    options.golden_path = ctx.args.has("golden") ? fs::path(ctx.args.get("golden")) : shipped_file("golden.json");
     options.latency_budget_ms = ctx.args.get_int("latency-ms", 60000).value_or(60000);
     options.model_sha256 = ctx.args.get("model-sha256");
+    const fs::path model = ctx.args.has("model") ? fs::path(ctx.args.get("model")) : shipped_file("model.gguf");
+    options.model_path = model;
+    options.settings.model_path = model;
+    if (ctx.args.has("prompts")) {
+        options.settings.prompt_dir = ctx.args.get("prompts");
+    }
+    return options;
+}
+
+// What the booted image promises, from the signed head kept beside its slot. Options given on
+// the command line win over the manifest.
+void apply_manifest(const CommandContext & ctx, const prov::Manifest & m, SelftestOptions & options) {
+    if (!ctx.args.has("model-sha256")) {
+        options.model_sha256 = m.salt.model_sha256;
+    }
+    if (!ctx.args.has("latency-ms") && m.golden_latency_ms > 0) {
+        options.latency_budget_ms = m.golden_latency_ms;
+    }
+    options.expected_salt = m.salt;
+}
+
+int run_selftest_command(const CommandContext & ctx) {
+    SelftestOptions options = selftest_options(ctx);
+    if (ctx.args.has("slots")) {
+        // The manifest of the booted slot, when there is one to read.
+        auto storage = prov::open_posix_storage(slots_dir(ctx));
+        auto trust = prov::load_trust_store_file(trusted_keys_path(ctx));
+        auto state = prov::BootStore(*storage).load();
+        if (trust.ok() && state.ok() && state->booted_slot >= 0) {
+            auto m = prov::read_slot_manifest(*storage, *state, state->booted_slot, trust->key_set, kProduct);
+            if (!m.ok()) {
+                return fail("selftest", m.error().message());
+            }
+            apply_manifest(ctx, *m, options);
+        }
+    }
     const SelftestReport report = run_selftest(options);
-    std::printf("%s", format_selftest(report).c_str());
+    if (ctx.args.has("json")) {
+        std::printf("%s\n", to_json(report).dump(2).c_str());
+    } else {
+        std::printf("%s", format_selftest(report).c_str());
+    }
     return report.passed() ? kExitOk : kExitFailure;
+}
+
+// The booted system's go-live step: behaviour check in a child process with a deadline (a hang or
+// crash fails it), and only when it passes is the booted trial slot marked good, which raises the
+// anti-rollback floor. A failure leaves the slot on probation: the next `boot select` counts a
+// try down, and after kMaxTries failed boots the previous good slot boots again.
+int run_boot_confirm(const CommandContext & ctx) {
+    const fs::path dir = slots_dir(ctx);
+    auto lock = DataDir::acquire(dir, "strongbox boot confirm");
+    if (!lock.ok()) {
+        return fail("boot confirm", lock.error().message());
+    }
+    auto storage = prov::open_posix_storage(dir);
+    auto state = prov::BootStore(*storage).load();
+    if (!state.ok()) {
+        return fail("boot confirm", state.error().message());
+    }
+    const int slot = state->booted_slot;
+    if (slot < 0) {
+        return fail("boot confirm", "no slot was started by 'strongbox boot select'");
+    }
+    const prov::SlotRecord & rec = state->slots[static_cast<size_t>(slot)];
+    const bool trial = rec.state == prov::SlotState::kTrying;
+    SelftestOptions options = selftest_options(ctx);
+    auto trust = prov::load_trust_store_file(trusted_keys_path(ctx));
+    auto manifest = trust.ok() ? prov::read_slot_manifest(*storage, *state, slot, trust->key_set, kProduct)
+                               : core::Result<prov::Manifest>(trust.error());
+    if (manifest.ok()) {
+        apply_manifest(ctx, *manifest, options);
+    } else if (trial) {
+        // Without its verified manifest the box cannot know what the image promises: not live.
+        std::fprintf(stderr, "strongbox boot confirm: %s stays on probation (%d tries left): cannot read its signed "
+                             "manifest: %s\n",
+                     prov::slot_name(slot).c_str(), rec.tries_left, manifest.error().message().c_str());
+        return kExitFailure;
+    } else {
+        std::fprintf(stderr, "note: %s; the model and hidden-salt checks are skipped\n",
+                     manifest.error().message().c_str());
+    }
+    const int deadline_s = ctx.args.get_int("deadline-s", 900).value_or(900);
+    const prov::CheckOutcome outcome = prov::run_isolated(
+        [&] {
+            const SelftestReport report = run_selftest(options);
+            std::fputs(format_selftest(report).c_str(), stdout);
+            std::fflush(stdout);
+            return report.passed() ? 0 : 1;
+        },
+        std::chrono::seconds(deadline_s));
+    if (!outcome.passed) {
+        std::fprintf(stderr,
+                     "strongbox boot confirm: behaviour check failed (%s); %s %s; the next boot counts a try down and "
+                     "after %d failed boots the previous good slot boots again\n",
+                     outcome.detail.c_str(), prov::slot_name(slot).c_str(),
+                     trial ? ("stays on probation with " + std::to_string(rec.tries_left) + " tries left").c_str()
+                           : "is not confirmed",
+                     prov::kMaxTries);
+        return kExitFailure;
+    }
+    if (!trial) {
+        std::printf("%s is already good; nothing to mark\n", prov::slot_name(slot).c_str());
+        return kExitOk;
+    }
+    if (auto st = prov::mark_good(*storage, slot); !st.ok()) {
+        return fail("boot confirm", st.error().message());
+    }
+    auto after = prov::BootStore(*storage).load();
+    const uint64_t floor = after.ok() ? after->security_floor : 0;
+    core::Json body = core::Json::object();
+    body["action"] = "marked_good";
+    body["slot"] = std::string(1, prov::slot_letter(slot));
+    body["version"] = rec.version;
+    body["security_floor"] = floor;
+    if (manifest.ok()) {
+        body["salt_fingerprint"] = prov::salt_fingerprint(manifest->salt);
+    }
+    record_audit(ctx, body);
+    std::printf("%s (%s) passed its behaviour check and is marked good; anti-rollback floor now %llu\n",
+                prov::slot_name(slot).c_str(), rec.version.c_str(), static_cast<unsigned long long>(floor));
+    return kExitOk;
+}
+
+std::vector<OptionSpec> selftest_specs(bool confirm) {
+    std::vector<OptionSpec> specs = {
+        {"slots", "DIR", "the A/B slots directory (default DATA_DIR/slots); its booted slot's manifest sets the "
+                         "expected model, hidden salt and latency"},
+        {"trusted-keys", "FILE", std::string("trust store (default ") + kDefaultTrustedKeys + ")"},
+        {"golden", "FILE", "golden questions (JSON; default the image's share/strongbox/golden.json)"},
+        {"latency-ms", "MS", "latency bound per golden question (default: the manifest's promise)"},
+        {"model-sha256", "HEX", "expected model hash (default: the manifest's)"},
+        {"model", "FILE", "model file (default the image's share/strongbox/model.gguf)"},
+        {"prompts", "DIR", "prompt template folder"},
+    };
+    if (confirm) {
+        specs.push_back({"deadline-s", "S", "the check fails when it runs longer (default 900)"});
+    } else {
+        specs.push_back({"json", "", "print the report as JSON"});
+    }
+    return specs;
 }
 
 }  // namespace
@@ -572,12 +691,11 @@ std::vector<Command> image_commands() {
          "Mark the booted slot good after its behaviour check; raises the anti-rollback floor",
          {slots, {"slot", "a|b", "slot to mark (default: the booted one)"}}, run_mark_good},
         {"boot status", "[--slots DIR]", "Show both slots, the floor and what boots next", {slots}, run_boot_status},
-        {"selftest", "[--golden FILE] [--latency-ms MS] [--model-sha256 HEX]",
-         "Run the behaviour check on demand and print which checks pass",
-         {{"golden", "FILE", "golden questions (JSON)"},
-          {"latency-ms", "MS", "latency bound per golden question"},
-          {"model-sha256", "HEX", "expected model hash (from the manifest)"},
-          {"model", "FILE", "model file (default DATA_DIR/model.gguf)"}},
+        {"boot confirm", "[--slots DIR] [--trusted-keys FILE] [selftest options]",
+         "Run the behaviour check on the booted slot and only if it passes mark it good (raises the floor)",
+         selftest_specs(true), run_boot_confirm},
+        {"selftest", "[--golden FILE] [--latency-ms MS] [--model-sha256 HEX] [--slots DIR] [--json]",
+         "Run the behaviour check on demand and print which checks pass", selftest_specs(false),
          run_selftest_command},
     };
 }

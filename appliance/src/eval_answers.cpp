@@ -103,9 +103,14 @@ core::Json AnswerEvalReport::to_json() const {
         x["citation_correctness"] = p.citation_correctness;
         x["answerable_passed"] = p.answerable_passed;
         x["unanswerable_stopped"] = p.unanswerable_stopped;
+        x["answered_correctly"] = p.answered_correctly;
+        x["wrongly_refused"] = p.wrongly_refused;
+        x["wrongly_answered"] = p.wrongly_answered;
+        x["rightly_refused"] = p.rightly_refused;
         cal.push_back(std::move(x));
     }
     j["calibration"] = std::move(cal);
+    j["best_threshold"] = best_threshold;
     return j;
 }
 
@@ -175,6 +180,7 @@ core::Result<AnswerEvalReport> evaluate_answers(const std::vector<retrieval::Eva
     report.unanswerable = unanswerable.size();
     report.threshold = options.settings.min_question_coverage;
     auto answered_at = [](const Outcome & o, double t) { return !o.answer.refused && o.coverage >= t; };
+    ThresholdPoint best;
     for (double t : options.thresholds) {
         ThresholdPoint p;
         p.threshold = t;
@@ -183,15 +189,31 @@ core::Result<AnswerEvalReport> evaluate_answers(const std::vector<retrieval::Eva
         size_t refused = 0;
         size_t passed = 0;
         size_t stopped = 0;
+        size_t wrong_answers = 0;
         for (const Outcome & o : outcomes) {
             passed += o.answerable && o.coverage >= t ? 1 : 0;
             stopped += !o.answerable && o.coverage < t ? 1 : 0;
             if (o.answerable && answered_at(o, t)) {
                 ++answered;
-                correct += !o.answer.citations.empty() && cites_document(o.answer.citations.front(), o.item->gold_document);
+                const bool right =
+                    !o.answer.citations.empty() && cites_document(o.answer.citations.front(), o.item->gold_document);
+                correct += right ? 1 : 0;
+                wrong_answers += right ? 0 : 1;
             } else if (!o.answerable && !answered_at(o, t)) {
                 ++refused;
+            } else if (!o.answerable) {
+                ++wrong_answers;
             }
+        }
+        const size_t all = outcomes.size();
+        p.answered_correctly = share(correct, all);
+        p.wrongly_refused = share(answerable.size() - answered, all);
+        p.wrongly_answered = share(wrong_answers, all);
+        p.rightly_refused = share(refused, all);
+        // Ties go to the higher threshold: the same figures with fewer weak passages let through.
+        if (report.calibration.empty() || p.answered_correctly + p.rightly_refused >=
+                                              best.answered_correctly + best.rightly_refused) {
+            best = p;
         }
         p.answerable_answered = share(answered, answerable.size());
         p.unanswerable_refused = share(refused, unanswerable.size());
@@ -200,6 +222,7 @@ core::Result<AnswerEvalReport> evaluate_answers(const std::vector<retrieval::Eva
         p.unanswerable_stopped = share(stopped, unanswerable.size());
         report.calibration.push_back(p);
     }
+    report.best_threshold = best.threshold;
 
     // Full passage texts of cited chunks, for the support judge.
     std::map<int64_t, Passage> passage_of;

@@ -192,6 +192,15 @@ core::Result<GroundedRun> GroundedAnswerer::answer(const std::string & question,
     } else if (generated->stop_reason == inference::StopReason::kMaxTokens) {
         run.stopped_by = kCapMaxNewTokens;
     }
+    if (!run.stopped_by.empty()) {
+        // Said whatever the answer becomes, a refusal included: a cut-short text may be why.
+        run.answer.answerer += "; " + describe_cap(run.stopped_by, request.caps);
+    }
+    // The last sentence is complete now; stream it (verified) whatever the answer becomes.
+    buffer = run.raw_text;
+    if (!stream(true)) {
+        return core::Error(core::ErrorCode::kCancelled, "the client went away while the answer was generated");
+    }
 
     if (says_not_found(run.raw_text)) {
         refuse("Not found in the indexed documents: the passages retrieved do not state an answer.");
@@ -207,14 +216,7 @@ core::Result<GroundedRun> GroundedAnswerer::answer(const std::string & question,
     core::Answer answer = std::move(verified.answer);
     answer.question = question;
     answer.answerer = run.answer.answerer;
-    if (!run.stopped_by.empty()) {
-        answer.answerer += "; " + describe_cap(run.stopped_by, request.caps);
-    }
     run.answer = std::move(answer);
-    buffer = run.raw_text;
-    if (!stream(true)) {
-        return core::Error(core::ErrorCode::kCancelled, "the client went away while the answer was generated");
-    }
     return run;
 }
 

@@ -1,15 +1,28 @@
 #include "selftest.h"
 
-#include "strongbox/appliance/appliance.h"
+#include "audit_salt.h"
+#include "daemon_client.h"
 #include "strongbox/appliance/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/json.h"
+#include "strongbox/retrieval/embedder.h"
+#include "strongbox/retrieval/vector_index.h"
+#include "strongbox/webui/accounts.h"
+#include "strongbox/webui/server.h"
+#include "strongbox/webui/tls.h"
 
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 namespace strongbox::appliance {
 namespace {
@@ -35,6 +48,25 @@ SelftestCheck check_database(const fs::path & data_dir) {
     } catch (const std::exception & e) {
         c.detail = db.string() + ": " + e.what();
     }
+    return c;
+}
+
+SelftestCheck check_index(const fs::path & data_dir) {
+    SelftestCheck c{"vector index", false, false, ""};
+    const fs::path path = data_dir / "vectors.faiss";
+    if (!fs::exists(path)) {
+        c.detail = "no vector index at " + path.string();
+        return c;
+    }
+    // load() checks the sha256 the file records over its payload and the embedder it was built with.
+    auto index = retrieval::VectorIndex::load(path, retrieval::HashedEmbedder().identity());
+    if (!index.ok()) {
+        c.detail = index.error().message();
+        return c;
+    }
+    c.passed = true;
+    c.detail = std::to_string(index->size()) + " vectors; recorded sha256 and embedder " +
+               index->identity().to_string() + " match";
     return c;
 }
 
@@ -64,7 +96,9 @@ SelftestCheck check_model(const SelftestOptions & o) {
         c.detail = "no expected model hash given";
         return c;
     }
-    const fs::path path = o.model_path.empty() ? o.data_dir / "model.gguf" : o.model_path;
+    const fs::path path = !o.model_path.empty()            ? o.model_path
+                          : !o.settings.model_path.empty() ? o.settings.model_path
+                                                           : o.data_dir / "model.gguf";
     auto sha = core::sha256_file_hex(path);
     if (!sha.ok()) {
         c.detail = sha.error().message();
@@ -83,7 +117,89 @@ bool cites(const core::Answer & a, const std::string & file, int page) {
     });
 }
 
-std::vector<SelftestCheck> check_golden(const SelftestOptions & o) {
+SelftestCheck check_salt(const SelftestOptions & o, Appliance & app) {
+    SelftestCheck c{"hidden salt matches the manifest", false, false, ""};
+    const core::Json running = app.fingerprint();
+    if (!o.expected_salt) {
+        c.skipped = true;
+        c.detail = "no manifest given; running fingerprint " + running.get_string("fingerprint");
+        return c;
+    }
+    provisioning::HiddenSalt have;
+    have.model_sha256 = running.get_string("model_sha256");
+    have.prompts_sha256 = running.get_string("prompts_sha256");
+    have.tokenizer_sha256 = running.get_string("tokenizer_sha256");
+    have.settings_sha256 = running.get_string("settings_sha256");
+    have.index_params_sha256 = running.get_string("index_params_sha256");
+    const std::vector<std::string> differ = salt_mismatches(*o.expected_salt, have);
+    c.passed = differ.empty();
+    if (c.passed) {
+        c.detail = "every pinned part matches; fingerprint " + running.get_string("fingerprint");
+    } else {
+        c.detail = "differs:";
+        for (const std::string & d : differ) {
+            c.detail += " " + d + ";";
+        }
+        c.detail.pop_back();
+    }
+    return c;
+}
+
+// Serves the appliance's own certificate on an ephemeral port and fetches /healthz over HTTPS,
+// trusting only that certificate: the TLS stack, the key pair and the handler all work.
+SelftestCheck check_web_tls(const fs::path & data_dir, Appliance & app) {
+    SelftestCheck c{"web server answers over TLS", false, false, ""};
+    const fs::path cert = data_dir / webui::kTlsCertFile;
+    const fs::path key = data_dir / webui::kTlsKeyFile;
+    // The same pair `strongbox serve` makes at first start, when it is not there yet.
+    if (auto made = webui::ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1"}); !made.ok()) {
+        c.detail = made.error().message();
+        return c;
+    }
+    auto accounts = webui::Accounts::open(data_dir / "accounts.db");
+    if (!accounts.ok()) {
+        c.detail = accounts.error().message();
+        return c;
+    }
+    auto service = make_web_service(app);
+    webui::ServerOptions options;
+    options.port = 0;
+    options.tls_cert = cert;
+    options.tls_key = key;
+    options.shutdown_grace_ms = 200;
+    webui::Server server(*service, **accounts, options);
+    if (auto st = server.start(); !st.ok()) {
+        c.detail = st.error().message();
+        return c;
+    }
+    Poco::Net::initializeSSL();
+    try {
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", cert.string(),
+                                                                 Poco::Net::Context::VERIFY_STRICT, 1, false);
+        Poco::Net::HTTPSClientSession session("localhost", static_cast<Poco::UInt16>(server.port()), context);
+        session.setTimeout(Poco::Timespan(10, 0));
+        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+        session.sendRequest(request);
+        Poco::Net::HTTPResponse response;
+        std::string body;
+        Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+        auto j = core::Json::parse(body);
+        c.passed = server.tls() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK && j.ok() &&
+                   j->get_string("status") == "ok";
+        c.detail = "GET https://localhost:" + std::to_string(server.port()) + "/healthz with " + cert.filename().string() +
+                   ": HTTP " + std::to_string(static_cast<int>(response.getStatus())) +
+                   (c.passed ? " ok" : " " + body.substr(0, 120));
+    } catch (const Poco::Exception & e) {
+        c.detail = "GET /healthz over TLS: " + e.displayText();
+    } catch (const std::exception & e) {
+        c.detail = std::string("GET /healthz over TLS: ") + e.what();
+    }
+    server.stop();
+    Poco::Net::uninitializeSSL();
+    return c;
+}
+
+std::vector<SelftestCheck> check_golden(const SelftestOptions & o, Appliance & app) {
     std::vector<SelftestCheck> out;
     if (o.golden_path.empty()) {
         out.push_back({"golden questions", false, true, "no golden question file given"});
@@ -96,21 +212,13 @@ std::vector<SelftestCheck> check_golden(const SelftestOptions & o) {
                        doc.ok() ? "golden file is not a JSON array" : doc.error().message()});
         return out;
     }
-    Settings settings;
-    settings.data_dir = o.data_dir;
-    settings.holder = "strongbox selftest";
-    auto app = Appliance::open(settings);
-    if (!app.ok()) {
-        out.push_back({"golden questions", false, false, app.error().message()});
-        return out;
-    }
     for (const auto & item : doc->as_array()) {
         const std::string question = item.get_string("question");
         SelftestCheck c{"golden: " + question.substr(0, 60), false, false, ""};
         const auto start = std::chrono::steady_clock::now();
-        auto answer = (*app)->ask(question, "selftest", "selftest", settings.top_k);
-        const auto ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        auto answer = app.ask(question, "selftest", "selftest", app.settings().top_k);
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         if (!answer.ok()) {
             c.detail = answer.error().message();
             out.push_back(c);
@@ -127,8 +235,11 @@ std::vector<SelftestCheck> check_golden(const SelftestOptions & o) {
             }
         }
         c.passed = missing.empty() && ms <= o.latency_budget_ms;
-        c.detail = std::to_string(ms) + " ms (budget " + std::to_string(o.latency_budget_ms) + ")" +
-                   (missing.empty() ? ", expected citations present" : ", missing citations:" + missing);
+        char timing[96];
+        std::snprintf(timing, sizeof timing, "%.1f ms (budget %.0f ms%s)", ms, o.latency_budget_ms,
+                      ms <= o.latency_budget_ms ? "" : ", too slow");
+        c.detail = timing + (missing.empty() ? std::string(", expected citations present")
+                                             : ", missing citations:" + missing);
         out.push_back(c);
     }
     return out;
@@ -140,15 +251,62 @@ bool SelftestReport::passed() const {
     return std::all_of(checks.begin(), checks.end(), [](const SelftestCheck & c) { return c.passed || c.skipped; });
 }
 
+std::vector<std::string> SelftestReport::failed() const {
+    std::vector<std::string> out;
+    for (const SelftestCheck & c : checks) {
+        if (!c.passed && !c.skipped) {
+            out.push_back(c.name);
+        }
+    }
+    return out;
+}
+
 SelftestReport run_selftest(const SelftestOptions & o) {
     SelftestReport r;
     r.checks.push_back(check_database(o.data_dir));
+    r.checks.push_back(check_index(o.data_dir));
     r.checks.push_back(check_audit(o.data_dir));
     r.checks.push_back(check_model(o));
-    for (auto & c : check_golden(o)) {
+    std::unique_ptr<Appliance> owned;
+    Appliance * app = o.app;
+    if (app == nullptr) {
+        Settings settings = o.settings;
+        settings.data_dir = o.data_dir;
+        settings.holder = "strongbox selftest";
+        auto opened = Appliance::open(settings);
+        if (!opened.ok()) {
+            r.checks.push_back({"appliance opens", false, false, opened.error().message()});
+            return r;
+        }
+        owned = std::move(opened).value();
+        app = owned.get();
+    }
+    r.checks.push_back(check_salt(o, *app));
+    r.checks.push_back(check_web_tls(o.data_dir, *app));
+    for (auto & c : check_golden(o, *app)) {
         r.checks.push_back(std::move(c));
     }
     return r;
+}
+
+core::Json to_json(const SelftestReport & r) {
+    core::Json j = core::Json::object();
+    j["passed"] = r.passed();
+    core::Json checks = core::Json::array();
+    for (const SelftestCheck & c : r.checks) {
+        core::Json e = core::Json::object();
+        e["name"] = c.name;
+        e["status"] = c.skipped ? "skip" : c.passed ? "pass" : "fail";
+        e["detail"] = c.detail;
+        checks.push_back(std::move(e));
+    }
+    j["checks"] = std::move(checks);
+    core::Json failed = core::Json::array();
+    for (const std::string & name : r.failed()) {
+        failed.push_back(name);
+    }
+    j["failed"] = std::move(failed);
+    return j;
 }
 
 std::string format_selftest(const SelftestReport & r) {
@@ -156,7 +314,16 @@ std::string format_selftest(const SelftestReport & r) {
     for (const auto & c : r.checks) {
         out += std::string(c.skipped ? "SKIP" : c.passed ? "PASS" : "FAIL") + "  " + c.name + ": " + c.detail + "\n";
     }
-    out += r.passed() ? "selftest passed\n" : "selftest FAILED: this box does not deliver what its image promises\n";
+    if (r.passed()) {
+        out += "selftest passed\n";
+    } else {
+        out += "selftest FAILED (";
+        const std::vector<std::string> failed = r.failed();
+        for (size_t i = 0; i < failed.size(); ++i) {
+            out += (i > 0 ? ", " : "") + failed[i];
+        }
+        out += "): this box does not deliver what its image promises\n";
+    }
     return out;
 }
 

@@ -197,21 +197,155 @@ std::vector<RawSentence> split_generated(const std::string & s) {
     return out;
 }
 
-struct Narrowed {
+// A whitespace-delimited token of a text as the byte range [begin, end).
+struct Token {
     size_t begin = 0;
     size_t end = 0;
 };
 
+std::vector<Token> tokens_in(std::string_view text, size_t from, size_t to) {
+    std::vector<Token> out;
+    size_t i = from;
+    while (i < to) {
+        while (i < to && is_space(text[i])) {
+            ++i;
+        }
+        size_t b = i;
+        while (i < to && !is_space(text[i])) {
+            ++i;
+        }
+        if (i > b) {
+            out.push_back(Token{b, i});
+        }
+    }
+    return out;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Words that reverse what the words next to them state.
+bool is_negation(std::string_view raw) {
+    static const std::set<std::string, std::less<>> kCues = {"not",  "no",      "never",   "none", "nobody",
+                                                            "nothing", "neither", "nor", "cannot", "without"};
+    const std::string t = core::ascii_lower(strip_token(raw));
+    return kCues.count(t) > 0 || ends_with(t, "n't") || ends_with(t, "n\xE2\x80\x99t");
+}
+
+// What a claim is made of, for finding it again inside a passage.
+struct ClaimWords {
+    std::set<std::string> words;  // content words
+    std::vector<std::string> keys;  // key tokens as written
+    std::set<std::string> key_set;  // and lower-cased, without thousands separators
+
+    explicit ClaimWords(const std::string & sentence) {
+        const std::vector<std::string> w = content_words(sentence);
+        words.insert(w.begin(), w.end());
+        keys = key_tokens(sentence);
+        for (const std::string & k : keys) {
+            key_set.insert(core::ascii_lower(k));
+            key_set.insert(without_commas(core::ascii_lower(k)));
+        }
+    }
+
+    // The claim's words and key tokens a token of text holds ("w:" content word, "k:" key).
+    std::vector<std::string> items(std::string_view raw) const {
+        std::vector<std::string> out;
+        const std::string t = core::ascii_lower(strip_token(raw));
+        if (t.empty()) {
+            return out;
+        }
+        if (key_set.count(t) > 0 || key_set.count(without_commas(t)) > 0) {
+            out.push_back("k:" + without_commas(t));
+        }
+        for (const std::string & w : content_words(std::string(raw))) {
+            if (words.count(w) > 0) {
+                out.push_back("w:" + w);
+            }
+        }
+        return out;
+    }
+};
+
+// The shortest run of tokens [first, last] of text[from, to) that holds every claim word and key
+// token found there at all; first == tokens.size() when none is.
+struct WordRun {
+    std::vector<Token> toks;
+    size_t first = 0;
+    size_t last = 0;
+};
+
+WordRun claim_run(std::string_view text, size_t from, size_t to, const ClaimWords & claim) {
+    WordRun run;
+    run.toks = tokens_in(text, from, to);
+    run.first = run.toks.size();
+    std::vector<std::vector<std::string>> held(run.toks.size());
+    std::map<std::string, int> need;  // item -> count inside the window
+    for (size_t i = 0; i < run.toks.size(); ++i) {
+        held[i] = claim.items(text.substr(run.toks[i].begin, run.toks[i].end - run.toks[i].begin));
+        for (const std::string & x : held[i]) {
+            need.emplace(x, 0);
+        }
+    }
+    if (need.empty()) {
+        return run;
+    }
+    size_t covered = 0;
+    size_t lo = 0;
+    size_t best = run.toks.size() + 1;
+    for (size_t hi = 0; hi < run.toks.size(); ++hi) {
+        for (const std::string & x : held[hi]) {
+            covered += need[x]++ == 0 ? 1 : 0;
+        }
+        while (covered == need.size()) {
+            if (hi - lo + 1 < best) {
+                best = hi - lo + 1;
+                run.first = lo;
+                run.last = hi;
+            }
+            for (const std::string & x : held[lo]) {
+                covered -= --need[x] == 0 ? 1 : 0;
+            }
+            ++lo;
+        }
+    }
+    return run;
+}
+
+// Whether a negation stands among a claim's words or just before them ("no backup is kept").
+// Looking only there keeps a negation in another clause of the same passage sentence
+// ("..., but not on tape") from reversing the claim.
+bool negated(std::string_view text, const WordRun & run) {
+    if (run.first >= run.toks.size()) {
+        return false;
+    }
+    for (size_t i = run.first >= 3 ? run.first - 3 : 0; i <= run.last; ++i) {
+        if (is_negation(text.substr(run.toks[i].begin, run.toks[i].end - run.toks[i].begin))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Where in a passage a claim is supported.
+struct Region {
+    size_t begin = 0;       // [begin, end): the passage sentences (or lines) that hold the claim; the quote
+    size_t end = 0;
+    size_t word_begin = 0;  // [word_begin, word_end): the shortest run of words in them that holds the
+    size_t word_end = 0;    // claim's words found there; the boxes and lines the citation is narrowed to
+    int score = 0;          // claim words and key tokens found (keys count twice)
+    bool negated = false;   // a negation stands among (or just before) those words
+};
+
 // The shortest run of at most three consecutive passage sentences that holds the most of the
-// claim's content words and key tokens.
-Narrowed narrow(const Passage & p, const std::string & sentence) {
-    const std::vector<std::string> words = content_words(sentence);
-    const std::set<std::string> want(words.begin(), words.end());
-    std::vector<std::string> keys = key_tokens(sentence);
+// claim's content words and key tokens, then the shortest run of words inside it that holds them.
+Region locate(const Passage & p, const ClaimWords & claim) {
+    Region r;
     // Every line and every sentence is a candidate span (PDF boxes are per line).
     auto spans = sentence_spans(p.text, /*line_records=*/true);
-    if (spans.size() <= 1) {
-        return {0, p.text.size()};
+    if (spans.empty()) {
+        spans.emplace_back(0, p.text.size());
     }
     std::vector<std::set<std::string>> span_words;
     std::vector<std::set<std::string>> span_tokens;
@@ -226,7 +360,7 @@ Narrowed narrow(const Passage & p, const std::string & sentence) {
     for (size_t len = 1; len <= 3 && len <= spans.size(); ++len) {
         for (size_t b = 0; b + len <= spans.size(); ++b) {
             int score = 0;
-            for (const std::string & w : want) {
+            for (const std::string & w : claim.words) {
                 for (size_t k = b; k < b + len; ++k) {
                     if (span_words[k].count(w) > 0) {
                         ++score;
@@ -234,7 +368,7 @@ Narrowed narrow(const Passage & p, const std::string & sentence) {
                     }
                 }
             }
-            for (const std::string & key : keys) {
+            for (const std::string & key : claim.keys) {
                 for (size_t k = b; k < b + len; ++k) {
                     if (span_tokens[k].count(core::ascii_lower(key)) > 0) {
                         score += 2;
@@ -249,30 +383,69 @@ Narrowed narrow(const Passage & p, const std::string & sentence) {
             }
         }
     }
-    return {spans[best_b].first, spans[best_b + best_len - 1].second};
+    r.begin = spans[best_b].first;
+    r.end = spans[best_b + best_len - 1].second;
+    r.word_begin = r.begin;
+    r.word_end = r.end;
+    r.score = best_score;
+    const WordRun run = claim_run(p.text, r.begin, r.end, claim);
+    if (run.first < run.toks.size()) {
+        r.word_begin = run.toks[run.first].begin;
+        r.word_end = run.toks[run.last].end;
+        r.negated = negated(p.text, run);
+    }
+    return r;
 }
 
-// Adds the span [b, e) of passage p to a citation: quote text, boxes that map into it, lines.
-void add_span(core::Citation & c, const Passage & p, size_t b, size_t e, bool first) {
-    const std::string quote = core::collapse_whitespace(std::string_view(p.text).substr(b, e - b));
+// Whether the claim itself is negated, looked at the way locate() looks at the passage, so a
+// verbatim quote always agrees with its source.
+bool claim_negated(const std::string & sentence, const ClaimWords & claim) {
+    const WordRun run = claim_run(sentence, 0, sentence.size(), claim);
+    if (run.first >= run.toks.size()) {
+        return std::any_of(run.toks.begin(), run.toks.end(), [&](const Token & t) {
+            return is_negation(std::string_view(sentence).substr(t.begin, t.end - t.begin));
+        });
+    }
+    return negated(sentence, run);
+}
+
+// Adds a located region of passage p to a citation: the quote is the supporting sentences; the
+// boxes (words where the provenance has word boxes, else lines) and the line range are narrowed
+// to the claim's words inside them.
+void add_region(core::Citation & c, const Passage & p, const Region & r, bool first) {
+    const std::string quote = core::collapse_whitespace(std::string_view(p.text).substr(r.begin, r.end - r.begin));
     if (c.quote.find(quote) == std::string::npos) {
         c.quote += (c.quote.empty() ? "" : " \xE2\x80\xA6 ") + quote;
     }
+    const size_t b = r.word_begin;
+    const size_t e = r.word_end;
     if (!p.provenance.boxes.empty() && p.provenance.boxes.front().text_begin >= 0) {
         if (first) {
             c.provenance.boxes.clear();
+            c.provenance.word_boxes.clear();
         }
-        for (const core::Box & box : p.provenance.boxes) {
+        auto add = [](std::vector<core::Box> & to, const core::Box & box) {
+            if (std::find(to.begin(), to.end(), box) == to.end()) {
+                to.push_back(box);
+            }
+        };
+        const auto span_boxes = core::boxes_for_span(p.provenance, static_cast<int64_t>(b), static_cast<int64_t>(e));
+        for (const core::Box & box : span_boxes) {
+            add(c.provenance.boxes, box);
+        }
+        for (const core::Box & box : p.provenance.word_boxes) {
             if (box.text_end > static_cast<int64_t>(b) && box.text_begin < static_cast<int64_t>(e)) {
-                c.provenance.boxes.push_back(box);
+                add(c.provenance.word_boxes, box);
             }
         }
     }
     if (p.provenance.line_start > 0) {
-        const int lb = p.provenance.line_start +
-                       static_cast<int>(std::count(p.text.begin(), p.text.begin() + static_cast<std::ptrdiff_t>(b), '\n'));
-        const int le = p.provenance.line_start +
-                       static_cast<int>(std::count(p.text.begin(), p.text.begin() + static_cast<std::ptrdiff_t>(e), '\n'));
+        auto line_at = [&](size_t offset) {
+            const auto end = p.text.begin() + static_cast<std::ptrdiff_t>(offset);
+            return p.provenance.line_start + static_cast<int>(std::count(p.text.begin(), end, '\n'));
+        };
+        const int lb = line_at(b);
+        const int le = line_at(e);
         if (first) {
             c.provenance.line_start = lb;
             c.provenance.line_end = std::min(le, p.provenance.line_end > 0 ? p.provenance.line_end : le);
@@ -284,7 +457,7 @@ void add_span(core::Citation & c, const Passage & p, size_t b, size_t e, bool fi
 }
 
 core::Support grade(const SentenceCheck & c, const VerifierOptions & o, size_t n_cited) {
-    if (n_cited == 0 || !c.missing.empty()) {
+    if (n_cited == 0 || !c.missing.empty() || c.negation_conflict) {
         return core::Support::kUnsupported;
     }
     if (c.coverage >= o.supported_coverage) {
@@ -352,6 +525,20 @@ SentenceCheck check_sentence(const std::string & sentence, const std::vector<con
         matched += words.count(w);
     }
     check.coverage = claim_set.empty() ? 0.0 : static_cast<double>(matched) / static_cast<double>(claim_set.size());
+    // "Backups are not kept" must not pass on "Backups are kept": the claim needs a cited passage
+    // that states it with the same polarity where it states it.
+    const ClaimWords claim_words(sentence);
+    const bool negated = claim_negated(sentence, claim_words);
+    bool located = false;
+    bool agrees = false;
+    for (const Passage * p : cited) {
+        const Region r = locate(*p, claim_words);
+        if (r.score > 0) {
+            located = true;
+            agrees = agrees || r.negated == negated;
+        }
+    }
+    check.negation_conflict = located && !agrees;
     check.support = grade(check, options, cited.size());
     return check;
 }
@@ -373,7 +560,7 @@ VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Pas
         for (int n : valid) {
             cited.push_back(&passages[static_cast<size_t>(n - 1)]);
         }
-        SentenceCheck check = check_sentence(raw.text, cited);
+        SentenceCheck check = check_sentence(raw.text, cited, options);
         check.cited = valid;
         check.rejected = rejected;
         switch (check.support) {
@@ -396,8 +583,7 @@ VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Pas
                     out.answer.citations.push_back(std::move(c));
                 }
                 core::Citation & c = out.answer.citations[static_cast<size_t>(it->second - 1)];
-                const Narrowed span = narrow(p, check.text);
-                add_span(c, p, span.begin, span.end, c.quote.empty());
+                add_region(c, p, locate(p, ClaimWords(check.text)), c.quote.empty());
                 s.citations.push_back(it->second);
             }
             out.answer.sentences.push_back(std::move(s));
@@ -456,6 +642,7 @@ core::Json to_json(const SentenceCheck & check) {
         missing.push_back(m);
     }
     j["missing"] = std::move(missing);
+    j["negation_conflict"] = check.negation_conflict;
     j["removed"] = check.removed;
     return j;
 }

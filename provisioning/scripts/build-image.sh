@@ -73,6 +73,8 @@ if [[ -d "$prompts" ]]; then
     mkdir -p "$root/usr/share/strongbox/prompts"
     cp -R "$prompts/." "$root/usr/share/strongbox/prompts/"
 fi
+# The go-live step initramfs-boot.sh hands over to (behaviour check, then mark good, then serve).
+install -m 0755 "$repo/provisioning/scripts/boot-confirm.sh" "$root/usr/share/strongbox/boot-confirm.sh"
 if [[ -n "$golden" ]]; then
     install -m 0644 "$golden" "$root/usr/share/strongbox/golden.json"
 fi

@@ -131,6 +131,11 @@ core::Result<InstallResult> install_staged_bundle(Storage & storage, const KeySe
     if (reread != expected) {
         return Error(ErrorCode::kIoError, "install: " + slot + " reads back different bytes than were written");
     }
+    std::string kept_head;
+    detail::put_u64(kept_head, total);
+    kept_head += head;
+    SB_TRY(with_context(storage.write(slot_head_name(target), 0, kept_head), "install: keep the signed head"));
+    SB_TRY(with_context(storage.sync(slot_head_name(target)), "install: keep the signed head"));
 
     // 6. Bootable, on probation.
     rec.state = SlotState::kTrying;
@@ -141,6 +146,36 @@ core::Result<InstallResult> install_staged_bundle(Storage & storage, const KeySe
     rec.version = m.version;
     SB_TRY(with_context(store.save(state), "install"));
     return InstallResult{target, m, verified->signers.size()};
+}
+
+std::string slot_head_name(int slot) {
+    return slot_name(slot) + ".head";
+}
+
+core::Result<Manifest> read_slot_manifest(Storage & storage, const BootState & state, int slot, const KeySet & keys,
+                                          std::string_view product) {
+    if (slot < 0 || slot >= kSlotCount) {
+        return Error(ErrorCode::kInvalidArgument, "read slot manifest: no slot " + std::to_string(slot));
+    }
+    const std::string name = slot_head_name(slot);
+    SB_ASSIGN_OR_RETURN(uint64_t size, storage.size(name));
+    if (size < kStagingPrefix + kBundleHeaderSize || size > kStagingPrefix + kBundleHeaderSize + kMaxManifestSize +
+                                                               4 + kMaxSignatures * kSignatureEntrySize) {
+        return Error(ErrorCode::kCorruptInput, name + ": " + std::to_string(size) + " bytes is not a bundle head");
+    }
+    SB_ASSIGN_OR_RETURN(std::string bytes, storage.read(name, 0, static_cast<size_t>(size)));
+    const uint64_t total = detail::get_u64(bytes, 0);
+    auto verified = verify_bundle_head(std::string_view(bytes).substr(kStagingPrefix), total, keys,
+                                       VerifyPolicy{std::string(product), 0});
+    if (!verified.ok()) {
+        return std::move(verified).error().with_context(name);
+    }
+    const SlotRecord & rec = state.slots[static_cast<size_t>(slot)];
+    if (verified->manifest.payload_sha256 != core::to_hex(rec.payload_sha256) ||
+        verified->manifest.payload_size != rec.payload_size) {
+        return Error(ErrorCode::kCorruptInput, name + ": its manifest describes another image than " + slot_name(slot));
+    }
+    return verified->manifest;
 }
 
 }  // namespace strongbox::provisioning

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace strongbox;
 using appliance::Passage;
 
@@ -73,6 +75,40 @@ TEST_CASE("cited boxes are narrowed to the quoted sentence") {
     REQUIRE(a.citations.size() == 1);
     REQUIRE(a.citations[0].provenance.boxes.size() == 1);
     CHECK(a.citations[0].provenance.boxes[0].y0 == doctest::Approx(114));
+}
+
+TEST_CASE("cited boxes are the quoted sentence's words where the line has word boxes") {
+    Passage p = passage(5, "Spare disks are kept in cabinet B. The rebuild takes about 14 hours.", 3);
+    p.provenance.boxes = {core::Box{72, 100, 500, 112, 0, static_cast<int64_t>(p.text.size())}};
+    size_t i = 0;
+    while (i < p.text.size()) {
+        size_t e = std::min(p.text.find(' ', i), p.text.size());
+        p.provenance.word_boxes.push_back(core::Box{72.0 + static_cast<double>(i) * 5, 100,
+                                                    72.0 + static_cast<double>(e) * 5, 112, static_cast<int64_t>(i),
+                                                    static_cast<int64_t>(e)});
+        i = e + 1;
+    }
+    core::Answer a = appliance::answer_extractively("How long does the rebuild take?", {p}, {});
+    REQUIRE_FALSE(a.refused);
+    REQUIRE(a.citations.size() == 1);
+    const std::vector<core::Box> & boxes = a.citations[0].provenance.boxes;
+    REQUIRE(boxes.size() == 6);  // The rebuild takes about 14 hours.
+    CHECK(boxes.front().text_begin == static_cast<int64_t>(p.text.find("The rebuild")));
+    CHECK(boxes.back().text_end == static_cast<int64_t>(p.text.size()));
+}
+
+TEST_CASE("a cited line range is narrowed to the lines of the quoted sentence") {
+    Passage p = passage(
+        6, "# Backups\n\nBackups run nightly.\nEach backup is kept\nfor 30 days.\nRestores go via the desk.", 0);
+    p.provenance.source_path = "/docs/backups.md";
+    p.provenance.line_start = 10;
+    p.provenance.line_end = 15;
+    core::Answer a = appliance::answer_extractively("How long is each backup kept?", {p}, {});
+    REQUIRE_FALSE(a.refused);
+    CHECK(a.sentences[0].text == "Each backup is kept for 30 days.");
+    REQUIRE(a.citations.size() == 1);
+    CHECK(a.citations[0].provenance.line_start == 13);
+    CHECK(a.citations[0].provenance.line_end == 14);
 }
 
 TEST_CASE("content words drop stop words and meet across simple inflections") {

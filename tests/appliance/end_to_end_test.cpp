@@ -5,6 +5,7 @@
 
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
+#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/server.h"
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -42,9 +43,13 @@ struct HttpReply {
     std::string body;
 };
 
-HttpReply http(int port, const std::string & method, const std::string & path, const std::string & body = "") {
+HttpReply http(int port, const std::string & method, const std::string & path, const std::string & body = "",
+               const std::string & token = "") {
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
     Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!token.empty()) {
+        request.set("Authorization", "Bearer " + token);
+    }
     if (!body.empty()) {
         request.setContentType("application/json");
     }
@@ -163,14 +168,25 @@ TEST_CASE("every answer is recorded in the audit trail with its citations and th
     CHECK(app->audit().verify().ok());
 }
 
-TEST_CASE("the HTTP API answers /api/ask with citations and /healthz with the store's size") {
+TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /healthz with the store's size") {
     TempDir dir("sb_e2e_http");
     auto app = open_app(dir.path / "data");
     app->ingest({kData / "operations-guide.pdf"}, nullptr);
     auto service = appliance::make_web_service(*app);
+    // A staff member who reads the default collection through their group, asking with an API token.
+    webui::AccountsOptions cheap;
+    cheap.pwhash_opslimit = 1;
+    cheap.pwhash_memlimit = 8192;
+    auto accounts = webui::Accounts::open(dir.path / "data" / "accounts.db", cheap);
+    REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
+    REQUIRE((*accounts)->add_user({.name = "dana", .role = webui::kRoleStaff, .groups = {"ops"}}, "dana-password")
+                .ok());
+    REQUIRE((*accounts)->set_grant("ops", "default", "read").ok());
+    auto token = (*accounts)->create_token("dana", "e2e");
+    REQUIRE_MESSAGE(token.ok(), token.error().to_string());
     webui::ServerOptions options;
     options.port = 0;
-    webui::Server server(*service, options);
+    webui::Server server(*service, **accounts, options);
     REQUIRE(server.start().ok());
 
     HttpReply health = http(server.port(), "GET", "/healthz");
@@ -179,7 +195,9 @@ TEST_CASE("the HTTP API answers /api/ask with citations and /healthz with the st
     REQUIRE(hj.ok());
     CHECK(hj->get_int("documents") == 1);
 
-    HttpReply ask = http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})");
+    CHECK(http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})").status == 401);
+    HttpReply ask = http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})",
+                         token->token);
     REQUIRE(ask.status == 200);
     auto aj = core::Json::parse(ask.body);
     REQUIRE(aj.ok());
@@ -187,14 +205,20 @@ TEST_CASE("the HTTP API answers /api/ask with citations and /healthz with the st
     const core::Json & cite = aj->find("citations")->as_array().at(0);
     CHECK(cite.find("provenance")->get_int("page") == 3);
 
-    HttpReply source = http(server.port(), "GET", "/api/source/" + std::to_string(cite.get_int("chunk_id")));
+    HttpReply source =
+        http(server.port(), "GET", "/api/source/" + std::to_string(cite.get_int("chunk_id")), "", token->token);
     CHECK(source.status == 200);
     CHECK(source.body.find("14 hours") != std::string::npos);
 
-    HttpReply bad = http(server.port(), "POST", "/api/ask", "{not json");
+    HttpReply bad = http(server.port(), "POST", "/api/ask", "{not json", token->token);
     CHECK(bad.status == 400);
     CHECK(bad.body.find("\"error\"") != std::string::npos);
     server.stop();
+
+    // The answer is on record under the token's owner, whatever the request body might claim.
+    auto records = app->audit().list({"", "", "ask", "dana"});
+    REQUIRE(records.ok());
+    CHECK(records->size() == 1);
 }
 
 TEST_CASE("the strongbox command ingests, answers as JSON, reports bad files in its exit status and verifies the audit") {

@@ -49,6 +49,38 @@ TEST_CASE("answer evaluation scores cited gold abstracts, ALCE precision and ref
     CHECK_FALSE(std::filesystem::exists(o.work_dir));
 }
 
+TEST_CASE("the refusal-threshold trade-off accounts for every question at every threshold") {
+    std::vector<appliance::AnswerCase> answerable = {
+        {"q1", "How much do statins lower LDL cholesterol?", "1001", "yes"},
+        {"q2", "How long did night shift nurses sleep?", "1003", "no"},
+        // Answerable in words, but the gold abstract is another one: answering it is wrong.
+        {"q3", "Did vitamin D supplementation reduce fracture rates?", "1002", "no"},
+    };
+    std::vector<appliance::AnswerCase> unanswerable = {
+        {"u1", "What is the capital city of Mongolia?", "", ""},
+        {"u2", "Which fracture clinic did the night shift nurses attend?", "", ""},
+    };
+    appliance::AnswerEvalOptions o;
+    o.work_dir = std::filesystem::temp_directory_path() / "sb-eval-tradeoff-test";
+    o.thresholds = {0.0, 1.01};
+    auto r = appliance::evaluate_answers(corpus(), answerable, unanswerable, o);
+    REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+    REQUIRE(r->calibration.size() == 2);
+    for (const appliance::ThresholdPoint & p : r->calibration) {
+        CHECK(p.answered_correctly + p.wrongly_refused + p.wrongly_answered + p.rightly_refused ==
+              doctest::Approx(1.0));
+    }
+    const appliance::ThresholdPoint & open = r->calibration[0];
+    CHECK(open.answered_correctly == doctest::Approx(2.0 / 5));
+    CHECK(open.wrongly_answered >= doctest::Approx(1.0 / 5));  // q3 at least
+    // Nothing passes a threshold above 1: every answerable question is wrongly refused.
+    const appliance::ThresholdPoint & closed = r->calibration[1];
+    CHECK(closed.answered_correctly == 0);
+    CHECK(closed.wrongly_refused == doctest::Approx(3.0 / 5));
+    CHECK(closed.rightly_refused == doctest::Approx(2.0 / 5));
+    CHECK(r->best_threshold == 0.0);
+}
+
 TEST_CASE("question files with a line that is not JSON are rejected naming the file and line") {
     const auto path = std::filesystem::temp_directory_path() / "sb-eval-bad.jsonl";
     REQUIRE(core::write_file_atomic(path, "{\"question\": \"ok?\"}\nnot json\n").ok());

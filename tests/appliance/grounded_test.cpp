@@ -134,6 +134,8 @@ TEST_CASE("the new-token cap stops generation and the audit record names it") {
     CHECK(body.find("tokens")->get_int("generated") <= 4);
     if (body.find("tokens")->get_int("generated") == 4) {
         CHECK(body.get_string("stopped_by") == "max_new_tokens");
+        // Refused or not, the answer says the cap cut it short.
+        CHECK(a->answerer.find("cut short by the limit of 4 generated tokens") != std::string::npos);
     }
     CHECK(body.find("caps")->get_int("max_new_tokens") == 4);
 }
@@ -164,6 +166,48 @@ TEST_CASE("a user who spent the daily token quota is refused while other users a
     CHECK(last_ask_record(*app).get_string("stopped_by") == "daily_user_tokens");
     REQUIRE(app->ask("How long is each backup kept?", "bob", "cli", 3).ok());
     CHECK(last_ask_record(*app).get_string("stopped_by") != "daily_user_tokens");
+}
+
+TEST_CASE("the daily token quota survives a restart of the appliance") {
+    Workspace w("sb-grounded-cap-quota-restart");
+    appliance::Settings s = model_settings();
+    s.caps.daily_user_tokens = 10;  // one question spends more than this
+    {
+        auto app = w.open(s);
+        REQUIRE(app->ask("How long is each backup kept?", "alice", "cli", 3).ok());
+        CHECK(last_ask_record(*app).find("tokens")->get_int("user_today") > 10);
+    }
+    // A new process (the daemon after the CLI, or after a restart) sees what alice spent today.
+    auto app = w.open(s);
+    auto again = app->ask("How long is each backup kept?", "alice", "cli", 3);
+    REQUIRE(again.ok());
+    CHECK(again->refused);
+    CHECK(again->refusal_reason.find("daily quota of 10 tokens is used up") != std::string::npos);
+    CHECK(last_ask_record(*app).get_string("stopped_by") == "daily_user_tokens");
+}
+
+TEST_CASE("streamed text is the verified sentences, flagged as the answer flags them, as they complete") {
+    Workspace w("sb-grounded-stream");
+    appliance::Settings s = model_settings();
+    s.verifier.remove_unsupported = false;
+    auto app = w.open(s);
+    std::vector<std::string> pieces;
+    auto a = app->ask("Who is Lily and what did she like?", "alice", "cli", 3, [&](std::string_view t) {
+        pieces.emplace_back(t);
+        return true;
+    });
+    REQUIRE_MESSAGE(a.ok(), a.error().to_string());
+    const core::Json body = last_ask_record(*app);
+    const core::Json & checks = *body.find("verification");
+    // One piece per generated sentence, each carrying its verdict: nothing reads as supported
+    // that the verifier did not pass.
+    REQUIRE(checks.size() > 1);
+    REQUIRE(pieces.size() == checks.size());
+    for (size_t i = 0; i < pieces.size(); ++i) {
+        const core::Json & c = checks.as_array()[i];
+        CHECK(pieces[i].find(c.get_string("text")) != std::string::npos);
+        CHECK((pieces[i].find("(unsupported)") != std::string::npos) == (c.get_string("support") == "unsupported"));
+    }
 }
 
 TEST_CASE("a missing model file fails open with the path") {

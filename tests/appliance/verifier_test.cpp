@@ -161,3 +161,101 @@ TEST_CASE("key tokens are numbers, identifiers, names and quotes but not the cap
         CHECK_MESSAGE(std::find(keys.begin(), keys.end(), k) != keys.end(), k);
     }
 }
+
+TEST_CASE("a sentence that negates what its cited passage states is unsupported, and so is the reverse") {
+    auto passages = backup_passages();
+    Passage c;
+    c.chunk_id = 303;
+    c.text = "Vitamin D supplementation did not reduce fracture rates in community-dwelling women.";
+    passages.push_back(c);
+
+    auto denied = verify_answer("Each backup is not kept for 30 days [1].", passages, {});
+    REQUIRE(denied.checks.size() == 1);
+    CHECK(denied.checks[0].negation_conflict);
+    CHECK(denied.checks[0].support == core::Support::kUnsupported);
+    CHECK(denied.answer.sentences.empty());
+
+    auto asserted = verify_answer("Vitamin D supplementation reduced fracture rates in women [3].", passages, {});
+    CHECK(asserted.checks[0].negation_conflict);
+    CHECK(asserted.checks[0].support == core::Support::kUnsupported);
+
+    auto agreed = verify_answer("Vitamin D supplementation did not reduce fracture rates in women [3].", passages, {});
+    CHECK_FALSE(agreed.checks[0].negation_conflict);
+    CHECK(agreed.checks[0].support == core::Support::kSupported);
+    CHECK(appliance::to_json(agreed.checks[0]).get_bool("negation_conflict", true) == false);
+}
+
+TEST_CASE("a negation in another clause of the cited sentence does not reverse the claim") {
+    Passage p;
+    p.chunk_id = 1;
+    p.text = "Each backup is kept for 30 days, not 60 days, and never on tape.";
+    auto v = verify_answer("Each backup is kept for 30 days [1].", {p}, {});
+    CHECK_FALSE(v.checks[0].negation_conflict);
+    CHECK(v.checks[0].support == core::Support::kSupported);
+    // The clause the negation governs is caught.
+    auto w = verify_answer("Each backup is kept on tape [1].", {p}, {});
+    CHECK(w.checks[0].negation_conflict);
+    CHECK(w.checks[0].support == core::Support::kUnsupported);
+}
+
+TEST_CASE("a citation is narrowed to the word boxes of the claim where the provenance has them") {
+    Passage p;
+    p.chunk_id = 7;
+    p.text = "Backups run nightly at 02:00 and each backup is kept for 30 days on the NAS-7 appliance.";
+    p.provenance.source_path = "/docs/scan.pdf";
+    p.provenance.page = 2;
+    // One line box, and one box per word as OCR and word-level PDF extraction give them.
+    p.provenance.boxes = {core::Box{0, 10, 500, 20, 0, static_cast<int64_t>(p.text.size())}};
+    size_t i = 0;
+    while (i < p.text.size()) {
+        size_t e = p.text.find(' ', i);
+        e = e == std::string::npos ? p.text.size() : e;
+        const double x = static_cast<double>(i) * 5;
+        p.provenance.word_boxes.push_back(core::Box{x, 10, x + static_cast<double>(e - i) * 5, 20,
+                                                    static_cast<int64_t>(i), static_cast<int64_t>(e)});
+        i = e + 1;
+    }
+    auto v = verify_answer("Each backup is kept for 30 days [1].", {p}, {});
+    REQUIRE(v.answer.citations.size() == 1);
+    const core::Citation & c = v.answer.citations[0];
+    // The quote stays the readable sentence; the boxes are those of "each backup is kept for 30 days".
+    CHECK(c.quote == p.text);
+    auto words_of = [&](const std::vector<core::Box> & boxes) {
+        std::string out;
+        for (const core::Box & b : boxes) {
+            out += (out.empty() ? "" : " ") + p.text.substr(static_cast<size_t>(b.text_begin),
+                                                            static_cast<size_t>(b.text_end - b.text_begin));
+        }
+        return out;
+    };
+    CHECK(words_of(c.provenance.boxes) == "each backup is kept for 30 days");
+    CHECK(words_of(c.provenance.word_boxes) == "each backup is kept for 30 days");
+}
+
+TEST_CASE("a line citation is narrowed to the lines that hold the claim's words") {
+    Passage p;
+    p.chunk_id = 8;
+    p.text = "Restores are requested through the service desk\n"
+             "and each backup is kept for 30 days\n"
+             "on the NAS-7 appliance in rack 4.";
+    p.provenance.source_path = "/docs/backups.md";
+    p.provenance.line_start = 20;
+    p.provenance.line_end = 22;
+    auto v = verify_answer("Each backup is kept for 30 days [1].", {p}, {});
+    REQUIRE(v.answer.citations.size() == 1);
+    CHECK(v.answer.citations[0].provenance.line_start == 21);
+    CHECK(v.answer.citations[0].provenance.line_end == 21);
+}
+
+TEST_CASE("the verifier options given are the ones applied to every sentence") {
+    VerifierOptions strict;
+    strict.supported_coverage = 1.0;
+    // Half the claim's content words are in the passage: partial by default, unsupported when strict.
+    const std::string text = "Each backup is kept for 30 days on encrypted offsite tapes [1].";
+    CHECK(verify_answer(text, backup_passages(), {}).checks[0].support != core::Support::kSupported);
+    CHECK(verify_answer("Each backup is kept for 30 days on the NAS-7 appliance [1].", backup_passages(), strict)
+              .checks[0]
+              .support == core::Support::kSupported);
+    strict.partial_coverage = 0.95;
+    CHECK(verify_answer(text, backup_passages(), strict).checks[0].support == core::Support::kUnsupported);
+}

@@ -194,3 +194,33 @@ TEST_CASE("the bundle is read from removable media once: changing it after stagi
     CHECK(installed->manifest.payload_sha256 == strongbox::core::sha256_hex(payload));
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("an installed slot keeps its signed manifest, which reads back only for that slot's bytes and keys") {
+    sp::MemoryStorage storage;
+    provision_factory(storage, test_payload(9000, 1));
+    const std::string payload = test_payload(2 * 4096 + 9, 2);
+    REQUIRE(sp::stage_bundle_bytes(storage, test_bundle(payload, 6, {1, 2}, "1.5.0"), 4096).ok());
+    REQUIRE(sp::install_staged_bundle(storage, test_key_set(), kProduct).ok());
+    const sp::BootState state = sp::BootStore(storage).load().value();
+
+    auto m = sp::read_slot_manifest(storage, state, 1, test_key_set(), kProduct);
+    REQUIRE_MESSAGE(m.ok(), m.error().to_string());
+    CHECK(m->version == "1.5.0");
+    CHECK(m->salt.model_sha256 == std::string(64, 'a'));
+    CHECK(m->golden_latency_ms == 30000);
+    CHECK(sp::salt_fingerprint(m->salt) == sp::salt_fingerprint(test_manifest(payload, 6, "1.5.0").salt));
+
+    // The factory slot was never installed from a bundle: nothing to read, said so.
+    auto none = sp::read_slot_manifest(storage, state, 0, test_key_set(), kProduct);
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error().code() == ErrorCode::kNotFound);
+
+    // Keys the box does not trust, or a head moved beside another image, are refused.
+    sp::KeySet strangers = test_key_set();
+    strangers.keys = {test_key(7).public_key, test_key(8).public_key};
+    CHECK_FALSE(sp::read_slot_manifest(storage, state, 1, strangers, kProduct).ok());
+    storage.files()["slot-a.head"] = storage.files()["slot-b.head"];
+    auto moved = sp::read_slot_manifest(storage, state, 0, test_key_set(), kProduct);
+    REQUIRE_FALSE(moved.ok());
+    CHECK(moved.error().message().find("describes another image than slot-a") != std::string::npos);
+}

@@ -14,8 +14,17 @@
 //    cites before it is returned, and a question whose best passage holds too little of it
 //    (min_question_coverage) is refused with the nearest passages shown.
 //
-// Thread-safety: ask(), source() and health() may run concurrently (the web server does);
-// generation with the model is serialised; ingest() serialises with itself.
+// 5. Documents belong to collections. Search, answers and sources are scoped to a list of
+//    collections the caller may read; retrieval filters on it before ranking, so nothing outside
+//    it influences a result. A file that fails ingest is quarantined (its bytes kept by sha256
+//    under <data dir>/quarantine/, a record in appliance.db) and the other files go on.
+// 6. Uploads are staged under <data dir>/staging/ and ingested by one background worker (see
+//    jobs.h); their bytes live on under <data dir>/documents/<collection>/<name>, and every
+//    ingested upload is also kept by sha256 under <data dir>/sources/ so older versions can still
+//    be shown. Destroying the Appliance stops the worker after its current job.
+//
+// Thread-safety: ask(), search(), source() and health() may run concurrently (the web server
+// does); generation with the model is serialised; ingest() serialises with itself.
 #pragma once
 
 #include "strongbox/appliance/answerer.h"
@@ -25,6 +34,7 @@
 #include "strongbox/core/answer.h"
 #include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
+#include "strongbox/retrieval/retriever.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -39,6 +49,10 @@ struct SourceView;
 }
 
 namespace strongbox::appliance {
+
+class JobQueue;
+class LocalState;
+class SettingsStore;
 
 struct Settings {
     std::filesystem::path data_dir = "strongbox-data";
@@ -71,6 +85,17 @@ struct IngestFileResult {
     size_t chunks = 0;
     std::string error;                  // why it failed, naming the file
     std::vector<std::string> warnings;  // e.g. pages without text
+    int64_t document_id = 0;            // the stored version, 0 when it failed
+    std::string sha256;                 // of the file's bytes, empty when unreadable
+    bool quarantined = false;           // a failed file whose bytes were kept in quarantine
+};
+
+// Where an ingest goes and who asked for it.
+struct IngestTarget {
+    std::string collection = std::string(retrieval::kDefaultCollection);
+    std::string actor;  // for the audit trail; empty: Settings::holder
+    // Pages extracted so far of file `index` (PDFs), as ingest reports them.
+    std::function<void(size_t index, size_t pages_done, size_t pages_total)> on_pages;
 };
 
 struct IngestReport {
@@ -95,22 +120,46 @@ class Appliance {
     Appliance & operator=(const Appliance &) = delete;
 
     IngestReport ingest(const std::vector<std::filesystem::path> & inputs, const IngestProgress & progress);
+    // Into target.collection (created when missing; kInvalidArgument-style failure per file for a
+    // bad name). Files that fail are quarantined; the others go on.
+    IngestReport ingest(const std::vector<std::filesystem::path> & inputs, const IngestProgress & progress,
+                        const IngestTarget & target);
 
     // Tombstones the active document at `path`: it leaves search, stays readable by chunk id for
     // the audit trail, and the deletion is recorded. kNotFound when no active document is there.
     core::Status remove(const std::filesystem::path & path, const std::string & actor);
 
     // Retrieves, answers and records the answer in the audit trail. `channel` is "cli" or "http".
+    // `collections` scopes retrieval (an empty list finds nothing); nullptr: every collection.
     core::Result<core::Answer> ask(const std::string & question, const std::string & user, const std::string & channel,
                                    int top_k);
     // As above, streaming verified answer text to `on_text` as it is generated (return false to
     // cancel: the result is then kCancelled and nothing is recorded).
     core::Result<core::Answer> ask(const std::string & question, const std::string & user, const std::string & channel,
-                                   int top_k, const std::function<bool(std::string_view)> & on_text);
+                                   int top_k, const std::function<bool(std::string_view)> & on_text,
+                                   const std::vector<std::string> * collections = nullptr);
 
+    // Any stored chunk, whatever its collection: callers scope it (see web_service.cpp).
     core::Result<webui::SourceView> source(int64_t chunk_id);
 
+    // Hybrid retrieval within `collections` (an empty list finds nothing).
+    core::Result<std::vector<retrieval::SearchHit>> search(const std::string & query, int top_k,
+                                                           const std::vector<std::string> & collections);
+
+    // Every collection: registered ones and those documents are in, sorted.
+    std::vector<std::string> all_collections();
+
+    retrieval::Retriever & retriever();
+    LocalState & local_state();
+    SettingsStore & settings_store();
+    JobQueue & jobs();
+    const std::filesystem::path & data_dir() const;
+
     core::Json health();
+
+    // The hidden salt of this appliance's answers as loaded (model, prompts, tokenizer, settings,
+    // index parameters; see audit_salt.h) and its "fingerprint", for /readyz and the behaviour check.
+    core::Json fingerprint() const;
 
     AuditLog & audit();
 

@@ -18,8 +18,12 @@
 //    just before it, so an auditor holding an old checkpoint can prove the trail up to it was not
 //    rewritten later, even by someone holding the database.
 // 5. A bundle (export_bundle) is a ustar file: manifest.json, manifest.sig, records.jsonl,
-//    excerpts.jsonl (quote + provenance of every citation of every exported answer) and
-//    records.csv. The manifest lists every member with its size and sha256, every exported
+//    excerpts.jsonl (quote + provenance of every citation of every exported answer),
+//    records.csv and, for citations read off scanned (OCR'd) pages, page-<record>-<n>.png: the
+//    cited region of the page rendered from the source file (audit_page_image.h). The manifest
+//    lists each page image (record, citation, source sha256, page, region, size) in
+//    "page_images", and each scanned citation without one, with the reason (source missing or
+//    changed), in "page_images_missing". The manifest lists every member with its size and sha256, every exported
 //    record with its id, at, kind, actor, body sha256, prev_hash and hash, the chain head at
 //    export, the filters, and the key fingerprint; manifest.sig is ed25519 over
 //    "strongbox-audit-bundle-v1\0" || manifest bytes.
@@ -28,8 +32,8 @@
 //    record lies between them; and for an unfiltered bundle ("complete": genesis to head with no
 //    gaps), the whole trail up to the signed head. What a filtered bundle does not prove: that
 //    every record matching the filters was included (gaps in ids show that other records exist,
-//    not what they say), or anything about records outside it. Page images of scanned sources
-//    are not included yet; the excerpts carry the page, lines, bytes and boxes to find them.
+//    not what they say), or anything about records outside it. A page image proves what the
+//    appliance rendered from the source file it held at export, not that OCR read it correctly.
 //
 // Thread-safety: all AuditLog methods are safe to call concurrently. verify_bundle() is a pure
 // function of its inputs. No exception escapes; failures are core::Result errors whose message
@@ -48,6 +52,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -92,6 +97,7 @@ struct AuditFilter {
 struct AuditOptions {
     std::filesystem::path key_dir;  // holds audit-signing.key/.pub; empty = the database's directory
     int checkpoint_every = 256;     // records between automatic signed checkpoints; 0 = none
+    int page_image_dpi = 100;       // resolution of scanned-page regions in bundles; 0 = none
 };
 
 // What the appliance knows about an answer beyond core::Answer, recorded with it.
@@ -111,6 +117,7 @@ struct AnswerRecordContext {
     std::string prompt_template_sha256;
     std::string index_version;              // vector index / store generation the search ran against
     std::string settings_version;
+    std::string salt_fingerprint;           // the hidden salt in one hash (see audit_salt.h), as /readyz reports it
     core::Json caps = core::Json::object(); // limits that applied, e.g. {"max_tokens":512,"top_k":5}
     double latency_ms = 0;                  // end to end, as the user saw it
 };
@@ -142,6 +149,9 @@ class AuditLog {
     core::Result<int64_t> append(const std::string & kind, const std::string & actor, const core::Json & body);
 
     core::Result<std::vector<AuditRecord>> list(const AuditFilter & filter) const;
+
+    // The newest record of `kind`, or nullopt when there is none.
+    core::Result<std::optional<AuditRecord>> last(const std::string & kind) const;
 
     // Recomputes the chain and checks every checkpoint signature; an error names the first
     // record that does not verify.

@@ -9,7 +9,8 @@
 //   support with an NLI model; here the judge is Strongbox's own verifier (verifier.h), so the
 //   figures are a lexical bound, not an entailment judgement;
 // - refusal accuracy on unanswerable questions and the answered share of answerable ones, for a
-//   sweep of the retrieval threshold (Settings::min_question_coverage) to calibrate it;
+//   sweep of the retrieval threshold (Settings::min_question_coverage) to calibrate it, with the
+//   trade-off over all questions: answered correctly / wrongly refused / wrongly answered;
 // - yes/no/maybe accuracy from the first word the model wrote, when a model is configured.
 //
 // Thread-safety: plain functions; evaluate_answers owns the data directory it builds.
@@ -57,6 +58,11 @@ struct ThresholdPoint {
     // The threshold alone, whatever the answerer would then do:
     double answerable_passed = 0;     // answerable questions whose best passage reaches it
     double unanswerable_stopped = 0;  // unanswerable questions it refuses
+    // The trade-off over every question (answerable and unanswerable together), as shares:
+    double answered_correctly = 0;    // answerable, answered, the gold abstract cited first
+    double wrongly_refused = 0;       // answerable, refused
+    double wrongly_answered = 0;      // answerable but another abstract cited first, or unanswerable and answered
+    double rightly_refused = 0;       // unanswerable, refused
 };
 
 struct AnswerEvalReport {
@@ -75,6 +81,7 @@ struct AnswerEvalReport {
     double decision_accuracy = 0;
     double median_latency_ms = 0;
     std::vector<ThresholdPoint> calibration;
+    double best_threshold = 0;        // the calibration point with the most answered correctly + rightly refused
     std::string answerer;
 
     core::Json to_json() const;

@@ -6,10 +6,15 @@
 //     sentence to occur in one of the passages it cites,
 //   - measures content-word support: the share of the sentence's content words found in the
 //     cited passages,
+//   - checks polarity: a sentence that negates what its cited passages state where they state
+//     it ("not", "no", "never", "n't", "without" ... among or just before the claim's words), or
+//     states what they negate, is unsupported whatever its word overlap,
 // and marks it supported, partial or unsupported. A sentence without a valid citation is
-// unsupported. Where it can, the citation is narrowed to the passage sentences (and so the
-// lines or OCR boxes) that support the claim: that span is what the UI highlights and the audit
-// trail records.
+// unsupported. Each citation is narrowed to the passage sentences that support the claim (its
+// quote) and, inside them, to the claim's words: the boxes kept are those of these words where the
+// provenance has word boxes (core::boxes_for_span), else those of their lines, and a line range
+// shrinks to their lines.
+// That span is what the UI highlights and the audit trail records.
 //
 // Pure functions of their inputs; thread-safe.
 //
@@ -40,6 +45,7 @@ struct SentenceCheck {
     std::vector<int> rejected;            // markers naming no passage of the prompt
     std::vector<std::string> missing;     // numbers, names, identifiers or quotes no cited passage holds
     double coverage = 0;                  // content-word support in [0, 1]
+    bool negation_conflict = false;       // the claim is negated where its cited passages are not, or vice versa
     core::Support support = core::Support::kUnsupported;
     bool removed = false;                 // dropped from the answer (remove_unsupported)
 };

@@ -7,7 +7,10 @@
 //      floor from the boot state;
 //   3. mark the target slot (the one that is not good) empty and save the boot state;
 //   4. stream the payload into the slot, checking every block against the manifest;
-//   5. sync the slot, re-read it and compare its sha256 with the manifest;
+//   5. sync the slot, re-read it and compare its sha256 with the manifest, and keep the signed
+//      head (header, manifest, signatures) beside it as "slot-X.head", so the booted system can
+//      read what its image promises (model hash, golden latency, hidden salt) and re-check the
+//      signatures without the bundle;
 //   6. mark the slot kTrying with kMaxTries tries and save the boot state.
 // A power cut at any point leaves the good slot and a valid boot record untouched.
 //
@@ -24,6 +27,7 @@
 #include "strongbox/provisioning/bundle.h"
 #include "strongbox/provisioning/io.h"
 #include "strongbox/provisioning/key_set.h"
+#include "strongbox/provisioning/slots.h"
 
 #include <filesystem>
 #include <string>
@@ -44,5 +48,15 @@ core::Status stage_bundle(Storage & storage, const std::filesystem::path & sourc
 core::Status stage_bundle_bytes(Storage & storage, std::string_view bundle, size_t chunk = 1u << 20);
 
 core::Result<InstallResult> install_staged_bundle(Storage & storage, const KeySet & keys, std::string_view product);
+
+// "slot-a.head", "slot-b.head": u64 bundle size, then the bundle's head.
+std::string slot_head_name(int slot);
+
+// The manifest of the image in `slot`, from its kept head: signatures checked against `keys`
+// (product `product`, no floor: the slot is already installed), and the manifest's payload hash
+// must be the one the boot record holds for the slot. kNotFound when the slot has no head
+// (installed before heads were kept).
+core::Result<Manifest> read_slot_manifest(Storage & storage, const BootState & state, int slot, const KeySet & keys,
+                                          std::string_view product);
 
 }  // namespace strongbox::provisioning

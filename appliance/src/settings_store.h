@@ -1,0 +1,65 @@
+// Settings an admin changes from the web UI, persisted in <data dir>/settings.json as
+// {"version":n,"settings":{...}}.
+//
+// Design notes
+// 1. Every field has a type and a range; an update is checked field by field and either applies
+//    whole or not at all, with one reason per rejected field ({"fields":{"top_k":"..."}}).
+// 2. The version increases by one on every applied change; an update may carry the version it
+//    was based on, and a stale one is refused so two admins cannot silently overwrite each other.
+// 3. The file is replaced atomically (write, fsync, rename): a crash leaves the old or the new
+//    settings, never a mix.
+// 4. Answer-shaping fields (top_k, coverage, caps, flag_unsupported) apply when the appliance
+//    opens; upload and ingest fields (max_upload_bytes, ocr_language) apply to the next job.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include "strongbox/core/json.h"
+#include "strongbox/core/result.h"
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+
+namespace strongbox::appliance {
+
+struct Settings;
+
+struct SettingsChange {
+    int64_t old_version = 0;
+    int64_t new_version = 0;
+    core::Json old_settings;
+    core::Json new_settings;
+};
+
+class SettingsStore {
+  public:
+    // Reads the file when present (a damaged one is an error naming it), else starts from the
+    // defaults at version 0.
+    static core::Result<std::unique_ptr<SettingsStore>> open(const std::filesystem::path & path);
+
+    static core::Json defaults();
+
+    // {"settings":{...},"version":n}
+    core::Json current() const;
+    int64_t version() const;
+    core::Json get(std::string_view field) const;
+
+    // `changes`: members of "settings" (or top-level members) to set, plus an optional "version".
+    // kInvalidArgument whose message is {"fields":{"<name>":"<why>"}} when any field is refused.
+    core::Result<SettingsChange> update(const core::Json & changes);
+
+  private:
+    SettingsStore(std::filesystem::path path, core::Json settings, int64_t version)
+        : path_(std::move(path)), settings_(std::move(settings)), version_(version) {}
+
+    std::filesystem::path path_;
+    mutable std::mutex mu_;
+    core::Json settings_;
+    int64_t version_ = 0;
+};
+
+// Copies the stored answer-shaping fields onto `settings` (called when the appliance opens).
+void apply_stored_settings(const core::Json & stored, Settings & settings);
+
+}  // namespace strongbox::appliance

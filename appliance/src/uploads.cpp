@@ -1,0 +1,234 @@
+#include "uploads.h"
+
+#include "local_state.h"
+#include "settings_store.h"
+#include "strongbox/appliance/appliance.h"
+#include "strongbox/core/clock.h"
+#include "strongbox/core/file.h"
+#include "strongbox/core/hash.h"
+#include "strongbox/core/log.h"
+#include "strongbox/core/text.h"
+
+#include <atomic>
+
+namespace strongbox::appliance {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string new_upload_id() {
+    static std::atomic<uint64_t> counter{0};
+    std::string t = core::utc_now_iso8601();
+    std::erase_if(t, [](char c) { return c == '-' || c == ':'; });
+    return "upload-" + t + "-" + std::to_string(counter.fetch_add(1) + 1);
+}
+
+// Keeps `path`'s bytes under sources/<sha256> (a hard link when possible, else a copy).
+void keep_source(const fs::path & data_dir, const fs::path & path, const std::string & sha256) {
+    const fs::path kept = data_dir / "sources" / sha256;
+    std::error_code ec;
+    if (fs::exists(kept, ec)) {
+        return;
+    }
+    fs::create_directories(kept.parent_path(), ec);
+    fs::create_hard_link(path, kept, ec);
+    if (ec) {
+        fs::copy_file(path, kept, fs::copy_options::skip_existing, ec);
+    }
+    if (ec) {
+        SB_LOG_WARN("keeping a copy of %s under sources/ failed: %s", path.c_str(), ec.message().c_str());
+    }
+}
+
+std::string_view state_of(IngestFileResult::Outcome o) {
+    switch (o) {
+        case IngestFileResult::Outcome::kAdded: return "added";
+        case IngestFileResult::Outcome::kNewVersion: return "new_version";
+        case IngestFileResult::Outcome::kUnchanged: return "unchanged";
+        case IngestFileResult::Outcome::kFailed: return "failed";
+    }
+    return "failed";
+}
+
+}  // namespace
+
+core::Result<std::string> upload_file_name(const std::string & name) {
+    const size_t slash = name.find_last_of("/\\");
+    std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    const auto bad = [&](const std::string & why) {
+        return core::Error(core::ErrorCode::kInvalidArgument, "file name \"" + core::sanitize_utf8(name) + "\" " + why);
+    };
+    if (base.empty() || base.size() > 200) {
+        return bad("must be 1 to 200 bytes long");
+    }
+    if (base.front() == '.') {
+        return bad("must not start with '.'");
+    }
+    if (!core::is_valid_utf8(base)) {
+        return bad("is not valid UTF-8");
+    }
+    for (unsigned char c : base) {
+        if (c < 0x20 || c == 0x7f) {
+            return bad("must not hold control characters");
+        }
+    }
+    return base;
+}
+
+core::Result<std::string> start_upload(Appliance & app, const std::string & collection, const std::string & file_name,
+                                       const std::string & bytes, const std::string & actor) {
+    if (!valid_collection_name(collection) || !app.local_state().has_collection(collection)) {
+        return core::Error(core::ErrorCode::kNotFound, "no collection \"" + core::sanitize_utf8(collection) + "\"");
+    }
+    SB_ASSIGN_OR_RETURN(std::string name, upload_file_name(file_name));
+    if (bytes.empty()) {
+        return core::Error(core::ErrorCode::kInvalidArgument, name + ": the upload is empty");
+    }
+    const int64_t limit = app.settings_store().get("max_upload_bytes").is_int()
+                              ? app.settings_store().get("max_upload_bytes").as_int()
+                              : int64_t{256} << 20;
+    if (static_cast<int64_t>(bytes.size()) > limit) {
+        return core::Error(core::ErrorCode::kInvalidArgument, name + ": " + std::to_string(bytes.size()) +
+                                                                  " bytes is more than the upload limit of " +
+                                                                  std::to_string(limit) + " (setting max_upload_bytes)");
+    }
+    Job job;
+    job.id = new_upload_id();
+    job.collection = collection;
+    job.actor = actor;
+    job.created_at = core::utc_now_iso8601();
+    JobFile file;
+    file.name = name;
+    file.staged = app.data_dir() / "staging" / (job.id + "-" + name);
+    std::error_code ec;
+    fs::create_directories(file.staged.parent_path(), ec);
+    if (auto st = core::write_file_atomic(file.staged, bytes); !st.ok()) {
+        return std::move(st).error().with_context("stage upload " + name);
+    }
+    job.files.push_back(std::move(file));
+    const fs::path staged = job.files.back().staged;
+    const std::string id = job.id;
+    if (auto st = app.jobs().submit(std::move(job)); !st.ok()) {
+        fs::remove(staged, ec);
+        return std::move(st).error();
+    }
+    return id;
+}
+
+void run_upload_job(Appliance & app, const Job & job) {
+    for (size_t i = 0; i < job.files.size(); ++i) {
+        const JobFile & file = job.files[i];
+        app.jobs().update_file(job.id, i, [](JobFile & f) { f.state = "running"; });
+        const fs::path target = app.data_dir() / "documents" / job.collection / file.name;
+        std::error_code ec;
+        fs::create_directories(target.parent_path(), ec);
+        // What was at the target before, so a refused upload does not take its place.
+        std::string previous_sha;
+        if (fs::exists(target, ec)) {
+            if (auto sha = core::sha256_file_hex(target); sha.ok()) {
+                previous_sha = *sha;
+                keep_source(app.data_dir(), target, previous_sha);
+            }
+        }
+        fs::rename(file.staged, target, ec);
+        if (ec) {
+            const std::string error = file.name + ": moving the upload into place failed: " + ec.message();
+            app.jobs().update_file(job.id, i, [&](JobFile & f) {
+                f.state = "failed";
+                f.error = error;
+            });
+            continue;
+        }
+        IngestTarget where;
+        where.collection = job.collection;
+        where.actor = job.actor;
+        where.on_pages = [&](size_t, size_t done, size_t total) {
+            app.jobs().update_file(job.id, i, [&](JobFile & f) {
+                f.pages_done = static_cast<int64_t>(done);
+                f.pages_total = static_cast<int64_t>(total);
+            });
+        };
+        IngestReport report = app.ingest({target}, {}, where);
+        IngestFileResult r = report.files.empty() ? IngestFileResult{} : report.files.front();
+        if (report.files.empty()) {
+            r.error = file.name + ": nothing to ingest";
+        }
+        if (r.outcome == IngestFileResult::Outcome::kFailed) {
+            fs::remove(target, ec);
+            if (!previous_sha.empty()) {
+                fs::create_hard_link(app.data_dir() / "sources" / previous_sha, target, ec);
+            }
+        } else if (!r.sha256.empty()) {
+            keep_source(app.data_dir(), target, r.sha256);
+        }
+        // The user knows the file by its name, not by where the appliance keeps it.
+        std::string error = r.error;
+        const std::string where_kept = target.string();
+        for (size_t at = error.find(where_kept); at != std::string::npos; at = error.find(where_kept, at)) {
+            error.replace(at, where_kept.size(), file.name);
+            at += file.name.size();
+        }
+        app.jobs().update_file(job.id, i, [&](JobFile & f) {
+            f.state = std::string(state_of(r.outcome));
+            f.error = error;
+            if (r.outcome != IngestFileResult::Outcome::kFailed && f.pages_total > 0) {
+                f.pages_done = f.pages_total;
+            }
+        });
+    }
+}
+
+bool quarantine_file(Appliance & app, const fs::path & path, const std::string & sha256, const std::string & reason,
+                     const std::string & collection, const std::string & job) {
+    const fs::path kept = app.data_dir() / "quarantine" / sha256;
+    std::error_code ec;
+    fs::create_directories(kept.parent_path(), ec);
+    if (!fs::exists(kept, ec)) {
+        fs::copy_file(path, kept, fs::copy_options::skip_existing, ec);
+        if (ec) {
+            SB_LOG_ERROR("quarantine %s: copying its bytes failed: %s", path.c_str(), ec.message().c_str());
+            return false;
+        }
+    }
+    QuarantineRecord record;
+    record.name = path.filename().string();
+    record.sha256 = sha256;
+    record.reason = reason;
+    record.at = core::utc_now_iso8601();
+    record.collection = collection;
+    record.source_path = fs::absolute(path, ec).lexically_normal().string();
+    record.job = job;
+    if (auto st = app.local_state().add_quarantine(record); !st.ok()) {
+        SB_LOG_ERROR("quarantine %s: %s", path.c_str(), st.error().message().c_str());
+        return false;
+    }
+    return true;
+}
+
+core::Result<fs::path> locate_source(Appliance & app, const retrieval::DocumentInfo & doc, bool verify) {
+    std::error_code ec;
+    const fs::path original = doc.path;
+    if (fs::is_regular_file(original, ec)) {
+        bool same = false;
+        if (verify) {
+            auto sha = core::sha256_file_hex(original);
+            same = sha.ok() && *sha == doc.sha256;
+        } else {
+            same = static_cast<int64_t>(fs::file_size(original, ec)) == doc.size_bytes && !ec;
+        }
+        if (same) {
+            return original;
+        }
+    }
+    const fs::path kept = app.data_dir() / "sources" / doc.sha256;
+    if (!doc.sha256.empty() && fs::is_regular_file(kept, ec)) {
+        return kept;
+    }
+    return core::Error(core::ErrorCode::kNotFound,
+                       original.filename().string() + ": the source file " + original.string() +
+                           (fs::exists(original, ec) ? " has changed since it was ingested"
+                                                     : " is no longer on disk") +
+                           ", so its pages cannot be shown");
+}
+
+}  // namespace strongbox::appliance

@@ -1,0 +1,472 @@
+// The web services of the appliance against a real Appliance on a scratch data directory:
+// collections and access, uploads and their jobs, quarantine, documents, page images, settings
+// and the audit trail, as the web UI sees them through webui::AppService.
+
+#include "daemon_client.h"
+#include "test_support.h"
+
+#include "strongbox/appliance/appliance.h"
+#include "strongbox/core/file.h"
+#include "strongbox/core/hash.h"
+#include "strongbox/webui/service.h"
+
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+using namespace strongbox;
+using appliance::IngestFileResult;
+using appliance::testing::TempDir;
+using webui::Caller;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "appliance";
+const fs::path kStrongbox = fs::path(SB_BINARY_DIR) / "appliance" / "strongbox";
+
+std::unique_ptr<appliance::Appliance> open_app(const fs::path & dir) {
+    appliance::Settings s;
+    s.data_dir = dir;
+    auto app = appliance::Appliance::open(s);
+    REQUIRE_MESSAGE(app.ok(), app.error().to_string());
+    return std::move(app).value();
+}
+
+Caller admin() {
+    Caller c;
+    c.user = "root";
+    c.role = "admin";
+    return c;
+}
+
+Caller staff(const std::string & name, std::vector<std::string> readable, std::vector<std::string> writable = {}) {
+    Caller c;
+    c.user = name;
+    c.role = "staff";
+    c.readable = std::move(readable);
+    c.writable = std::move(writable);
+    return c;
+}
+
+Caller auditor() {
+    Caller c;
+    c.user = "audrey";
+    c.role = "auditor";
+    return c;
+}
+
+std::string read(const fs::path & p) {
+    auto bytes = core::read_file(p);
+    REQUIRE_MESSAGE(bytes.ok(), bytes.error().to_string());
+    return *bytes;
+}
+
+// Polls the job until it leaves queued/running; fails the test instead of hanging.
+core::Json wait_for_job(webui::AppService & service, const std::string & id, const Caller & caller) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+        auto job = service.job(id, caller);
+        REQUIRE_MESSAGE(job.ok(), job.error().to_string());
+        const std::string state = job->get_string("state");
+        if (state == "done" || state == "failed") {
+            return *job;
+        }
+        REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until, ("job " + id + " still " + state));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+int64_t first_hit_chunk(webui::AppService & service, const std::string & query, const Caller & caller) {
+    auto hits = service.search(query, 5, {}, caller);
+    REQUIRE_MESSAGE(hits.ok(), hits.error().to_string());
+    REQUIRE(hits->find("hits")->size() > 0);
+    return hits->find("hits")->as_array().front().get_int("chunk_id");
+}
+
+// Width and height from a PNG's IHDR chunk.
+std::pair<uint32_t, uint32_t> png_size(const std::string & png) {
+    REQUIRE(png.size() > 24);
+    REQUIRE(png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+    REQUIRE(png.compare(12, 4, "IHDR") == 0);
+    auto be32 = [&](size_t at) {
+        return (uint32_t(uint8_t(png[at])) << 24) | (uint32_t(uint8_t(png[at + 1])) << 16) |
+               (uint32_t(uint8_t(png[at + 2])) << 8) | uint32_t(uint8_t(png[at + 3]));
+    };
+    return {be32(16), be32(20)};
+}
+
+std::string run_strongbox(const std::string & args, int & exit_code) {
+    const std::string cmd = kStrongbox.string() + " " + args + " 2>&1";
+    std::string out;
+    FILE * pipe = ::popen(cmd.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::array<char, 4096> buf{};
+    size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
+        out.append(buf.data(), n);
+    }
+    const int status = ::pclose(pipe);
+    exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("an uploaded PDF becomes a job that reports its pages and makes it searchable in that collection only") {
+    TempDir dir("sb_coll_upload");
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    REQUIRE(service->create_collection("ops", admin()).ok());
+    REQUIRE(service->create_collection("hr", admin()).ok());
+    const Caller writer = staff("wendy", {"ops"}, {"ops"});
+
+    auto id = service->start_upload("ops", "operations-guide.pdf", read(kData / "operations-guide.pdf"), writer);
+    REQUIRE_MESSAGE(id.ok(), id.error().to_string());
+    const core::Json job = wait_for_job(*service, *id, writer);
+    CHECK(job.get_string("state") == "done");
+    const core::Json & file = job.find("files")->as_array().at(0);
+    CHECK(file.get_string("name") == "operations-guide.pdf");
+    CHECK(file.get_string("state") == "added");
+    CHECK(file.get_int("pages_total") == 4);
+    CHECK(file.get_int("pages_done") == 4);
+
+    auto in_ops = service->search("monthly archive tapes", 5, {}, writer);
+    REQUIRE(in_ops.ok());
+    REQUIRE(in_ops->find("hits")->size() > 0);
+    const core::Json & hit = in_ops->find("hits")->as_array().front();
+    CHECK(hit.find("document")->get_string("collection") == "ops");
+    CHECK(hit.find("document")->get_string("name") == "operations-guide.pdf");
+    CHECK(hit.get_string("location") == "operations-guide.pdf p. 2");
+    CHECK_FALSE(hit.get_string("snippet").empty());
+
+    auto in_hr = service->search("monthly archive tapes", 5, {}, staff("harry", {"hr"}));
+    REQUIRE(in_hr.ok());
+    CHECK(in_hr->find("hits")->size() == 0);
+
+    auto docs = service->documents("ops", writer);
+    REQUIRE(docs.ok());
+    REQUIRE(docs->find("documents")->size() == 1);
+    CHECK(docs->find("documents")->as_array()[0].get_int("pages") == 4);
+    CHECK(docs->find("documents")->as_array()[0].get_string("status") == "active");
+
+    // The same bytes again change nothing; a reader without write access cannot upload.
+    auto again = service->start_upload("ops", "operations-guide.pdf", read(kData / "operations-guide.pdf"), writer);
+    REQUIRE(again.ok());
+    CHECK(wait_for_job(*service, *again, writer).find("files")->as_array()[0].get_string("state") == "unchanged");
+    auto refused = service->start_upload("ops", "x.txt", "text", staff("rita", {"ops"}));
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code() == core::ErrorCode::kPermissionDenied);
+    // Someone who cannot read the collection cannot see the job either.
+    CHECK(service->job(*id, staff("harry", {"hr"})).error().code() == core::ErrorCode::kNotFound);
+}
+
+TEST_CASE("a reader of one collection gets no trace of another through ask, search, source, page image, documents "
+          "and history") {
+    TempDir dir("sb_coll_acl");
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    appliance::IngestTarget secret;
+    secret.collection = "secret";
+    REQUIRE(app->ingest({kData / "operations-guide.pdf"}, nullptr, secret).count(IngestFileResult::Outcome::kAdded) == 1);
+    REQUIRE(core::write_file_atomic(dir.path / "cafeteria.md", "# Cafeteria\n\nLunch is served from noon.\n").ok());
+    appliance::IngestTarget open;
+    open.collection = "public";
+    REQUIRE(app->ingest({dir.path / "cafeteria.md"}, nullptr, open).count(IngestFileResult::Outcome::kAdded) == 1);
+
+    const Caller bob = staff("bob", {"public"});
+    const int64_t hidden = first_hit_chunk(*service, "monthly archive tapes", admin());
+    const int64_t missing = 999999;
+
+    webui::AskRequest ask;
+    ask.question = "How long are monthly archive tapes kept?";
+    ask.caller = bob;
+    auto answer = service->ask(ask);
+    REQUIRE(answer.ok());
+    CHECK(answer->refused);
+    for (const core::Citation & c : answer->citations) {
+        CHECK(c.provenance.source_path.find("operations-guide") == std::string::npos);
+    }
+    // Narrowing to a collection bob cannot read searches nothing.
+    ask.collections = {"secret"};
+    ask.question = "When is lunch served?";
+    auto narrowed = service->ask(ask);
+    REQUIRE(narrowed.ok());
+    CHECK(narrowed->citations.empty());
+
+    auto hits = service->search("monthly archive tapes", 5, {"secret"}, bob);
+    REQUIRE(hits.ok());
+    CHECK(hits->find("hits")->size() == 0);
+
+    // Hidden and missing things answer alike.
+    auto src_hidden = service->source(hidden, bob);
+    auto src_missing = service->source(missing, bob);
+    REQUIRE_FALSE(src_hidden.ok());
+    CHECK(src_hidden.error().code() == core::ErrorCode::kNotFound);
+    CHECK(src_hidden.error().message() == "no chunk " + std::to_string(hidden));
+    CHECK(src_missing.error().message() == "no chunk " + std::to_string(missing));
+    auto png = service->page_image(hidden, 72, bob);
+    REQUIRE_FALSE(png.ok());
+    CHECK(png.error().message() == "no chunk " + std::to_string(hidden));
+    CHECK(service->documents("secret", bob).error().message() == "no collection \"secret\"");
+    CHECK(service->documents("nowhere", bob).error().message() == "no collection \"nowhere\"");
+    const int64_t secret_doc = app->source(hidden)->document_id;
+    CHECK(service->document_versions(secret_doc, bob).error().message() == "no document " + std::to_string(secret_doc));
+    CHECK(service->remove_document(secret_doc, bob).error().code() == core::ErrorCode::kNotFound);
+
+    auto listed = service->collections(bob);
+    REQUIRE(listed.ok());
+    REQUIRE(listed->find("collections")->size() == 1);
+    CHECK(listed->find("collections")->as_array()[0].get_string("name") == "public");
+    CHECK(listed->find("collections")->as_array()[0].get_string("access") == "read");
+
+    // History holds the caller's own questions only.
+    webui::AskRequest alice_asks;
+    alice_asks.question = "How long are nightly backups kept?";
+    alice_asks.caller = admin();
+    alice_asks.caller.user = "alice";
+    REQUIRE(service->ask(alice_asks).ok());
+    auto history = service->history(bob);
+    REQUIRE(history.ok());
+    REQUIRE(history->find("questions")->size() == 2);
+    for (const core::Json & q : history->find("questions")->as_array()) {
+        CHECK(q.get_string("question").find("nightly") == std::string::npos);
+    }
+    CHECK(history->find("questions")->as_array()[0].get_string("question") == "When is lunch served?");
+
+    // The admin sees both, with the citation in the secret collection.
+    auto full = service->source(hidden, admin());
+    REQUIRE(full.ok());
+    CHECK(full->collection == "secret");
+}
+
+TEST_CASE("a file that fails ingest is quarantined with its reason and bytes while the rest go in") {
+    TempDir dir("sb_coll_quarantine");
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    REQUIRE(core::write_file_atomic(dir.path / "notes.md", "# Cooling\n\nThe chiller is serviced every April.\n").ok());
+    appliance::IngestTarget target;
+    target.collection = "facilities";
+    auto report = app->ingest({kData / "invalid.pdf", dir.path / "notes.md"}, nullptr, target);
+    CHECK(report.count(IngestFileResult::Outcome::kAdded) == 1);
+    REQUIRE(report.count(IngestFileResult::Outcome::kFailed) == 1);
+
+    auto q = service->quarantine(admin());
+    REQUIRE(q.ok());
+    REQUIRE(q->find("files")->size() == 1);
+    const core::Json & rec = q->find("files")->as_array()[0];
+    const std::string sha = *core::sha256_file_hex(kData / "invalid.pdf");
+    CHECK(rec.get_string("name") == "invalid.pdf");
+    CHECK(rec.get_string("sha256") == sha);
+    CHECK(rec.get_string("collection") == "facilities");
+    CHECK_FALSE(rec.get_string("reason").empty());
+    CHECK(read(dir.path / "data" / "quarantine" / sha) == read(kData / "invalid.pdf"));
+    CHECK(service->quarantine(staff("bob", {"facilities"})).error().code() == core::ErrorCode::kPermissionDenied);
+
+    // An upload that fails ends the same way, and the collection keeps what it had.
+    auto id = service->start_upload("facilities", "broken.pdf", read(kData / "invalid.pdf"), admin());
+    REQUIRE(id.ok());
+    const core::Json job = wait_for_job(*service, *id, admin());
+    CHECK(job.get_string("state") == "failed");
+    const core::Json & file = job.find("files")->as_array()[0];
+    CHECK(file.get_string("state") == "failed");
+    CHECK_MESSAGE(file.get_string("error").find("broken.pdf: corrupt PDF") != std::string::npos, file.get_string("error"));
+    CHECK(file.get_string("error").find("/documents/") == std::string::npos);
+    CHECK(service->quarantine(admin())->find("files")->as_array()[0].get_string("name") == "broken.pdf");
+    CHECK(service->documents("facilities", admin())->find("documents")->size() == 1);
+}
+
+TEST_CASE("the strongbox command ingests into a named collection and lists what it quarantined") {
+    TempDir dir("sb_coll_cli");
+    const std::string data = "--data-dir " + (dir.path / "data").string() + " ";
+    REQUIRE(core::write_file_atomic(dir.path / "notes.md", "# Cooling\n\nThe chiller is serviced every April.\n").ok());
+    int code = -1;
+    const std::string out = run_strongbox(data + "ingest --collection facilities " + (kData / "invalid.pdf").string() +
+                                              " " + (dir.path / "notes.md").string(),
+                                          code);
+    CHECK_MESSAGE(code == 3, out);
+    CHECK(out.find("quarantined") != std::string::npos);
+    const std::string listed = run_strongbox(data + "quarantine list", code);
+    CHECK(code == 0);
+    CHECK(listed.find("invalid.pdf") != std::string::npos);
+    CHECK(listed.find("[facilities]") != std::string::npos);
+    const std::string collections = run_strongbox(data + "collections list", code);
+    CHECK(code == 0);
+    CHECK(collections.find("facilities") != std::string::npos);
+}
+
+TEST_CASE("the page image of a cited chunk is a PNG of that PDF page, and a vanished source says so") {
+    TempDir dir("sb_coll_page");
+    REQUIRE(core::write_file_atomic(dir.path / "guide.pdf", read(kData / "operations-guide.pdf")).ok());
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    REQUIRE(app->ingest({dir.path / "guide.pdf"}, nullptr).count(IngestFileResult::Outcome::kAdded) == 1);
+
+    const int64_t on_page2 = first_hit_chunk(*service, "monthly archive tapes LTO-8", admin());
+    const int64_t on_page1 = first_hit_chunk(*service, "on-call infrastructure engineer extension 4410", admin());
+    auto view = service->source(on_page2, admin());
+    REQUIRE(view.ok());
+    REQUIRE(view->provenance.page == 2);
+    REQUIRE(app->source(on_page1)->provenance.page == 1);
+    CHECK(view->kind == "pdf");
+    CHECK(view->page_width == doctest::Approx(612));
+    CHECK(view->page_height == doctest::Approx(792));
+    CHECK_FALSE(view->boxes.empty());
+
+    auto page2 = service->page_image(on_page2, 72, admin());
+    REQUIRE_MESSAGE(page2.ok(), page2.error().to_string());
+    CHECK(png_size(*page2) == std::pair<uint32_t, uint32_t>{612, 792});
+    auto page1 = service->page_image(on_page1, 72, admin());
+    REQUIRE(page1.ok());
+    CHECK(*page1 != *page2);
+    auto sharper = service->page_image(on_page2, 144, admin());
+    REQUIRE(sharper.ok());
+    CHECK(png_size(*sharper) == std::pair<uint32_t, uint32_t>{1224, 1584});
+
+    fs::remove(dir.path / "guide.pdf");
+    auto gone = service->page_image(on_page2, 72, admin());
+    REQUIRE_FALSE(gone.ok());
+    CHECK(gone.error().message().find("no longer on disk") != std::string::npos);
+}
+
+TEST_CASE("settings are validated field by field, versioned, persisted and their change audited") {
+    TempDir dir("sb_coll_settings");
+    {
+        auto app = open_app(dir.path / "data");
+        auto service = appliance::make_web_service(*app);
+        auto before = service->settings(admin());
+        REQUIRE(before.ok());
+        CHECK(before->get_int("version") == 0);
+
+        core::Json bad = core::Json::parse(R"({"settings":{"top_k":0,"ocr_language":"eng;rm -rf","colour":"red",
+                                                  "max_new_tokens":64}})").value();
+        auto refused = service->update_settings(bad, admin());
+        REQUIRE_FALSE(refused.ok());
+        const core::Json fields = webui::settings_errors(refused.error());
+        REQUIRE(fields.is_object());
+        CHECK(fields.contains("top_k"));
+        CHECK(fields.contains("ocr_language"));
+        CHECK(fields.contains("colour"));
+        CHECK_FALSE(fields.contains("max_new_tokens"));
+        CHECK(service->settings(admin())->get_int("version") == 0);
+        CHECK(service->settings(admin())->find("settings")->get_int("max_new_tokens") == 256);
+
+        auto applied = service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":8}})").value(), admin());
+        REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
+        CHECK(applied->get_int("version") == 1);
+        auto stale = service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":9}})").value(), admin());
+        REQUIRE_FALSE(stale.ok());
+        CHECK(webui::settings_errors(stale.error()).contains("version"));
+        CHECK(service->update_settings(core::Json::object(), staff("bob", {})).error().code() ==
+              core::ErrorCode::kPermissionDenied);
+
+        auto records = app->audit().list({"", "", appliance::audit_kind::kSettingsChange, ""});
+        REQUIRE(records.ok());
+        REQUIRE(records->size() == 1);
+        CHECK(records->front().actor == "root");
+        CHECK(records->front().body.get_int("old_version") == 0);
+        CHECK(records->front().body.get_int("new_version") == 1);
+        CHECK(records->front().body.find("changed")->find("top_k")->get_int("new") == 8);
+    }
+    auto reopened = open_app(dir.path / "data");
+    CHECK(reopened->settings().top_k == 8);
+    CHECK(appliance::make_web_service(*reopened)->settings(admin())->get_int("version") == 1);
+}
+
+TEST_CASE("removing a document needs write access, keeps its versions listed and is audited") {
+    TempDir dir("sb_coll_remove");
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    REQUIRE(core::write_file_atomic(dir.path / "notes.md", "# Cooling\n\nThe chiller is serviced every April.\n").ok());
+    appliance::IngestTarget target;
+    target.collection = "facilities";
+    REQUIRE(app->ingest({dir.path / "notes.md"}, nullptr, target).count(IngestFileResult::Outcome::kAdded) == 1);
+    REQUIRE(core::write_file_atomic(dir.path / "notes.md", "# Cooling\n\nThe chiller is serviced every May.\n").ok());
+    REQUIRE(app->ingest({dir.path / "notes.md"}, nullptr, target).count(IngestFileResult::Outcome::kNewVersion) == 1);
+
+    const Caller reader = staff("rita", {"facilities"});
+    const Caller writer = staff("wendy", {"facilities"}, {"facilities"});
+    auto docs = service->documents("facilities", reader);
+    REQUIRE(docs.ok());
+    REQUIRE(docs->find("documents")->size() == 1);
+    const int64_t id = docs->find("documents")->as_array()[0].get_int("id");
+    CHECK(docs->find("documents")->as_array()[0].get_int("version") == 2);
+    auto versions = service->document_versions(id, reader);
+    REQUIRE(versions.ok());
+    REQUIRE(versions->find("versions")->size() == 2);
+    CHECK(versions->find("versions")->as_array()[1].get_string("status") == "superseded");
+
+    CHECK(service->remove_document(id, reader).error().code() == core::ErrorCode::kPermissionDenied);
+    REQUIRE(service->remove_document(id, writer).ok());
+    auto after = service->documents("facilities", reader);
+    REQUIRE(after->find("documents")->size() == 1);
+    CHECK(after->find("documents")->as_array()[0].get_string("status") == "removed");
+    auto search = service->search("chiller serviced", 5, {}, writer);
+    CHECK(search->find("hits")->size() == 0);
+    auto deletions = app->audit().list({"", "", appliance::audit_kind::kDeletion, "wendy"});
+    REQUIRE(deletions.ok());
+    CHECK(deletions->size() == 1);
+}
+
+TEST_CASE("auditors search and export the trail, web events are recorded, and the admin status reports the box") {
+    TempDir dir("sb_coll_audit");
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    REQUIRE(app->ingest({kData / "operations-guide.pdf"}, nullptr).count(IngestFileResult::Outcome::kAdded) == 1);
+    webui::AskRequest ask;
+    ask.question = "How long are nightly backups kept?";
+    ask.caller = admin();
+    ask.caller.user = "alice";
+    REQUIRE(service->ask(ask).ok());
+    REQUIRE(service->record_event("login", "alice", core::Json::object()).ok());
+    CHECK(service->record_event("ask", "mallory", core::Json::object()).error().code() ==
+          core::ErrorCode::kInvalidArgument);
+
+    auto found = service->audit_search(core::Json::parse(R"({"kind":"ask","user":"alice","text":"nightly"})").value(),
+                                       auditor());
+    REQUIRE_MESSAGE(found.ok(), found.error().to_string());
+    REQUIRE(found->find("records")->size() == 1);
+    const core::Json & rec = found->find("records")->as_array()[0];
+    CHECK(rec.get_string("summary") == "How long are nightly backups kept?");
+    auto full = service->audit_record(rec.get_int("id"), auditor());
+    REQUIRE(full.ok());
+    CHECK(full->find("record")->get_string("hash").size() == 64);
+    CHECK(service->audit_search(core::Json::object(), staff("bob", {})).error().code() ==
+          core::ErrorCode::kPermissionDenied);
+    auto logins = service->audit_search(core::Json::parse(R"({"kind":"login"})").value(), auditor());
+    CHECK(logins->find("records")->size() == 1);
+
+    auto csv = service->audit_export("csv", core::Json::parse(R"({"kind":"ask"})").value(), auditor());
+    REQUIRE(csv.ok());
+    CHECK(csv->file_name.find(".csv") != std::string::npos);
+    CHECK(csv->bytes.find("nightly backups") != std::string::npos);
+    auto bundle = service->audit_export("bundle", core::Json::object(), auditor());
+    REQUIRE_MESSAGE(bundle.ok(), bundle.error().to_string());
+    const appliance::BundleVerification v = appliance::verify_bundle(bundle->bytes, app->audit().public_key_hex());
+    CHECK_MESSAGE(v.ok, (v.problems.empty() ? std::string() : v.problems.front()));
+    CHECK(service->audit_export("xml", core::Json::object(), auditor()).error().code() ==
+          core::ErrorCode::kInvalidArgument);
+
+    auto status = service->admin_status(admin());
+    REQUIRE(status.ok());
+    CHECK(status->find("index")->get_int("documents") == 1);
+    CHECK(status->find("index")->get_int("vectors") == status->find("index")->get_int("chunks"));
+    CHECK(status->find("disk")->get_int("total_bytes") > 0);
+    CHECK(status->find("selftest")->is_null());
+    CHECK(service->admin_status(auditor()).error().code() == core::ErrorCode::kPermissionDenied);
+
+    // An update that does not verify is refused with its reason, and the attempt is recorded.
+    auto update = service->install_update("not a bundle", admin());
+    REQUIRE_FALSE(update.ok());
+    CHECK(update.error().code() == core::ErrorCode::kInvalidArgument);
+    auto updates = app->audit().list({"", "", appliance::audit_kind::kImageUpdate, ""});
+    REQUIRE(updates.ok());
+    REQUIRE(updates->size() == 1);
+    CHECK_FALSE(updates->front().body.get_bool("ok", true));
+}
