@@ -282,6 +282,14 @@ int run_serve(const CommandContext & ctx) {
         return fail("serve", port.error().message());
     }
     options.port = *port;
+    // Admission limits: calls beyond max-concurrent wait in a queue of max-queued; more get 503.
+    auto concurrent = ctx.args.get_int("max-concurrent", options.max_threads);
+    auto queued = ctx.args.get_int("max-queued", options.max_queued);
+    if (!concurrent.ok() || !queued.ok() || *concurrent < 1 || *concurrent > 256 || *queued < 0 || *queued > 4096) {
+        return fail("serve", "--max-concurrent must be 1 to 256 and --max-queued 0 to 4096");
+    }
+    options.max_threads = *concurrent;
+    options.max_queued = *queued;
     if (auto st = configure_web_security(ctx, options); !st.ok()) {
         return fail("serve", st.error().message());
     }
@@ -377,7 +385,9 @@ std::vector<Command> document_commands() {
                               {"tls-cert", "FILE", "PEM certificate (chain) to serve; default: <data dir>/tls-cert.pem"},
                               {"tls-key", "FILE", "its PEM private key; default: <data dir>/tls-key.pem"},
                               {"insecure-http", "", "serve plain HTTP on a non-loopback address (not recommended)"},
-                              {"max-upload-mb", "N", "largest document upload through the web console (default 64)"}}),
+                              {"max-upload-mb", "N", "largest document upload through the web console (default 64)"},
+                              {"max-concurrent", "N", "questions and searches answered at once (default 4)"},
+                              {"max-queued", "N", "requests waiting for a slot; beyond that 503 (default 16)"}}),
          run_serve},
         {"status", "", "Show what is stored: documents, chunks, audit records", {}, run_status},
     };

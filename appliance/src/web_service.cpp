@@ -185,7 +185,6 @@ class WebService final : public webui::AppService {
         return core::ok_status();
     }
 
-    core::Result<webui::SourceView> source(int64_t chunk_id) override { return source(chunk_id, webui::Caller{}); }
 
     core::Result<webui::SourceView> source(int64_t chunk_id, const webui::Caller & caller) override {
         auto view = app_.source(chunk_id);

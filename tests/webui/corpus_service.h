@@ -23,7 +23,6 @@ namespace strongbox::webui::testing {
 
 class CorpusService : public AppService {
   public:
-    using AppService::source;
     core::Status add_file(const std::filesystem::path & path) {
         SB_ASSIGN_OR_RETURN(std::string text, core::read_file(path));
         add_text(std::filesystem::absolute(path).string(), text);
@@ -113,7 +112,7 @@ class CorpusService : public AppService {
         return answer;
     }
 
-    core::Result<SourceView> source(int64_t chunk_id) override {
+    core::Result<SourceView> source(int64_t chunk_id, const Caller &) override {
         if (chunk_id < 1 || chunk_id > static_cast<int64_t>(entries_.size())) {
             return core::Error(core::ErrorCode::kNotFound, "chunk " + std::to_string(chunk_id) + " does not exist");
         }

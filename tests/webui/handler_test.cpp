@@ -47,14 +47,13 @@ HandlerOptions quiet() {
 // A service whose every call fails with one code, for the status mapping.
 class FailingService : public sb::webui::AppService {
   public:
-    using sb::webui::AppService::source;
     explicit FailingService(ErrorCode code) : code_(code) {}
 
     sb::core::Result<sb::core::Answer> ask(const sb::webui::AskRequest &) override {
         return sb::core::Error(code_, "ask failed on purpose");
     }
 
-    sb::core::Result<sb::webui::SourceView> source(int64_t) override {
+    sb::core::Result<sb::webui::SourceView> source(int64_t, const sb::webui::Caller &) override {
         return sb::core::Error(code_, "source failed on purpose");
     }
 
@@ -74,7 +73,6 @@ class ThrowingService : public FailingService {
 // Uses AppService's default ask_stream and readiness.
 class PlainService : public sb::webui::AppService {
   public:
-    using sb::webui::AppService::source;
     sb::core::Result<sb::core::Answer> ask(const sb::webui::AskRequest & r) override {
         sb::core::Answer a;
         a.question = r.question;
@@ -83,7 +81,7 @@ class PlainService : public sb::webui::AppService {
         return a;
     }
 
-    sb::core::Result<sb::webui::SourceView> source(int64_t) override {
+    sb::core::Result<sb::webui::SourceView> source(int64_t, const sb::webui::Caller &) override {
         return sb::core::Error(ErrorCode::kNotFound, "none");
     }
 

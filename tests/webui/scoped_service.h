@@ -18,7 +18,6 @@ namespace strongbox::webui::testing {
 
 class ScopedService : public AppService {
   public:
-    using AppService::source;
     struct Event {
         std::string kind;
         std::string actor;
@@ -32,9 +31,6 @@ class ScopedService : public AppService {
         a.refused = true;
         a.refusal_reason = "searched " + std::to_string(request.caller.readable.size()) + " collections";
         return a;
-    }
-    core::Result<SourceView> source(int64_t) override {
-        return core::Error(core::ErrorCode::kInternal, "the unscoped source() must not be used");
     }
     core::Result<SourceView> source(int64_t chunk_id, const Caller & caller) override {
         remember(caller);

@@ -91,8 +91,8 @@ class AppService {
 
     virtual core::Result<core::Answer> ask(const AskRequest & request) = 0;
 
-    // Unscoped source lookup, kept for services without collections (test doubles, tools).
-    virtual core::Result<SourceView> source(int64_t chunk_id) = 0;
+    // The passage of `chunk_id` in context; kNotFound when the chunk is not in caller.readable.
+    virtual core::Result<SourceView> source(int64_t chunk_id, const Caller & caller) = 0;
 
     // Liveness details for /healthz: e.g. {"status":"ok","documents":3,"chunks":120}.
     virtual core::Json health() = 0;
@@ -121,13 +121,6 @@ class AppService {
     virtual core::Result<core::Json> readiness() { return unsupported("readiness"); }
 
     // ---- Collection-scoped reading -------------------------------------------------------------
-
-    // The passage of `chunk_id` in context; kNotFound when the chunk is not in caller.readable.
-    // The default ignores the caller (services without collections).
-    virtual core::Result<SourceView> source(int64_t chunk_id, const Caller & caller) {
-        (void)caller;
-        return source(chunk_id);
-    }
 
     // PNG bytes of the chunk's PDF page rendered at `dpi` (clamped to 36..300). kNotFound when
     // unreadable ("no chunk N"), not a PDF, or when the source file is gone or changed since
