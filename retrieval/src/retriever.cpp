@@ -110,10 +110,12 @@ Result<Retriever> Retriever::open(const RetrieverOptions & options, std::shared_
     std::error_code ec;
     Result<VectorIndex> index = Error(ErrorCode::kInternal, "unset");
     if (!std::filesystem::exists(opts.vector_index, ec)) {
+        int64_t stale = VectorIndex::remove_stale_temporaries(opts.vector_index);
         index = VectorIndex::rebuild(store, *embedder, opts.index_factory);
         if (index.ok()) {
             report.created = true;
             report.added = index->size();
+            report.stale_files_removed = stale;
         }
     } else {
         index = VectorIndex::open(opts.vector_index, store, *embedder, &report);
@@ -130,7 +132,8 @@ Result<Retriever> Retriever::open(const RetrieverOptions & options, std::shared_
     if (!index.ok()) {
         return std::move(index).error();
     }
-    if (report.created) {
+    // Repairs are saved at once, so a crash before the next flush does not have to redo them.
+    if (report.created || report.added > 0 || report.removed > 0) {
         SB_TRY(index->save(opts.vector_index));
     }
     return Retriever(std::make_unique<Impl>(std::move(opts), std::move(embedder), std::move(store),
@@ -188,9 +191,9 @@ Result<std::vector<SearchHit>> Retriever::search(std::string_view query, const S
         SB_ASSIGN_OR_RETURN(std::vector<float> q, impl_->embedder->embed(query));
         bool any = std::any_of(q.begin(), q.end(), [](float x) { return x != 0.0f; });
         if (any) {
-            SB_ASSIGN_OR_RETURN(std::vector<int64_t> visible, impl_->store.visible_chunk_ids(options.filter));
+            SB_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkIdSet> visible, impl_->store.visible_chunks(options.filter));
             std::shared_lock swap_lock(impl_->swap_mu);
-            SB_ASSIGN_OR_RETURN(std::vector<VectorHit> dense, impl_->index.search(q, candidates, &visible));
+            SB_ASSIGN_OR_RETURN(std::vector<VectorHit> dense, impl_->index.search(q, candidates, *visible));
             for (const auto & h : dense) {
                 dense_list.push_back(detail::RankedId{h.chunk_id, h.similarity});
             }

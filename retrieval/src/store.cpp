@@ -17,6 +17,11 @@
 //    document, so the extra fsync per commit costs little.
 // 5. One connection behind a mutex: simple, and SQLite serialises writers anyway. Reads that
 //    need more throughput can get their own connections later without changing the API.
+// 6. Search cache: the visible chunk set of a filter (a bitmap over chunk ids) and the BM25
+//    statistics over it are cached per filter and dropped by every committed write, under the
+//    same mutex. With them a lexical search is one FTS5 query that tests visibility with
+//    sb_visible(set, rowid) instead of joining chunks and documents for every matching row, and
+//    its scores are exactly those computed from scratch (tested).
 #include "strongbox/retrieval/store.h"
 
 #include "tokenize.h"
@@ -30,6 +35,8 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace strongbox::retrieval {
@@ -80,16 +87,35 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5 (
     text, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
 );
 )sql",
+        // 1 -> 2: the heading (section title) of each chunk becomes its own weighted FTS column.
+        R"sql(
+ALTER TABLE chunks ADD COLUMN heading TEXT NOT NULL DEFAULT '';
+UPDATE chunks SET heading = trim(coalesce(json_extract(metadata, '$.title'), '') || ' ' ||
+                                 coalesce(json_extract(metadata, '$.heading'), ''))
+ WHERE metadata IS NOT NULL AND json_valid(metadata) AND json_type(metadata) = 'object';
+DROP TABLE chunks_fts;
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+    heading, text, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild');
+)sql",
     };
     return kMigrations;
 }
 
 constexpr double kBm25K1 = 1.2;
 constexpr double kBm25B = 0.75;
+// Field weights (BM25F-style): an occurrence in the heading column counts as kHeadingWeight
+// occurrences in the body. Length normalisation uses the body only, so a long heading does not
+// penalise its chunk.
+constexpr int kHeadingColumn = 0;
+constexpr int kBodyColumn = 1;
+constexpr double kHeadingWeight = 3.0;
 constexpr size_t kMaxQueryTerms = 32;
 
 // BM25 with caller-supplied statistics: sb_bm25(chunks_fts, n_chunks, avg_len, df_0, ..., df_n-1),
-// one document frequency per phrase of the MATCH expression, in order. Higher is better.
+// one document frequency per phrase of the MATCH expression, in order; term frequencies are
+// weighted by column (see kHeadingWeight). Higher is better.
 void sb_bm25(const Fts5ExtensionApi * api, Fts5Context * fts, sqlite3_context * ctx, int n_val, sqlite3_value ** vals) {
     int n_phrase = api->xPhraseCount(fts);
     if (n_val != 2 + n_phrase) {
@@ -99,11 +125,11 @@ void sb_bm25(const Fts5ExtensionApi * api, Fts5Context * fts, sqlite3_context * 
     double n_chunks = sqlite3_value_double(vals[0]);
     double avg_len = std::max(1.0, sqlite3_value_double(vals[1]));
     int len = 0;
-    if (api->xColumnSize(fts, 0, &len) != SQLITE_OK) {
+    if (api->xColumnSize(fts, kBodyColumn, &len) != SQLITE_OK) {
         sqlite3_result_error(ctx, "sb_bm25: no column size", -1);
         return;
     }
-    std::vector<int> tf(static_cast<size_t>(n_phrase), 0);
+    std::vector<double> tf(static_cast<size_t>(n_phrase), 0.0);
     int n_inst = 0;
     if (api->xInstCount(fts, &n_inst) != SQLITE_OK) {
         sqlite3_result_error(ctx, "sb_bm25: no instance count", -1);
@@ -114,7 +140,7 @@ void sb_bm25(const Fts5ExtensionApi * api, Fts5Context * fts, sqlite3_context * 
         int column = 0;
         int offset = 0;
         if (api->xInst(fts, i, &phrase, &column, &offset) == SQLITE_OK && phrase >= 0 && phrase < n_phrase) {
-            ++tf[static_cast<size_t>(phrase)];
+            tf[static_cast<size_t>(phrase)] += column == kHeadingColumn ? kHeadingWeight : 1.0;
         }
     }
     double norm = kBm25K1 * (1.0 - kBm25B + kBm25B * static_cast<double>(len) / avg_len);
@@ -129,6 +155,25 @@ void sb_bm25(const Fts5ExtensionApi * api, Fts5Context * fts, sqlite3_context * 
         score += idf * f * (kBm25K1 + 1.0) / (f + norm);
     }
     sqlite3_result_double(ctx, score);
+}
+
+constexpr size_t kMaxCachedFilters = 64;
+
+// sb_visible(rowid): whether the chunk is in the set the running query was given. The function's
+// user data points at a `const ChunkIdSet *` slot of the Store, set around each query under the
+// Store mutex (one connection, so one query at a time).
+void sb_visible(sqlite3_context * ctx, int, sqlite3_value ** vals) {
+    const auto * const * slot = static_cast<const ChunkIdSet * const *>(sqlite3_user_data(ctx));
+    const ChunkIdSet * set = *slot;
+    sqlite3_result_int(ctx, set != nullptr && set->contains(sqlite3_value_int64(vals[0])) ? 1 : 0);
+}
+
+Result<void> register_visible(sqlite3 * db, const std::filesystem::path & path, const ChunkIdSet ** slot) {
+    if (sqlite3_create_function_v2(db, "sb_visible", 1, SQLITE_UTF8, static_cast<void *>(slot), &sb_visible, nullptr,
+                                   nullptr, nullptr) != SQLITE_OK) {
+        return Error(ErrorCode::kInternal, "open " + path.string() + ": cannot register sb_visible");
+    }
+    return {};
 }
 
 Result<void> register_bm25(sqlite3 * db, const std::filesystem::path & path) {
@@ -260,12 +305,47 @@ FilterSql filter_sql(const SearchFilter & filter) {
     return f;
 }
 
+// The cache key of a filter: every member, collections order-insensitive.
+std::string filter_key(const SearchFilter & filter) {
+    std::string key;
+    auto add_list = [&key](std::vector<std::string> values) {
+        std::sort(values.begin(), values.end());
+        for (const auto & v : values) {
+            key += v;
+            key += '\x1f';
+        }
+        key += '\x1e';
+    };
+    add_list(filter.collections);
+    add_list(filter.media_types);
+    add_list(filter.template_ids);
+    for (const auto * v : {&filter.path_prefix, &filter.time_from, &filter.time_to}) {
+        key += *v;
+        key += '\x1e';
+    }
+    return key;
+}
+
 int bind_all(SQLite::Statement & q, const std::vector<std::string> & binds, int first = 1) {
     int i = first;
     for (const auto & b : binds) {
         q.bind(i++, b);
     }
     return i;
+}
+
+// The weighted FTS column of a chunk: its document title and section heading, when the
+// extractor recorded them (metadata "title", "heading"); the same rule as migration 1 -> 2.
+std::string heading_of(const core::Json & metadata) {
+    if (!metadata.is_object()) {
+        return "";
+    }
+    std::string title = metadata.get_string("title");
+    std::string heading = metadata.get_string("heading");
+    if (title.empty() || heading.empty()) {
+        return title + heading;
+    }
+    return title + " " + heading;
 }
 
 std::string quote_phrase(std::string_view raw) {
@@ -285,11 +365,85 @@ std::string quote_phrase(std::string_view raw) {
 
 std::string_view to_string(DocumentStatus status) { return status_sql(status); }
 
+ChunkIdSet::ChunkIdSet(const std::vector<int64_t> & ids) {
+    for (int64_t id : ids) {
+        if (id < 0) {
+            continue;
+        }
+        auto u = static_cast<uint64_t>(id);
+        if ((u >> 6) >= bits_.size()) {
+            bits_.resize((u >> 6) + 1, 0);
+        }
+        uint64_t bit = uint64_t{1} << (u & 63);
+        if ((bits_[u >> 6] & bit) == 0) {
+            bits_[u >> 6] |= bit;
+            ++size_;
+        }
+    }
+}
+
+std::vector<int64_t> ChunkIdSet::ids() const {
+    std::vector<int64_t> out;
+    out.reserve(static_cast<size_t>(size_));
+    for (size_t w = 0; w < bits_.size(); ++w) {
+        for (uint64_t word = bits_[w]; word != 0; word &= word - 1) {
+            out.push_back(static_cast<int64_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(word))));
+        }
+    }
+    return out;
+}
+
 struct Store::Impl {
     std::filesystem::path path;
     mutable std::mutex mu;
     std::unique_ptr<SQLite::Database> db;
     int schema_version = 0;
+
+    // Design note 6: what one filter sees, valid until the next write.
+    struct Visibility {
+        std::shared_ptr<const ChunkIdSet> chunks;
+        double total_len = 0;
+        std::unordered_map<std::string, int64_t> df;  // FTS5 phrase -> visible chunks containing it
+    };
+    mutable std::unordered_map<std::string, Visibility> cache;
+    mutable const ChunkIdSet * visible_slot = nullptr;  // what sb_visible() tests, during one query
+
+    // Points sb_visible() at a set for the lifetime of one query.
+    struct VisibleScope {
+        const ChunkIdSet ** slot;
+        VisibleScope(const ChunkIdSet ** s, const ChunkIdSet & set) : slot(s) { *slot = &set; }
+        ~VisibleScope() { *slot = nullptr; }
+        VisibleScope(const VisibleScope &) = delete;
+        VisibleScope & operator=(const VisibleScope &) = delete;
+    };
+
+    void invalidate_cache() { cache.clear(); }
+
+    // Called with mu held.
+    Visibility & visibility(const SearchFilter & filter) const {
+        std::string key = filter_key(filter);
+        auto it = cache.find(key);
+        if (it != cache.end()) {
+            return it->second;
+        }
+        if (cache.size() >= kMaxCachedFilters) {
+            cache.clear();
+        }
+        Visibility v;
+        std::vector<int64_t> ids;
+        if (!filter.collections.empty()) {
+            FilterSql f = filter_sql(filter);
+            SQLite::Statement q(*db, "SELECT c.id, c.n_tokens FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                     "WHERE " + f.where);
+            bind_all(q, f.binds);
+            while (q.executeStep()) {
+                ids.push_back(q.getColumn(0).getInt64());
+                v.total_len += static_cast<double>(q.getColumn(1).getInt64());
+            }
+        }
+        v.chunks = std::make_shared<const ChunkIdSet>(ids);
+        return cache.emplace(std::move(key), std::move(v)).first->second;
+    }
 
     Error sqlite_error(std::string_view what, const SQLite::Exception & e) const {
         return Error(code_for_sqlite(e.getErrorCode()), std::string(what) + " in " + path.string() + ": " + e.what());
@@ -404,6 +558,7 @@ Result<Store> Store::open(const std::filesystem::path & path) {
         return impl->other_error("open database", e);
     }
     SB_TRY(register_bm25(impl->db->getHandle(), path));
+    SB_TRY(register_visible(impl->db->getHandle(), path, &impl->visible_slot));
     return Store(std::move(impl));
 }
 
@@ -487,8 +642,8 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
         result.version = version;
         SQLite::Statement insert_chunk(db,
                                        "INSERT INTO chunks (document_id, ordinal, text, provenance, page, line_start, "
-                                       "line_end, metadata, n_tokens) VALUES (?,?,?,?,?,?,?,?,?)");
-        SQLite::Statement insert_fts(db, "INSERT INTO chunks_fts (rowid, text) VALUES (?, ?)");
+                                       "line_end, metadata, n_tokens, heading) VALUES (?,?,?,?,?,?,?,?,?,?)");
+        SQLite::Statement insert_fts(db, "INSERT INTO chunks_fts (rowid, heading, text) VALUES (?, ?, ?)");
         for (size_t i = 0; i < doc.chunks.size(); ++i) {
             const core::Chunk & chunk = doc.chunks[i];
             core::Provenance p = chunk.provenance;
@@ -520,15 +675,19 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
                 insert_chunk.bind(8, chunk.metadata.dump());
             }
             insert_chunk.bind(9, detail::count_tokens(chunk.text));
+            const std::string heading = heading_of(chunk.metadata);
+            insert_chunk.bind(10, heading);
             insert_chunk.exec();
             int64_t chunk_id = db.getLastInsertRowid();
             insert_fts.reset();
             insert_fts.bind(1, chunk_id);
-            insert_fts.bind(2, chunk.text);
+            insert_fts.bind(2, heading);
+            insert_fts.bind(3, chunk.text);
             insert_fts.exec();
             result.chunk_ids.push_back(chunk_id);
         }
         tx.commit();
+        impl_->invalidate_cache();
         return result;
     } catch (const SQLite::Exception & e) {
         return impl_->sqlite_error(what, e);
@@ -555,6 +714,7 @@ Result<RemoveResult> Store::remove_document(std::string_view path) {
         upd.exec();
         result.chunk_ids = impl_->chunk_ids_of(result.document_id);
         tx.commit();
+        impl_->invalidate_cache();
         return result;
     } catch (const SQLite::Exception & e) {
         return impl_->sqlite_error(what, e);
@@ -700,20 +860,17 @@ Result<std::vector<int64_t>> Store::active_chunk_ids() const {
 }
 
 Result<std::vector<int64_t>> Store::visible_chunk_ids(const SearchFilter & filter) const {
+    SB_ASSIGN_OR_RETURN(std::shared_ptr<const ChunkIdSet> set, visible_chunks(filter));
+    return set->ids();
+}
+
+Result<std::shared_ptr<const ChunkIdSet>> Store::visible_chunks(const SearchFilter & filter) const {
     if (filter.collections.empty()) {
-        return std::vector<int64_t>{};
+        return std::make_shared<const ChunkIdSet>();
     }
     std::lock_guard lock(impl_->mu);
     try {
-        FilterSql f = filter_sql(filter);
-        SQLite::Statement q(*impl_->db, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE " +
-                                            f.where + " ORDER BY c.id");
-        bind_all(q, f.binds);
-        std::vector<int64_t> ids;
-        while (q.executeStep()) {
-            ids.push_back(q.getColumn(0).getInt64());
-        }
-        return ids;
+        return impl_->visibility(filter).chunks;
     } catch (const SQLite::Exception & e) {
         return impl_->sqlite_error("list visible chunks", e);
     } catch (const std::exception & e) {
@@ -769,36 +926,35 @@ Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, co
     std::lock_guard lock(impl_->mu);
     auto & db = *impl_->db;
     try {
-        FilterSql f = filter_sql(filter);
-        const std::string from = " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-                                 "JOIN documents d ON d.id = c.document_id WHERE chunks_fts MATCH ? AND " +
-                                 f.where;
-        double n_chunks = 0;
-        double total_len = 0;
-        {
-            SQLite::Statement q(db, "SELECT count(*), total(c.n_tokens) FROM chunks c JOIN documents d ON "
-                                    "d.id = c.document_id WHERE " + f.where);
-            bind_all(q, f.binds);
-            q.executeStep();
-            n_chunks = static_cast<double>(q.getColumn(0).getInt64());
-            total_len = q.getColumn(1).getDouble();
-        }
+        Impl::Visibility & vis = impl_->visibility(filter);
+        const ChunkIdSet & visible = *vis.chunks;
+        Impl::VisibleScope scope(&impl_->visible_slot, visible);
+        const auto n_chunks = static_cast<double>(visible.size());
         if (n_chunks == 0) {
             return hits;
         }
         std::vector<std::string> kept;
         std::vector<int64_t> dfs;
-        SQLite::Statement df_query(db, "SELECT count(*)" + from);
+        std::optional<SQLite::Statement> df_query;
         for (const auto & phrase : phrases) {
+            auto cached = vis.df.find(phrase);
             int64_t df = 0;
-            try {
-                df_query.reset();
-                df_query.bind(1, phrase);
-                bind_all(df_query, f.binds, 2);
-                df_query.executeStep();
-                df = df_query.getColumn(0).getInt64();
-            } catch (const SQLite::Exception &) {
-                df = 0;  // a phrase FTS5 reduces to nothing: it cannot match, so it is dropped
+            if (cached != vis.df.end()) {
+                df = cached->second;
+            } else {
+                try {
+                    if (!df_query) {
+                        df_query.emplace(db, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ? AND "
+                                             "sb_visible(rowid)");
+                    }
+                    df_query->reset();
+                    df_query->bind(1, phrase);
+                    df_query->executeStep();
+                    df = df_query->getColumn(0).getInt64();
+                } catch (const SQLite::Exception &) {
+                    df = 0;  // a phrase FTS5 reduces to nothing: it cannot match, so it is dropped
+                }
+                vis.df.emplace(phrase, df);
             }
             if (df > 0) {
                 kept.push_back(phrase);
@@ -814,13 +970,13 @@ Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, co
             match += (i == 0 ? "" : " OR ") + kept[i];
             df_args += ", " + std::to_string(dfs[i]);
         }
-        SQLite::Statement q(db, "SELECT c.id, sb_bm25(chunks_fts, ?, ?" + df_args + ") AS score" + from +
-                                    " ORDER BY score DESC, c.id LIMIT ?");
+        SQLite::Statement q(db, "SELECT rowid, sb_bm25(chunks_fts, ?, ?" + df_args +
+                                    ") AS score FROM chunks_fts WHERE chunks_fts MATCH ? AND sb_visible(rowid) "
+                                    "ORDER BY score DESC, rowid LIMIT ?");
         q.bind(1, n_chunks);
-        q.bind(2, total_len / n_chunks);
+        q.bind(2, vis.total_len / n_chunks);
         q.bind(3, match);
-        int next = bind_all(q, f.binds, 4);
-        q.bind(next, limit);
+        q.bind(4, limit);
         while (q.executeStep()) {
             hits.push_back(LexicalHit{q.getColumn(0).getInt64(), q.getColumn(1).getDouble()});
         }

@@ -135,6 +135,87 @@ TEST_CASE("a restricted collection leaves no trace in search results, filters or
     CHECK(board[0].document.collection == "board");
 }
 
+namespace {
+
+core::ExtractedDocument log_doc(const std::string & path, const std::vector<std::string> & lines,
+                                const std::string & time, const std::string & template_id) {
+    auto doc = make_doc(path, lines, "text/x-log");
+    for (auto & c : doc.chunks) {
+        c.metadata = *core::Json::parse(R"({"format":"syslog","records":[{"line":1,"time":")" + time +
+                                        R"(","template_id":")" + template_id + R"("}]})");
+    }
+    return doc;
+}
+
+}  // namespace
+
+TEST_CASE("no search mode, metadata filter or count reveals a restricted log document") {
+    TempDir dir("r_acl_modes");
+    TempDir control_dir("r_acl_modes_control");
+    Retriever r = open_retriever(dir);
+    Retriever control = open_retriever(control_dir);
+    for (Retriever * box : {&r, &control}) {
+        add_ops_corpus(*box);
+        REQUIRE(box->index_document(log_doc("/var/log/app.log",
+                                            {"backup job finished, key rotation pending", "backup job failed"},
+                                            "2026-11-20T10:00:00Z", "T1"))
+                    .ok());
+    }
+    // Same media type, time, template and words as the visible log: every filter that admits one
+    // would admit the other, were it not for the collection.
+    REQUIRE(r.index_document(log_doc("/var/log/board/deal.log",
+                                     {"backup of deal room failed, key rotation for Contoso pending",
+                                      "backup job failed for the Nightingale deal room"},
+                                     "2026-11-20T10:00:00Z", "T1"),
+                             "board")
+                .ok());
+    std::vector<SearchOptions> filters;
+    filters.push_back(allow({"default"}, 20));
+    filters.push_back(allow({"default"}, 20));
+    filters.back().filter.media_types = {"text/x-log"};
+    filters.push_back(allow({"default"}, 20));
+    filters.back().filter.path_prefix = "/var/log/";
+    filters.push_back(allow({"default"}, 20));
+    filters.back().filter.time_from = "2026-11-20";
+    filters.back().filter.time_to = "2026-11-21";
+    filters.push_back(allow({"default"}, 20));
+    filters.back().filter.template_ids = {"T1"};
+    for (size_t f = 0; f < filters.size(); ++f) {
+        for (int mode = 0; mode < 4; ++mode) {  // hybrid, BM25 only, dense only, hybrid with MMR
+            SearchOptions o = filters[f];
+            o.use_dense = mode != 1;
+            o.use_bm25 = mode != 2;
+            o.mmr_lambda = mode == 3 ? 0.5 : 1.0;
+            for (const char * q : {"backup failed deal room", "key rotation Contoso", "Nightingale", "backup job"}) {
+                CAPTURE(f);
+                CAPTURE(mode);
+                CAPTURE(q);
+                auto seen = search(r, q, o);
+                auto expected = search(control, q, o);
+                REQUIRE(seen.size() == expected.size());
+                for (size_t i = 0; i < seen.size(); ++i) {
+                    CHECK(seen[i].chunk_id == expected[i].chunk_id);
+                    CHECK(seen[i].text == expected[i].text);
+                    CHECK(seen[i].score == expected[i].score);
+                    CHECK(seen[i].bm25_score == expected[i].bm25_score);
+                    CHECK(seen[i].dense_similarity == expected[i].dense_similarity);
+                    CHECK(seen[i].document.collection == "default");
+                }
+            }
+        }
+        // Counts: the visible set and the number of lexical matches are those of the control box.
+        CHECK(*r.store().visible_chunk_ids(filters[f].filter) == *control.store().visible_chunk_ids(filters[f].filter));
+        CHECK(r.store().lexical_search("backup failed deal room Contoso", filters[f].filter, 1000)->size() ==
+              control.store().lexical_search("backup failed deal room Contoso", filters[f].filter, 1000)->size());
+    }
+    // The board sees it through the same filters.
+    SearchOptions board = allow({"default", "board"}, 20);
+    board.filter.template_ids = {"T1"};
+    auto found = search(r, "Nightingale deal room", board);
+    REQUIRE_FALSE(found.empty());
+    CHECK(found[0].document.collection == "board");
+}
+
 TEST_CASE("a new version hides the old text from search while citations of it stay readable") {
     TempDir dir("r_version");
     Retriever r = open_retriever(dir);

@@ -38,7 +38,7 @@ TEST_CASE("a new database gets the current schema and reopens with its documents
     {
         auto store = Store::open(dir / "sb.db");
         REQUIRE(store.ok());
-        CHECK(store->schema_version() == 1);
+        CHECK(store->schema_version() == 2);
         auto added = store->add_document(make_doc("/docs/a.txt", {"alpha", "beta"}));
         REQUIRE(added.ok());
         CHECK(added->outcome == AddOutcome::kAdded);
@@ -349,4 +349,108 @@ TEST_CASE("random queries built from FTS5 syntax fragments and raw bytes never e
         auto hits = store->lexical_search(q, all_of(), 5);
         CHECK(hits.ok());
     }
+}
+
+TEST_CASE("cached BM25 statistics give exactly the scores computed from scratch and follow every write") {
+    TempDir dir("bm25_cache");
+    auto store = Store::open(dir / "sb.db");
+    REQUIRE(store.ok());
+    REQUIRE(store->add_document(make_doc("/ops/a.txt", {"backup volume rotation", "backup key escrow",
+                                                        "volume snapshot schedule"})).ok());
+    REQUIRE(store->add_document(make_doc("/board/b.txt", {"backup of the merger data room"}), "board").ok());
+    const std::vector<std::string> queries = {"backup volume", "merger backup", "snapshot", "key rotation schedule"};
+    const std::vector<SearchFilter> filters = {all_of(), all_of({"default", "board"}), all_of({"board"})};
+    // Every answer of the long-lived store (whose cache is warm) equals that of a store opened
+    // afresh on the same file, whose first search computes everything from the database.
+    auto same_as_fresh = [&](const char * when) {
+        CAPTURE(when);
+        auto fresh = Store::open(dir / "sb.db");
+        REQUIRE(fresh.ok());
+        for (const auto & q : queries) {
+            for (size_t f = 0; f < filters.size(); ++f) {
+                CAPTURE(q);
+                CAPTURE(f);
+                for (int pass = 0; pass < 2; ++pass) {  // the second pass is served from the cache
+                    auto warm = store->lexical_search(q, filters[f], 10);
+                    auto cold = fresh->lexical_search(q, filters[f], 10);
+                    REQUIRE(warm.ok());
+                    REQUIRE(cold.ok());
+                    REQUIRE(warm->size() == cold->size());
+                    for (size_t i = 0; i < warm->size(); ++i) {
+                        CHECK((*warm)[i].chunk_id == (*cold)[i].chunk_id);
+                        CHECK((*warm)[i].score == (*cold)[i].score);
+                    }
+                }
+                CHECK(*store->visible_chunk_ids(filters[f]) == *fresh->visible_chunk_ids(filters[f]));
+            }
+        }
+    };
+    same_as_fresh("initial");
+    REQUIRE(store->add_document(make_doc("/ops/c.txt", {"backup backup volume", "merger snapshot"})).ok());
+    same_as_fresh("after an add");
+    REQUIRE(store->add_document(make_doc("/ops/a.txt", {"volume rotation retired"})).ok());
+    same_as_fresh("after a new version");
+    REQUIRE(store->remove_document("/board/b.txt").ok());
+    same_as_fresh("after a removal");
+    CHECK(store->lexical_search("merger", all_of({"board"}), 10)->empty());
+}
+
+TEST_CASE("a query word in a chunk's heading outranks the same word in another chunk's body") {
+    TempDir dir("heading_weight");
+    auto store = Store::open(dir / "sb.db");
+    REQUIRE(store.ok());
+    auto doc = make_doc("/docs/net.md", {"Open ports are listed in the table below for every zone.",
+                                         "The firewall ports are listed in the table below for every zone."},
+                        "text/markdown");
+    doc.chunks[0].metadata = *core::Json::parse(R"({"heading":"Firewall"})");
+    doc.chunks[1].metadata = *core::Json::parse(R"({"heading":"Network"})");
+    auto added = store->add_document(doc);
+    REQUIRE(added.ok());
+    auto hits = store->lexical_search("firewall", all_of(), 10);
+    REQUIRE(hits.ok());
+    REQUIRE(hits->size() == 2);
+    CHECK((*hits)[0].chunk_id == added->chunk_ids[0]);
+    CHECK((*hits)[0].score > (*hits)[1].score);
+    // Diacritics are folded in both columns.
+    CHECK(lexical_ids(*store, "fïrewäll", all_of()).size() == 2);
+}
+
+TEST_CASE("a schema 1 database is migrated: headings become searchable and old chunks stay found") {
+    TempDir dir("migrate_v1");
+    {
+        // The tables as schema 1 created them, with one chunk whose heading is only in its metadata.
+        SQLite::Database raw((dir / "sb.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        raw.exec(R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE documents (id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, version INTEGER NOT NULL,
+    media_type TEXT NOT NULL, size_bytes INTEGER NOT NULL, page_count INTEGER NOT NULL,
+    collection TEXT NOT NULL DEFAULT 'default',
+    status TEXT NOT NULL CHECK (status IN ('active', 'superseded', 'deleted')), ingested_at TEXT NOT NULL,
+    ingest_job TEXT NOT NULL DEFAULT '', UNIQUE (path, version));
+CREATE UNIQUE INDEX documents_one_active_per_path ON documents (path) WHERE status = 'active';
+CREATE INDEX documents_by_collection ON documents (collection, status);
+CREATE TABLE chunks (id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL REFERENCES documents (id),
+    ordinal INTEGER NOT NULL, text TEXT NOT NULL, provenance TEXT NOT NULL, page INTEGER NOT NULL DEFAULT 0,
+    line_start INTEGER NOT NULL DEFAULT 0, line_end INTEGER NOT NULL DEFAULT 0, metadata TEXT,
+    n_tokens INTEGER NOT NULL DEFAULT 0, UNIQUE (document_id, ordinal));
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+    text, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO documents VALUES (1, '/docs/net.md', 'abc', 1, 'text/markdown', 10, 1, 'default', 'active',
+    '2026-01-01T00:00:00Z', '');
+INSERT INTO chunks VALUES (7, 1, 0, 'Open ports are listed below.', '{"source_path":"/docs/net.md"}', 0, 1, 1,
+    '{"heading":"Firewall"}', 5);
+INSERT INTO chunks VALUES (8, 1, 1, 'Nothing to see.', '{"source_path":"/docs/net.md"}', 0, 2, 2, NULL, 3);
+INSERT INTO chunks_fts (rowid, text) VALUES (7, 'Open ports are listed below.'), (8, 'Nothing to see.');
+)sql");
+    }
+    auto store = Store::open(dir / "sb.db");
+    REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message()));
+    CHECK(store->schema_version() == 2);
+    CHECK(lexical_ids(*store, "firewall", all_of()) == std::vector<int64_t>{7});
+    CHECK(lexical_ids(*store, "ports", all_of()) == std::vector<int64_t>{7});
+    CHECK(lexical_ids(*store, "nothing", all_of()) == std::vector<int64_t>{8});
+    SQLite::Database raw((dir / "sb.db").string(), SQLite::OPEN_READWRITE);
+    CHECK(raw.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    raw.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')");
 }

@@ -231,3 +231,64 @@ TEST_CASE("opening reconciles the index with the store and reports the repairs")
     REQUIRE(active.ok());
     CHECK(reopened->chunk_ids() == *active);
 }
+
+TEST_CASE("the automatic index type is exact when small, a graph when medium and IVF-PQ when very large") {
+    CHECK(VectorIndex::factory_for(0, 384) == "Flat");
+    CHECK(VectorIndex::factory_for(49'999, 384) == "Flat");
+    CHECK(VectorIndex::factory_for(50'000, 384) == "HNSW32");
+    CHECK(VectorIndex::factory_for(999'999, 384) == "HNSW32");
+    CHECK(VectorIndex::factory_for(1'000'000, 384) == "IVF1000,PQ48");
+    CHECK(VectorIndex::factory_for(4'000'000, 384) == "IVF2000,PQ48");
+    // Every answer is a factory string this index accepts.
+    for (int64_t n : {int64_t{10}, int64_t{100'000}, int64_t{1'000'000}}) {
+        CHECK(VectorIndex::create(EmbedderIdentity{"x", "1", 384}, VectorIndex::factory_for(n, 384)).ok());
+    }
+}
+
+TEST_CASE("an IVF-PQ index replaces and removes chunks by id without a rebuild, also after a reload") {
+    TempDir dir("ivfpq");
+    const int n = 2000;
+    auto data = random_unit_vectors(n, kIdentity.dimension, 11);
+    std::vector<int64_t> ids(n);
+    for (int i = 0; i < n; ++i) {
+        ids[static_cast<size_t>(i)] = 5000 + 7 * i;
+    }
+    auto index = VectorIndex::create(kIdentity, "IVF16,PQ8x4");
+    REQUIRE(index.ok());
+    REQUIRE(index->add(ids, data).ok());
+    auto row = [&](const std::vector<float> & v, int i) {
+        return std::span<const float>(v.data() + i * kIdentity.dimension, kIdentity.dimension);
+    };
+    // A new version of chunk 0's vector, and chunks 1..99 removed.
+    auto fresh = random_unit_vectors(1, kIdentity.dimension, 99);
+    std::vector<int64_t> first = {ids[0]};
+    REQUIRE(index->add(first, fresh).ok());
+    std::vector<int64_t> gone(ids.begin() + 1, ids.begin() + 100);
+    CHECK(index->remove(gone) == 99);
+    CHECK(index->size() == n - 99);
+    REQUIRE(index->save(dir / "v.idx").ok());
+    auto loaded = VectorIndex::load(dir / "v.idx", kIdentity);
+    REQUIRE(loaded.ok());
+    CHECK(loaded->factory() == "IVF16,PQ8x4");
+    std::set<int64_t> gone_set(gone.begin(), gone.end());
+    for (const VectorIndex * idx : {&*index, &*loaded}) {
+        auto hits = idx->search(row(fresh, 0), 5);
+        REQUIRE(hits.ok());
+        REQUIRE_FALSE(hits->empty());
+        CHECK((*hits)[0].chunk_id == ids[0]);
+        CHECK(std::count_if(hits->begin(), hits->end(), [&](const VectorHit & h) { return h.chunk_id == ids[0]; }) ==
+              1);
+        for (int i = 1; i < 100; i += 7) {
+            auto h = idx->search(row(data, i), 10);
+            REQUIRE(h.ok());
+            for (const auto & hit : *h) {
+                CHECK(gone_set.count(hit.chunk_id) == 0);
+            }
+        }
+        // A chunk still present is found from its own vector.
+        auto kept = idx->search(row(data, 500), 10);
+        REQUIRE(kept.ok());
+        CHECK(std::count_if(kept->begin(), kept->end(), [&](const VectorHit & h) { return h.chunk_id == ids[500]; }) ==
+              1);
+    }
+}

@@ -2,7 +2,10 @@
 //
 // identity() names the embedding space (name, version, dimension, parameter hash). Vectors from
 // different identities are not comparable, so the vector index stores the identity it was built
-// with and refuses to open under another one.
+// with and refuses to open under another one. A model-backed embedder (a GGUF sentence-embedding
+// model of the BERT family run by the inference runtime) implements this interface where
+// inference is wired in (appliance), with name = the model name and version = the sha256 of the
+// model file, so swapping the file is detected on open and asks for a re-embed.
 //
 // HashedEmbedder is the built-in embedder that needs no model file. It is lexical: signed feature
 // hashing of word unigrams and character 3-5-grams of each word (with word-boundary markers),

@@ -17,7 +17,10 @@
 //
 // Thread-safety: search() may run concurrently with itself and with index_document(); writes are
 // serialised by the store and the index. Vectors reach disk on flush() (call it after an ingest
-// job); after a crash, open() re-embeds whatever the store holds and the index file lacks.
+// job); after a crash, open() re-embeds whatever the store holds and the index file lacks, drops
+// vectors of chunks that are no longer active, deletes temporary files of an interrupted save and
+// saves the repaired index (open_report() says what it did). tests/retrieval/crash_soak.h proves
+// this by SIGKILLing a writer at random points.
 // Errors: as Store and VectorIndex; open() fails on a damaged index file or an embedder mismatch
 // unless rebuild_unusable_index is set, in which case the index is rebuilt from the store.
 //

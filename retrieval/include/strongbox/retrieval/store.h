@@ -103,6 +103,25 @@ struct SearchFilter {
     std::vector<std::string> template_ids;
 };
 
+// A set of chunk ids as a bitmap over the id space: the chunks one SearchFilter lets a caller see
+// at one point in time. Immutable once built, so concurrent searches share it.
+class ChunkIdSet {
+  public:
+    ChunkIdSet() = default;
+    explicit ChunkIdSet(const std::vector<int64_t> & ids);
+
+    bool contains(int64_t id) const {
+        auto u = static_cast<uint64_t>(id);
+        return id >= 0 && (u >> 6) < bits_.size() && ((bits_[u >> 6] >> (u & 63)) & 1) != 0;
+    }
+    int64_t size() const { return size_; }
+    std::vector<int64_t> ids() const;  // ascending
+
+  private:
+    std::vector<uint64_t> bits_;
+    int64_t size_ = 0;
+};
+
 // A chunk that matched a lexical query, with its BM25 score (higher is better).
 struct LexicalHit {
     int64_t chunk_id = 0;
@@ -147,13 +166,19 @@ class Store {
     core::Result<std::vector<int64_t>> active_chunk_ids() const;
     // Ids of active chunks that pass the filter (access control included), ascending.
     core::Result<std::vector<int64_t>> visible_chunk_ids(const SearchFilter & filter) const;
+    // The same set as a bitmap. It is cached per filter together with the BM25 statistics of those
+    // chunks (count, average length, document frequencies) until the next write, because computing
+    // them scans every visible chunk: seconds per query at a million chunks.
+    core::Result<std::shared_ptr<const ChunkIdSet>> visible_chunks(const SearchFilter & filter) const;
     // Texts of the given chunks, in the same order (kNotFound if one is missing).
     core::Result<std::vector<std::string>> chunk_texts(const std::vector<int64_t> & chunk_ids) const;
 
     // BM25 over the chunks the filter lets through, best first. Collection statistics (number of
     // chunks, average length, document frequencies) are computed over those chunks only, so the
     // scores a user sees do not depend on documents they may not see. Free text is turned into a
-    // safe query: no input can produce an FTS syntax error. Stopwords alone match nothing.
+    // safe query: no input can produce an FTS syntax error. Stopwords alone match nothing. Field
+    // weights: a term in the chunk's heading (metadata "title" and "heading") counts three times
+    // as much as one in its body; FTS5 folds case and removes diacritics in both.
     core::Result<std::vector<LexicalHit>> lexical_search(std::string_view query, const SearchFilter & filter,
                                                          int limit) const;
 

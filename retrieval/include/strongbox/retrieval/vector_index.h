@@ -11,8 +11,9 @@
 //
 // Index types (FAISS factory strings, inner product on L2-normalised vectors = cosine):
 // "Flat" (exact; default), "HNSW<M>" (graph ANN), "IVF<lists>,Flat|PQ<m>|SQ8" (trained on the
-// vectors given to the first add, which must be at least as many as lists). "auto" picks by size:
-// Flat below 50k vectors, HNSW32 below 1M, IVF above. Deleting from Flat compacts it; IVF
+// vectors given to the first add, which must be at least as many as lists; at most 100k of them,
+// sampled evenly, train it). "auto" picks by size: Flat below 50k vectors, HNSW32 below 1M,
+// IVF<sqrt(n)>,PQ<dimension/8> from 1M. Deleting from Flat compacts it; IVF
 // removes by id; HNSW keeps tombstones that searches skip, until the next rebuild (Retriever::flush
 // rebuilds once they pass 30%).
 //
@@ -38,12 +39,14 @@
 
 namespace strongbox::retrieval {
 
+class ChunkIdSet;
 class Store;
 
 struct ReconcileReport {
     bool created = false;   // there was no index file; it was built from the store
     int64_t added = 0;      // chunks that had no vector
     int64_t removed = 0;    // vectors of chunks no longer active
+    int64_t stale_files_removed = 0;  // temporary files of saves interrupted by a crash
 
     std::string to_string() const;
 };
@@ -65,6 +68,13 @@ class VectorIndex {
     static core::Result<VectorIndex> open(const std::filesystem::path & path, const Store & store,
                                           const Embedder & embedder, ReconcileReport * report = nullptr);
 
+    // Deletes the temporary files a save interrupted by a crash left beside `path`; returns how
+    // many. open() calls it; call it before rebuilding when there is no index file.
+    static int64_t remove_stale_temporaries(const std::filesystem::path & path);
+
+    // The index type "auto" resolves to for n vectors of a dimension (see the header comment).
+    static std::string factory_for(int64_t n, int dimension);
+
     // A fresh index over every active chunk of the store (re-embeds everything).
     static core::Result<VectorIndex> rebuild(const Store & store, const Embedder & embedder,
                                              std::string_view factory = "auto");
@@ -84,6 +94,9 @@ class VectorIndex {
     // chunk ids are considered: others never enter the candidate list.
     core::Result<std::vector<VectorHit>> search(std::span<const float> query, int k,
                                                 const std::vector<int64_t> * allowed = nullptr) const;
+    // The same with the allowed set as a bitmap (Store::visible_chunks): nothing per query is
+    // proportional to the corpus, so graph and IVF searches stay fast at millions of chunks.
+    core::Result<std::vector<VectorHit>> search(std::span<const float> query, int k, const ChunkIdSet & allowed) const;
 
     bool contains(int64_t chunk_id) const;
     int64_t size() const;  // live vectors
@@ -95,6 +108,8 @@ class VectorIndex {
   private:
     struct Impl;
     explicit VectorIndex(std::unique_ptr<Impl> impl);
+    core::Result<std::vector<VectorHit>> search_impl(std::span<const float> query, int k,
+                                                     const ChunkIdSet * allowed) const;
     std::unique_ptr<Impl> impl_;
 };
 
