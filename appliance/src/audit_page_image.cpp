@@ -1,45 +1,22 @@
 #include "audit_page_image.h"
 
-#include "strongbox/core/file.h"
+#include "page_render.h"
+
 #include "strongbox/core/hash.h"
 
-#include <poppler/cpp/poppler-document.h>
-#include <poppler/cpp/poppler-image.h>
-#include <poppler/cpp/poppler-page-renderer.h>
-#include <poppler/cpp/poppler-page.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cmath>
-#include <memory>
 
 namespace strongbox::appliance {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kMarginPoints = 12;              // context around the cited lines
-constexpr double kMaxRegionPixels = 16e6;         // a poster-sized page must not become gigabytes
+constexpr double kMarginPoints = 12;  // context around the cited lines
 
 uint32_t read_u32_be(std::string_view s, size_t at) {
     return (static_cast<uint32_t>(static_cast<uint8_t>(s[at])) << 24) |
            (static_cast<uint32_t>(static_cast<uint8_t>(s[at + 1])) << 16) |
            (static_cast<uint32_t>(static_cast<uint8_t>(s[at + 2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(s[at + 3]));
-}
-
-// Poppler writes PNG only to a file: a private temporary one, removed at once.
-core::Result<std::string> encode_png(const poppler::image & image, int dpi) {
-    std::string templ = (fs::temp_directory_path() / "strongbox-page-XXXXXX.png").string();
-    const int fd = ::mkstemps(templ.data(), 4);
-    if (fd < 0) {
-        return core::Error(core::ErrorCode::kIoError, "page image: cannot create a temporary file");
-    }
-    ::close(fd);
-    const bool saved = image.save(templ, "png", dpi);
-    auto bytes = saved ? core::read_file(templ) : core::Result<std::string>(core::Error(core::ErrorCode::kInternal, "page image: Poppler could not write PNG"));
-    std::error_code ec;
-    fs::remove(templ, ec);
-    return bytes;
 }
 
 }  // namespace
@@ -50,50 +27,23 @@ bool is_scanned(const core::Json & provenance) {
 
 core::Result<std::string> render_region_png(const fs::path & path, int page_number, const core::Box & region, int dpi,
                                             int * width, int * height) {
-    const std::string where = path.string() + " p. " + std::to_string(page_number);
-    std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(path.string()));
-    if (!doc || doc->is_locked()) {
-        return core::Error(core::ErrorCode::kCorruptInput, "page image: cannot open " + path.string() + " as a PDF");
-    }
-    if (page_number < 1 || page_number > doc->pages()) {
-        return core::Error(core::ErrorCode::kNotFound, "page image: " + where + " does not exist");
-    }
-    std::unique_ptr<poppler::page> page(doc->create_page(page_number - 1));
-    if (!page || !poppler::page_renderer::can_render()) {
-        return core::Error(core::ErrorCode::kInternal, "page image: cannot render " + where);
-    }
-    // The boxes are on the displayed page: a page turned by 90 or 270 degrees swaps its sides.
-    const poppler::rectf rect = page->page_rect(poppler::crop_box);
-    const bool turned = page->orientation() == poppler::page::landscape || page->orientation() == poppler::page::seascape;
-    const double page_w = turned ? rect.height() : rect.width();
-    const double page_h = turned ? rect.width() : rect.height();
-    const double x0 = std::clamp(std::min(region.x0, region.x1) - kMarginPoints, 0.0, page_w);
-    const double y0 = std::clamp(std::min(region.y0, region.y1) - kMarginPoints, 0.0, page_h);
-    const double x1 = std::clamp(std::max(region.x0, region.x1) + kMarginPoints, 0.0, page_w);
-    const double y1 = std::clamp(std::max(region.y0, region.y1) + kMarginPoints, 0.0, page_h);
-    double scale = dpi / 72.0;
-    if ((x1 - x0) * (y1 - y0) * scale * scale > kMaxRegionPixels) {
-        scale = std::sqrt(kMaxRegionPixels / ((x1 - x0) * (y1 - y0)));
-    }
-    const int px = static_cast<int>(std::floor(x0 * scale));
-    const int py = static_cast<int>(std::floor(y0 * scale));
-    const int pw = std::max(1, static_cast<int>(std::ceil(x1 * scale)) - px);
-    const int ph = std::max(1, static_cast<int>(std::ceil(y1 * scale)) - py);
-    poppler::page_renderer renderer;
-    renderer.set_image_format(poppler::image::format_gray8);
-    renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
-    renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
-    const poppler::image image = renderer.render_page(page.get(), scale * 72.0, scale * 72.0, px, py, pw, ph);
-    if (!image.is_valid()) {
-        return core::Error(core::ErrorCode::kInternal, "page image: Poppler could not render " + where);
+    core::Box padded = region;
+    padded.x0 = std::min(region.x0, region.x1) - kMarginPoints;
+    padded.y0 = std::min(region.y0, region.y1) - kMarginPoints;
+    padded.x1 = std::max(region.x0, region.x1) + kMarginPoints;
+    padded.y1 = std::max(region.y0, region.y1) + kMarginPoints;
+    // Grey: the regions come from scans, and a grey render of a large region takes a third of the memory.
+    auto rendered = render_pdf_region_png(path, page_number, padded, dpi, PixelFormat::kGrey);
+    if (!rendered.ok()) {
+        return std::move(rendered).error().with_context("page image");
     }
     if (width != nullptr) {
-        *width = image.width();
+        *width = rendered->width;
     }
     if (height != nullptr) {
-        *height = image.height();
+        *height = rendered->height;
     }
-    return encode_png(image, static_cast<int>(std::lround(scale * 72.0)));
+    return std::move(rendered->png);
 }
 
 PageImages collect_page_images(const std::vector<AuditRecord> & records, int dpi) {

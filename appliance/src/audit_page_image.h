@@ -1,5 +1,5 @@
 // Page images for citation-trail bundles: for a citation whose passage was read off a scanned
-// page (OCR provenance), the cited region of that page rendered by Poppler as PNG, so an auditor
+// page (OCR provenance), the cited region of that page rendered as PNG (page_render.h), so an auditor
 // sees what the scanner saw, not only the text OCR made of it.
 //
 // The region is the union of the citation's boxes on its page (PDF points, origin top-left) with
@@ -8,8 +8,8 @@
 // the citation gets a note saying why there is no image: an export never fails for it.
 //
 // Thread-safety: functions are independent; Poppler documents are opened per call.
-// Errors: render_region_png() returns kNotFound / kCorruptInput / kInternal naming the file and
-// page; collect_page_images() turns every failure into a note.
+// Errors: render_region_png() returns render_pdf_region_png()'s errors naming the file and page;
+// collect_page_images() turns every failure into a note.
 //
 //   PageImages images = collect_page_images(records, 100);
 //   for (const PageImage & p : images.images) { add_member(p.member, p.png); }
@@ -55,7 +55,8 @@ struct PageImages {
 // True when the provenance (as recorded in an answer's citation) says its text came from OCR.
 bool is_scanned(const core::Json & provenance);
 
-// The region of 1-based `page` of the PDF at `path`, rendered at `dpi` as PNG.
+// The region of 1-based `page` of the PDF at `path` with a margin around it, rendered at `dpi` as
+// greyscale PNG.
 core::Result<std::string> render_region_png(const std::filesystem::path & path, int page, const core::Box & region,
                                             int dpi, int * width, int * height);
 

@@ -4,6 +4,7 @@
 
 #include "audit_archive.h"
 #include "audit_page_image.h"
+#include "page_render.h"
 #include "test_support.h"
 
 #include "strongbox/appliance/audit_log.h"
@@ -75,8 +76,10 @@ struct Trail {
 };
 
 std::map<std::string, std::string> members_of(const std::string & bundle) {
+    // Held by value: iterating read_archive(bundle).value() directly would walk a destroyed temporary.
+    std::vector<appliance::ArchiveMember> members = appliance::read_archive(bundle).value();
     std::map<std::string, std::string> out;
-    for (appliance::ArchiveMember & m : appliance::read_archive(bundle).value()) {
+    for (appliance::ArchiveMember & m : members) {
         out[m.name] = std::move(m.bytes);
     }
     return out;
@@ -150,6 +153,47 @@ TEST_CASE("a region renders to the same PNG every time, another region to anothe
     CHECK(*again == *text_png);
     CHECK(*other != *text_png);
     CHECK_FALSE(appliance::render_region_png(kScan, 2, core::Box{0, 0, 10, 10, -1, -1}, 100, nullptr, nullptr).ok());
+}
+
+TEST_CASE("the viewer's page and a bundle's region come from one renderer, sized by the page's points and the dpi") {
+    const auto size = appliance::pdf_page_size(kScan, 1);
+    REQUIRE(size.ok());
+    CHECK(size->width == doctest::Approx(230.4).epsilon(0.001));
+    CHECK(size->height == doctest::Approx(172.8).epsilon(0.001));
+
+    auto whole = appliance::render_pdf_page_png(kScan, 1, 144);
+    REQUIRE(whole.ok());
+    int w = 0;
+    int h = 0;
+    REQUIRE(appliance::png_dimensions(*whole, w, h));
+    CHECK(std::abs(w - 230.4 * 2) <= 1);
+    CHECK(std::abs(h - 172.8 * 2) <= 1);
+    CHECK(static_cast<uint8_t>(whole->at(25)) == 2);  // IHDR colour type: RGB
+
+    // A region reaching past the page is clamped to it; corners may come in either order.
+    auto past = appliance::render_pdf_region_png(kScan, 1, core::Box{300, 500, 100, -20, -1, -1}, 144,
+                                                 appliance::PixelFormat::kGrey);
+    REQUIRE(past.ok());
+    CHECK(past->dpi == 144);
+    CHECK(std::abs(past->width - (230.4 - 100) * 2) <= 1);
+    CHECK(std::abs(past->height - 172.8 * 2) <= 1);
+    REQUIRE(appliance::png_dimensions(past->png, w, h));
+    CHECK(w == past->width);
+    CHECK(h == past->height);
+
+    // A resolution that would make more than kMaxRegionPixels is lowered, and says so.
+    auto huge = appliance::render_pdf_region_png(kScan, 1, core::Box{0, 0, 230.4, 172.8, -1, -1}, 2000,
+                                                 appliance::PixelFormat::kGrey);
+    REQUIRE(huge.ok());
+    CHECK(huge->dpi < 2000);
+    CHECK(static_cast<double>(huge->width) * huge->height <= appliance::kMaxRegionPixels * 1.01);
+    CHECK(std::abs(huge->width - 230.4 * huge->dpi / 72) <= 1);
+
+    CHECK(appliance::render_pdf_region_png(kScan, 1, core::Box{0, 0, 10, 10, -1, -1}, 0, appliance::PixelFormat::kRgb)
+              .error()
+              .code() == core::ErrorCode::kInvalidArgument);
+    CHECK(appliance::render_pdf_page_png(kScan.parent_path() / "no-such.pdf", 1, 72).error().code() ==
+          core::ErrorCode::kNotFound);
 }
 
 TEST_CASE("a changed or broken page image is reported by member") {

@@ -17,6 +17,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -151,9 +152,14 @@ struct Box {
                      quoted(kScripts / "initramfs-boot.sh") + " --dry-run");
     }
     Run confirm() const {
+        // boot-confirm.sh splits STRONGBOX_CONFIRM_ARGS on blanks and keeps any quotes as part of the
+        // words, so the paths go in bare.
+        const std::string extra = "--trusted-keys " + trust.string() + " --golden " + golden.string();
+        REQUIRE(extra.find_first_of("'\"\t\n") == std::string::npos);
+        REQUIRE(std::count(extra.begin(), extra.end(), ' ') == 3);
         return shell("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_DATA=" + quoted(data) + " STRONGBOX_SLOTS=" +
-                     quoted(slots) + " STRONGBOX_CONFIRM_ARGS=\"--trusted-keys " + quoted(trust) + " --golden " +
-                     quoted(golden) + "\" sh " + quoted(kScripts / "boot-confirm.sh") + " --dry-run");
+                     quoted(slots) + " STRONGBOX_CONFIRM_ARGS='" + extra + "' sh " +
+                     quoted(kScripts / "boot-confirm.sh") + " --dry-run");
     }
 
     prov::BootState state() const {

@@ -71,7 +71,8 @@ class [[nodiscard]] Result {
 
     T & value() & { return std::get<0>(checked()); }
     const T & value() const & { return std::get<0>(checked()); }
-    T && value() && { return std::get<0>(std::move(checked())); }
+    // By value, so `for (auto & x : f().value())` does not iterate a destroyed temporary.
+    T value() && { return std::get<0>(std::move(checked())); }
 
     T & operator*() & { return value(); }
     const T & operator*() const & { return value(); }
