@@ -5,13 +5,15 @@
 # Prints requests/s, p50/p90/p99 latency and failed requests (socket errors, non-2xx by status)
 # per endpoint and connection count, for DURATION each. It measures; it asserts nothing.
 # The server answers at most 4 service calls at once and queues 16 more (ServerOptions); beyond
-# that it answers 503 "overloaded" at once, so failures are expected only above 20 connections.
+# that it answers 503 "overloaded" at once, so failures are expected only above 20 connections
+# (SERVE_OPTIONS="--max-concurrent 32 --max-queued 64" raises both limits).
 # server_cpu_ms is the server's CPU time (user + system) per request over the run: on a shared
 # machine it says what a request costs when the latencies mostly say how busy the machine was.
 #
 # Usage: bench/webui/load.sh <strongbox-binary> [work-dir]
 # Environment: DURATION (default 10s), CONNECTIONS (list, default "16 32"), THREADS (wrk threads, 2), FILES (100),
-#              PARAGRAPHS (100), ENDPOINTS ("search ask").
+#              PARAGRAPHS (100), ENDPOINTS ("search ask"), SERVE_OPTIONS (extra `serve` options, e.g.
+#              "--max-concurrent 32 --max-queued 64"; default none).
 # The corpus and its index stay in work-dir (default /tmp/strongbox-webui-load) for the next run.
 # On a shared machine run it under `nice -n 19`; wrk and the server share the same cores.
 set -eu
@@ -25,6 +27,7 @@ threads=${THREADS:-2}
 files=${FILES:-100}
 paragraphs=${PARAGRAPHS:-100}
 endpoints=${ENDPOINTS:-search ask}
+serve_options=${SERVE_OPTIONS:-}
 
 command -v wrk >/dev/null 2>&1 || { echo "wrk is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
 command -v curl >/dev/null 2>&1 || { echo "curl is not installed" >&2; exit 1; }
@@ -47,7 +50,8 @@ if [ ! -f "$data/.ingested" ]; then
 fi
 
 rm -f "$data/daemon.json"
-"$strongbox" --data-dir "$data" serve --port 0 >"$work/server.log" 2>&1 &
+# shellcheck disable=SC2086 # the options are words
+"$strongbox" --data-dir "$data" serve --port 0 $serve_options >"$work/server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT INT TERM
 tries=0
@@ -77,7 +81,8 @@ token=$(curl -sf -b "$jar" -H 'Content-Type: application/json' -H "X-CSRF-Token:
 [ -n "$token" ] || { echo "could not create an API token" >&2; exit 1; }
 
 chunks=$(curl -sf "$url/healthz" | sed -n 's/.*"chunks":\([0-9]*\).*/\1/p')
-echo "strongbox web load: ${chunks:-?} chunks, $threads wrk threads, $duration per run, $(nproc) CPUs"
+echo "strongbox web load: ${chunks:-?} chunks, $threads wrk threads, $duration per run, $(nproc) CPUs," \
+    "serve options: ${serve_options:-none}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-8s %5s %9s %9s %9s %9s %9s %9s %8s %13s  %s\n' endpoint conns requests req/s p50_ms p90_ms p99_ms max_ms \
     failed server_cpu_ms statuses
 for endpoint in $endpoints; do

@@ -128,6 +128,62 @@ TEST_CASE("every index type matches exact search and never returns chunks outsid
     }
 }
 
+TEST_CASE("flat search returns the exact visible top-k with exact scores whether most, few or none are visible") {
+    // 37 dimensions: the vector kernels' full blocks and their scalar tails are both exercised.
+    const EmbedderIdentity identity{"test-random", "1", 37};
+    const int n = 3000;
+    const int k = 10;
+    auto data = random_unit_vectors(n, identity.dimension, 21);
+    std::vector<int64_t> ids(n);
+    for (int i = 0; i < n; ++i) {
+        ids[static_cast<size_t>(i)] = 500 + 2 * i;
+    }
+    auto index = VectorIndex::create(identity, "Flat");
+    REQUIRE(index.ok());
+    REQUIRE(index->add(ids, data).ok());
+    auto queries = random_unit_vectors(10, identity.dimension, 22);
+    struct Share {
+        const char * name;
+        int every;  // one chunk in `every` is visible; 0: none
+    };
+    for (Share share : {Share{"all", 1}, Share{"nine in ten", -10}, Share{"few", 700}, Share{"none", 0}}) {
+        CAPTURE(share.name);
+        std::set<int64_t> visible;
+        for (int i = 0; i < n; ++i) {
+            bool in = share.every > 0 ? i % share.every == 0 : share.every < 0 && i % -share.every != 0;
+            if (in) {
+                visible.insert(ids[static_cast<size_t>(i)]);
+            }
+        }
+        std::vector<int64_t> allowed(visible.begin(), visible.end());
+        for (int qi = 0; qi < 10; ++qi) {
+            std::span<const float> q(queries.data() + qi * identity.dimension, identity.dimension);
+            auto hits = index->search(q, k, &allowed);
+            REQUIRE(hits.ok());
+            auto exact = brute_force(data, ids, q, k, &visible);
+            CHECK(ids_of(*hits) == exact);
+            CHECK(hits->size() == std::min<size_t>(k, visible.size()));
+            for (const auto & h : *hits) {
+                auto at = static_cast<size_t>((h.chunk_id - 500) / 2) * static_cast<size_t>(identity.dimension);
+                double s = 0;
+                for (int d = 0; d < identity.dimension; ++d) {
+                    s += static_cast<double>(data[at + static_cast<size_t>(d)]) * q[static_cast<size_t>(d)];
+                }
+                CHECK(h.similarity == doctest::Approx(s).epsilon(1e-5));
+            }
+        }
+    }
+    // Unfiltered, after a removal compacted the index: still the exact top-k of what remains.
+    std::vector<int64_t> gone(ids.begin(), ids.begin() + 1500);
+    CHECK(index->remove(gone) == 1500);
+    std::vector<float> kept_data(data.begin() + 1500 * identity.dimension, data.end());
+    std::vector<int64_t> kept_ids(ids.begin() + 1500, ids.end());
+    std::span<const float> q(queries.data(), identity.dimension);
+    auto hits = index->search(q, k);
+    REQUIRE(hits.ok());
+    CHECK(ids_of(*hits) == brute_force(kept_data, kept_ids, q, k, nullptr));
+}
+
 TEST_CASE("a saved index loads back with identical search results") {
     TempDir dir("vi_roundtrip");
     auto data = random_unit_vectors(300, kIdentity.dimension, 1);
