@@ -226,42 +226,50 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         }
         core::Citation & c = answer.citations[static_cast<size_t>(it->second - 1)];
         c.quote += (c.quote.empty() ? "" : " ") + text;
-        // Narrow the cited regions to the boxes of the quoted sentence, where boxes map to text:
-        // its words where the lines have word boxes, else its lines.
-        if (!p.provenance.boxes.empty() && p.provenance.boxes.front().text_begin >= 0) {
-            if (inserted) {
-                c.provenance.boxes.clear();
-                c.provenance.word_boxes.clear();
-            }
-            const auto b = static_cast<int64_t>(s->begin);
-            const auto e = static_cast<int64_t>(s->end);
-            for (const core::Box & box : core::boxes_for_span(p.provenance, b, e)) {
-                c.provenance.boxes.push_back(box);
-            }
-            for (const core::Box & box : p.provenance.word_boxes) {
-                if (box.text_end > b && box.text_begin < e) {
-                    c.provenance.word_boxes.push_back(box);
-                }
-            }
-        }
-        // And the line range to the quoted sentence's lines (text, Markdown and log sources).
-        if (p.provenance.line_start > 0) {
-            auto line_at = [&](size_t offset) {
-                const auto end = p.text.begin() + static_cast<std::ptrdiff_t>(offset);
-                return p.provenance.line_start + static_cast<int>(std::count(p.text.begin(), end, '\n'));
-            };
-            const int lb = line_at(s->begin);
-            const int last = line_at(s->end);
-            const int le = p.provenance.line_end > 0 ? std::min(last, p.provenance.line_end) : last;
-            c.provenance.line_start = inserted ? lb : std::min(c.provenance.line_start, lb);
-            c.provenance.line_end = inserted ? le : std::max(c.provenance.line_end, le);
-        }
+        narrow_citation(c, p, s->begin, s->end, inserted);
         answer.sentences.push_back(core::AnswerSentence{text, {it->second}, core::Support::kSupported});
     }
     if (answer.sentences.empty()) {
         return refuse("Not found in the indexed documents: no passage states an answer to the question.");
     }
     return answer;
+}
+
+void narrow_citation(core::Citation & c, const Passage & p, size_t begin, size_t end, bool first) {
+    // Boxes: the words of the range where the lines have word boxes, else its lines.
+    if (!p.provenance.boxes.empty() && p.provenance.boxes.front().text_begin >= 0) {
+        if (first) {
+            c.provenance.boxes.clear();
+            c.provenance.word_boxes.clear();
+        }
+        auto add = [](std::vector<core::Box> & to, const core::Box & box) {
+            if (std::find(to.begin(), to.end(), box) == to.end()) {
+                to.push_back(box);
+            }
+        };
+        const auto b = static_cast<int64_t>(begin);
+        const auto e = static_cast<int64_t>(end);
+        for (const core::Box & box : core::boxes_for_span(p.provenance, b, e)) {
+            add(c.provenance.boxes, box);
+        }
+        for (const core::Box & box : p.provenance.word_boxes) {
+            if (box.text_end > b && box.text_begin < e) {
+                add(c.provenance.word_boxes, box);
+            }
+        }
+    }
+    // Lines (text, Markdown and log sources): the lines the range touches.
+    if (p.provenance.line_start > 0) {
+        auto line_at = [&](size_t offset) {
+            const auto stop = p.text.begin() + static_cast<std::ptrdiff_t>(offset);
+            return p.provenance.line_start + static_cast<int>(std::count(p.text.begin(), stop, '\n'));
+        };
+        const int lb = line_at(begin);
+        const int last = line_at(end);
+        const int le = p.provenance.line_end > 0 ? std::min(last, p.provenance.line_end) : last;
+        c.provenance.line_start = first ? lb : std::min(c.provenance.line_start, lb);
+        c.provenance.line_end = first ? le : std::max(c.provenance.line_end, le);
+    }
 }
 
 }  // namespace strongbox::appliance

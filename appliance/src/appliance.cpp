@@ -224,9 +224,10 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
     ingest::IngestOptions options;
     options.ingest_job = report.job_id;
     options.max_chunk_chars = impl_->settings.max_chunk_chars;
-    options.ocr_language = impl_->settings_store->get("ocr_language").is_string()
-                               ? impl_->settings_store->get("ocr_language").as_string()
-                               : options.ocr_language;
+    // One read: an admin may save settings between a check and a second read.
+    if (const core::Json language = impl_->settings_store->get("ocr_language"); language.is_string()) {
+        options.ocr_language = language.as_string();
+    }
     options.log_lines_per_chunk = impl_->settings.log_lines_per_chunk;
 
     // Active documents by path, so unchanged files are skipped before any (possibly slow) extraction.

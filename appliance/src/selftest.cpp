@@ -195,7 +195,8 @@ SelftestCheck check_web_tls(const fs::path & data_dir, Appliance & app) {
         c.detail = std::string("GET /healthz over TLS: ") + e.what();
     }
     server.stop();
-    Poco::Net::uninitializeSSL();
+    // No uninitializeSSL(): run from the daemon's admin page, tearing down NetSSL's process-wide
+    // state would pull it from under the server and clients still using it (see webui server.cpp).
     return c;
 }
 

@@ -417,43 +417,7 @@ void add_region(core::Citation & c, const Passage & p, const Region & r, bool fi
     if (c.quote.find(quote) == std::string::npos) {
         c.quote += (c.quote.empty() ? "" : " \xE2\x80\xA6 ") + quote;
     }
-    const size_t b = r.word_begin;
-    const size_t e = r.word_end;
-    if (!p.provenance.boxes.empty() && p.provenance.boxes.front().text_begin >= 0) {
-        if (first) {
-            c.provenance.boxes.clear();
-            c.provenance.word_boxes.clear();
-        }
-        auto add = [](std::vector<core::Box> & to, const core::Box & box) {
-            if (std::find(to.begin(), to.end(), box) == to.end()) {
-                to.push_back(box);
-            }
-        };
-        const auto span_boxes = core::boxes_for_span(p.provenance, static_cast<int64_t>(b), static_cast<int64_t>(e));
-        for (const core::Box & box : span_boxes) {
-            add(c.provenance.boxes, box);
-        }
-        for (const core::Box & box : p.provenance.word_boxes) {
-            if (box.text_end > static_cast<int64_t>(b) && box.text_begin < static_cast<int64_t>(e)) {
-                add(c.provenance.word_boxes, box);
-            }
-        }
-    }
-    if (p.provenance.line_start > 0) {
-        auto line_at = [&](size_t offset) {
-            const auto end = p.text.begin() + static_cast<std::ptrdiff_t>(offset);
-            return p.provenance.line_start + static_cast<int>(std::count(p.text.begin(), end, '\n'));
-        };
-        const int lb = line_at(b);
-        const int le = line_at(e);
-        if (first) {
-            c.provenance.line_start = lb;
-            c.provenance.line_end = std::min(le, p.provenance.line_end > 0 ? p.provenance.line_end : le);
-        } else {
-            c.provenance.line_start = std::min(c.provenance.line_start, lb);
-            c.provenance.line_end = std::max(c.provenance.line_end, le);
-        }
-    }
+    narrow_citation(c, p, r.word_begin, r.word_end, first);
 }
 
 core::Support grade(const SentenceCheck & c, const VerifierOptions & o, size_t n_cited) {

@@ -8,6 +8,8 @@
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
+#include "strongbox/webui/accounts.h"
+#include "strongbox/webui/handler.h"
 #include "strongbox/webui/service.h"
 
 #include <doctest/doctest.h>
@@ -469,4 +471,40 @@ TEST_CASE("auditors search and export the trail, web events are recorded, and th
     REQUIRE(updates.ok());
     REQUIRE(updates->size() == 1);
     CHECK_FALSE(updates->front().body.get_bool("ok", true));
+}
+
+TEST_CASE("a collection created from the web console is on the audit trail once") {
+    TempDir dir("sb_coll_web_create");
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    webui::AccountsOptions ao;
+    ao.pwhash_opslimit = 1;
+    ao.pwhash_memlimit = 8192;
+    auto accounts = webui::Accounts::open(dir.path / "accounts.db", ao);
+    REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
+    webui::Handler handler(*service, **accounts);
+
+    webui::HttpRequest setup;
+    setup.method = "POST";
+    setup.path = "/api/v1/setup";
+    setup.headers = {{"Content-Type", "application/json"}};
+    setup.body = R"({"name":"root","password":"root-password-1"})";
+    const webui::HttpResponse session = handler.handle(setup);
+    REQUIRE_MESSAGE(session.status == 200, session.body);
+    const std::string cookie(session.header("Set-Cookie").substr(0, session.header("Set-Cookie").find(';')));
+    const std::string csrf = core::Json::parse(session.body).value().get_string("csrf_token");
+
+    webui::HttpRequest create;
+    create.method = "POST";
+    create.path = "/api/v1/collections";
+    create.headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+    create.body = R"({"name":"ops"})";
+    const webui::HttpResponse created = handler.handle(create);
+    REQUIRE_MESSAGE(created.status == 201, created.body);
+
+    auto changes = app->audit().list({"", "", "collection_change", ""});
+    REQUIRE(changes.ok());
+    REQUIRE(changes->size() == 1);
+    CHECK(changes->front().actor == "root");
+    CHECK(changes->front().body.get_string("collection") == "ops");
 }

@@ -1044,10 +1044,8 @@ HttpResponse Handler::Impl::create_collection(Call & call) {
     if (core::Status st = service.create_collection(name, caller(call)); !st.ok()) {
         return error_response(st.error(), call.request_id);
     }
-    core::Json event = core::Json::object();
-    event["action"] = "create_collection";
-    event["collection"] = name;
-    record("collection_change", call.principal->user.name, event);
+    // The service records the creation on the audit trail (as the command line does); recording it
+    // here as well would put every web-created collection on the trail twice.
     core::Json out = core::Json::object();
     out["collection"] = core::Json::object();
     out["collection"]["name"] = name;

@@ -43,6 +43,11 @@ core::Answer answer_extractively(const std::string & question, const std::vector
 // when line_records is set (logs, and PDF chunks where each line has its own box).
 std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, bool line_records);
 
+// Narrows citation `c` of passage `p` to the text range [begin, end): its line and word boxes
+// (where boxes map to text) and its line range. `first` replaces what the citation held (it was
+// copied from the whole passage); later calls add the range to it, without repeating a box.
+void narrow_citation(core::Citation & c, const Passage & p, size_t begin, size_t end, bool first);
+
 // Content words of a text as the answerer sees them: lower-cased, stop words removed, light
 // suffix stripping ("backups" -> "backup"). Exposed for tests and for the retrieval query.
 std::vector<std::string> content_words(const std::string & text);

@@ -153,7 +153,8 @@ class AppService {
     }
 
     // Admin only (kPermissionDenied otherwise); kAlreadyExists when present; kInvalidArgument for
-    // a bad name (1..64 chars of [A-Za-z0-9._-], not starting with '.').
+    // a bad name (1..64 chars of [A-Za-z0-9._-], not starting with '.'). Records the creation on the
+    // audit trail itself.
     virtual core::Status create_collection(const std::string & name, const Caller & caller) {
         (void)name, (void)caller;
         return unsupported("create_collection");
