@@ -120,6 +120,8 @@ void JobQueue::work() {
             if (!crash.empty() && (f.state == "queued" || f.state == "running")) {
                 f.state = "failed";
                 f.error = "internal error: " + crash;
+                std::error_code ec;
+                std::filesystem::remove(f.staged, ec);  // never ingested: nothing else will clean it up
             }
         }
         if (!crash.empty()) {

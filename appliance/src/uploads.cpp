@@ -133,6 +133,7 @@ void run_upload_job(Appliance & app, const Job & job) {
         fs::rename(file.staged, target, ec);
         if (ec) {
             const std::string error = file.name + ": moving the upload into place failed: " + ec.message();
+            fs::remove(file.staged, ec);
             app.jobs().update_file(job.id, i, [&](JobFile & f) {
                 f.state = "failed";
                 f.error = error;
