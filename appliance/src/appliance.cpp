@@ -28,10 +28,7 @@ namespace strongbox::appliance {
 namespace {
 
 std::string new_job_id() {
-    // 2026-11-22T13:45:12.123456Z -> ingest-20261122T134512.123456Z
-    std::string t = core::utc_now_iso8601();
-    std::erase_if(t, [](char c) { return c == '-' || c == ':'; });
-    return "ingest-" + t;
+    return "ingest-" + core::utc_now_compact();  // ingest-20261122T134512.123456Z
 }
 
 std::string_view outcome_name(IngestFileResult::Outcome o) {
@@ -566,6 +563,10 @@ core::Json Appliance::health() {
 
 core::Json Appliance::fingerprint() const {
     return salt_to_json(impl_->salt());
+}
+
+provisioning::HiddenSalt Appliance::hidden_salt() const {
+    return impl_->salt();
 }
 
 AuditLog & Appliance::audit() {

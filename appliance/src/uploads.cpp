@@ -18,9 +18,7 @@ namespace fs = std::filesystem;
 
 std::string new_upload_id() {
     static std::atomic<uint64_t> counter{0};
-    std::string t = core::utc_now_iso8601();
-    std::erase_if(t, [](char c) { return c == '-' || c == ':'; });
-    return "upload-" + t + "-" + std::to_string(counter.fetch_add(1) + 1);
+    return "upload-" + core::utc_now_compact() + "-" + std::to_string(counter.fetch_add(1) + 1);
 }
 
 // Keeps `path`'s bytes under sources/<sha256> (a hard link when possible, else a copy).

@@ -440,8 +440,7 @@ class WebService final : public webui::AppService {
         SB_TRY(require_auditor(caller));
         int64_t limit = 0;
         SB_ASSIGN_OR_RETURN(AuditFilter f, audit_filter(filters, limit));
-        std::string stamp = core::utc_now_iso8601().substr(0, 19);
-        std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+        const std::string stamp = core::utc_now_compact().substr(0, 15);  // 20261122T134512
         webui::Download d;
         if (format == "bundle") {
             const fs::path tmp = app_.data_dir() / "staging" / ("audit-export-" + stamp + "-" + caller.user + ".sbaudit");

@@ -1,5 +1,6 @@
 #include "strongbox/core/clock.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -28,6 +29,12 @@ std::string format_iso8601_utc(int64_t unix_micros) {
 
 std::string utc_now_iso8601() {
     return format_iso8601_utc(unix_micros_now());
+}
+
+std::string utc_now_compact() {
+    std::string t = utc_now_iso8601();
+    std::erase_if(t, [](char c) { return c == '-' || c == ':'; });
+    return t;
 }
 
 }  // namespace strongbox::core
