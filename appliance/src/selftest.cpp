@@ -125,13 +125,7 @@ SelftestCheck check_salt(const SelftestOptions & o, Appliance & app) {
         c.detail = "no manifest given; running fingerprint " + running.get_string("fingerprint");
         return c;
     }
-    provisioning::HiddenSalt have;
-    have.model_sha256 = running.get_string("model_sha256");
-    have.prompts_sha256 = running.get_string("prompts_sha256");
-    have.tokenizer_sha256 = running.get_string("tokenizer_sha256");
-    have.settings_sha256 = running.get_string("settings_sha256");
-    have.index_params_sha256 = running.get_string("index_params_sha256");
-    const std::vector<std::string> differ = salt_mismatches(*o.expected_salt, have);
+    const std::vector<std::string> differ = salt_mismatches(*o.expected_salt, app.hidden_salt());
     c.passed = differ.empty();
     if (c.passed) {
         c.detail = "every pinned part matches; fingerprint " + running.get_string("fingerprint");

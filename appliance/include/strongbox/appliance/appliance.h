@@ -47,6 +47,9 @@
 namespace strongbox::webui {
 struct SourceView;
 }
+namespace strongbox::provisioning {
+struct HiddenSalt;
+}
 
 namespace strongbox::appliance {
 
@@ -160,6 +163,8 @@ class Appliance {
     // The hidden salt of this appliance's answers as loaded (model, prompts, tokenizer, settings,
     // index parameters; see audit_salt.h) and its "fingerprint", for /readyz and the behaviour check.
     core::Json fingerprint() const;
+    // The same parts as the manifest's pinned salt, for comparing with it.
+    provisioning::HiddenSalt hidden_salt() const;
 
     AuditLog & audit();
 
