@@ -13,6 +13,7 @@ packages=(
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
   doctest-dev
   libsodium-dev
+  libssl-dev
   squashfs-tools
   wrk
 )
