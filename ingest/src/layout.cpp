@@ -177,14 +177,28 @@ std::vector<size_t> order_blocks(const std::vector<TextBlock> & blocks) {
         while (next_body < blocks.size() && !is_body(next_body)) {
             ++next_body;
         }
+        // The first line beside a drop cap is often a block of its own, reported after its column.
+        const bool heads_previous = last_body < blocks.size() && !side_by_side(i, last_body) &&
+                                    blocks[i].y0 < blocks[last_body].y0;
+        if (heads_previous) {
+            order.insert(std::find(order.begin(), order.end(), last_body), i);
+            continue;
+        }
         const bool between_columns =
             last_body < blocks.size() && next_body < blocks.size() && side_by_side(last_body, next_body);
         const bool heads_next = next_body < blocks.size() && !side_by_side(i, next_body) &&
                                 blocks[i].y1 <= blocks[next_body].y0 + 0.02 * text_height;
         (between_columns && !heads_next ? deferred : order).push_back(i);
     }
+    // Deferred blocks join whatever follows the last column (a title or credits under the
+    // columns) top to bottom.
     std::stable_sort(deferred.begin(), deferred.end(), [&](size_t a, size_t b) { return blocks[a].y0 < blocks[b].y0; });
-    order.insert(order.end(), deferred.begin(), deferred.end());
+    const auto last_column = std::find(order.begin(), order.end(), last_body);
+    auto tail = last_column == order.end() ? order.end() : last_column + 1;
+    for (size_t d : deferred) {
+        tail = std::find_if(tail, order.end(), [&](size_t k) { return blocks[k].y0 > blocks[d].y0; });
+        tail = order.insert(tail, d) + 1;
+    }
     return order;
 }
 

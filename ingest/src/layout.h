@@ -49,8 +49,10 @@ struct TextBlock {
 // engine reads each column top to bottom, but a caption or page footer that sits between two
 // columns is read where the engine meets it, cutting the text that runs on across the column
 // break in two. Such blocks (not body columns, after one column and before the next, and not a
-// heading on top of the next) move after the columns, top to bottom. A page without two side by
-// side columns keeps the engine's order.
+// heading on top of the next) move after the columns, merged top to bottom with what the engine
+// reads under them. A block reported after a column but lying above its top (the first line
+// beside a drop cap) goes before that column. A page without two side by side columns keeps the
+// engine's order.
 std::vector<size_t> order_blocks(const std::vector<TextBlock> & blocks);
 
 std::vector<Line> group_lines(const std::vector<Word> & words);

@@ -279,6 +279,23 @@ TEST_CASE("a caption and a page footer between two columns are read after the co
     CHECK(ingest::order_blocks(blocks) == std::vector<size_t>{0, 1, 4, 3, 2});
 }
 
+TEST_CASE("the line beside a drop cap leads its column, and a heading between columns precedes the title under them") {
+    // A magazine spread (8071_093.3B) as Tesseract reports it after deskew: the first line beside
+    // the drop cap comes as its own block after the first column, and a pull quote between the
+    // second and third columns comes before the columns that follow it.
+    const std::vector<ingest::TextBlock> blocks = {
+        {171, 215, 795, 764},     // 0 first column
+        {176, 169, 791, 299},     // 1 "SHE MOPED. She sighed. She"
+        {843, 165, 1474, 1477},   // 2 second column
+        {916, 1696, 1378, 1815},  // 3 pull quote under the second column
+        {1746, 165, 2370, 1796},  // 4 third column
+        {2418, 166, 3048, 1807},  // 5 fourth column
+        {917, 1858, 2850, 1981},  // 6 title under the columns
+        {920, 2015, 1390, 2045},  // 7 by-line
+    };
+    CHECK(ingest::order_blocks(blocks) == std::vector<size_t>{1, 0, 2, 4, 5, 3, 6, 7});
+}
+
 TEST_CASE("headings between paragraphs of one column, and on top of the next column, keep their place") {
     const std::vector<ingest::TextBlock> one_column = {
         {100, 100, 1000, 900},   // paragraphs
