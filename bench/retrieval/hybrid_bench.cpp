@@ -1,15 +1,23 @@
 // Hybrid search at scale: BM25 over an FTS5 store of N synthetic chunks plus dense search over
 // their vectors, fused, with an access-control filter that hides one collection of four.
 //
-//   strongbox_bench_hybrid [chunks=100000] [queries=200] [factory=auto] [dir=/tmp]
+//   strongbox_bench_hybrid [chunks=100000] [queries=200] [factory=auto] [dir=/tmp] [keep]
 //
+// With "keep" the store and vector index live in <dir>/sb_hybrid_bench_<chunks> and are kept: a
+// later run with the same arguments regenerates the same corpus text (same seed) without writing
+// it, so large corpora are written once. factory "none" builds no vector index and prints only the
+// lexical rows (pruned and exhaustive BM25).
 // Chunks are 50-80 words drawn from a Zipf(1) vocabulary of 50,000 words whose ten most frequent
 // are English stopwords, so term frequencies look like text. The store is written 1,000 chunks
 // per document (one transaction each), then Retriever::open builds the vector index from it with
 // the built-in embedder ("auto" picks the index type by size). Queries are six distinct non-
 // stopword words of a random chunk. Latency is Retriever::search end to end; the query embedding
 // is timed separately and subtracted ("excl. embed"). The first pass over the queries meets
-// terms whose document frequency is not cached yet; the second pass repeats them.
+// terms whose document frequency is not cached yet; the second pass repeats them. The lexical
+// postings are built by the first lexical search after open; that time is printed on its own. The
+// "bm25-ref" row is the exhaustive FTS5 ranking (Store::lexical_search_exhaustive) on the same
+// queries, the baseline the pruned "bm25" row is compared with; both are Store calls for the
+// fusion candidate list, and every query's two rankings are checked to be identical.
 #include "strongbox/retrieval/retriever.h"
 
 #include <algorithm>
@@ -71,6 +79,96 @@ long peak_rss_mib() {
     return -1;
 }
 
+// The BM25 candidate list of each of the first `count` queries, straight from the Store, pruned or
+// exhaustive; prints one row in the table's format and returns the rankings.
+std::vector<std::vector<LexicalHit>> time_lexical(const Store & store, const char * name, bool exhaustive, int pass,
+                                                  const std::vector<std::string> & queries, size_t count,
+                                                  const SearchOptions & options) {
+    std::vector<std::vector<LexicalHit>> out;
+    std::vector<double> ms;
+    std::vector<double> cpu;
+    const int limit = std::max(options.candidates, options.k);
+    auto w0 = Clock::now();
+    for (size_t i = 0; i < count; ++i) {
+        auto q0 = Clock::now();
+        double c0 = thread_cpu_ms();
+        auto hits = exhaustive ? store.lexical_search_exhaustive(queries[i], options.filter, limit)
+                               : store.lexical_search(queries[i], options.filter, limit);
+        cpu.push_back(thread_cpu_ms() - c0);
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - q0).count());
+        if (!hits.ok()) {
+            std::fprintf(stderr, "%s\n", hits.error().message().c_str());
+            std::exit(1);
+        }
+        out.push_back(std::move(hits).value());
+    }
+    double wall = std::chrono::duration<double>(Clock::now() - w0).count();
+    std::printf("%-8s %7d %4d %9.2f %9.2f %9.2f %12.2f %8.0f %9.2f %9.2f\n", name, 1, pass, percentile(ms, 0.5),
+                percentile(ms, 0.99), percentile(ms, 1.0), percentile(ms, 0.99), static_cast<double>(count) / wall,
+                percentile(cpu, 0.5), percentile(cpu, 0.99));
+    std::fflush(stdout);
+    return out;
+}
+
+// Pruned ("bm25-lst") against exhaustive FTS5 ("bm25-ref") on the same queries, both with their
+// statistics cached (second pass), and whether any ranking differs. The exhaustive path is slow at
+// scale: it runs on the first SB_BENCH_REF_QUERIES queries (default all).
+void compare_lexical(const Store & store, const std::vector<std::string> & queries, const SearchOptions & options) {
+    const char * env = std::getenv("SB_BENCH_REF_QUERIES");
+    size_t n = std::min(queries.size(), env != nullptr ? std::strtoul(env, nullptr, 10) : queries.size());
+    time_lexical(store, "bm25-lst", false, 1, queries, n, options);
+    auto pruned = time_lexical(store, "bm25-lst", false, 2, queries, n, options);
+    time_lexical(store, "bm25-ref", true, 1, queries, n, options);
+    auto reference = time_lexical(store, "bm25-ref", true, 2, queries, n, options);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; ++i) {
+        bool same = pruned[i].size() == reference[i].size();
+        for (size_t j = 0; same && j < pruned[i].size(); ++j) {
+            same = pruned[i][j].chunk_id == reference[i][j].chunk_id &&
+                   std::fabs(pruned[i][j].score - reference[i][j].score) <= 1e-9 * std::fabs(reference[i][j].score);
+        }
+        differ += same ? 0 : 1;
+    }
+    std::printf("bm25-lst (pruned) vs bm25-ref (exhaustive FTS5), %zu queries: %zu rankings differ\n", n, differ);
+}
+
+SearchOptions bench_options() {
+    SearchOptions o;
+    o.k = 5;
+    o.filter.collections = {"c0", "c1", "c2"};  // c3 is restricted
+    return o;
+}
+
+void print_header() {
+    std::printf("%-8s %7s %4s %9s %9s %9s %12s %8s %9s %9s\n", "mode", "threads", "pass", "p50 ms", "p99 ms",
+                "max ms", "p99 excl.emb", "qps", "cpu p50", "cpu p99");
+}
+
+// factory "none": no vector index, only the lexical rows.
+int lexical_only(const Store & store, const std::vector<std::string> & queries) {
+    const SearchOptions options = bench_options();
+    auto t0 = Clock::now();
+    auto visible = store.visible_chunks(options.filter);
+    if (!visible.ok()) {
+        std::fprintf(stderr, "%s\n", visible.error().message().c_str());
+        return 1;
+    }
+    std::printf("visible set and statistics for the ACL filter: %.0f ms once, %lld chunks visible\n",
+                std::chrono::duration<double, std::milli>(Clock::now() - t0).count(),
+                static_cast<long long>((*visible)->size()));
+    t0 = Clock::now();
+    if (auto warm = store.lexical_search(queries.front(), options.filter, 1); !warm.ok()) {
+        std::fprintf(stderr, "%s\n", warm.error().message().c_str());
+        return 1;
+    }
+    std::printf("lexical postings: %.1f s to build on the first lexical search; peak RSS so far %ld MiB\n",
+                std::chrono::duration<double>(Clock::now() - t0).count(), peak_rss_mib());
+    print_header();
+    compare_lexical(store, queries, options);
+    std::printf("peak RSS %ld MiB\n", peak_rss_mib());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -78,7 +176,9 @@ int main(int argc, char ** argv) {
     const size_t nq = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 200;
     const std::string factory = argc > 3 ? argv[3] : "auto";
     const std::filesystem::path base = argc > 4 ? argv[4] : std::filesystem::temp_directory_path().string();
-    const auto dir = base / ("sb_hybrid_bench_" + std::to_string(::getpid()));
+    const bool keep = argc > 5 && std::string(argv[5]) == "keep";
+    const auto dir = base / ("sb_hybrid_bench_" + std::to_string(keep ? n : static_cast<size_t>(::getpid())));
+    const bool reuse = keep && std::filesystem::exists(dir / "sb.db");
     std::filesystem::create_directories(dir);
 
     std::vector<std::string> words(kVocabulary);
@@ -121,6 +221,9 @@ int main(int argc, char ** argv) {
                 }
                 doc.chunks.push_back(std::move(chunk));
             }
+            if (reuse) {
+                continue;
+            }
             auto added = store->add_document(doc, "c" + std::to_string(d % 4));
             if (!added.ok()) {
                 std::fprintf(stderr, "%s\n", added.error().message().c_str());
@@ -130,23 +233,8 @@ int main(int argc, char ** argv) {
     }
     double store_s = std::chrono::duration<double>(Clock::now() - t0).count();
     auto db_mib = static_cast<double>(std::filesystem::file_size(dir / "sb.db")) / (1 << 20);
-    std::printf("store: %.1f s to write, %.0f MiB\n", store_s, db_mib);
-    std::fflush(stdout);
-
-    auto embedder = std::make_shared<HashedEmbedder>();
-    RetrieverOptions ro;
-    ro.database = dir / "sb.db";
-    ro.index_factory = factory;
-    t0 = Clock::now();
-    auto retriever = Retriever::open(ro, embedder);
-    if (!retriever.ok()) {
-        std::fprintf(stderr, "%s\n", retriever.error().message().c_str());
-        return 1;
-    }
-    double index_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    auto index_mib = static_cast<double>(std::filesystem::file_size(dir / "sb.db.vectors")) / (1 << 20);
-    std::printf("vector index %s: %.1f s to embed, train and add; %.0f MiB on disk; peak RSS so far %ld MiB\n",
-                retriever->vectors().factory().c_str(), index_s, index_mib, peak_rss_mib());
+    std::printf("store: %.1f s to %s, %.0f MiB\n", store_s, reuse ? "regenerate (kept from an earlier run)" : "write",
+                db_mib);
     std::fflush(stdout);
 
     std::vector<std::string> queries;
@@ -174,6 +262,33 @@ int main(int argc, char ** argv) {
         queries.push_back(queries[queries.size() % sample_chunks.size()]);
     }
 
+    if (factory == "none") {
+        // Lexical only: the pruned and exhaustive BM25 candidate lists, without a vector index.
+        auto store = Store::open(dir / "sb.db");
+        if (!store.ok()) {
+            std::fprintf(stderr, "%s\n", store.error().message().c_str());
+            return 1;
+        }
+        return lexical_only(*store, queries);
+    }
+
+    auto embedder = std::make_shared<HashedEmbedder>();
+    RetrieverOptions ro;
+    ro.database = dir / "sb.db";
+    ro.index_factory = factory;
+    t0 = Clock::now();
+    auto retriever = Retriever::open(ro, embedder);
+    if (!retriever.ok()) {
+        std::fprintf(stderr, "%s\n", retriever.error().message().c_str());
+        return 1;
+    }
+    double index_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    auto index_mib = static_cast<double>(std::filesystem::file_size(dir / "sb.db.vectors")) / (1 << 20);
+    std::printf("vector index %s: %.1f s to embed, train and add; %.0f MiB on disk; peak RSS so far %ld MiB\n",
+                retriever->vectors().factory().c_str(), index_s, index_mib, peak_rss_mib());
+    std::fflush(stdout);
+
+
     std::vector<double> embed_ms;
     for (const auto & q : queries) {
         auto e0 = Clock::now();
@@ -182,9 +297,7 @@ int main(int argc, char ** argv) {
     }
     const double embed_p50 = percentile(embed_ms, 0.5);
 
-    SearchOptions base_options;
-    base_options.k = 5;
-    base_options.filter.collections = {"c0", "c1", "c2"};  // c3 is restricted
+    const SearchOptions base_options = bench_options();
     auto run = [&](const char * name, bool bm25, bool dense, int threads, int pass) {
         SearchOptions o = base_options;
         o.use_bm25 = bm25;
@@ -224,16 +337,25 @@ int main(int argc, char ** argv) {
     std::printf("visible set and statistics for the ACL filter: %.0f ms once, %lld chunks visible\n",
                 std::chrono::duration<double, std::milli>(Clock::now() - t0).count(),
                 static_cast<long long>((*visible)->size()));
+    t0 = Clock::now();
+    if (auto warm = retriever->store().lexical_search(queries.front(), base_options.filter, 1); !warm.ok()) {
+        std::fprintf(stderr, "%s\n", warm.error().message().c_str());
+        return 1;
+    }
+    std::printf("lexical postings: %.1f s to build on the first lexical search; peak RSS so far %ld MiB\n",
+                std::chrono::duration<double>(Clock::now() - t0).count(), peak_rss_mib());
     std::printf("query embedding p50 %.3f ms (subtracted in 'p99 excl. embed')\n", embed_p50);
-    std::printf("%-8s %7s %4s %9s %9s %9s %12s %8s %9s %9s\n", "mode", "threads", "pass", "p50 ms", "p99 ms",
-                "max ms", "p99 excl.emb", "qps", "cpu p50", "cpu p99");
+    print_header();
     run("hybrid", true, true, 1, 1);
     run("hybrid", true, true, 1, 2);
     run("bm25", true, false, 1, 2);
+    compare_lexical(retriever->store(), queries, base_options);
     run("dense", false, true, 1, 2);
     run("hybrid", true, true, 2, 2);
     std::printf("peak RSS %ld MiB\n", peak_rss_mib());
     retriever = core::Error(core::ErrorCode::kInternal, "closed");
-    std::filesystem::remove_all(dir);
+    if (!keep) {
+        std::filesystem::remove_all(dir);
+    }
     return 0;
 }

@@ -22,8 +22,15 @@
 //    same mutex. With them a lexical search is one FTS5 query that tests visibility with
 //    sb_visible(set, rowid) instead of joining chunks and documents for every matching row, and
 //    its scores are exactly those computed from scratch (tested).
+// 7. Lexical top-k: an in-memory postings index derived from `chunks` (lexical_index.h) ranks a
+//    query with dynamic pruning instead of scoring every chunk that matches any term, with the
+//    same statistics, scores and tie order as the FTS5 query, which stays as the reference
+//    (lexical_search_exhaustive) and as the path for phrases FTS5 splits into several terms. It
+//    is built on the first lexical search after open, from the committed rows, and extended after
+//    each committed insert, so it is never ahead of or behind the database it serves.
 #include "strongbox/retrieval/store.h"
 
+#include "lexical_index.h"
 #include "tokenize.h"
 
 #include "strongbox/core/clock.h"
@@ -103,14 +110,14 @@ INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild');
     return kMigrations;
 }
 
-constexpr double kBm25K1 = 1.2;
-constexpr double kBm25B = 0.75;
+constexpr double kBm25K1 = detail::kBm25K1;
+constexpr double kBm25B = detail::kBm25B;
 // Field weights (BM25F-style): an occurrence in the heading column counts as kHeadingWeight
 // occurrences in the body. Length normalisation uses the body only, so a long heading does not
 // penalise its chunk.
 constexpr int kHeadingColumn = 0;
 constexpr int kBodyColumn = 1;
-constexpr double kHeadingWeight = 3.0;
+constexpr double kHeadingWeight = detail::kHeadingWeight;
 constexpr size_t kMaxQueryTerms = 32;
 
 // BM25 with caller-supplied statistics: sb_bm25(chunks_fts, n_chunks, avg_len, df_0, ..., df_n-1),
@@ -403,10 +410,55 @@ struct Store::Impl {
     struct Visibility {
         std::shared_ptr<const ChunkIdSet> chunks;
         double total_len = 0;
-        std::unordered_map<std::string, int64_t> df;  // FTS5 phrase -> visible chunks containing it
+        std::unordered_map<std::string, int64_t> df;      // FTS5 phrase -> visible chunks containing it
+        std::unordered_map<std::string, int64_t> df_fts;  // the same, counted by FTS5 for the reference
     };
     mutable std::unordered_map<std::string, Visibility> cache;
     mutable const ChunkIdSet * visible_slot = nullptr;  // what sb_visible() tests, during one query
+    std::optional<detail::FtsTokenizer> tokenizer;
+    mutable std::unique_ptr<detail::LexicalIndex> lexical;  // design note 7; null until first needed
+    mutable std::vector<std::string> heading_terms;         // scratch for the tokenizer
+    mutable std::vector<std::string> body_terms;
+
+    // Called with mu held: the postings index, built from the committed chunks when missing. Only
+    // chunks of active documents are read; later inserts are appended by add_document.
+    detail::LexicalIndex & lexical_index() const {
+        if (lexical) {
+            return *lexical;
+        }
+        auto index = std::make_unique<detail::LexicalIndex>();
+        SQLite::Statement q(*db, "SELECT c.id, c.heading, c.text FROM chunks c JOIN documents d "
+                                 "ON d.id = c.document_id WHERE d.status = 'active' ORDER BY c.id");
+        while (q.executeStep()) {
+            index_chunk(*index, q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString());
+        }
+        lexical = std::move(index);
+        return *lexical;
+    }
+
+    void index_chunk(detail::LexicalIndex & index, int64_t id, std::string_view heading, std::string_view text) const {
+        tokenizer->tokenize(heading, false, heading_terms);
+        tokenizer->tokenize(text, false, body_terms);
+        if (!index.add(id, heading_terms, body_terms)) {
+            throw std::runtime_error("chunk " + std::to_string(id) + " is not newer than the lexical index");
+        }
+    }
+
+    // Called with mu held after a committed insert. Any failure drops the index, to be rebuilt
+    // from the database by the next search.
+    void extend_lexical(const std::vector<int64_t> & ids, const core::ExtractedDocument & doc,
+                        const std::vector<std::string> & headings) {
+        if (!lexical) {
+            return;
+        }
+        try {
+            for (size_t i = 0; i < ids.size(); ++i) {
+                index_chunk(*lexical, ids[i], headings[i], doc.chunks[i].text);
+            }
+        } catch (const std::exception &) {
+            lexical.reset();
+        }
+    }
 
     // Points sb_visible() at a set for the lifetime of one query.
     struct VisibleScope {
@@ -559,6 +611,11 @@ Result<Store> Store::open(const std::filesystem::path & path) {
     }
     SB_TRY(register_bm25(impl->db->getHandle(), path));
     SB_TRY(register_visible(impl->db->getHandle(), path, &impl->visible_slot));
+    auto tokenizer = detail::FtsTokenizer::create(impl->db->getHandle());
+    if (!tokenizer.ok()) {
+        return std::move(tokenizer).error().with_context("open " + path.string());
+    }
+    impl->tokenizer.emplace(std::move(tokenizer).value());
     return Store(std::move(impl));
 }
 
@@ -644,6 +701,7 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
                                        "INSERT INTO chunks (document_id, ordinal, text, provenance, page, line_start, "
                                        "line_end, metadata, n_tokens, heading) VALUES (?,?,?,?,?,?,?,?,?,?)");
         SQLite::Statement insert_fts(db, "INSERT INTO chunks_fts (rowid, heading, text) VALUES (?, ?, ?)");
+        std::vector<std::string> headings;
         for (size_t i = 0; i < doc.chunks.size(); ++i) {
             const core::Chunk & chunk = doc.chunks[i];
             core::Provenance p = chunk.provenance;
@@ -685,9 +743,11 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
             insert_fts.bind(3, chunk.text);
             insert_fts.exec();
             result.chunk_ids.push_back(chunk_id);
+            headings.push_back(heading);
         }
         tx.commit();
         impl_->invalidate_cache();
+        impl_->extend_lexical(result.chunk_ids, doc, headings);
         return result;
     } catch (const SQLite::Exception & e) {
         return impl_->sqlite_error(what, e);
@@ -901,26 +961,52 @@ Result<std::vector<std::string>> Store::chunk_texts(const std::vector<int64_t> &
     }
 }
 
-Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, const SearchFilter & filter,
-                                                      int limit) const {
-    std::vector<LexicalHit> hits;
-    if (filter.collections.empty() || limit <= 0) {
-        return hits;
-    }
-    // Each distinct non-stopword token becomes one quoted phrase, so user punctuation, quotes and
-    // operator words (AND, NEAR, *) are plain text to FTS5.
+namespace {
+
+// A free-text query as lexical search reads it: each distinct non-stopword token, as typed and as
+// one quoted FTS5 phrase, so user punctuation, quotes and operator words (AND, NEAR, *) are plain
+// text to FTS5.
+struct LexicalQuery {
+    std::vector<std::string_view> raw;
     std::vector<std::string> phrases;
+};
+
+LexicalQuery parse_lexical_query(std::string_view query) {
+    LexicalQuery q;
     std::unordered_set<std::string> seen;
     for (const auto & token : detail::tokenize(query)) {
         if (detail::is_stopword(token.folded) || !seen.insert(token.folded).second) {
             continue;
         }
-        phrases.push_back(quote_phrase(token.raw));
-        if (phrases.size() == kMaxQueryTerms) {
+        q.raw.push_back(token.raw);
+        q.phrases.push_back(quote_phrase(token.raw));
+        if (q.phrases.size() == kMaxQueryTerms) {
             break;
         }
     }
-    if (phrases.empty()) {
+    return q;
+}
+
+}  // namespace
+
+Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, const SearchFilter & filter,
+                                                      int limit) const {
+    return lexical_search_with(query, filter, limit, false);
+}
+
+Result<std::vector<LexicalHit>> Store::lexical_search_exhaustive(std::string_view query, const SearchFilter & filter,
+                                                                 int limit) const {
+    return lexical_search_with(query, filter, limit, true);
+}
+
+Result<std::vector<LexicalHit>> Store::lexical_search_with(std::string_view query, const SearchFilter & filter,
+                                                           int limit, bool exhaustive) const {
+    std::vector<LexicalHit> hits;
+    if (filter.collections.empty() || limit <= 0) {
+        return hits;
+    }
+    const LexicalQuery parsed = parse_lexical_query(query);
+    if (parsed.phrases.empty()) {
         return hits;
     }
     std::lock_guard lock(impl_->mu);
@@ -933,13 +1019,49 @@ Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, co
         if (n_chunks == 0) {
             return hits;
         }
+        const double avg_len = vis.total_len / n_chunks;
+
+        // Design note 7: the postings path, unless a phrase is several FTS5 terms (FTS5 then
+        // matches them as an adjacent sequence, which the postings do not record).
+        if (!exhaustive) {
+            const detail::LexicalIndex & index = impl_->lexical_index();
+            std::vector<detail::ScoredPhrase> scored;
+            std::vector<std::string> terms;
+            bool single_terms = true;
+            for (size_t i = 0; i < parsed.phrases.size() && single_terms; ++i) {
+                impl_->tokenizer->tokenize(parsed.raw[i], true, terms);
+                if (terms.size() > 1) {
+                    single_terms = false;
+                    break;
+                }
+                int64_t term = terms.empty() ? -1 : index.find(terms.front());
+                if (term < 0) {
+                    continue;  // no chunk has it (or FTS5 reduces it to nothing): it cannot match
+                }
+                auto cached = vis.df.find(parsed.phrases[i]);
+                int64_t df = cached != vis.df.end() ? cached->second
+                                                    : vis.df.emplace(parsed.phrases[i],
+                                                                     index.visible_df(static_cast<uint32_t>(term),
+                                                                                      visible))
+                                                          .first->second;
+                if (df > 0) {
+                    auto d = static_cast<double>(df);
+                    scored.push_back(detail::ScoredPhrase{static_cast<uint32_t>(term),
+                                                          std::log(1.0 + (n_chunks - d + 0.5) / (d + 0.5))});
+                }
+            }
+            if (single_terms) {
+                return index.top_k(scored, visible, std::max(1.0, avg_len), limit);
+            }
+        }
+
         std::vector<std::string> kept;
         std::vector<int64_t> dfs;
         std::optional<SQLite::Statement> df_query;
-        for (const auto & phrase : phrases) {
-            auto cached = vis.df.find(phrase);
+        for (const auto & phrase : parsed.phrases) {
+            auto cached = vis.df_fts.find(phrase);
             int64_t df = 0;
-            if (cached != vis.df.end()) {
+            if (cached != vis.df_fts.end()) {
                 df = cached->second;
             } else {
                 try {
@@ -954,7 +1076,7 @@ Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, co
                 } catch (const SQLite::Exception &) {
                     df = 0;  // a phrase FTS5 reduces to nothing: it cannot match, so it is dropped
                 }
-                vis.df.emplace(phrase, df);
+                vis.df_fts.emplace(phrase, df);
             }
             if (df > 0) {
                 kept.push_back(phrase);
@@ -974,7 +1096,7 @@ Result<std::vector<LexicalHit>> Store::lexical_search(std::string_view query, co
                                     ") AS score FROM chunks_fts WHERE chunks_fts MATCH ? AND sb_visible(rowid) "
                                     "ORDER BY score DESC, rowid LIMIT ?");
         q.bind(1, n_chunks);
-        q.bind(2, vis.total_len / n_chunks);
+        q.bind(2, avg_len);
         q.bind(3, match);
         q.bind(4, limit);
         while (q.executeStep()) {

@@ -179,10 +179,18 @@ class Store {
     // safe query: no input can produce an FTS syntax error. Stopwords alone match nothing. Field
     // weights: a term in the chunk's heading (metadata "title" and "heading") counts three times
     // as much as one in its body; FTS5 folds case and removes diacritics in both.
+    // The ranking is exact: chunks that cannot reach the top `limit` are skipped, never approximated.
     core::Result<std::vector<LexicalHit>> lexical_search(std::string_view query, const SearchFilter & filter,
                                                          int limit) const;
+    // The same ranking computed the plain way, by letting FTS5 score every visible chunk that
+    // matches any term: the reference lexical_search is tested and benchmarked against. Slow on
+    // large stores (about a second per query at a million chunks).
+    core::Result<std::vector<LexicalHit>> lexical_search_exhaustive(std::string_view query,
+                                                                    const SearchFilter & filter, int limit) const;
 
   private:
+    core::Result<std::vector<LexicalHit>> lexical_search_with(std::string_view query, const SearchFilter & filter,
+                                                              int limit, bool exhaustive) const;
     struct Impl;
     explicit Store(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

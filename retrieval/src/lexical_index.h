@@ -1,0 +1,117 @@
+// In-memory postings over the FTS5 terms of every chunk, for exact BM25 top-k with dynamic pruning.
+//
+// Design notes:
+// 1. Derived, never authoritative. The postings are built from the `chunks` table (heading and
+//    body, tokenized by FTS5's own unicode61 tokenizer with the table's arguments, so a term here
+//    is exactly an FTS5 term) and extended after each committed insert. Nothing is persisted, so a
+//    crash cannot leave them out of step with the database: the next open rebuilds them.
+// 2. Chunks are immutable and their ids only grow (design note 2 of store.cpp), so postings are
+//    append-only and stay in chunk-id order. Chunks that leave search (superseded or removed)
+//    stay in the postings; the per-filter visible set excludes them before anything is scored or
+//    counted, exactly as the FTS5 path does.
+// 3. Scores are those of sb_bm25 (store.cpp): same statistics, same formula, same summation order
+//    over the query's phrases, so they are bit-identical to the exhaustive FTS5 ranking, and ties
+//    break by ascending chunk id as its ORDER BY does.
+// 4. Pruning is MaxScore over doc-ordered postings: each term has an upper bound on what it can
+//    add to a score (from the largest weighted frequency and the shortest body in its postings,
+//    per block of kBlockSize). Once the top-k is full, terms whose bounds together cannot lift a
+//    chunk above the k-th score stop driving the traversal; they are only probed, by skipping
+//    whole blocks, for chunks the other terms found, and a probe stops as soon as the chunk cannot
+//    reach the k-th score. Chunks that cannot enter the top-k are never scored.
+#pragma once
+
+#include "strongbox/core/result.h"
+#include "strongbox/retrieval/store.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+struct sqlite3;
+
+namespace strongbox::retrieval::detail {
+
+// BM25 parameters shared by sb_bm25 (the FTS5 auxiliary function) and the postings path.
+inline constexpr double kBm25K1 = 1.2;
+inline constexpr double kBm25B = 0.75;
+// An occurrence in the heading column counts as this many occurrences in the body.
+inline constexpr uint32_t kHeadingWeight = 3;
+
+// One query phrase as sb_bm25 sees it: its idf and the index term it consists of.
+struct ScoredPhrase {
+    uint32_t term = 0;
+    double idf = 0;
+};
+
+// FTS5's tokenizer for the chunks_fts table (unicode61 remove_diacritics 2), borrowed from the
+// connection's FTS5 module. Not thread-safe; used under the Store mutex.
+class FtsTokenizer {
+  public:
+    static core::Result<FtsTokenizer> create(sqlite3 * db);
+    FtsTokenizer(FtsTokenizer &&) noexcept;
+    FtsTokenizer & operator=(FtsTokenizer &&) noexcept;
+    ~FtsTokenizer();
+
+    // The terms of `text` in order, as FTS5 indexes a document (query = false) or reads a phrase.
+    void tokenize(std::string_view text, bool query, std::vector<std::string> & out) const;
+
+  private:
+    struct Impl;
+    explicit FtsTokenizer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+class LexicalIndex {
+  public:
+    static constexpr uint32_t kBlockSize = 128;
+
+    // Appends one chunk. Ids must grow; returns false (and changes nothing) otherwise.
+    bool add(int64_t chunk_id, const std::vector<std::string> & heading_terms,
+             const std::vector<std::string> & body_terms);
+
+    // The term id of `term`, or -1 when no chunk ever contained it.
+    int64_t find(std::string_view term) const;
+
+    // Number of visible chunks that contain the term.
+    int64_t visible_df(uint32_t term, const ChunkIdSet & visible) const;
+
+    // The `limit` best visible chunks by sb_bm25 over `phrases` (in query order), best first, ties
+    // by ascending id.
+    std::vector<LexicalHit> top_k(const std::vector<ScoredPhrase> & phrases, const ChunkIdSet & visible,
+                                  double avg_len, int limit) const;
+
+    int64_t postings() const { return n_postings_; }
+    size_t memory_bytes() const;
+
+  private:
+    struct Block {
+        uint32_t base = 0;     // chunk id the first gap is relative to
+        uint32_t last = 0;     // chunk id of the last posting
+        uint32_t offset = 0;   // into Postings::bytes
+        uint32_t n = 0;        // postings in the block
+        uint32_t max_tf = 0;   // largest weighted frequency
+        uint32_t min_len = 0;  // shortest body
+    };
+    struct Postings {
+        std::vector<uint8_t> bytes;  // per posting: varint id gap, varint weighted frequency
+        std::vector<Block> blocks;
+        uint32_t last = 0;
+        int64_t count = 0;
+    };
+    struct Cursor;
+
+    struct TermHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, uint32_t, TermHash, std::equal_to<>> terms_;
+    std::vector<Postings> postings_;
+    std::vector<uint32_t> body_len_;  // by chunk id: body tokens, as FTS5's column size
+    int64_t last_chunk_ = -1;
+    int64_t n_postings_ = 0;
+};
+
+}  // namespace strongbox::retrieval::detail
