@@ -74,7 +74,8 @@ core::Result<std::string> encode_png(const poppler::image & image, double dpi, c
 core::Result<PageSize> pdf_page_size(const std::filesystem::path & path, int page) {
     SB_ASSIGN_OR_RETURN(auto doc, open_pdf(path));
     SB_ASSIGN_OR_RETURN(auto p, open_page(*doc, path, page));
-    const poppler::rectf box = p->page_rect(poppler::media_box);
+    // Boxes are in crop-box coordinates and Poppler renders the crop box, so both sides agree.
+    const poppler::rectf box = p->page_rect(poppler::crop_box);
     // Rotated pages are shown as Poppler renders them, so swap the sides for 90 and 270 degrees.
     const bool turned = p->orientation() == poppler::page::landscape || p->orientation() == poppler::page::seascape;
     return turned ? PageSize{box.height(), box.width()} : PageSize{box.width(), box.height()};

@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -153,6 +154,52 @@ TEST_CASE("a region renders to the same PNG every time, another region to anothe
     CHECK(*again == *text_png);
     CHECK(*other != *text_png);
     CHECK_FALSE(appliance::render_region_png(kScan, 2, core::Box{0, 0, 10, 10, -1, -1}, 100, nullptr, nullptr).ok());
+}
+
+namespace {
+
+// A one-page PDF with a crop box inside its media box, written with a correct cross-reference table.
+std::string pdf_with_crop_box() {
+    const std::vector<std::string> objects = {
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /CropBox [36 72 576 720] >>",
+    };
+    std::string pdf = "%PDF-1.4\n";
+    std::vector<size_t> offsets;
+    for (size_t i = 0; i < objects.size(); ++i) {
+        offsets.push_back(pdf.size());
+        pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+    }
+    const size_t xref = pdf.size();
+    pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+    for (size_t offset : offsets) {
+        char line[24];
+        std::snprintf(line, sizeof line, "%010zu 00000 n \n", offset);
+        pdf += line;
+    }
+    pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+           std::to_string(xref) + "\n%%EOF\n";
+    return pdf;
+}
+
+}  // namespace
+
+TEST_CASE("a page with a crop box is sized by the crop box, the area boxes are measured in and Poppler draws") {
+    TempDir dir("sb_crop_box");
+    const fs::path pdf = dir.path / "cropped.pdf";
+    REQUIRE(core::write_file_atomic(pdf, pdf_with_crop_box()).ok());
+    const auto size = appliance::pdf_page_size(pdf, 1);
+    REQUIRE(size.ok());
+    CHECK(size->width == doctest::Approx(540));
+    CHECK(size->height == doctest::Approx(648));
+    auto whole = appliance::render_pdf_page_png(pdf, 1, 72);
+    REQUIRE(whole.ok());
+    int w = 0;
+    int h = 0;
+    REQUIRE(appliance::png_dimensions(*whole, w, h));
+    CHECK(w == 540);
+    CHECK(h == 648);
 }
 
 TEST_CASE("the viewer's page and a bundle's region come from one renderer, sized by the page's points and the dpi") {
