@@ -1,6 +1,7 @@
 // generate, model info, model quantize, bench-model: the local language-model tools.
 
 #include "commands.h"
+#include "strongbox/inference/embedding_model.h"
 #include "strongbox/inference/language_model.h"
 #include "strongbox/inference/model.h"
 #include "strongbox/inference/quantize.h"
@@ -82,7 +83,20 @@ int run_info(const CommandContext & ctx) {
     if (ctx.args.positionals().size() != 1) {
         return fail("model info", "give one model file");
     }
-    auto model = inference::Model::load(ctx.args.positionals()[0]);
+    auto file = inference::GgufFile::open(ctx.args.positionals()[0]);
+    if (!file.ok()) {
+        return fail("model info", file.error().message());
+    }
+    // Sentence-embedding encoders and language models are loaded by different runtimes.
+    if (file->get_string("general.architecture").value_or("") == "bert") {
+        auto encoder = inference::EmbeddingModel::open(std::move(file).value());
+        if (!encoder.ok()) {
+            return fail("model info", encoder.error().message());
+        }
+        std::printf("%s", (*encoder)->info().c_str());
+        return kExitOk;
+    }
+    auto model = inference::Model::load(std::move(file).value());
     if (!model.ok()) {
         return fail("model info", model.error().message());
     }

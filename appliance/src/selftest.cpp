@@ -2,6 +2,7 @@
 
 #include "audit_salt.h"
 #include "daemon_client.h"
+#include "model_embedder.h"
 #include "strongbox/appliance/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
@@ -51,7 +52,7 @@ SelftestCheck check_database(const fs::path & data_dir) {
     return c;
 }
 
-SelftestCheck check_index(const fs::path & data_dir) {
+SelftestCheck check_index(const fs::path & data_dir, const retrieval::EmbedderIdentity & expected) {
     SelftestCheck c{"vector index", false, false, ""};
     const fs::path path = data_dir / "vectors.faiss";
     if (!fs::exists(path)) {
@@ -59,7 +60,7 @@ SelftestCheck check_index(const fs::path & data_dir) {
         return c;
     }
     // load() checks the sha256 the file records over its payload and the embedder it was built with.
-    auto index = retrieval::VectorIndex::load(path, retrieval::HashedEmbedder().identity());
+    auto index = retrieval::VectorIndex::load(path, expected);
     if (!index.ok()) {
         c.detail = index.error().message();
         return c;
@@ -259,7 +260,16 @@ std::vector<std::string> SelftestReport::failed() const {
 SelftestReport run_selftest(const SelftestOptions & o) {
     SelftestReport r;
     r.checks.push_back(check_database(o.data_dir));
-    r.checks.push_back(check_index(o.data_dir));
+    // The index must match the embedder the appliance runs with (built-in or a BERT model).
+    if (o.app != nullptr) {
+        r.checks.push_back(check_index(o.data_dir, o.app->retriever().embedder().identity()));
+    } else if (auto model = configured_embedding_model(o.settings.embedding_model_path, o.data_dir); !model.ok()) {
+        r.checks.push_back({"vector index", false, false, model.error().message()});
+    } else if (auto embedder = open_embedder(*model, 1); !embedder.ok()) {
+        r.checks.push_back({"vector index", false, false, embedder.error().message()});
+    } else {
+        r.checks.push_back(check_index(o.data_dir, (*embedder)->identity()));
+    }
     r.checks.push_back(check_audit(o.data_dir));
     r.checks.push_back(check_model(o));
     std::unique_ptr<Appliance> owned;

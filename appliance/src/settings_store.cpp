@@ -1,5 +1,7 @@
 #include "settings_store.h"
 
+#include "model_embedder.h"
+
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
 
@@ -58,6 +60,16 @@ Check ocr_languages() {
     };
 }
 
+// "" (the built-in embedder) or the absolute path of a BERT sentence-embedding GGUF file.
+Check embedding_model() {
+    return [](const core::Json & v) -> std::string {
+        if (!v.is_string() || v.as_string().size() > 4096) {
+            return "must be the absolute path of a .gguf file, or \"\" for the built-in embedder";
+        }
+        return v.as_string().empty() ? "" : check_embedding_model_file(v.as_string());
+    };
+}
+
 const std::map<std::string, Check, std::less<>> & fields() {
     static const std::map<std::string, Check, std::less<>> kFields = {
         {"top_k", int_in(1, 50)},
@@ -71,6 +83,7 @@ const std::map<std::string, Check, std::less<>> & fields() {
         {"ocr_language", ocr_languages()},
         {"session_hours", int_in(1, 720)},
         {"audit_retention_days", int_in(0, 36500)},
+        {"embedding_model", embedding_model()},
     };
     return kFields;
 }
@@ -100,6 +113,7 @@ core::Json SettingsStore::defaults() {
     j["ocr_language"] = "eng";
     j["session_hours"] = 12;
     j["audit_retention_days"] = 0;
+    j["embedding_model"] = "";
     return j;
 }
 

@@ -10,6 +10,8 @@
 //    settings, never a mix.
 // 4. Answer-shaping fields (top_k, coverage, caps, flag_unsupported) apply when the appliance
 //    opens; upload and ingest fields (max_upload_bytes, ocr_language) apply to the next job.
+//    embedding_model also applies when the appliance opens; a vector index built with another
+//    embedder then refuses to open until the corpus is re-embedded.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once

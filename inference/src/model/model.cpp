@@ -89,6 +89,10 @@ class Binder {
 Result<ModelConfig> read_config(const GgufFile & f, const Binder & b) {
     ModelConfig c;
     SB_ASSIGN_OR_RETURN(c.architecture, f.get_string("general.architecture"));
+    if (c.architecture == "bert") {
+        return Error(ErrorCode::kUnsupported, f.name() + ": architecture 'bert' is a sentence-embedding encoder, not a "
+                                                         "language model (open it with EmbeddingModel)");
+    }
     if (c.architecture != "llama" && c.architecture != "qwen2") {
         return Error(ErrorCode::kUnsupported,
                      f.name() + ": architecture '" + c.architecture + "' is not supported (llama, qwen2)");
