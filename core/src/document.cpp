@@ -145,6 +145,111 @@ Result<Provenance> provenance_from_json(const Json & j) {
     return p;
 }
 
+namespace {
+
+// to_json(Provenance) leaves out what it treats as unknown or implied (a line_end without a
+// line_start, OCR figures without an engine); provenance_from_json() reads those members
+// whenever present, so adding back the ones that differ from its defaults makes the document
+// encoding lossless without changing the provenance records the store already holds.
+Json provenance_to_json_lossless(const Provenance & p) {
+    Json j = to_json(p);
+    if (p.page < 0) {
+        j["page"] = p.page;
+    }
+    if (p.line_start <= 0 && (p.line_start != 0 || p.line_end != 0)) {
+        j["line_start"] = p.line_start;
+        j["line_end"] = p.line_end;
+    }
+    if (p.byte_start < 0 && (p.byte_start != -1 || p.byte_end != -1)) {
+        j["byte_start"] = p.byte_start;
+        j["byte_end"] = p.byte_end;
+    }
+    if (p.ocr_engine.empty()) {
+        if (!p.language.empty()) {
+            j["language"] = p.language;
+        }
+        if (p.ocr_confidence != -1) {
+            j["ocr_confidence"] = p.ocr_confidence;
+        }
+    }
+    return j;
+}
+
+}  // namespace
+
+Json to_json(const ExtractedDocument & doc) {
+    Json j = Json::object();
+    j["source_path"] = doc.source_path;
+    j["sha256"] = doc.sha256;
+    j["size_bytes"] = doc.size_bytes;
+    j["media_type"] = doc.media_type;
+    j["page_count"] = doc.page_count;
+    Json warnings = Json::array();
+    for (const std::string & w : doc.warnings) {
+        warnings.push_back(w);
+    }
+    j["warnings"] = std::move(warnings);
+    Json chunks = Json::array();
+    for (const Chunk & c : doc.chunks) {
+        Json cj = Json::object();
+        cj["text"] = c.text;
+        cj["provenance"] = provenance_to_json_lossless(c.provenance);
+        if (!c.metadata.is_null()) {
+            cj["metadata"] = c.metadata;
+        }
+        chunks.push_back(std::move(cj));
+    }
+    j["chunks"] = std::move(chunks);
+    return j;
+}
+
+Result<ExtractedDocument> extracted_document_from_json(const Json & j) {
+    if (!j.is_object()) {
+        return Error(ErrorCode::kCorruptInput, "extracted document is not a JSON object");
+    }
+    const Json * chunks = j.find("chunks");
+    const Json * warnings = j.find("warnings");
+    if (chunks == nullptr || !chunks->is_array() || warnings == nullptr || !warnings->is_array()) {
+        return Error(ErrorCode::kCorruptInput, "extracted document lacks its chunks or warnings array");
+    }
+    ExtractedDocument doc;
+    doc.source_path = j.get_string("source_path");
+    doc.sha256 = j.get_string("sha256");
+    doc.size_bytes = j.get_int("size_bytes");
+    doc.media_type = j.get_string("media_type");
+    doc.page_count = static_cast<int>(j.get_int("page_count"));
+    for (const Json & w : warnings->as_array()) {
+        if (!w.is_string()) {
+            return Error(ErrorCode::kCorruptInput, "extracted document has a warning that is not a string");
+        }
+        doc.warnings.push_back(w.as_string());
+    }
+    doc.chunks.reserve(chunks->size());
+    for (const Json & cj : chunks->as_array()) {
+        const Json * text = cj.find("text");
+        const Json * prov = cj.find("provenance");
+        if (text == nullptr || !text->is_string() || prov == nullptr) {
+            return Error(ErrorCode::kCorruptInput,
+                         "chunk " + std::to_string(doc.chunks.size() + 1) + " lacks its text or provenance");
+        }
+        Chunk c;
+        c.text = text->as_string();
+        auto p = provenance_from_json(*prov);
+        if (!p.ok()) {
+            return std::move(p).error().with_context("chunk " + std::to_string(doc.chunks.size() + 1));
+        }
+        c.provenance = std::move(p).value();
+        if (const Json * meta = cj.find("metadata")) {
+            c.metadata = *meta;
+        }
+        doc.chunks.push_back(std::move(c));
+    }
+    if (doc.source_path.empty() || doc.sha256.empty()) {
+        return Error(ErrorCode::kCorruptInput, "extracted document lacks source_path or sha256");
+    }
+    return doc;
+}
+
 std::vector<Box> boxes_for_span(const Provenance & p, int64_t begin, int64_t end) {
     std::vector<Box> out;
     for (const Box & line : p.boxes) {

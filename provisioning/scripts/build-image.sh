@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Builds the Strongbox read-only root filesystem image (SquashFS) reproducibly: the same inputs
-# give the same bytes. The image holds the strongbox binary and the shared libraries it loads,
-# Tesseract language data, the optional model file, default settings, prompt templates, golden
-# questions and the trust store. Nothing mutable goes in: the data directory is an empty mount
-# point (/var/lib/strongbox).
+# give the same bytes. The image holds the strongbox binary, its PDF/DOCX parser worker
+# (strongbox-extract), the shared libraries they load, Tesseract language data, the optional model
+# file, default settings, prompt templates, golden questions and the trust store. Nothing mutable
+# goes in: the data directory is an empty mount point (/var/lib/strongbox).
 #
-# Usage: build-image.sh --output FILE [--binary FILE] [--model FILE] [--settings FILE]
+# Usage: build-image.sh --output FILE [--binary FILE] [--worker FILE] [--model FILE] [--settings FILE]
 #                       [--prompts DIR] [--golden FILE] [--tessdata FILE] [--trusted-keys FILE]
-# Defaults: the release preset's binary (build/release/appliance/strongbox), prompts from
-# appliance/prompts, eng.traineddata from Debian's tesseract-ocr-eng.
+# Defaults: the release preset's binary (build/release/appliance/strongbox), the worker beside it,
+# prompts from appliance/prompts, eng.traineddata from Debian's tesseract-ocr-eng.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 output=""
 binary="$repo/build/release/appliance/strongbox"
+worker=""
 model=""
 settings=""
 prompts="$repo/appliance/prompts"
@@ -30,6 +31,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --output) output="$2"; shift 2 ;;
         --binary) binary="$2"; shift 2 ;;
+        --worker) worker="$2"; shift 2 ;;
         --model) model="$2"; shift 2 ;;
         --settings) settings="$2"; shift 2 ;;
         --prompts) prompts="$2"; shift 2 ;;
@@ -44,6 +46,9 @@ done
 command -v mksquashfs > /dev/null || die "mksquashfs not found (Debian package squashfs-tools)"
 [[ -x "$binary" ]] || die "no strongbox binary at $binary (build the release preset first: cmake --preset release && cmake --build --preset release)"
 [[ -f "$tessdata" ]] || die "no Tesseract language data at $tessdata"
+# The PDF and DOCX parser worker is built beside the binary; strongbox looks for it beside itself.
+[[ -n "$worker" ]] || worker="$(dirname "$binary")/strongbox-extract"
+[[ -x "$worker" ]] || die "no parser worker at $worker (it is built with the strongbox binary)"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
@@ -52,6 +57,7 @@ mkdir -p "$root/usr/bin" "$root/usr/share/strongbox" "$root/usr/share/tesseract-
     "$root/etc/strongbox" "$root/var/lib/strongbox"
 
 install -m 0755 "$binary" "$root/usr/bin/strongbox"
+install -m 0755 "$worker" "$root/usr/bin/strongbox-extract"
 
 # Runtime libraries at the paths the dynamic loader will look for them, dereferenced so the
 # image never depends on the build machine's symlinks.
@@ -60,7 +66,7 @@ while read -r lib; do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
     chmod 0644 "$root$lib"
-done < <(ldd "$binary" 2> /dev/null | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]+ \(/ { print $1 }' | LC_ALL=C sort -u)
+done < <(ldd "$binary" "$worker" 2> /dev/null | awk '/=> \// { print $3 } /^[ \t]*\/[^ ]+ \(/ { print $1 }' | LC_ALL=C sort -u)
 
 install -m 0644 "$tessdata" "$root/usr/share/tesseract-ocr/5/tessdata/$(basename "$tessdata")"
 if [[ -n "$model" ]]; then

@@ -82,3 +82,72 @@ TEST_CASE("an answer survives a JSON round trip with its citations and support m
     CHECK(back->citations.at(0).provenance.page == 2);
     CHECK(back->citations.at(0).chunk_id == 42);
 }
+
+TEST_CASE("an extracted document survives a JSON round trip chunk for chunk") {
+    ExtractedDocument doc;
+    doc.source_path = "/data/scan.pdf";
+    doc.sha256 = std::string(64, 'b');
+    doc.size_bytes = 5765;
+    doc.media_type = "application/pdf";
+    doc.page_count = 2;
+    doc.warnings = {"page 2: OCR confidence 41.0 is below 60.0", "caf\xc3\xa9 \"quoted\"\n"};
+
+    Chunk ocr;
+    ocr.text = "This is a lot of 12 point text\nto test the ocr code";
+    ocr.provenance.source_path = doc.source_path;
+    ocr.provenance.source_sha256 = doc.sha256;
+    ocr.provenance.page = 2;
+    ocr.provenance.boxes = {Box{36.125, 40, 300, 52.75, 0, 30, 93.25}};
+    ocr.provenance.word_boxes = {Box{36.125, 40, 60, 52.75, 0, 4, 96}, Box{64, 40, 80, 52.75, 5, 7}};
+    ocr.provenance.extractor = "tesseract-ocr";
+    ocr.provenance.extractor_version = "5.3.0";
+    ocr.provenance.ocr_engine = "tesseract";
+    ocr.provenance.language = "eng";
+    ocr.provenance.ocr_confidence = 0.1 + 0.2;  // not exactly representable in short decimal
+    ocr.provenance.low_confidence = true;
+    ocr.provenance.ingest_job = "ingest-1";
+    ocr.provenance.ingested_at = "2026-11-22T10:00:00.000000Z";
+    ocr.metadata = Json::object();
+    ocr.metadata["ocr"] = Json::object();
+    ocr.metadata["ocr"]["page_confidence"] = 41.03125;
+    ocr.metadata["ocr"]["rotation_degrees"] = 90;
+
+    // Values to_json(Provenance) treats as implied must still come back as they were.
+    Chunk odd;
+    odd.text = "";
+    odd.provenance.source_path = doc.source_path;
+    odd.provenance.source_sha256 = doc.sha256;
+    odd.provenance.line_end = 7;
+    odd.provenance.byte_end = 99;
+    odd.provenance.language = "deu";
+    odd.provenance.ocr_confidence = 12.5;
+    odd.provenance.extractor = "plain-text";
+    doc.chunks = {ocr, odd};
+
+    auto back = extracted_document_from_json(Json::parse(to_json(doc).dump()).value());
+    REQUIRE_MESSAGE(back.ok(), back.error().to_string());
+    CHECK(back->source_path == doc.source_path);
+    CHECK(back->sha256 == doc.sha256);
+    CHECK(back->size_bytes == doc.size_bytes);
+    CHECK(back->media_type == doc.media_type);
+    CHECK(back->page_count == doc.page_count);
+    CHECK(back->warnings == doc.warnings);
+    REQUIRE(back->chunks.size() == 2);
+    for (size_t i = 0; i < 2; ++i) {
+        CHECK(back->chunks[i].text == doc.chunks[i].text);
+        CHECK(back->chunks[i].provenance == doc.chunks[i].provenance);
+        CHECK(back->chunks[i].metadata.dump() == doc.chunks[i].metadata.dump());
+    }
+    CHECK(back->chunks[1].metadata.is_null());
+}
+
+TEST_CASE("an extracted document without its chunks or with a chunk lacking provenance is corrupt") {
+    CHECK(extracted_document_from_json(Json::parse(R"({"source_path":"/a.pdf","sha256":"ab","warnings":[]})").value())
+              .error()
+              .code() == ErrorCode::kCorruptInput);
+    auto no_prov = extracted_document_from_json(
+        Json::parse(R"({"source_path":"/a.pdf","sha256":"ab","warnings":[],"chunks":[{"text":"x"}]})").value());
+    REQUIRE_FALSE(no_prov.ok());
+    CHECK(no_prov.error().message().find("chunk 1") != std::string::npos);
+    CHECK_FALSE(extracted_document_from_json(Json::parse("[1,2]").value()).ok());
+}

@@ -33,8 +33,8 @@ TEST_CASE("building the image twice from the same inputs gives identical bytes")
     REQUIRE(strongbox::core::write_file_atomic(dir / "settings.json", "{\"top_k\":5}").ok());
     REQUIRE(strongbox::core::write_file_atomic(dir / "golden.json", "[]").ok());
     REQUIRE(strongbox::core::write_file_atomic(dir / "eng.traineddata", "small stand-in language data").ok());
-    // A small real executable with real shared libraries stands in for the release binary.
-    const std::string common = "bash '" + script.string() + "' --binary /bin/true --settings '" +
+    // Small real executables with real shared libraries stand in for the release binary and worker.
+    const std::string common = "bash '" + script.string() + "' --binary /bin/true --worker /bin/false --settings '" +
                                (dir / "settings.json").string() + "' --golden '" + (dir / "golden.json").string() +
                                "' --tessdata '" + (dir / "eng.traineddata").string() + "'";
     REQUIRE(std::system((common + " --output '" + (dir / "one.img").string() + "' > /dev/null").c_str()) == 0);
@@ -52,6 +52,7 @@ TEST_CASE("building the image twice from the same inputs gives identical bytes")
     auto text = strongbox::core::read_file(listing);
     REQUIRE(text.ok());
     CHECK(text->find("usr/bin/strongbox") != std::string::npos);
+    CHECK(text->find("usr/bin/strongbox-extract") != std::string::npos);
     CHECK(text->find("etc/strongbox/settings.json") != std::string::npos);
     CHECK(text->find("usr/share/strongbox/golden.json") != std::string::npos);
     CHECK(text->find("libc.so.6") != std::string::npos);

@@ -77,6 +77,12 @@ Json to_json(const Box & box);
 Json to_json(const Provenance & p);
 Result<Provenance> provenance_from_json(const Json & j);
 
+// The whole document, e.g. to hand it from an extraction worker process to the daemon. Lossless:
+// extracted_document_from_json(to_json(d)) equals d, chunk metadata up to its canonical text
+// (Json::dump(), which is how the store keeps it).
+Json to_json(const ExtractedDocument & doc);
+Result<ExtractedDocument> extracted_document_from_json(const Json & j);
+
 // The narrowest regions covering bytes [begin, end) of the chunk text: the word boxes where
 // the line has them, else the line box; empty when the boxes do not map to text.
 std::vector<Box> boxes_for_span(const Provenance & p, int64_t begin, int64_t end);

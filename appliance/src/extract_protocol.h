@@ -1,0 +1,51 @@
+// What the daemon and its strongbox-extract workers agree on (see extract_worker.h, design
+// note 2): the descriptor the worker writes its lines to, its exit codes, and how the ingest
+// options travel on its command line. Header-only, because the worker links ingest and core
+// only, not the appliance library.
+#pragma once
+
+#include "strongbox/core/json.h"
+#include "strongbox/ingest/ingest.h"
+
+#include <string>
+
+namespace strongbox::appliance::extract_protocol {
+
+inline constexpr int kResultFd = 3;            // progress and result lines, one JSON object each
+inline constexpr int kExitOutOfMemory = 86;    // an allocation failed under the memory limit
+inline constexpr int kExitUsage = 64;          // bad command line: the daemon and worker disagree
+inline constexpr const char * kWorkerName = "strongbox-extract";
+
+// The options that shape extraction; the progress callback stays with the daemon.
+inline core::Json options_to_json(const ingest::IngestOptions & o) {
+    core::Json j = core::Json::object();
+    j["max_chunk_chars"] = static_cast<int64_t>(o.max_chunk_chars);
+    j["log_lines_per_chunk"] = static_cast<int64_t>(o.log_lines_per_chunk);
+    j["ingest_job"] = o.ingest_job;
+    j["ocr_language"] = o.ocr_language;
+    j["ocr_dpi"] = o.ocr_dpi;
+    j["pdf_password"] = o.pdf_password;
+    j["ocr_enabled"] = o.ocr_enabled;
+    j["ocr_workers"] = o.ocr_workers;
+    j["ocr_low_confidence"] = o.ocr_low_confidence;
+    j["tessdata_dir"] = o.tessdata_dir;
+    return j;
+}
+
+inline ingest::IngestOptions options_from_json(const core::Json & j) {
+    ingest::IngestOptions o;
+    o.max_chunk_chars = static_cast<size_t>(j.get_int("max_chunk_chars", static_cast<int64_t>(o.max_chunk_chars)));
+    o.log_lines_per_chunk =
+        static_cast<size_t>(j.get_int("log_lines_per_chunk", static_cast<int64_t>(o.log_lines_per_chunk)));
+    o.ingest_job = j.get_string("ingest_job");
+    o.ocr_language = j.get_string("ocr_language", o.ocr_language);
+    o.ocr_dpi = static_cast<int>(j.get_int("ocr_dpi", o.ocr_dpi));
+    o.pdf_password = j.get_string("pdf_password");
+    o.ocr_enabled = j.get_bool("ocr_enabled", o.ocr_enabled);
+    o.ocr_workers = static_cast<int>(j.get_int("ocr_workers", o.ocr_workers));
+    o.ocr_low_confidence = j.get_double("ocr_low_confidence", o.ocr_low_confidence);
+    o.tessdata_dir = j.get_string("tessdata_dir");
+    return o;
+}
+
+}  // namespace strongbox::appliance::extract_protocol
