@@ -4,7 +4,9 @@
 #include "data_dir.h"
 #include "jobs.h"
 #include "local_state.h"
+#include "model_embedder.h"
 #include "page_render.h"
+#include "read_only.h"
 #include "settings_store.h"
 #include "uploads.h"
 #include "strongbox/appliance/grounded.h"
@@ -117,6 +119,7 @@ struct Appliance::Impl {
     std::unique_ptr<GroundedAnswerer> grounded;  // null: extractive answers
     std::unique_ptr<QuotaLedger> quota;  // usage.db: survives restarts, shared by the CLI and the daemon
     std::mutex ingest_mu;
+    std::unique_ptr<DiskGuard> disk;  // read-only mode when the disk fills
     provisioning::HiddenSalt loaded_salt;  // the file parts, hashed at open; settings are hashed per use
 
     provisioning::HiddenSalt salt() const {
@@ -150,10 +153,19 @@ Appliance::~Appliance() {
 
 core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settings) {
     SB_ASSIGN_OR_RETURN(DataDir dir, DataDir::acquire(settings.data_dir, settings.holder));
+    // Before any database opens: on a full disk the reserve's blocks let SQLite create its WAL index.
+    auto disk = std::make_unique<DiskGuard>(dir.root(), settings.disk_reserve_bytes);
+    disk->start();
     retrieval::RetrieverOptions ro;
     ro.database = dir.store_path();
     ro.vector_index = dir.index_path();
-    auto retriever = retrieval::Retriever::open(ro, std::make_shared<retrieval::HashedEmbedder>());
+    // The embedder is chosen before the index opens: the CLI's model, else the admin's saved one.
+    SB_ASSIGN_OR_RETURN(auto settings_store, SettingsStore::open(dir.root() / "settings.json"));
+    SB_ASSIGN_OR_RETURN(std::filesystem::path embedding_model,
+                        configured_embedding_model(settings.embedding_model_path, dir.root()));
+    SB_ASSIGN_OR_RETURN(std::shared_ptr<const retrieval::Embedder> embedder,
+                        open_embedder(embedding_model, settings.model_threads));
+    auto retriever = retrieval::Retriever::open(ro, std::move(embedder));
     if (!retriever.ok()) {
         return std::move(retriever).error().with_context("open the document store in " + dir.root().string());
     }
@@ -180,10 +192,11 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     }
     auto impl = std::make_unique<Impl>(settings, std::move(dir), std::move(retriever).value(), std::move(audit));
     impl->grounded = std::move(grounded);
+    impl->disk = std::move(disk);
     SB_ASSIGN_OR_RETURN(impl->quota, QuotaLedger::open(impl->data_dir.root() / kUsageFile));
     impl->loaded_salt = std::move(salt);
     SB_ASSIGN_OR_RETURN(impl->local, LocalState::open(impl->data_dir.root() / "appliance.db"));
-    SB_ASSIGN_OR_RETURN(impl->settings_store, SettingsStore::open(impl->data_dir.root() / "settings.json"));
+    impl->settings_store = std::move(settings_store);
     if (impl->settings_store->version() > 0) {
         // What an admin saved in the web UI outlives restarts.
         apply_stored_settings(impl->settings_store->current()["settings"], impl->settings);
@@ -216,6 +229,9 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
                                      ? impl_->local->ensure_collection(target.collection)
                                      : core::Status(core::Error(core::ErrorCode::kInvalidArgument,
                                                                 "collection name \"" + target.collection + "\" is not valid"));
+    if (!collection_ok.ok()) {
+        impl_->disk->note_failure(collection_ok.error());
+    }
     IngestReport report;
     report.job_id = new_job_id();
     ingest::IngestOptions options;
@@ -240,6 +256,7 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
     for (size_t i = 0; i < sources.size(); ++i) {
         IngestFileResult r;
         r.path = sources[i];
+        bool box_at_fault = false;
         std::error_code ec;
         const std::string abs = std::filesystem::absolute(sources[i], ec).lexically_normal().string();
         auto sha = core::sha256_file_hex(sources[i]);
@@ -250,17 +267,22 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         if (target.on_pages) {
             options.progress = [&target, i](size_t done, size_t total) { target.on_pages(i, done, total); };
         }
-        if (!collection_ok.ok()) {
+        if (core::Status writable = impl_->disk->writable(); !writable.ok()) {
+            r.error = abs + ": " + writable.error().message();
+        } else if (!collection_ok.ok()) {
             r.error = abs + ": " + collection_ok.error().message();
         } else if (sha.ok() && known != active_sha.end() && known->second == *sha) {
             r.outcome = IngestFileResult::Outcome::kUnchanged;
-        } else if (auto doc = ingest::extract_file(sources[i], options); !doc.ok()) {
+        } else if (auto doc = extract_isolated(sources[i], options, impl_->settings.extract); !doc.ok()) {
             r.error = doc.error().message();
+            // A missing or unstartable worker is the box's fault, not the file's.
+            box_at_fault = doc.error().code() == core::ErrorCode::kUnavailable;
         } else {
             r.warnings = doc->warnings;
             auto added = impl_->retriever.index_document(*doc, target.collection);
             if (!added.ok()) {
-                r.error = abs + ": " + added.error().message();
+                r.error = abs + ": " + (impl_->disk->note_failure(added.error()) ? "disk full, not stored: " : "") +
+                          added.error().message();
             } else {
                 r.chunks = added->chunk_ids.size();
                 r.document_id = added->document_id;
@@ -274,7 +296,9 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
                                                                                    : IngestFileResult::Outcome::kUnchanged;
             }
         }
-        if (r.outcome == IngestFileResult::Outcome::kFailed && collection_ok.ok() && sha.ok()) {
+        // A full disk is not the file's fault: it stays out of quarantine and can be ingested later.
+        if (r.outcome == IngestFileResult::Outcome::kFailed && collection_ok.ok() && sha.ok() && !box_at_fault &&
+            !impl_->disk->read_only()) {
             r.quarantined = quarantine_file(*this, sources[i], *sha, r.error, target.collection, report.job_id);
         }
         core::Json f = core::Json::object();
@@ -297,6 +321,7 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         }
     }
     if (auto st = impl_->retriever.flush(); !st.ok()) {
+        impl_->disk->note_failure(st.error());
         SB_LOG_ERROR("ingest %s: saving the vector index failed (it is rebuilt from the store on next start): %s",
                      report.job_id.c_str(), st.error().message().c_str());
     }
@@ -524,9 +549,15 @@ const std::filesystem::path & Appliance::data_dir() const {
 
 core::Status Appliance::remove(const std::filesystem::path & path, const std::string & actor) {
     std::lock_guard lock(impl_->ingest_mu);
+    SB_TRY(impl_->disk->writable());
     std::error_code ec;
     const std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
-    SB_ASSIGN_OR_RETURN(retrieval::RemoveResult removed, impl_->retriever.remove_document(abs));
+    auto removing = impl_->retriever.remove_document(abs);
+    if (!removing.ok()) {
+        impl_->disk->note_failure(removing.error());
+        return std::move(removing).error();
+    }
+    retrieval::RemoveResult removed = std::move(removing).value();
     if (auto st = impl_->retriever.flush(); !st.ok()) {
         SB_LOG_ERROR("remove %s: saving the vector index failed (rebuilt from the store on next start): %s",
                      abs.c_str(), st.error().message().c_str());
@@ -557,8 +588,21 @@ core::Json Appliance::health() {
         j["audit_records"] = *n;
     }
     j["embedder"] = impl_->retriever.embedder().identity().to_string();
+    j["disk"] = impl_->disk->to_json();  // "read_only" with its reason when the disk is full
     j["answerer"] = impl_->grounded ? "generative (" + impl_->grounded->model_info().file_name + ")" : "extractive";
     return j;
+}
+
+core::Status Appliance::writable() {
+    return impl_->disk->writable();
+}
+
+bool Appliance::note_write_failure(const core::Error & error) {
+    return impl_->disk->note_failure(error);
+}
+
+core::Json Appliance::disk_status() {
+    return impl_->disk->to_json();
 }
 
 core::Json Appliance::fingerprint() const {

@@ -18,6 +18,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPartial = 3;  // some inputs failed, the rest went through
+inline constexpr int kExitReadOnly = 4;  // refused or stopped: the data directory's disk is full (read-only mode)
 
 struct CommandContext {
     const Args & args;

@@ -45,6 +45,10 @@ int run_collections_create(const CommandContext & ctx) {
     if (!app.ok()) {
         return fail("collections create", app.error().message());
     }
+    if (core::Status writable = (*app)->writable(); !writable.ok()) {
+        fail("collections create", writable.error().message());
+        return kExitReadOnly;
+    }
     const std::string & name = ctx.args.positionals()[0];
     if (auto st = (*app)->local_state().create_collection(name, "cli"); !st.ok()) {
         return fail("collections create", st.error().message());

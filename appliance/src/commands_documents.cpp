@@ -20,6 +20,8 @@ namespace {
 const std::vector<OptionSpec> kAnswerOptions = {
     {"model", "FILE", "answer with this local GGUF model (default: the extractive answerer)"},
     {"prompts", "DIR", "prompt templates directory (default: the installed ones)"},
+    {"embedding-model", "FILE", "BERT sentence-embedding GGUF for dense retrieval (default: the saved setting, "
+                                "else the built-in embedder); changing it needs a re-embed"},
     {"threads", "N", "CPU threads for the model (default 2)"},
     {"max-prompt-tokens", "N", "cap on the evidence given to the model (default 1536)"},
     {"max-new-tokens", "N", "cap on generated tokens (default 256)"},
@@ -35,6 +37,7 @@ core::Result<std::unique_ptr<Appliance>> open_appliance(const CommandContext & c
     const Args & a = ctx.args;
     settings.model_path = a.get("model");
     settings.prompt_dir = a.get("prompts");
+    settings.embedding_model_path = a.get("embedding-model");
     SB_ASSIGN_OR_RETURN(settings.model_threads, a.get_int("threads", settings.model_threads));
     SB_ASSIGN_OR_RETURN(settings.caps.max_prompt_tokens, a.get_int("max-prompt-tokens", 1536));
     SB_ASSIGN_OR_RETURN(settings.caps.max_new_tokens, a.get_int("max-new-tokens", 256));
@@ -113,6 +116,10 @@ int run_ingest(const CommandContext & ctx) {
     if (!app.ok()) {
         return fail("ingest", app.error().message());
     }
+    if (core::Status writable = (*app)->writable(); !writable.ok()) {
+        fail("ingest", writable.error().message());
+        return kExitReadOnly;
+    }
     std::vector<std::filesystem::path> inputs(ctx.args.positionals().begin(), ctx.args.positionals().end());
     std::unique_ptr<ProgressBar> progress;
     IngestTarget target;
@@ -150,6 +157,11 @@ int run_ingest(const CommandContext & ctx) {
     if (failed == 0) {
         return kExitOk;
     }
+    if (const core::Json disk = (*app)->disk_status(); disk.get_bool("read_only")) {
+        fail("ingest", "stopped, the data directory is read-only now (disk full): " + disk.get_string("reason") +
+                           ". Files not listed as added were not stored; ingest them again once space is freed.");
+        return kExitReadOnly;
+    }
     return failed == report.files.size() ? kExitFailure : kExitPartial;
 }
 
@@ -160,6 +172,10 @@ int run_remove(const CommandContext & ctx) {
     auto app = open_appliance(ctx, "strongbox remove");
     if (!app.ok()) {
         return fail("remove", app.error().message());
+    }
+    if (core::Status writable = (*app)->writable(); !writable.ok()) {
+        fail("remove", writable.error().message());
+        return kExitReadOnly;
     }
     int failed = 0;
     for (const std::string & path : ctx.args.positionals()) {

@@ -615,8 +615,11 @@ int run_boot_confirm(const CommandContext & ctx) {
 
 std::vector<OptionSpec> selftest_specs(bool confirm) {
     std::vector<OptionSpec> specs = {
-        {"slots", "DIR", "the A/B slots directory (default DATA_DIR/slots); its booted slot's manifest sets the "
-                         "expected model, hidden salt and latency"},
+        {"slots", "DIR",
+         confirm ? "the A/B slots directory (default DATA_DIR/slots); its booted slot's manifest sets the expected "
+                   "model, hidden salt and latency"
+                 : "an A/B slots directory whose booted slot's manifest sets the expected model, hidden salt and "
+                   "latency (read only when given)"},
         {"trusted-keys", "FILE", std::string("trust store (default ") + kDefaultTrustedKeys + ")"},
         {"golden", "FILE", "golden questions (JSON; default the image's share/strongbox/golden.json)"},
         {"latency-ms", "MS", "latency bound per golden question (default: the manifest's promise)"},

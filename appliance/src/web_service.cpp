@@ -282,10 +282,13 @@ class WebService final : public webui::AppService {
         return out;
     }
 
+    core::Result<std::vector<std::string>> collection_names() override { return app_.all_collections(); }
+
     core::Status create_collection(const std::string & name, const webui::Caller & caller) override {
         if (!caller.is_admin()) {
             return denied("only an admin creates collections");
         }
+        SB_TRY(app_.writable());
         SB_TRY(app_.local_state().create_collection(name, caller.user));
         core::Json body = core::Json::object();
         body["action"] = "create";
@@ -366,7 +369,12 @@ class WebService final : public webui::AppService {
             }
             return not_found("collection \"" + collection + "\"");
         }
-        return appliance::start_upload(app_, collection, file_name, bytes, caller.user);
+        SB_TRY(app_.writable());
+        auto job = appliance::start_upload(app_, collection, file_name, bytes, caller.user);
+        if (!job.ok() && app_.note_write_failure(job.error())) {
+            return app_.writable().error();  // the read-only refusal, naming the disk
+        }
+        return job;
     }
 
     core::Result<core::Json> job(const std::string & job_id, const webui::Caller & caller) override {
@@ -525,6 +533,12 @@ class WebService final : public webui::AppService {
             disk["free_bytes"] = static_cast<uint64_t>(fsinfo.f_bavail) * fsinfo.f_frsize;
             disk["total_bytes"] = static_cast<uint64_t>(fsinfo.f_blocks) * fsinfo.f_frsize;
         }
+        disk["read_only"] = false;
+        if (core::Json guard = app_.disk_status(); guard.get_bool("read_only")) {
+            disk["read_only"] = true;
+            disk["reason"] = guard.get_string("reason");
+            disk["since"] = guard.get_string("since");
+        }
         out["disk"] = std::move(disk);
         core::Json salt = app_.fingerprint();
         out["fingerprint"] = salt.get_string("fingerprint");
@@ -562,6 +576,7 @@ class WebService final : public webui::AppService {
 
     core::Result<core::Json> update_settings(const core::Json & changes, const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
+        SB_TRY(app_.writable());
         SB_ASSIGN_OR_RETURN(SettingsChange change, app_.settings_store().update(changes));
         core::Json changed = core::Json::object();
         for (const auto & [name, value] : change.new_settings.as_object()) {
@@ -592,6 +607,7 @@ class WebService final : public webui::AppService {
 
     core::Result<core::Json> install_update(std::string bundle_bytes, const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
+        SB_TRY(app_.writable());
         core::Json body = core::Json::object();
         body["channel"] = "http";
         body["bytes"] = static_cast<int64_t>(bundle_bytes.size());
@@ -624,6 +640,9 @@ class WebService final : public webui::AppService {
     core::Result<core::Json> readiness() override {
         core::Json j = core::Json::object();
         j["ready"] = true;
+        // Read-only (disk full) is still ready: search, answers and the audit trail work.
+        j["disk"] = app_.disk_status();
+        j["read_only"] = j["disk"].get_bool("read_only");
         core::Json salt = app_.fingerprint();
         j["fingerprint"] = salt.get_string("fingerprint");
         j["salt"] = std::move(salt);

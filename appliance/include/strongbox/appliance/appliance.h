@@ -22,6 +22,9 @@
 //    jobs.h); their bytes live on under <data dir>/documents/<collection>/<name>, and every
 //    ingested upload is also kept by sha256 under <data dir>/sources/ so older versions can still
 //    be shown. Destroying the Appliance stops the worker after its current job.
+// 7. A write that fails because the disk is full (or free space below Settings::disk_reserve_bytes)
+//    puts the appliance in read-only mode (read_only.h): writes are refused with the reason,
+//    search, answers and the audit trail keep working, and it ends by itself when space is back.
 //
 // Thread-safety: ask(), search(), source() and health() may run concurrently (the web server
 // does); generation with the model is serialised; ingest() serialises with itself.
@@ -30,6 +33,7 @@
 #include "strongbox/appliance/answerer.h"
 #include "strongbox/appliance/audit_log.h"
 #include "strongbox/appliance/caps.h"
+#include "strongbox/appliance/extract_worker.h"
 #include "strongbox/appliance/verifier.h"
 #include "strongbox/core/answer.h"
 #include "strongbox/core/json.h"
@@ -69,12 +73,21 @@ struct Settings {
     std::filesystem::path model_path;
     std::filesystem::path prompt_dir;  // empty: see find_prompt_dir() in prompt.h
     int model_threads = 2;
+    // Dense-retrieval embedder: a BERT sentence-embedding GGUF run with model_threads threads.
+    // Empty: the stored setting "embedding_model" when an admin saved one, else the built-in
+    // HashedEmbedder. A vector index built by another embedder refuses to open (re-embed).
+    std::filesystem::path embedding_model_path;
     Caps caps;
     VerifierOptions verifier;  // remove_unsupported = false flags unsupported sentences instead
     // Share of the question's content words the best retrieved passage must hold, else the answer
     // is "not found" (BM25 scores shift with corpus size; this share does not). Calibrated on the
     // PubMedQA dev questions against unanswerable ones (`strongbox eval answers`).
     double min_question_coverage = 0.5;
+    // Kept free in DATA/reserve.bin and released to the audit trail when the disk fills (read-only
+    // mode, see read_only.h); 0 turns the reserve off (free space is still watched).
+    uint64_t disk_reserve_bytes = 16u << 20;
+    // PDFs and DOCX files are parsed in a strongbox-extract worker process under these limits.
+    ExtractLimits extract;
 
     // Settings that shape answers, for the audit trail; settings_version() hashes it.
     core::Json to_json() const;
@@ -159,6 +172,14 @@ class Appliance {
     const std::filesystem::path & data_dir() const;
 
     core::Json health();
+
+    // Read-only mode (disk full, see read_only.h): ok while writes may go ahead, else the refusal
+    // (kResourceExhausted, message starting with webui::kReadOnlyRefusal) naming the reason.
+    core::Status writable();
+    // After a failed write to the data directory: true (and read-only from now) when the disk was full.
+    bool note_write_failure(const core::Error & error);
+    // {read_only, reason, since, reserve_bytes, free_bytes, total_bytes}.
+    core::Json disk_status();
 
     // The hidden salt of this appliance's answers as loaded (model, prompts, tokenizer, settings,
     // index parameters; see audit_salt.h) and its "fingerprint", for /readyz and the behaviour check.

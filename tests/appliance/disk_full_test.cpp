@@ -1,0 +1,278 @@
+// Disk full and failing writes: the real `strongbox` binary with the I/O fault injector
+// (tests/fault_inject/io_fault.c) failing writes under its data directory, and an appliance
+// opened on a disk with less free space than its reserve. What a user must see: the store stays
+// intact, the file fails with a clear "disk full" reason, the appliance turns read-only (writes
+// refused with exit 4 / HTTP 507) while search, answers and the audit trail keep working, and
+// once space is back ingest works again; an EIO while saving the vector index is reported and
+// repaired at the next start.
+
+#include "daemon_client.h"
+#include "test_support.h"
+
+#include "strongbox/appliance/appliance.h"
+#include "strongbox/core/file.h"
+#include "strongbox/retrieval/retriever.h"
+#include "strongbox/webui/accounts.h"
+#include "strongbox/webui/handler.h"
+#include "strongbox/webui/service.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <doctest/doctest.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+using namespace strongbox;
+using appliance::testing::TempDir;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kRunbook = fs::path(SB_SOURCE_DIR) / "samples/notes/disk-replacement-runbook.md";
+const fs::path kPhototest = fs::path(SB_TEST_DATA_DIR) / "ingest/phototest.txt";
+
+struct Run {
+    int exit_code = -1;
+    std::string out;  // stdout and stderr
+};
+
+// `env <env> strongbox --data-dir <data> <args>`, the injector's variables cleared unless given
+// (an ASan build would refuse a preloaded library ahead of its runtime).
+Run strongbox_cli(const fs::path & data, const std::string & args, const std::string & env = "") {
+    const std::string cmd = "env -u LD_PRELOAD ASAN_OPTIONS=verify_asan_link_order=0 " + env + " " +
+                            std::string(SB_STRONGBOX_BIN) + " --data-dir " + data.string() + " " + args + " 2>&1";
+    Run r;
+    FILE * pipe = ::popen(cmd.c_str(), "r");
+    REQUIRE(pipe != nullptr);
+    std::array<char, 4096> buf{};
+    size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
+        r.out.append(buf.data(), n);
+    }
+    const int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+fs::path copy_with_marker(const fs::path & src, const fs::path & dst, const std::string & marker) {
+    auto bytes = core::read_file(src);
+    REQUIRE(bytes.ok());
+    std::ofstream(dst, std::ios::binary) << *bytes << "\n" << marker << "\n";
+    return fs::absolute(dst);
+}
+
+std::string integrity(const fs::path & db) {
+    SQLite::Database d(db.string(), SQLite::OPEN_READONLY);
+    return d.execAndGet("PRAGMA integrity_check").getString();
+}
+
+int64_t lines_of(const fs::path & p) {
+    std::ifstream in(p);
+    int64_t n = 0;
+    for (std::string l; std::getline(in, l);) {
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("ENOSPC during ingest fails the file as disk full, keeps the store intact and turns the appliance read-only "
+          "until space is back") {
+    TempDir dir("sb_disk_full_cli");
+    const fs::path data = dir.path / "data";
+    const fs::path a = copy_with_marker(kRunbook, dir.path / "runbook.md", "Marker alphadisk.");
+    const fs::path b = copy_with_marker(kPhototest, dir.path / "phototest.txt", "Marker betadisk.");
+    REQUIRE(strongbox_cli(data, "ingest " + a.string()).exit_code == 0);
+
+    // The "disk" is full while the switch file exists: every write, sync or allocation of the
+    // document store's journal and of the reserve fails with ENOSPC. The audit trail lives in the
+    // reserve's freed blocks, which the injector cannot model, so it is left writable.
+    const fs::path full = dir.path / "disk-is-full";
+    const fs::path faults = dir.path / "faults.log";
+    std::ofstream(full) << "on\n";
+    const std::string env = "LD_PRELOAD=" + std::string(SB_IO_FAULT_LIB) + " SB_FAULT_DIR=" + data.string() +
+                            " SB_FAULT_MATCH=strongbox.db-wal:reserve.bin SB_FAULT_ERRNO=ENOSPC SB_FAULT_SWITCH=" +
+                            full.string() + " SB_FAULT_LOG=" + faults.string();
+
+    Run failed = strongbox_cli(data, "ingest " + b.string(), env);
+    CHECK_MESSAGE(failed.exit_code == 4, failed.out);
+    CHECK_MESSAGE(failed.out.find("disk full") != std::string::npos, failed.out);
+    CHECK_MESSAGE(failed.out.find(b.string()) != std::string::npos, failed.out);
+    CHECK_MESSAGE(failed.out.find("read-only now (disk full)") != std::string::npos, failed.out);
+    CHECK(failed.out.find("quarantined") == std::string::npos);  // not the file's fault
+    CHECK(lines_of(faults) > 0);
+    CHECK(integrity(data / "strongbox.db") == "ok");
+
+    // Still full: refused before anything is tried, with the reason.
+    Run refused = strongbox_cli(data, "ingest " + b.string(), env);
+    CHECK_MESSAGE(refused.exit_code == 4, refused.out);
+    CHECK_MESSAGE(refused.out.find("read-only: disk full") != std::string::npos, refused.out);
+    Run status = strongbox_cli(data, "status", env);
+    REQUIRE_MESSAGE(status.exit_code == 0, status.out);
+    CHECK_MESSAGE(status.out.find("\"read_only\": true") != std::string::npos, status.out);
+
+    // Search, answers (each recorded) and the audit trail keep working.
+    Run ask = strongbox_cli(data, "ask \"Where is the spare disk taken from?\"", env);
+    CHECK_MESSAGE(ask.exit_code == 0, ask.out);
+    CHECK_MESSAGE(ask.out.find("cabinet B") != std::string::npos, ask.out);
+    CHECK_MESSAGE(ask.out.find("audit record") != std::string::npos, ask.out);
+    Run exported = strongbox_cli(data, "audit export --format jsonl", env);
+    CHECK_MESSAGE(exported.exit_code == 0, exported.out);
+    CHECK(exported.out.find("Where is the spare disk taken from?") != std::string::npos);
+    CHECK(strongbox_cli(data, "audit verify", env).exit_code == 0);
+
+    // The first document is untouched; the second never half-arrived.
+    {
+        retrieval::RetrieverOptions ro;
+        ro.database = data / "strongbox.db";
+        ro.vector_index = data / "vectors.faiss";
+        auto r = retrieval::Retriever::open(ro, std::make_shared<retrieval::HashedEmbedder>());
+        REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+        auto docs = r->store().list_documents();
+        REQUIRE(docs.ok());
+        REQUIRE(docs->size() == 1);
+        CHECK(docs->front().path == a.string());
+    }
+
+    // Space is back: the next write leaves read-only mode and ingest works again.
+    fs::remove(full);
+    Run again = strongbox_cli(data, "ingest " + b.string(), env);
+    CHECK_MESSAGE(again.exit_code == 0, again.out);
+    CHECK_MESSAGE(again.out.find("added") != std::string::npos, again.out);
+    Run writable = strongbox_cli(data, "status");
+    CHECK_MESSAGE(writable.out.find("\"read_only\": false") != std::string::npos, writable.out);
+    CHECK(fs::file_size(data / "reserve.bin") > 0);
+}
+
+TEST_CASE("EIO while saving the vector index is reported, leaves no partial file and is repaired at the next start") {
+    TempDir dir("sb_disk_eio_index");
+    const fs::path data = dir.path / "data";
+    const fs::path a = copy_with_marker(kRunbook, dir.path / "runbook.md", "Marker alphaeio.");
+    const fs::path b = copy_with_marker(kPhototest, dir.path / "phototest.txt", "Marker betaeio.");
+    REQUIRE(strongbox_cli(data, "ingest " + a.string()).exit_code == 0);
+
+    const std::string env = "LD_PRELOAD=" + std::string(SB_IO_FAULT_LIB) + " SB_FAULT_DIR=" + data.string() +
+                            " SB_FAULT_MATCH=vectors.faiss SB_FAULT_ERRNO=EIO";
+    Run saved = strongbox_cli(data, "ingest " + b.string(), env);
+    // The document is in the store (the source of truth); only the derived index missed the disk.
+    CHECK_MESSAGE(saved.exit_code == 0, saved.out);
+    CHECK_MESSAGE(saved.out.find("saving the vector index failed") != std::string::npos, saved.out);
+    CHECK_MESSAGE(saved.out.find("Input/output error") != std::string::npos, saved.out);
+    for (const auto & entry : fs::directory_iterator(data)) {
+        CHECK_MESSAGE(entry.path().filename().string().find(".tmp.") == std::string::npos, entry.path().string());
+    }
+    Run status = strongbox_cli(data, "status");
+    REQUIRE_MESSAGE(status.exit_code == 0, status.out);
+    CHECK_MESSAGE(status.out.find("repaired on open") != std::string::npos, status.out);
+    CHECK_MESSAGE(status.out.find("\"read_only\": false") != std::string::npos, status.out);  // EIO is not disk full
+
+    retrieval::RetrieverOptions ro;
+    ro.database = data / "strongbox.db";
+    ro.vector_index = data / "vectors.faiss";
+    auto r = retrieval::Retriever::open(ro, std::make_shared<retrieval::HashedEmbedder>());
+    REQUIRE_MESSAGE(r.ok(), r.error().to_string());
+    CHECK(r->open_report().added == 0);  // the restart above saved the repaired index
+    auto active = r->store().active_chunk_ids();
+    REQUIRE(active.ok());
+    CHECK(static_cast<size_t>(active->size()) == r->vectors().size());
+    retrieval::SearchOptions so;
+    so.filter.collections = {std::string(retrieval::kDefaultCollection)};
+    so.use_bm25 = false;  // the vectors alone must find it
+    auto hits = r->search("quick brown dog jumped betaeio", so);
+    REQUIRE(hits.ok());
+    REQUIRE_FALSE(hits->empty());
+    CHECK(hits->front().document.path == b.string());
+}
+
+TEST_CASE("an appliance whose disk has less free space than its reserve is read-only: changes get 507, search, answers "
+          "and audit export keep working") {
+    TempDir dir("sb_disk_reserve_web");
+    const fs::path data = dir.path / "data";
+    const fs::path a = copy_with_marker(kRunbook, dir.path / "runbook.md", "Marker alphaweb.");
+    {
+        appliance::Settings s;
+        s.data_dir = data;
+        auto app = appliance::Appliance::open(s);
+        REQUIRE_MESSAGE(app.ok(), app.error().to_string());
+        CHECK((*app)->writable().ok());
+        REQUIRE((*app)->ingest({a}, {}).count(appliance::IngestFileResult::Outcome::kAdded) == 1);
+    }
+    struct statvfs fsinfo {};
+    REQUIRE(::statvfs(dir.path.c_str(), &fsinfo) == 0);
+    appliance::Settings s;
+    s.data_dir = data;
+    // A reserve larger than what is free: the measured free space says the disk is full.
+    s.disk_reserve_bytes = static_cast<uint64_t>(fsinfo.f_bavail) * fsinfo.f_frsize + (uint64_t(1) << 30);
+    auto opened = appliance::Appliance::open(s);
+    REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
+    appliance::Appliance & app = **opened;
+    REQUIRE_FALSE(app.writable().ok());
+    CHECK(app.writable().error().message().find("read-only: disk full") == 0);
+
+    auto service = appliance::make_web_service(app);
+    webui::AccountsOptions ao;
+    ao.pwhash_opslimit = 1;
+    ao.pwhash_memlimit = 8192;
+    auto accounts = webui::Accounts::open(dir.path / "accounts.db", ao);
+    REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
+    webui::Handler handler(*service, **accounts);
+    webui::HttpRequest setup;
+    setup.method = "POST";
+    setup.path = "/api/v1/setup";
+    setup.headers = {{"Content-Type", "application/json"}};
+    setup.body = R"({"name":"root","password":"root-password-1"})";
+    const webui::HttpResponse session = handler.handle(setup);
+    REQUIRE_MESSAGE(session.status == 200, session.body);
+    const std::string cookie(session.header("Set-Cookie").substr(0, session.header("Set-Cookie").find(';')));
+    const std::string csrf = core::Json::parse(session.body).value().get_string("csrf_token");
+
+    webui::HttpRequest create;
+    create.method = "POST";
+    create.path = "/api/v1/collections";
+    create.headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}, {"X-CSRF-Token", csrf}};
+    create.body = R"({"name":"ops"})";
+    const webui::HttpResponse refused = handler.handle(create);
+    CHECK_MESSAGE(refused.status == 507, refused.body);
+    CHECK(refused.body.find("insufficient_storage") != std::string::npos);
+    CHECK(refused.body.find("disk full") != std::string::npos);
+
+    webui::HttpRequest ready;
+    ready.method = "GET";
+    ready.path = "/readyz";
+    const webui::HttpResponse readiness = handler.handle(ready);
+    CHECK(readiness.status == 200);
+    CHECK(core::Json::parse(readiness.body).value().get_bool("read_only"));
+
+    webui::Caller root;
+    root.user = "root";
+    root.role = "admin";
+    auto panel = service->admin_status(root);
+    REQUIRE(panel.ok());
+    CHECK(panel->find("disk")->get_bool("read_only"));
+    CHECK(panel->find("disk")->get_string("reason").find("free") != std::string::npos);
+
+    // Ingest is refused per file with the reason; nothing is quarantined.
+    const fs::path b = copy_with_marker(kPhototest, dir.path / "phototest.txt", "Marker betaweb.");
+    appliance::IngestReport report = app.ingest({b}, {});
+    REQUIRE(report.files.size() == 1);
+    CHECK(report.files[0].outcome == appliance::IngestFileResult::Outcome::kFailed);
+    CHECK(report.files[0].error.find("read-only: disk full") != std::string::npos);
+    CHECK_FALSE(report.files[0].quarantined);
+
+    auto hits = service->search("spare disk cabinet", 5, {}, root);
+    REQUIRE_MESSAGE(hits.ok(), hits.error().to_string());
+    CHECK(hits->find("hits")->size() > 0);
+    auto answer = app.ask("Where is the spare disk taken from?", "root", "http", 5);
+    REQUIRE_MESSAGE(answer.ok(), answer.error().to_string());
+    CHECK(answer->audit_id > 0);
+    auto jsonl = service->audit_export("jsonl", core::Json::object(), root);
+    REQUIRE_MESSAGE(jsonl.ok(), jsonl.error().to_string());
+    CHECK(jsonl->bytes.find("Where is the spare disk taken from?") != std::string::npos);
+    CHECK(app.audit().verify().ok());
+}
