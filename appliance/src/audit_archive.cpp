@@ -73,6 +73,23 @@ bool plain_name(std::string_view name) {
            name != "..";
 }
 
+// The one header write_archive() writes for a member; read_archive() accepts no other.
+void fill_header(char * header, std::string_view name, uint64_t size, uint64_t mtime) {
+    std::memset(header, 0, kBlock);
+    std::memcpy(header, name.data(), name.size());
+    put_octal(header + kModeOff, 8, 0644);
+    put_octal(header + kUidOff, 8, 0);
+    put_octal(header + kGidOff, 8, 0);
+    put_octal(header + kSizeOff, kSizeLen, size);
+    put_octal(header + kMtimeOff, 12, mtime);
+    header[kTypeOff] = '0';
+    std::memcpy(header + kMagicOff, "ustar\0" "00", 8);
+    std::memcpy(header + kUnameOff, "strongbox", 9);
+    std::memcpy(header + kGnameOff, "strongbox", 9);
+    put_octal(header + kChecksumOff, 7, header_checksum(header));
+    header[kChecksumOff + 7] = ' ';
+}
+
 core::Error corrupt(size_t offset, const std::string & what) {
     return core::Error(core::ErrorCode::kCorruptInput, "bundle container at byte " + std::to_string(offset) + ": " + what);
 }
@@ -83,19 +100,8 @@ std::string write_archive(const std::vector<ArchiveMember> & members, int64_t mt
     std::string out;
     for (const ArchiveMember & m : members) {
         SB_CHECK(plain_name(m.name));
-        char header[kBlock] = {};
-        std::memcpy(header, m.name.data(), m.name.size());
-        put_octal(header + kModeOff, 8, 0644);
-        put_octal(header + kUidOff, 8, 0);
-        put_octal(header + kGidOff, 8, 0);
-        put_octal(header + kSizeOff, kSizeLen, m.bytes.size());
-        put_octal(header + kMtimeOff, 12, static_cast<uint64_t>(std::max<int64_t>(mtime, 0)));
-        header[kTypeOff] = '0';
-        std::memcpy(header + kMagicOff, "ustar\0" "00", 8);
-        std::memcpy(header + kUnameOff, "strongbox", 9);
-        std::memcpy(header + kGnameOff, "strongbox", 9);
-        put_octal(header + kChecksumOff, 7, header_checksum(header));
-        header[kChecksumOff + 7] = ' ';
+        char header[kBlock];
+        fill_header(header, m.name, m.bytes.size(), static_cast<uint64_t>(std::max<int64_t>(mtime, 0)));
         out.append(header, kBlock);
         out += m.bytes;
         out.append((kBlock - m.bytes.size() % kBlock) % kBlock, '\0');
@@ -145,6 +151,17 @@ core::Result<std::vector<ArchiveMember>> read_archive(std::string_view bytes) {
         uint64_t size = 0;
         if (!get_octal(header.data() + kSizeOff, kSizeLen, size)) {
             return corrupt(pos, "member '" + name + "' has an unreadable size field");
+        }
+        // The checksum alone lets two edits that cancel out pass (a byte moved from the mode field
+        // into the name's padding), so every header byte must be the one Strongbox writes.
+        uint64_t mtime = 0;
+        if (!get_octal(header.data() + kMtimeOff, 12, mtime)) {
+            return corrupt(pos, "member '" + name + "' has an unreadable modification time");
+        }
+        char expected[kBlock];
+        fill_header(expected, name, size, mtime);
+        if (std::memcmp(expected, header.data(), kBlock) != 0) {
+            return corrupt(pos, "member '" + name + "' has a header Strongbox does not write (edited header)");
         }
         pos += kBlock;
         const uint64_t padded = (size + kBlock - 1) / kBlock * kBlock;

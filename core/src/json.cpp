@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace strongbox::core {
 namespace {
@@ -288,6 +289,16 @@ Result<Json> Json::parse(std::string_view text) {
 
 int64_t Json::as_int() const {
     if (const auto * d = std::get_if<double>(&v_)) {
+        // Clamped: converting a double outside int64's range (a client's "top_k": 1e300) is undefined.
+        if (std::isnan(*d)) {
+            return 0;
+        }
+        if (*d >= 9223372036854775808.0) {
+            return std::numeric_limits<int64_t>::max();
+        }
+        if (*d < -9223372036854775808.0) {
+            return std::numeric_limits<int64_t>::min();
+        }
         return static_cast<int64_t>(*d);
     }
     return std::get<int64_t>(v_);
@@ -374,6 +385,9 @@ void Json::dump_to(std::string & out, int indent, int depth) const {
             if (!std::isfinite(d)) {
                 out += "null";  // JSON has no NaN/Inf
                 break;
+            }
+            if (d == 0) {
+                d = 0.0;  // "-0" would read back as the integer 0 and dump differently: not canonical
             }
             char buf[32];
             auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), d);

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 namespace strongbox::ingest {
@@ -56,6 +58,9 @@ class Cursor {
         size_t p = pos_;
         int64_t v = 0;
         while (p < s_.size() && p - pos_ < max_n && is_digit(s_[p])) {
+            if (v > (std::numeric_limits<int64_t>::max() - (s_[p] - '0')) / 10) {
+                return std::nullopt;  // more than int64 holds (a 20-digit thread id): not this field
+            }
             v = v * 10 + (s_[p] - '0');
             ++p;
         }
@@ -741,11 +746,16 @@ std::optional<LogHeader> parse_access(std::string_view line, const TimeAssumptio
     if (bytes.empty() || !(bytes == "-" || std::all_of(bytes.begin(), bytes.end(), is_digit))) {
         return std::nullopt;
     }
+    int64_t n_bytes = 0;
+    // A size beyond int64 is no response size: not an access line (std::stoll would throw).
+    if (bytes != "-" && std::from_chars(bytes.data(), bytes.data() + bytes.size(), n_bytes).ec != std::errc()) {
+        return std::nullopt;
+    }
     f["client"] = std::string(client);
     f["ident"] = std::string(ident);
     f["user"] = std::string(user);
     f["status"] = *status;
-    f["bytes"] = bytes == "-" ? core::Json() : core::Json(static_cast<int64_t>(std::stoll(std::string(bytes))));
+    f["bytes"] = bytes == "-" ? core::Json() : core::Json(n_bytes);
     f["request"] = *request;
     Cursor rq(*request);
     std::string_view method = rq.token();

@@ -62,7 +62,7 @@ class Json {
     bool is_object() const { return v_.index() == 6; }
 
     bool as_bool() const { return std::get<bool>(v_); }
-    int64_t as_int() const;  // doubles are truncated
+    int64_t as_int() const;  // doubles are truncated, and clamped to the int64 range
     double as_double() const;
     const std::string & as_string() const { return std::get<std::string>(v_); }
     const Array & as_array() const { return std::get<Array>(v_); }
