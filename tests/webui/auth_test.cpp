@@ -426,6 +426,48 @@ TEST_CASE("API tokens work without CSRF, cannot mint tokens, and stop working on
     CHECK(w.handler->handle(with_bearer(get("/api/v1/history"), "sbt_" + std::string(64, '0'))).status == 401);
 }
 
+TEST_CASE("a token in use sees its user's new role at once and stops when revoked elsewhere or its user is disabled") {
+    World w;
+    Login root = w.login("root");
+    Login sam = w.login("sam");
+    std::vector<std::string> tokens;
+    std::vector<int64_t> ids;
+    for (const char * name : {"first", "second"}) {
+        HttpResponse made = w.handler->handle(
+            World::as(sam, "POST", "/api/v1/tokens", std::string(R"({"name":")") + name + R"("})"));
+        REQUIRE(made.status == 201);
+        tokens.push_back(json_of(made.body).get_string("token"));
+        ids.push_back(json_of(made.body).get_int("id"));
+    }
+    // /me answers everyone (no user: no role); /history needs a valid token.
+    auto role_seen = [&](const std::string & token) {
+        HttpResponse me = w.handler->handle(with_bearer(get("/api/v1/me"), token));
+        const Json body = json_of(me.body);
+        const Json * user = body.find("user");
+        return user != nullptr && user->is_object() ? user->get_string("role") : std::string("none");
+    };
+    auto history_status = [&](const std::string & token) {
+        return w.handler->handle(with_bearer(get("/api/v1/history"), token)).status;
+    };
+    // Used repeatedly, as a script would, before each change.
+    CHECK(role_seen(tokens[0]) == "staff");
+    CHECK(role_seen(tokens[0]) == "staff");
+    CHECK(w.handler->handle(World::as(root, "PATCH", "/api/v1/users/sam", R"({"role":"auditor"})")).status == 200);
+    CHECK(role_seen(tokens[0]) == "auditor");
+
+    // Another process with the same accounts file revokes the first token.
+    auto other = Accounts::open(w.dir.path / "accounts.db", fast_accounts_options());
+    REQUIRE(other.ok());
+    REQUIRE(other.value()->revoke_token(ids[0]).ok());
+    CHECK(history_status(tokens[0]) == 401);
+    CHECK(role_seen(tokens[0]) == "none");
+
+    CHECK(role_seen(tokens[1]) == "auditor");
+    CHECK(w.handler->handle(World::as(root, "PATCH", "/api/v1/users/sam", R"({"disabled":true})")).status == 200);
+    CHECK(history_status(tokens[1]) == 401);
+    CHECK(role_seen(tokens[1]) == "none");
+}
+
 TEST_CASE("first start: /me asks for setup, setup creates the admin and logs in, and works only once") {
     World w(quiet_options(), /*with_users=*/false);
     Json me = json_of(w.handler->handle(get("/api/v1/me")).body);

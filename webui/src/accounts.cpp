@@ -11,12 +11,18 @@
 //     lockout_s whatever the password, so a correct guess during a lock is worth nothing.
 //  5. Revocation is deletion: a session or token row that is gone cannot authenticate. Checks of
 //     the user's disabled flag happen on every lookup, so disabling takes effect immediately.
+//  6. API tokens authenticate every request of a script, so a token's Principal is cached by its
+//     hash. An entry is used only while the database is exactly as it was when the entry was
+//     made: SQLite's count of rows this connection changed and its data version (commits by other
+//     connections) are both unchanged. Any revocation, user change or deletion, here or in another
+//     process, therefore sends the next lookup back to the tables (note 5 holds).
 #include "strongbox/webui/accounts.h"
 
 #include "strongbox/core/hash.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -35,6 +41,7 @@ constexpr size_t kMinPassword = 8;
 constexpr size_t kMaxPassword = 1024;
 constexpr size_t kMaxThrottleKeys = 10000;  // bounds memory under a flood of distinct names
 constexpr int64_t kTokenTouchInterval = 60;  // last_used_at is written at most this often
+constexpr size_t kMaxCachedTokens = 1000;     // bounds the token cache (note 6)
 
 core::Error db_error(const std::string & what, const std::exception & e) {
     return core::Error(core::ErrorCode::kIoError, what + ": " + e.what());
@@ -104,6 +111,13 @@ struct Accounts::Impl {
     AccountsOptions options;
     std::mutex mu;
     std::map<std::string, Throttle> throttles;  // guarded by mu
+    struct CachedToken {
+        Principal principal;
+        int64_t last_used = 0;
+        std::pair<int64_t, int64_t> version;
+    };
+    std::map<std::string, CachedToken> token_cache;  // by token hash; guarded by mu; see note 6
+    std::optional<SQLite::Statement> data_version_query;  // guarded by mu
     std::string dummy_hash;                     // guarded by mu; see note 3
 
     int64_t now() const { return options.clock ? options.clock() : static_cast<int64_t>(std::time(nullptr)); }
@@ -122,6 +136,19 @@ struct Accounts::Impl {
             return core::Error(core::ErrorCode::kResourceExhausted, "hashing a password: out of memory");
         }
         return std::string(out);
+    }
+
+    // Caller holds mu. Changes whenever any row of the database changes, from any connection.
+    // PRAGMA data_version reads the file's current state, so commits by other processes show.
+    std::pair<int64_t, int64_t> version_locked() {
+        if (!data_version_query) {
+            data_version_query.emplace(db, "PRAGMA data_version");
+        }
+        data_version_query->reset();
+        const int64_t data_version =
+            data_version_query->executeStep() ? data_version_query->getColumn(0).getInt64() : -1;
+        data_version_query->reset();
+        return {sqlite3_total_changes64(db.getHandle()), data_version};
     }
 
     // Caller holds mu.
@@ -674,12 +701,18 @@ core::Result<LoginAttempt> Accounts::login(const std::string & name, const std::
             return db_error(impl_->where("log in " + name), e);
         }
         if (stored.empty()) {
-            if (impl_->dummy_hash.empty()) {
-                SB_ASSIGN_OR_RETURN(impl_->dummy_hash, impl_->hash_password(random_hex(16)));
-            }
-            stored = impl_->dummy_hash;
+            stored = impl_->dummy_hash;  // empty until the first unknown name
             usable = false;
         }
+    }
+    if (stored.empty()) {
+        // Hashed outside mu like every argon2id call (note 1); two first callers may both hash.
+        SB_ASSIGN_OR_RETURN(std::string dummy, impl_->hash_password(random_hex(16)));
+        std::lock_guard lock(impl_->mu);
+        if (impl_->dummy_hash.empty()) {
+            impl_->dummy_hash = std::move(dummy);
+        }
+        stored = impl_->dummy_hash;
     }
     const bool matches = password.size() <= kMaxPassword &&
                          crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size()) == 0;
@@ -866,6 +899,20 @@ core::Result<Principal> Accounts::token(std::string_view raw_token) {
     const std::string token_hash = core::sha256_hex(raw_token);
     std::lock_guard lock(impl_->mu);
     try {
+        const auto version = impl_->version_locked();
+        if (auto it = impl_->token_cache.find(token_hash);
+            it != impl_->token_cache.end() && version.second >= 0 && it->second.version == version) {
+            const int64_t t = impl_->now();
+            if (t - it->second.last_used >= kTokenTouchInterval) {
+                SQLite::Statement touch(impl_->db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
+                touch.bind(1, t);
+                touch.bind(2, it->second.principal.token_id);
+                touch.exec();
+                it->second.last_used = t;
+                it->second.version = impl_->version_locked();  // the touch is the only change
+            }
+            return it->second.principal;
+        }
         SQLite::Statement q(impl_->db, "SELECT t.id, t.user, t.last_used_at, u.disabled FROM api_tokens t "
                                        "JOIN users u ON u.name = t.user WHERE t.token_hash = ?");
         q.bind(1, token_hash);
@@ -883,17 +930,23 @@ core::Result<Principal> Accounts::token(std::string_view raw_token) {
             return core::Error(core::ErrorCode::kNotFound, "account disabled");
         }
         const int64_t t = impl_->now();
+        int64_t touched = last_used;
         if (t - last_used >= kTokenTouchInterval) {
             SQLite::Statement touch(impl_->db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
             touch.bind(1, t);
             touch.bind(2, p.token_id);
             touch.exec();
+            touched = t;
         }
         std::optional<User> u = impl_->user_locked(user);
         if (!u) {
             return core::Error(core::ErrorCode::kNotFound, "no such token");
         }
         p.user = std::move(*u);
+        if (impl_->token_cache.size() >= kMaxCachedTokens) {
+            impl_->token_cache.clear();
+        }
+        impl_->token_cache[token_hash] = Impl::CachedToken{p, touched, impl_->version_locked()};
         return p;
     } catch (const std::exception & e) {
         return db_error(impl_->where("look up a token"), e);

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <random>
 #include <set>
@@ -119,6 +120,9 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 }
 
 HttpResponse error_response(const core::Error & error, std::string_view request_id) {
+    if (error.code() == core::ErrorCode::kResourceExhausted && error.message().starts_with(kReadOnlyRefusal)) {
+        return error_response(507, "insufficient_storage", error.message(), request_id);
+    }
     return error_response(status_for(error.code()), core::to_string(error.code()), error.message(), request_id);
 }
 
@@ -422,7 +426,8 @@ struct Handler::Impl {
     static std::span<const Route> routes();
 
     Impl(AppService & s, Accounts & a, HandlerOptions o)
-        : service(s), accounts(a), options(std::move(o)), gate(options.max_concurrent, options.max_queued) {}
+        : service(s), accounts(a), options(std::move(o)), gate(options.max_concurrent, options.max_queued),
+          login_gate(options.max_concurrent_logins, options.max_queued_logins) {}
 
     HttpResponse dispatch(const HttpRequest & req, const std::string & request_id, std::string_view & route);
     const Route * find_route(const HttpRequest & req, std::vector<std::string> & params, std::string & allow) const;
@@ -493,6 +498,7 @@ struct Handler::Impl {
     Accounts & accounts;
     HandlerOptions options;
     Gate gate;
+    Gate login_gate;  // password checks only: see HandlerOptions::max_concurrent_logins
     detail::Metrics metrics;
 };
 
@@ -614,13 +620,16 @@ const Caller & Handler::Impl::caller(Call & call) {
     c.role = u.role;
     c.groups = u.groups;
     if (u.role == kRoleAdmin) {
-        // Admins reach every collection the service knows.
-        core::Result<core::Json> all = service.collections(c);
-        if (all.ok()) {
-            if (const core::Json * list = all.value().find("collections"); list != nullptr && list->is_array()) {
-                for (const core::Json & col : list->as_array()) {
-                    c.readable.push_back(col.get_string("name"));
-                }
+        // Admins reach every collection the service knows. This runs on every request: names only,
+        // not collections(), which counts every collection's documents.
+        core::Result<std::vector<std::string>> names = service.collection_names();
+        if (names.ok()) {
+            c.readable = std::move(names).value();
+        } else if (names.error().code() == core::ErrorCode::kUnsupported) {
+            core::Result<core::Json> all = service.collections(c);
+            const core::Json * list = all.ok() ? all.value().find("collections") : nullptr;
+            for (size_t i = 0; list != nullptr && list->is_array() && i < list->as_array().size(); ++i) {
+                c.readable.push_back(list->as_array()[i].get_string("name"));
             }
         }
         c.writable = c.readable;
@@ -771,6 +780,19 @@ HttpResponse Handler::Impl::login(Call & call) {
     const std::string ip = client_ip(call.req.remote_address);
     if (name.empty() || password.empty()) {
         return bad_request(call, "\"name\" and \"password\" are required");
+    }
+    // A locked name or address is refused by login() before any password check, so only checks
+    // that will run wait for the gate; beyond it the refusal is immediate, like the 503s of asks.
+    std::shared_ptr<Gate::Permit> permit;
+    if (accounts.retry_after(name, ip) == 0) {
+        permit = login_gate.acquire(std::chrono::milliseconds(options.login_queue_timeout_ms));
+        if (!permit) {
+            metrics.record_login("busy");
+            HttpResponse res = error_response(429, "too_many_attempts",
+                                              "the server is checking other logins; try again shortly", call.request_id);
+            res.set_header("Retry-After", std::to_string(options.retry_after_seconds));
+            return res;
+        }
     }
     core::Result<LoginAttempt> attempt = accounts.login(name, password, ip);
     if (!attempt.ok()) {
@@ -1713,7 +1735,11 @@ const HandlerOptions & Handler::options() const {
 }
 
 HandlerLoad Handler::load() const {
-    return impl_->gate.load();
+    HandlerLoad out = impl_->gate.load();
+    const HandlerLoad logins = impl_->login_gate.load();
+    out.logins_running = logins.running;
+    out.logins_queued = logins.queued;
+    return out;
 }
 
 std::string Handler::metrics_text() const {
@@ -1765,6 +1791,12 @@ HttpResponse Handler::handle(const HttpRequest & request) {
                                    "this server does not answer for host \"" +
                                        std::string(request.header("Host").substr(0, 128)) + "\"",
                                    request_id);
+    } catch (const std::bad_alloc &) {
+        // Out of memory mid-request: every store write is one transaction, so nothing half-done
+        // was kept; say so instead of a bare 500.
+        SB_LOG_ERROR("request %s: out of memory", request_id.c_str());
+        res = error_response(503, "out_of_memory", "the appliance ran out of memory serving this request; nothing was "
+                             "changed, try again shortly", request_id);
     } catch (const std::exception & e) {
         // The service broke its contract by throwing; the client still gets a well-formed answer.
         SB_LOG_ERROR("request %s: %s", request_id.c_str(), e.what());

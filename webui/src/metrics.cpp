@@ -80,7 +80,7 @@ std::string Metrics::render(int running, int queued) const {
     out += "# HELP strongbox_http_service_queued Service calls waiting for a slot now.\n";
     out += "# TYPE strongbox_http_service_queued gauge\n";
     out += "strongbox_http_service_queued " + std::to_string(queued) + "\n";
-    out += "# HELP strongbox_auth_logins_total Login attempts by result (ok, failed, throttled).\n";
+    out += "# HELP strongbox_auth_logins_total Login attempts by result (ok, failed, throttled, busy).\n";
     out += "# TYPE strongbox_auth_logins_total counter\n";
     for (const auto & [result, n] : logins_) {
         out += "strongbox_auth_logins_total{result=\"" + result + "\"} " + std::to_string(n) + "\n";

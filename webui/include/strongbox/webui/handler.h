@@ -15,7 +15,7 @@
 // Thread-safety: handle() may be called from many threads at once. Calls into the service that
 // do real work (ask, search, source, uploads, exports, self-test) pass an admission gate: at most
 // max_concurrent run, at most max_queued wait, and anything beyond is answered at once with 503
-// and Retry-After.
+// and Retry-After. Logins pass a gate of their own (see HandlerOptions::max_concurrent_logins).
 // Error contract: handle() never throws and always returns a complete response.
 //
 //   Handler handler(service, accounts, HandlerOptions{.max_body_bytes = 1 << 16});
@@ -43,7 +43,15 @@ struct HandlerOptions {
     int max_concurrent = 4;             // service calls (ask, stream, source) running at once
     int max_queued = 16;                // service calls waiting for a slot; more get 503 at once
     int queue_timeout_ms = 30000;       // a queued call waiting this long gets 503 instead of hanging
-    int retry_after_seconds = 2;        // Retry-After sent with overload 503s
+    int retry_after_seconds = 2;        // Retry-After sent with overload 503s (and busy-login 429s)
+    // Password checks (argon2id: tens of ms of one core and 64 MiB each) have their own gate, so a
+    // login flood takes at most these cores and this memory from questions, /healthz and /readyz.
+    // A login beyond max_queued_logins, or queued longer than the timeout, gets 429
+    // too_many_attempts with Retry-After at once. Names and addresses already locked by throttling
+    // are refused before the gate and take no place in it.
+    int max_concurrent_logins = 2;      // password checks running at once
+    int max_queued_logins = 8;          // logins waiting for a check
+    int login_queue_timeout_ms = 5000;
     // When not empty, a request whose Host header names another host gets 421. A server bound to
     // loopback lists only loopback names, so a web page that rebinds its own DNS name to 127.0.0.1
     // still cannot read the API from a visitor's browser.
@@ -61,6 +69,8 @@ struct HandlerOptions {
 struct HandlerLoad {
     int running = 0;
     int queued = 0;
+    int logins_running = 0;  // password checks in progress
+    int logins_queued = 0;
 };
 
 class Handler {

@@ -9,7 +9,9 @@
 // Thread-safety: the server calls these from its worker threads concurrently; implementations
 // must be thread-safe. Errors come back as Result and the server maps their codes to HTTP
 // statuses (kInvalidArgument -> 400, kNotFound -> 404, kPermissionDenied -> 403,
-// kResourceExhausted -> 429, kUnavailable -> 503, everything else -> 500).
+// kResourceExhausted -> 429, kUnavailable -> 503, everything else -> 500). A kResourceExhausted
+// whose message begins with kReadOnlyRefusal is a write refused because the appliance's disk is
+// full (read-only mode): 507 Insufficient Storage, so clients can tell it from a quota or cap.
 //
 // Every method past the original three has a default answering kUnsupported so test doubles
 // implement only what they exercise.
@@ -23,9 +25,12 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace strongbox::webui {
+
+inline constexpr std::string_view kReadOnlyRefusal = "read-only: ";
 
 // Who is calling, resolved by the handler from the session or API token.
 struct Caller {
@@ -151,6 +156,11 @@ class AppService {
         (void)caller;
         return unsupported("collections");
     }
+
+    // The names of every collection: an admin caller's readable set, resolved on each request, so
+    // it must stay cheap (collections() also counts documents). kUnsupported: the handler falls
+    // back to collections().
+    virtual core::Result<std::vector<std::string>> collection_names() { return unsupported("collection_names"); }
 
     // Admin only (kPermissionDenied otherwise); kAlreadyExists when present; kInvalidArgument for
     // a bad name (1..64 chars of [A-Za-z0-9._-], not starting with '.'). Records the creation on the
