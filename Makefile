@@ -1,10 +1,11 @@
 # The two commands: `make demo` and `make test`. Both install missing Debian packages first.
+# `make sanitize` runs the unit tier under ASan+UBSan and the threaded suites under TSan (CI does).
 BUILD_DIR ?= build/dev
 JOBS ?= $(shell nproc)
 DATA_DIR ?= strongbox-data
 STRONGBOX := $(BUILD_DIR)/appliance/strongbox
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test sanitize demo clean
 
 all: build
 
@@ -19,6 +20,9 @@ build: deps $(BUILD_DIR)/build.ninja
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+sanitize: deps
+	JOBS=$(JOBS) scripts/sanitize.sh
 
 demo: build
 	@scripts/demo.sh $(STRONGBOX) $(DATA_DIR)

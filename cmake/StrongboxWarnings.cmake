@@ -9,8 +9,15 @@ if(SB_WERROR)
   target_compile_options(strongbox_warnings INTERFACE -Werror)
 endif()
 
+# Sanitizers apply to every target in the tree (our code and the tests); scripts/sanitize.sh runs them.
+# C and C++ only: nvcc does not take -fsanitize. Undefined behaviour stops the program rather than
+# printing and going on, so a finding cannot scroll past as a passing test.
 if(SB_SANITIZE)
   string(REPLACE ";" "," _sb_san "${SB_SANITIZE}")
-  add_compile_options(-fsanitize=${_sb_san} -fno-omit-frame-pointer)
+  add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-fsanitize=${_sb_san}>"
+                      "$<$<COMPILE_LANGUAGE:C,CXX>:-fno-omit-frame-pointer>")
+  if("undefined" IN_LIST SB_SANITIZE)
+    add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:-fno-sanitize-recover=undefined>")
+  endif()
   add_link_options(-fsanitize=${_sb_san})
 endif()
