@@ -5,7 +5,8 @@
 //
 //   strongbox_bench_scale [vectors=100000] [queries=200] [dimension=384] [factories separated by ';']
 //
-// Flat always runs first: it is the exact reference for recall.
+// Flat always runs first: it is the exact reference for recall. "auto" is what VectorIndex picks for
+// this many vectors (VectorIndex::factory_for), printed as auto=<factory>.
 #include "strongbox/retrieval/vector_index.h"
 
 #include <algorithm>
@@ -134,8 +135,13 @@ int main(int argc, char ** argv) {
         for (size_t at = 0; at <= list.size();) {
             size_t end = list.find(';', at);
             end = end == std::string::npos ? list.size() : end;
-            if (end > at && list.substr(at, end - at) != "Flat") {
-                factories.push_back(list.substr(at, end - at));
+            std::string factory = list.substr(at, end - at);
+            if (factory == "auto") {
+                factory = VectorIndex::factory_for(static_cast<int64_t>(n), dim);
+                std::printf("auto=%s\n", factory.c_str());
+            }
+            if (end > at && factory != "Flat") {
+                factories.push_back(factory);
             }
             at = end + 1;
         }

@@ -184,6 +184,90 @@ TEST_CASE("flat search returns the exact visible top-k with exact scores whether
     CHECK(ids_of(*hits) == brute_force(kept_data, kept_ids, q, k, nullptr));
 }
 
+TEST_CASE("flat search keeps exact hits, scores and tie order where vectors differ below the compact codes' step") {
+    // One large component and small ones in steps of 1/1024: the int8 codes (step 1/127 here)
+    // cannot tell the vectors apart, while every float score is exact (multiples of 2^-20 far
+    // from float's limits), so the brute-force ranking in double, equal scores by the lower
+    // chunk id, is the float scan's ranking too. Scores repeat often, which tests the tie order.
+    const EmbedderIdentity identity{"test-grid", "1", 48};
+    const auto dim = static_cast<size_t>(identity.dimension);
+    auto grid_vectors = [&](size_t n, uint32_t seed) {
+        std::mt19937 rng(seed);
+        std::uniform_int_distribution<int> step(-8, 8);
+        std::vector<float> v(n * dim);
+        for (size_t i = 0; i < n; ++i) {
+            v[i * dim] = 1.0f;
+            for (size_t d = 1; d < dim; ++d) {
+                v[i * dim + d] = static_cast<float>(step(rng)) / 1024.0f;
+            }
+        }
+        return v;
+    };
+    const size_t n = 2000;
+    auto data = grid_vectors(n, 31);
+    std::vector<int64_t> ids(n);
+    for (size_t i = 0; i < n; ++i) {
+        ids[i] = 100 + 3 * static_cast<int64_t>(i);
+    }
+    auto queries = grid_vectors(8, 32);
+    auto index = VectorIndex::create(identity, "Flat");
+    REQUIRE(index.ok());
+    REQUIRE(index->add(ids, data).ok());
+    auto check_exact = [&](const VectorIndex & idx, const std::vector<float> & vectors,
+                           const std::vector<int64_t> & chunk_ids, int k, const std::set<int64_t> * visible) {
+        for (size_t qi = 0; qi < 8; ++qi) {
+            std::span<const float> q(queries.data() + qi * dim, dim);
+            std::vector<int64_t> allowed;
+            if (visible != nullptr) {
+                allowed.assign(visible->begin(), visible->end());
+            }
+            auto hits = idx.search(q, k, visible != nullptr ? &allowed : nullptr);
+            REQUIRE(hits.ok());
+            CHECK(ids_of(*hits) == brute_force(vectors, chunk_ids, q, k, visible));
+            for (const auto & h : *hits) {
+                auto at = static_cast<size_t>(std::find(chunk_ids.begin(), chunk_ids.end(), h.chunk_id) -
+                                              chunk_ids.begin());
+                double s = 0;
+                for (size_t d = 0; d < dim; ++d) {
+                    s += static_cast<double>(vectors[at * dim + d]) * q[d];
+                }
+                CHECK(static_cast<double>(h.similarity) == s);
+            }
+        }
+    };
+    std::set<int64_t> every_third;
+    for (size_t i = 0; i < n; i += 3) {
+        every_third.insert(ids[i]);
+    }
+    check_exact(*index, data, ids, 10, nullptr);
+    check_exact(*index, data, ids, 50, &every_third);
+
+    // After a removal compacted the index, and after a reload, the same holds for what remains.
+    std::vector<int64_t> gone(ids.begin(), ids.begin() + 700);
+    CHECK(index->remove(gone) == 700);
+    std::vector<float> kept(data.begin() + static_cast<std::ptrdiff_t>(700 * dim), data.end());
+    std::vector<int64_t> kept_ids(ids.begin() + 700, ids.end());
+    check_exact(*index, kept, kept_ids, 10, nullptr);
+    TempDir dir("vi_grid");
+    REQUIRE(index->save(dir / "v.idx").ok());
+    auto loaded = VectorIndex::load(dir / "v.idx", identity);
+    REQUIRE(loaded.ok());
+    check_exact(*loaded, kept, kept_ids, 50, &every_third);
+
+    // A vector too large for bounded codes sends searches to the full float scan, still exact.
+    std::vector<float> huge(dim, 0.0f);
+    huge[0] = 4e15f;
+    std::vector<int64_t> huge_id = {99};
+    REQUIRE(loaded->add(huge_id, huge).ok());
+    auto hits = loaded->search(std::span<const float>(queries.data(), dim), 10);
+    REQUIRE(hits.ok());
+    REQUIRE(hits->size() == 10);
+    CHECK((*hits)[0].chunk_id == 99);
+    std::vector<int64_t> rest = ids_of(*hits);
+    rest.erase(rest.begin());
+    CHECK(rest == brute_force(kept, kept_ids, std::span<const float>(queries.data(), dim), 9, nullptr));
+}
+
 TEST_CASE("a saved index loads back with identical search results") {
     TempDir dir("vi_roundtrip");
     auto data = random_unit_vectors(300, kIdentity.dimension, 1);
@@ -288,20 +372,20 @@ TEST_CASE("opening reconciles the index with the store and reports the repairs")
     CHECK(reopened->chunk_ids() == *active);
 }
 
-TEST_CASE("the automatic index type is exact when small, a graph when medium and IVF-PQ when very large") {
+TEST_CASE("the automatic index type is exact when small, a graph when medium and IVF-SQ8 when very large") {
     CHECK(VectorIndex::factory_for(0, 384) == "Flat");
     CHECK(VectorIndex::factory_for(49'999, 384) == "Flat");
     CHECK(VectorIndex::factory_for(50'000, 384) == "HNSW32");
     CHECK(VectorIndex::factory_for(999'999, 384) == "HNSW32");
-    CHECK(VectorIndex::factory_for(1'000'000, 384) == "IVF1000,PQ48");
-    CHECK(VectorIndex::factory_for(4'000'000, 384) == "IVF2000,PQ48");
+    CHECK(VectorIndex::factory_for(1'000'000, 384) == "IVF1000,SQ8");
+    CHECK(VectorIndex::factory_for(4'000'000, 384) == "IVF2000,SQ8");
     // Every answer is a factory string this index accepts.
     for (int64_t n : {int64_t{10}, int64_t{100'000}, int64_t{1'000'000}}) {
         CHECK(VectorIndex::create(EmbedderIdentity{"x", "1", 384}, VectorIndex::factory_for(n, 384)).ok());
     }
 }
 
-TEST_CASE("an IVF-PQ index replaces and removes chunks by id without a rebuild, also after a reload") {
+TEST_CASE("an IVF-PQ or IVF-SQ8 index replaces and removes chunks by id without a rebuild, also after a reload") {
     TempDir dir("ivfpq");
     const int n = 2000;
     auto data = random_unit_vectors(n, kIdentity.dimension, 11);
@@ -309,42 +393,45 @@ TEST_CASE("an IVF-PQ index replaces and removes chunks by id without a rebuild, 
     for (int i = 0; i < n; ++i) {
         ids[static_cast<size_t>(i)] = 5000 + 7 * i;
     }
-    auto index = VectorIndex::create(kIdentity, "IVF16,PQ8x4");
-    REQUIRE(index.ok());
-    REQUIRE(index->add(ids, data).ok());
-    auto row = [&](const std::vector<float> & v, int i) {
-        return std::span<const float>(v.data() + i * kIdentity.dimension, kIdentity.dimension);
-    };
-    // A new version of chunk 0's vector, and chunks 1..99 removed.
-    auto fresh = random_unit_vectors(1, kIdentity.dimension, 99);
-    std::vector<int64_t> first = {ids[0]};
-    REQUIRE(index->add(first, fresh).ok());
-    std::vector<int64_t> gone(ids.begin() + 1, ids.begin() + 100);
-    CHECK(index->remove(gone) == 99);
-    CHECK(index->size() == n - 99);
-    REQUIRE(index->save(dir / "v.idx").ok());
-    auto loaded = VectorIndex::load(dir / "v.idx", kIdentity);
-    REQUIRE(loaded.ok());
-    CHECK(loaded->factory() == "IVF16,PQ8x4");
-    std::set<int64_t> gone_set(gone.begin(), gone.end());
-    for (const VectorIndex * idx : {&*index, &*loaded}) {
-        auto hits = idx->search(row(fresh, 0), 5);
-        REQUIRE(hits.ok());
-        REQUIRE_FALSE(hits->empty());
-        CHECK((*hits)[0].chunk_id == ids[0]);
-        CHECK(std::count_if(hits->begin(), hits->end(), [&](const VectorHit & h) { return h.chunk_id == ids[0]; }) ==
-              1);
-        for (int i = 1; i < 100; i += 7) {
-            auto h = idx->search(row(data, i), 10);
-            REQUIRE(h.ok());
-            for (const auto & hit : *h) {
-                CHECK(gone_set.count(hit.chunk_id) == 0);
+    for (std::string factory : {"IVF16,PQ8x4", "IVF16,SQ8"}) {
+        CAPTURE(factory);
+        auto index = VectorIndex::create(kIdentity, factory);
+        REQUIRE(index.ok());
+        REQUIRE(index->add(ids, data).ok());
+        auto row = [&](const std::vector<float> & v, int i) {
+            return std::span<const float>(v.data() + i * kIdentity.dimension, kIdentity.dimension);
+        };
+        // A new version of chunk 0's vector, and chunks 1..99 removed.
+        auto fresh = random_unit_vectors(1, kIdentity.dimension, 99);
+        std::vector<int64_t> first = {ids[0]};
+        REQUIRE(index->add(first, fresh).ok());
+        std::vector<int64_t> gone(ids.begin() + 1, ids.begin() + 100);
+        CHECK(index->remove(gone) == 99);
+        CHECK(index->size() == n - 99);
+        REQUIRE(index->save(dir / "v.idx").ok());
+        auto loaded = VectorIndex::load(dir / "v.idx", kIdentity);
+        REQUIRE(loaded.ok());
+        CHECK(loaded->factory() == factory);
+        std::set<int64_t> gone_set(gone.begin(), gone.end());
+        for (const VectorIndex * idx : {&*index, &*loaded}) {
+            auto hits = idx->search(row(fresh, 0), 5);
+            REQUIRE(hits.ok());
+            REQUIRE_FALSE(hits->empty());
+            CHECK((*hits)[0].chunk_id == ids[0]);
+            auto is_first = [&](const VectorHit & h) { return h.chunk_id == ids[0]; };
+            CHECK(std::count_if(hits->begin(), hits->end(), is_first) == 1);
+            for (int i = 1; i < 100; i += 7) {
+                auto h = idx->search(row(data, i), 10);
+                REQUIRE(h.ok());
+                for (const auto & hit : *h) {
+                    CHECK(gone_set.count(hit.chunk_id) == 0);
+                }
             }
+            // A chunk still present is found from its own vector.
+            auto kept = idx->search(row(data, 500), 10);
+            REQUIRE(kept.ok());
+            auto is_kept = [&](const VectorHit & h) { return h.chunk_id == ids[500]; };
+            CHECK(std::count_if(kept->begin(), kept->end(), is_kept) == 1);
         }
-        // A chunk still present is found from its own vector.
-        auto kept = idx->search(row(data, 500), 10);
-        REQUIRE(kept.ok());
-        CHECK(std::count_if(kept->begin(), kept->end(), [&](const VectorHit & h) { return h.chunk_id == ids[500]; }) ==
-              1);
     }
 }

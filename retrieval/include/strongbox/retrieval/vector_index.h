@@ -13,7 +13,7 @@
 // "Flat" (exact; default), "HNSW<M>" (graph ANN), "IVF<lists>,Flat|PQ<m>|SQ8" (trained on the
 // vectors given to the first add, which must be at least as many as lists; at most 100k of them,
 // sampled evenly, train it). "auto" picks by size: Flat below 50k vectors, HNSW32 below 1M,
-// IVF<sqrt(n)>,PQ<dimension/8> from 1M. Deleting from Flat compacts it; IVF
+// IVF<sqrt(n)>,SQ8 from 1M. Deleting from Flat compacts it; IVF
 // removes by id; HNSW keeps tombstones that searches skip, until the next rebuild (Retriever::flush
 // rebuilds once they pass 30%).
 //
