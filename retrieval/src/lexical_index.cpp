@@ -159,6 +159,130 @@ bool LexicalIndex::add(int64_t chunk_id, const std::vector<std::string> & headin
     return true;
 }
 
+namespace {
+
+// Bytes of a block's postings, from its offset.
+size_t encoded_size(const uint8_t * start, uint32_t n) {
+    const uint8_t * at = start;
+    for (uint32_t i = 0; i < 2 * n; ++i) {
+        get_varint(at);
+    }
+    return static_cast<size_t>(at - start);
+}
+
+}  // namespace
+
+int64_t LexicalIndex::remove(const std::vector<std::pair<int64_t, std::vector<std::string>>> & chunks) {
+    std::vector<std::pair<uint32_t, uint32_t>> doomed;  // term, chunk id
+    for (const auto & [chunk_id, terms] : chunks) {
+        if (chunk_id < 0 || chunk_id > last_chunk_) {
+            continue;
+        }
+        for (const auto & t : terms) {
+            auto it = terms_.find(t);
+            if (it != terms_.end()) {
+                doomed.emplace_back(it->second, static_cast<uint32_t>(chunk_id));
+            }
+        }
+    }
+    std::sort(doomed.begin(), doomed.end());
+    doomed.erase(std::unique(doomed.begin(), doomed.end()), doomed.end());
+    std::vector<uint32_t> ids;
+    int64_t removed = 0;
+    for (size_t i = 0; i < doomed.size();) {
+        const uint32_t term = doomed[i].first;
+        ids.clear();
+        for (; i < doomed.size() && doomed[i].first == term; ++i) {
+            ids.push_back(doomed[i].second);
+        }
+        removed += remove_from(postings_[term], ids.data(), ids.size());
+    }
+    n_postings_ -= removed;
+    return removed;
+}
+
+int64_t LexicalIndex::remove_from(Postings & p, const uint32_t * ids, size_t n_ids) {
+    uint32_t kept_ids[kBlockSize];
+    uint32_t kept_tfs[kBlockSize];
+    std::vector<uint8_t> scratch;
+    size_t next = 0;  // the first of `ids` not passed yet
+    size_t w = 0;     // blocks kept so far
+    int64_t removed = 0;
+    for (size_t b = 0; b < p.blocks.size(); ++b) {
+        Block blk = p.blocks[b];
+        if (next < n_ids && ids[next] <= blk.last) {
+            uint8_t * start = p.bytes.data() + blk.offset;
+            const uint8_t * at = start;
+            uint32_t id = blk.base;
+            uint32_t kept = 0;
+            for (uint32_t i = 0; i < blk.n; ++i) {
+                id += get_varint(at);
+                const uint32_t tf = get_varint(at);
+                while (next < n_ids && ids[next] < id) {
+                    ++next;
+                }
+                if (next < n_ids && ids[next] == id) {
+                    ++next;
+                    continue;
+                }
+                kept_ids[kept] = id;
+                kept_tfs[kept] = tf;
+                ++kept;
+            }
+            if (kept < blk.n) {
+                // Re-encoded in place: dropping a posting merges two gaps into one, never longer.
+                scratch.clear();
+                uint32_t prev = blk.base;
+                blk.max_tf = 0;
+                blk.min_len = std::numeric_limits<uint32_t>::max();
+                for (uint32_t k = 0; k < kept; ++k) {
+                    put_varint(scratch, kept_ids[k] - prev);
+                    put_varint(scratch, kept_tfs[k]);
+                    prev = kept_ids[k];
+                    blk.max_tf = std::max(blk.max_tf, kept_tfs[k]);
+                    blk.min_len = std::min(blk.min_len, body_len_[kept_ids[k]]);
+                }
+                std::copy(scratch.begin(), scratch.end(), start);
+                p.holes += static_cast<size_t>(at - start) - scratch.size();
+                removed += blk.n - kept;
+                blk.n = kept;
+                blk.last = kept > 0 ? kept_ids[kept - 1] : blk.base;
+            }
+        }
+        if (blk.n > 0) {
+            p.blocks[w++] = blk;  // an emptied block goes; its bytes were counted as holes
+        }
+    }
+    p.blocks.resize(w);
+    p.count -= removed;
+    if (removed == 0) {
+        return 0;
+    }
+    // add() appends to the last block, so its postings must end the byte array.
+    if (p.blocks.empty()) {
+        p.bytes.clear();
+        p.holes = 0;
+        return removed;
+    }
+    const Block & back = p.blocks.back();
+    const size_t end = back.offset + encoded_size(p.bytes.data() + back.offset, back.n);
+    p.holes -= p.bytes.size() - end;
+    p.bytes.resize(end);
+    if (p.holes * 2 > p.bytes.size()) {
+        std::vector<uint8_t> packed;
+        packed.reserve(p.bytes.size() - p.holes);
+        for (Block & blk : p.blocks) {
+            const uint8_t * start = p.bytes.data() + blk.offset;
+            const size_t size = encoded_size(start, blk.n);
+            blk.offset = static_cast<uint32_t>(packed.size());
+            packed.insert(packed.end(), start, start + size);
+        }
+        p.bytes = std::move(packed);
+        p.holes = 0;
+    }
+    return removed;
+}
+
 int64_t LexicalIndex::find(std::string_view term) const {
     auto it = terms_.find(term);
     return it == terms_.end() ? -1 : static_cast<int64_t>(it->second);

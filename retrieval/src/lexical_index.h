@@ -5,10 +5,13 @@
 //    body, tokenized by FTS5's own unicode61 tokenizer with the table's arguments, so a term here
 //    is exactly an FTS5 term) and extended after each committed insert. Nothing is persisted, so a
 //    crash cannot leave them out of step with the database: the next open rebuilds them.
-// 2. Chunks are immutable and their ids only grow (design note 2 of store.cpp), so postings are
-//    append-only and stay in chunk-id order. Chunks that leave search (superseded or removed)
-//    stay in the postings; the per-filter visible set excludes them before anything is scored or
-//    counted, exactly as the FTS5 path does.
+// 2. Chunks are immutable and their ids only grow (design note 2 of store.cpp), so new postings
+//    are appended and every list stays in chunk-id order. Chunks that leave search (superseded or
+//    removed) are dropped with remove(): each block holding one is re-encoded in place, which
+//    never makes it longer, and the bytes it frees are reclaimed once they are half of a list.
+//    Correctness does not depend on it: the per-filter visible set excludes inactive chunks before
+//    anything is scored or counted, exactly as the FTS5 path does; removal only frees memory and
+//    keeps inactive chunks out of the traversal.
 // 3. Scores are those of sb_bm25 (store.cpp): same statistics, same formula, same summation order
 //    over the query's phrases, so they are bit-identical to the exhaustive FTS5 ranking, and ties
 //    break by ascending chunk id as its ORDER BY does.
@@ -28,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -47,7 +51,8 @@ struct ScoredPhrase {
 };
 
 // FTS5's tokenizer for the chunks_fts table (unicode61 remove_diacritics 2), borrowed from the
-// connection's FTS5 module. Not thread-safe; used under the Store mutex.
+// connection's FTS5 module. Not thread-safe: the Store uses one under its mutex, the background
+// build its own, created on its own connection.
 class FtsTokenizer {
   public:
     static core::Result<FtsTokenizer> create(sqlite3 * db);
@@ -71,6 +76,11 @@ class LexicalIndex {
     // Appends one chunk. Ids must grow; returns false (and changes nothing) otherwise.
     bool add(int64_t chunk_id, const std::vector<std::string> & heading_terms,
              const std::vector<std::string> & body_terms);
+
+    // Drops chunks from the postings: each entry is a chunk id with the terms it was added with
+    // (heading and body, any order, repeats allowed). Chunks or terms the index does not hold are
+    // ignored. Returns the number of postings removed.
+    int64_t remove(const std::vector<std::pair<int64_t, std::vector<std::string>>> & chunks);
 
     // The term id of `term`, or -1 when no chunk ever contained it.
     int64_t find(std::string_view term) const;
@@ -97,11 +107,15 @@ class LexicalIndex {
     };
     struct Postings {
         std::vector<uint8_t> bytes;  // per posting: varint id gap, varint weighted frequency
-        std::vector<Block> blocks;
+        std::vector<Block> blocks;   // in id order; the last one's bytes end `bytes`
         uint32_t last = 0;
         int64_t count = 0;
+        size_t holes = 0;  // bytes freed by removals inside `bytes`, not yet reclaimed
     };
     struct Cursor;
+
+    // Removes the ascending `ids` from one term's postings; returns how many it held.
+    int64_t remove_from(Postings & p, const uint32_t * ids, size_t n_ids);
 
     struct TermHash {
         using is_transparent = void;

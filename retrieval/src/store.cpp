@@ -25,24 +25,38 @@
 // 7. Lexical top-k: an in-memory postings index derived from `chunks` (lexical_index.h) ranks a
 //    query with dynamic pruning instead of scoring every chunk that matches any term, with the
 //    same statistics, scores and tie order as the FTS5 query, which stays as the reference
-//    (lexical_search_exhaustive) and as the path for phrases FTS5 splits into several terms. It
-//    is built on the first lexical search after open, from the committed rows, and extended after
-//    each committed insert, so it is never ahead of or behind the database it serves.
+//    (lexical_search_exhaustive) and as the path for phrases FTS5 splits into several terms.
+//    It is rebuilt after every open rather than persisted: a file beside the database would need
+//    its own crash-safe reconciliation, and the database already has everything. A thread owned
+//    by the Store builds it without the mutex, through its own read-only connection, reading the
+//    active chunks in id order in short batches (one read transaction each, so checkpoints are
+//    not held back). Rows committed meanwhile are caught up under the mutex, where the index is
+//    swapped in. Until then lexical searches take the FTS5 path, so results never depend on
+//    whether the index is ready, only their latency does. Ids only grow and an inactive chunk
+//    never becomes active again, so the build cannot miss an insert, and the chunks that left
+//    search while it ran are logged under the mutex and dropped from it before the swap. Once
+//    swapped in, the index is extended after each committed insert and loses the chunks of each
+//    superseded or removed document, under the mutex, so it is never ahead of or behind the
+//    database it serves. The destructor stops the build between two rows and joins it.
 #include "strongbox/retrieval/store.h"
 
 #include "lexical_index.h"
 #include "tokenize.h"
 
 #include "strongbox/core/clock.h"
+#include "strongbox/core/log.h"
 #include "strongbox/core/text.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -355,6 +369,12 @@ std::string heading_of(const core::Json & metadata) {
     return title + " " + heading;
 }
 
+// A text column without a copy, valid until the statement steps again.
+std::string_view text_of(const SQLite::Column & column) {
+    const char * text = column.getText("");
+    return {text, static_cast<size_t>(column.getBytes())};
+}
+
 std::string quote_phrase(std::string_view raw) {
     std::string out = "\"";
     for (char ch : raw) {
@@ -416,36 +436,131 @@ struct Store::Impl {
     mutable std::unordered_map<std::string, Visibility> cache;
     mutable const ChunkIdSet * visible_slot = nullptr;  // what sb_visible() tests, during one query
     std::optional<detail::FtsTokenizer> tokenizer;
-    mutable std::unique_ptr<detail::LexicalIndex> lexical;  // design note 7; null until first needed
-    mutable std::vector<std::string> heading_terms;         // scratch for the tokenizer
+    mutable std::vector<std::string> heading_terms;  // scratch for the tokenizer, under mu
     mutable std::vector<std::string> body_terms;
 
-    // Called with mu held: the postings index, built from the committed chunks when missing. Only
-    // chunks of active documents are read; later inserts are appended by add_document.
-    detail::LexicalIndex & lexical_index() const {
-        if (lexical) {
-            return *lexical;
+    // Design note 7. Under mu: the index once swapped in (null before), whether a build runs, and
+    // the chunks that left search while it ran.
+    std::unique_ptr<detail::LexicalIndex> lexical;
+    bool lexical_building = false;
+    std::vector<int64_t> left_while_building;
+    mutable std::condition_variable lexical_done;  // signalled when a build ends, swapped in or not
+    std::atomic<bool> stopping{false};
+    std::thread lexical_builder;
+
+    static constexpr int kLexicalBatch = 2048;  // rows per read transaction of the build
+
+    ~Impl() {
+        stopping = true;
+        if (lexical_builder.joinable()) {
+            lexical_builder.join();
         }
-        auto index = std::make_unique<detail::LexicalIndex>();
-        SQLite::Statement q(*db, "SELECT c.id, c.heading, c.text FROM chunks c JOIN documents d "
-                                 "ON d.id = c.document_id WHERE d.status = 'active' ORDER BY c.id");
-        while (q.executeStep()) {
-            index_chunk(*index, q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString());
-        }
-        lexical = std::move(index);
-        return *lexical;
     }
 
-    void index_chunk(detail::LexicalIndex & index, int64_t id, std::string_view heading, std::string_view text) const {
-        tokenizer->tokenize(heading, false, heading_terms);
-        tokenizer->tokenize(text, false, body_terms);
-        if (!index.add(id, heading_terms, body_terms)) {
+    // Called with mu held, or before the Store is shared: starts a background build.
+    void start_lexical_build() {
+        if (lexical_builder.joinable()) {
+            lexical_builder.join();  // a finished build: it touches nothing after its swap
+        }
+        lexical.reset();
+        lexical_building = true;
+        left_while_building.clear();
+        lexical_builder = std::thread([this] { build_lexical(); });
+    }
+
+    static void index_chunk(detail::LexicalIndex & index, const detail::FtsTokenizer & tok, int64_t id,
+                            std::string_view heading, std::string_view text, std::vector<std::string> & heading_buf,
+                            std::vector<std::string> & body_buf) {
+        tok.tokenize(heading, false, heading_buf);
+        tok.tokenize(text, false, body_buf);
+        if (!index.add(id, heading_buf, body_buf)) {
             throw std::runtime_error("chunk " + std::to_string(id) + " is not newer than the lexical index");
         }
     }
 
-    // Called with mu held after a committed insert. Any failure drops the index, to be rebuilt
-    // from the database by the next search.
+    // The top frame of the build thread.
+    void build_lexical() {
+        try {
+            auto index = std::make_unique<detail::LexicalIndex>();
+            int64_t last = 0;
+            {
+                SQLite::Database reader(path.string(), SQLite::OPEN_READONLY);
+                reader.setBusyTimeout(5000);
+                auto tok = detail::FtsTokenizer::create(reader.getHandle());
+                if (!tok.ok()) {
+                    throw std::runtime_error(tok.error().message());
+                }
+                std::vector<std::string> heading_buf;
+                std::vector<std::string> body_buf;
+                SQLite::Statement batch(reader, "SELECT c.id, c.heading, c.text FROM chunks c JOIN documents d "
+                                                "ON d.id = c.document_id WHERE c.id > ? AND d.status = 'active' "
+                                                "ORDER BY c.id LIMIT ?");
+                for (int rows = kLexicalBatch; rows == kLexicalBatch;) {
+                    batch.reset();
+                    batch.bind(1, last);
+                    batch.bind(2, kLexicalBatch);
+                    for (rows = 0; batch.executeStep(); ++rows) {
+                        if (stopping) {
+                            return;
+                        }
+                        last = batch.getColumn(0).getInt64();
+                        index_chunk(*index, *tok, last, text_of(batch.getColumn(1)), text_of(batch.getColumn(2)),
+                                    heading_buf, body_buf);
+                    }
+                }
+            }
+            std::lock_guard lock(mu);
+            if (stopping) {
+                return;
+            }
+            SQLite::Statement rest(*db, "SELECT c.id, c.heading, c.text FROM chunks c JOIN documents d "
+                                        "ON d.id = c.document_id WHERE c.id > ? AND d.status = 'active' ORDER BY c.id");
+            rest.bind(1, last);
+            while (rest.executeStep()) {
+                index_chunk(*index, *tokenizer, rest.getColumn(0).getInt64(), text_of(rest.getColumn(1)),
+                            text_of(rest.getColumn(2)), heading_terms, body_terms);
+            }
+            drop_from(*index, left_while_building);
+            lexical = std::move(index);
+            lexical_building = false;
+            left_while_building.clear();
+            lexical_done.notify_all();
+        } catch (const std::exception & e) {
+            SB_LOG_ERROR("lexical index of %s: build failed, lexical search stays on the FTS5 path: %s",
+                         path.string().c_str(), e.what());
+            std::lock_guard lock(mu);
+            lexical_building = false;
+            left_while_building.clear();
+            lexical_done.notify_all();
+        }
+    }
+
+    // Called with mu held: drops chunks that left search from `index`, reading their terms back
+    // from the database.
+    void drop_from(detail::LexicalIndex & index, const std::vector<int64_t> & ids) const {
+        if (ids.empty()) {
+            return;
+        }
+        std::vector<std::pair<int64_t, std::vector<std::string>>> chunks;
+        chunks.reserve(ids.size());
+        SQLite::Statement q(*db, "SELECT heading, text FROM chunks WHERE id = ?");
+        for (int64_t id : ids) {
+            q.reset();
+            q.bind(1, id);
+            if (!q.executeStep()) {
+                continue;
+            }
+            tokenizer->tokenize(text_of(q.getColumn(0)), false, heading_terms);
+            tokenizer->tokenize(text_of(q.getColumn(1)), false, body_terms);
+            auto & terms = chunks.emplace_back(id, std::move(heading_terms)).second;
+            terms.insert(terms.end(), body_terms.begin(), body_terms.end());
+            heading_terms = {};
+        }
+        index.remove(chunks);
+    }
+
+    // Called with mu held after a committed insert. A failure drops the index and builds it again
+    // in the background; searches take the FTS5 path meanwhile.
     void extend_lexical(const std::vector<int64_t> & ids, const core::ExtractedDocument & doc,
                         const std::vector<std::string> & headings) {
         if (!lexical) {
@@ -453,10 +568,32 @@ struct Store::Impl {
         }
         try {
             for (size_t i = 0; i < ids.size(); ++i) {
-                index_chunk(*lexical, ids[i], headings[i], doc.chunks[i].text);
+                index_chunk(*lexical, *tokenizer, ids[i], headings[i], doc.chunks[i].text, heading_terms, body_terms);
             }
-        } catch (const std::exception &) {
-            lexical.reset();
+        } catch (const std::exception & e) {
+            SB_LOG_WARN("lexical index of %s: %s; rebuilding it", path.string().c_str(), e.what());
+            start_lexical_build();
+        }
+    }
+
+    // Called with mu held after a committed write that took chunks out of search.
+    void lexical_left(const std::vector<int64_t> & ids) {
+        if (ids.empty()) {
+            return;
+        }
+        if (lexical_building) {
+            left_while_building.insert(left_while_building.end(), ids.begin(), ids.end());
+            return;
+        }
+        if (!lexical) {
+            return;
+        }
+        try {
+            drop_from(*lexical, ids);
+        } catch (const std::exception & e) {
+            // Still exact: the visible sets exclude these chunks; they only cost memory until reopen.
+            SB_LOG_WARN("lexical index of %s: cannot drop chunks that left search: %s", path.string().c_str(),
+                        e.what());
         }
     }
 
@@ -571,6 +708,12 @@ const std::filesystem::path & Store::path() const { return impl_->path; }
 
 int Store::schema_version() const { return impl_->schema_version; }
 
+bool Store::lexical_index_ready(std::chrono::milliseconds wait) const {
+    std::unique_lock lock(impl_->mu);
+    impl_->lexical_done.wait_for(lock, wait, [this] { return !impl_->lexical_building; });
+    return impl_->lexical != nullptr;
+}
+
 Result<Store> Store::open(const std::filesystem::path & path) {
     auto impl = std::make_unique<Impl>();
     impl->path = path;
@@ -616,6 +759,7 @@ Result<Store> Store::open(const std::filesystem::path & path) {
         return std::move(tokenizer).error().with_context("open " + path.string());
     }
     impl->tokenizer.emplace(std::move(tokenizer).value());
+    impl->start_lexical_build();  // design note 7
     return Store(std::move(impl));
 }
 
@@ -748,6 +892,7 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
         tx.commit();
         impl_->invalidate_cache();
         impl_->extend_lexical(result.chunk_ids, doc, headings);
+        impl_->lexical_left(result.superseded_chunk_ids);
         return result;
     } catch (const SQLite::Exception & e) {
         return impl_->sqlite_error(what, e);
@@ -775,6 +920,7 @@ Result<RemoveResult> Store::remove_document(std::string_view path) {
         result.chunk_ids = impl_->chunk_ids_of(result.document_id);
         tx.commit();
         impl_->invalidate_cache();
+        impl_->lexical_left(result.chunk_ids);
         return result;
     } catch (const SQLite::Exception & e) {
         return impl_->sqlite_error(what, e);
@@ -1023,8 +1169,8 @@ Result<std::vector<LexicalHit>> Store::lexical_search_with(std::string_view quer
 
         // Design note 7: the postings path, unless a phrase is several FTS5 terms (FTS5 then
         // matches them as an adjacent sequence, which the postings do not record).
-        if (!exhaustive) {
-            const detail::LexicalIndex & index = impl_->lexical_index();
+        if (!exhaustive && impl_->lexical) {
+            const detail::LexicalIndex & index = *impl_->lexical;
             std::vector<detail::ScoredPhrase> scored;
             std::vector<std::string> terms;
             bool single_terms = true;

@@ -1,12 +1,15 @@
 // The pruned BM25 top-k (postings with MaxScore) against the plain FTS5 ranking on generated
-// corpora: same chunks in the same order with the same scores, for any query, filter and limit.
+// corpora: same chunks in the same order with the same scores, for any query, filter and limit,
+// before, while and after the postings are built in the background.
 #include "strongbox/retrieval/store.h"
 
+#include "lexical_index.h"
 #include "test_support.h"
 
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <string>
@@ -199,8 +202,8 @@ TEST_CASE("pruned BM25 follows removals, new versions and new documents written 
     write_corpus(*store, corpus, 12, 60);
     SearchFilter everything;
     everything.collections = {"c0", "c1", "c2", "c3"};
-    // The first search builds the postings; everything below extends them.
-    REQUIRE(store->lexical_search(corpus.common_word(), everything, 10).ok());
+    // Once the postings are built, everything below extends them or drops chunks from them.
+    REQUIRE(store->lexical_index_ready(std::chrono::seconds(60)));
 
     auto removed = store->remove_document("/docs/c1/d1.txt");
     REQUIRE(removed.ok());
@@ -235,7 +238,7 @@ TEST_CASE("a reopened store ranks lexical queries exactly as before it was close
         auto store = Store::open(dir / "sb.db");
         REQUIRE(store.ok());
         write_corpus(*store, corpus, 8, 80);
-        REQUIRE(store->lexical_search(corpus.common_word(), corpus.filter(), 5).ok());
+        REQUIRE(store->lexical_index_ready(std::chrono::seconds(60)));
         REQUIRE(store->remove_document("/docs/c3/d3.txt").ok());
         write_corpus(*store, corpus, 10, 20);  // new versions of d0..d7, and d8, d9
         for (int i = 0; i < 60; ++i) {
@@ -253,5 +256,200 @@ TEST_CASE("a reopened store ranks lexical queries exactly as before it was close
             CHECK(after[j].chunk_id == before[i][j].chunk_id);
             CHECK(after[j].score == before[i][j].score);
         }
+    }
+}
+
+namespace {
+
+// The terms of `n` generated chunks, Zipf-distributed: a few in almost every chunk (lists of many
+// blocks), most rare.
+std::vector<std::vector<std::string>> random_chunks(std::mt19937_64 & rng, size_t n) {
+    std::vector<std::vector<std::string>> chunks(n);
+    for (auto & terms : chunks) {
+        size_t len = 1 + rng() % 40;
+        for (size_t i = 0; i < len; ++i) {
+            double u = std::uniform_real_distribution<double>(0.001, 1.0)(rng);
+            terms.push_back("t" + std::to_string(static_cast<int>(1.0 / u)));
+        }
+    }
+    return chunks;
+}
+
+// Every query over every term gives the same top-k from both indexes, whatever their term ids.
+void check_same_postings(const detail::LexicalIndex & a, const detail::LexicalIndex & b, const ChunkIdSet & everything,
+                         std::mt19937_64 & rng) {
+    REQUIRE(a.postings() == b.postings());
+    for (int q = 0; q < 200; ++q) {
+        std::vector<detail::ScoredPhrase> pa;
+        std::vector<detail::ScoredPhrase> pb;
+        size_t n_terms = 1 + rng() % 5;
+        for (size_t i = 0; i < n_terms; ++i) {
+            std::string term = "t" + std::to_string(1 + rng() % (q % 2 == 0 ? 8 : 1000));
+            int64_t ta = a.find(term);
+            int64_t tb = b.find(term);
+            int64_t df_a = ta < 0 ? 0 : a.visible_df(static_cast<uint32_t>(ta), everything);
+            int64_t df_b = tb < 0 ? 0 : b.visible_df(static_cast<uint32_t>(tb), everything);
+            INFO("term " << term);
+            REQUIRE(df_a == df_b);
+            if (df_a > 0) {
+                double idf = 1.0 + static_cast<double>(i) / 3.0;
+                pa.push_back({static_cast<uint32_t>(ta), idf});
+                pb.push_back({static_cast<uint32_t>(tb), idf});
+            }
+        }
+        int limit = q % 3 == 0 ? 1000 : 1 + static_cast<int>(rng() % 20);
+        auto ha = a.top_k(pa, everything, 20.0, limit);
+        auto hb = b.top_k(pb, everything, 20.0, limit);
+        REQUIRE(ha.size() == hb.size());
+        for (size_t i = 0; i < ha.size(); ++i) {
+            CHECK(ha[i].chunk_id == hb[i].chunk_id);
+            CHECK(ha[i].score == hb[i].score);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("postings with chunks removed equal postings built without them, and keep taking new chunks") {
+    std::mt19937_64 rng(5);
+    detail::LexicalIndex pruned;  // receives every chunk, then loses some
+    std::vector<std::vector<std::string>> all;
+    std::vector<bool> gone;
+    std::vector<int64_t> ids;
+    auto add_round = [&](size_t n) {
+        for (auto & terms : random_chunks(rng, n)) {
+            const auto id = static_cast<int64_t>(all.size()) + 1;
+            REQUIRE(pruned.add(id, {}, terms));
+            ids.push_back(id);
+            all.push_back(std::move(terms));
+            gone.push_back(false);
+        }
+    };
+    // Removes a fraction of the remaining chunks: runs of neighbours (whole blocks go) and strays.
+    auto remove_round = [&](int percent) {
+        std::vector<std::pair<int64_t, std::vector<std::string>>> doomed;
+        for (size_t i = 0; i < all.size(); ++i) {
+            bool run = (i / 300) % 3 == rng() % 3;
+            if (!gone[i] && (run || static_cast<int>(rng() % 100) < percent)) {
+                gone[i] = true;
+                doomed.emplace_back(static_cast<int64_t>(i) + 1, all[i]);
+            }
+        }
+        doomed.emplace_back(static_cast<int64_t>(all.size()) + 50, std::vector<std::string>{"t1"});  // unknown id
+        int64_t expected = 0;
+        for (const auto & [id, terms] : doomed) {
+            if (id <= static_cast<int64_t>(all.size())) {
+                std::vector<std::string> distinct = terms;
+                std::sort(distinct.begin(), distinct.end());
+                expected += std::unique(distinct.begin(), distinct.end()) - distinct.begin();
+            }
+        }
+        CHECK(pruned.remove(doomed) == expected);
+    };
+    auto check = [&] {
+        detail::LexicalIndex fresh;  // only the chunks still present
+        for (size_t i = 0; i < all.size(); ++i) {
+            if (!gone[i]) {
+                REQUIRE(fresh.add(static_cast<int64_t>(i) + 1, {}, all[i]));
+            }
+        }
+        check_same_postings(pruned, fresh, ChunkIdSet(ids), rng);
+    };
+    add_round(3000);
+    remove_round(20);
+    check();
+    add_round(500);  // appended after the re-encoded last blocks
+    remove_round(40);
+    check();
+    remove_round(100);  // everything: lists empty out, then fill again
+    CHECK(pruned.postings() == 0);
+    add_round(400);
+    check();
+}
+
+TEST_CASE("lexical search is exact before, while and after the postings are built, with writes meanwhile") {
+    TempDir dir("lexical_background");
+    Corpus corpus(31);
+    {
+        auto store = Store::open(dir / "sb.db");
+        REQUIRE(store.ok());
+        write_corpus(*store, corpus, 16, 120);
+    }
+    SearchFilter everything;
+    everything.collections = {"c0", "c1", "c2", "c3"};
+    int searched_before_ready = 0;
+    int removed_before_ready = 0;
+    for (int cycle = 0; cycle < 3; ++cycle) {
+        auto store = Store::open(dir / "sb.db");
+        REQUIRE(store.ok());
+        // Writes committed while the build reads, usually: a removal, a new version, new chunks.
+        removed_before_ready += store->lexical_index_ready() ? 0 : 1;
+        std::string victim = "/docs/c" + std::to_string(cycle) + "/d" + std::to_string(cycle) + ".txt";
+        auto removed = store->remove_document(victim);
+        REQUIRE(removed.ok());
+        auto replaced = store->add_document(corpus.document("/docs/c3/d" + std::to_string(3 + 4 * cycle) + ".txt", 50,
+                                                            "text/plain"),
+                                            "c3");
+        REQUIRE(replaced.ok());
+        REQUIRE(replaced->outcome == AddOutcome::kNewVersion);
+        write_corpus(*store, corpus, 1, 30);  // a new version of d0 in c0
+        std::vector<std::string> queries;
+        std::vector<SearchFilter> filters;
+        std::vector<std::vector<LexicalHit>> early;
+        for (int i = 0; i < 25; ++i) {
+            searched_before_ready += store->lexical_index_ready() ? 0 : 1;
+            queries.push_back(i % 5 == 0 ? corpus.common_word() + " " + corpus.common_word() : corpus.query());
+            filters.push_back(i % 4 == 0 ? everything : corpus.filter());
+            early.push_back(check_same_ranking(*store, queries.back(), filters.back(), i % 2 == 0 ? 10 : 100));
+            for (const auto & hit : early.back()) {
+                CHECK(std::find(removed->chunk_ids.begin(), removed->chunk_ids.end(), hit.chunk_id) ==
+                      removed->chunk_ids.end());
+                CHECK(std::find(replaced->superseded_chunk_ids.begin(), replaced->superseded_chunk_ids.end(),
+                                hit.chunk_id) == replaced->superseded_chunk_ids.end());
+            }
+        }
+        REQUIRE(store->lexical_index_ready(std::chrono::seconds(60)));
+        for (size_t i = 0; i < queries.size(); ++i) {
+            auto late = check_same_ranking(*store, queries[i], filters[i], i % 2 == 0 ? 10 : 100);
+            REQUIRE(late.size() == early[i].size());
+            for (size_t j = 0; j < late.size(); ++j) {
+                CHECK(late[j].chunk_id == early[i][j].chunk_id);
+                CHECK(late[j].score == early[i][j].score);
+            }
+        }
+    }
+    MESSAGE(removed_before_ready << " of 3 removals and " << searched_before_ready
+                                 << " of 75 searches came before the postings were ready");
+}
+
+TEST_CASE("closing a store while its postings are being built neither hangs nor crashes") {
+    TempDir dir("lexical_close");
+    Corpus corpus(37);
+    {
+        auto store = Store::open(dir / "sb.db");
+        REQUIRE(store.ok());
+        write_corpus(*store, corpus, 8, 250);
+    }
+    SearchFilter everything;
+    everything.collections = {"c0", "c1", "c2", "c3"};
+    for (int cycle = 0; cycle < 12; ++cycle) {
+        auto store = Store::open(dir / "sb.db");
+        REQUIRE(store.ok());
+        if (cycle % 3 == 1) {
+            REQUIRE(store->lexical_search(corpus.common_word(), everything, 5).ok());
+        }
+        if (cycle % 3 == 2) {
+            // d2, d5, d0, d3: each removed once
+            REQUIRE(store->remove_document("/docs/c" + std::to_string(cycle % 4) + "/d" + std::to_string(cycle % 8) +
+                                           ".txt")
+                        .ok());
+        }
+        // Destroyed here, usually mid-build; the next open must find the database intact.
+    }
+    auto store = Store::open(dir / "sb.db");
+    REQUIRE(store.ok());
+    REQUIRE(store->lexical_index_ready(std::chrono::seconds(60)));
+    for (int i = 0; i < 20; ++i) {
+        check_same_ranking(*store, corpus.query(), corpus.filter(), 20);
     }
 }

@@ -7,7 +7,9 @@
 // documents stay readable by id for audit but never appear in search, counts or neighbours.
 //
 // Thread-safety: one Store may be shared by any number of threads. It owns a single SQLite
-// connection behind a mutex, so calls are serialised; each write is one transaction.
+// connection behind a mutex, so calls are serialised; each write is one transaction. After open a
+// thread it owns builds the lexical postings index through a second, read-only connection; the
+// destructor stops and joins it.
 // Errors: I/O and SQLite failures come back as kIoError/kInternal, malformed input as
 // kInvalidArgument, unknown ids and paths as kNotFound, a database written by a newer Strongbox as
 // kUnsupported; every message names the database or the input. Nothing throws.
@@ -22,6 +24,7 @@
 #include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -182,6 +185,12 @@ class Store {
     // The ranking is exact: chunks that cannot reach the top `limit` are skipped, never approximated.
     core::Result<std::vector<LexicalHit>> lexical_search(std::string_view query, const SearchFilter & filter,
                                                          int limit) const;
+    // Whether lexical_search runs on its postings index yet, waiting up to `wait` for a build in
+    // progress. The index is built in the background after open (seconds per 100,000 chunks);
+    // until it is ready, and if its build fails, lexical_search takes the exhaustive path, with
+    // the same results. For benchmarks and tests; callers never need to wait.
+    bool lexical_index_ready(std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
+
     // The same ranking computed the plain way, by letting FTS5 score every visible chunk that
     // matches any term: the reference lexical_search is tested and benchmarked against. Slow on
     // large stores (about a second per query at a million chunks).
