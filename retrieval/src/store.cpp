@@ -424,6 +424,10 @@ struct Store::Impl {
     std::filesystem::path path;
     mutable std::mutex mu;
     std::unique_ptr<SQLite::Database> db;
+    // Compiled once, under mu: a search loads its hits one by one, and compiling this join for
+    // every hit was the largest single cost of a search request. Declared after db, so it is
+    // finalised first.
+    mutable std::unique_ptr<SQLite::Statement> chunk_query;
     int schema_version = 0;
 
     // Design note 6: what one filter sees, valid until the next write.
@@ -643,9 +647,17 @@ struct Store::Impl {
     }
 
     Result<StoredChunk> load_chunk(int64_t chunk_id) const {
-        SQLite::Statement q(*db, std::string("SELECT c.id, c.ordinal, c.text, c.provenance, c.metadata, ") +
-                                     kDocumentColumns +
-                                     " FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?");
+        if (!chunk_query) {
+            chunk_query = std::make_unique<SQLite::Statement>(
+                *db, std::string("SELECT c.id, c.ordinal, c.text, c.provenance, c.metadata, ") + kDocumentColumns +
+                         " FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?");
+        }
+        SQLite::Statement & q = *chunk_query;
+        // Reset on every way out, or the open statement would pin this connection's read snapshot.
+        struct Reset {
+            SQLite::Statement & q;
+            ~Reset() { q.tryReset(); }
+        } reset{q};
         q.bind(1, chunk_id);
         if (!q.executeStep()) {
             return Error(ErrorCode::kNotFound, "chunk " + std::to_string(chunk_id) + " not found in " + path.string());
