@@ -1,8 +1,8 @@
 // strongbox_appliance_soak: the appliance crash and I/O-fault soak (appliance_soak.h) for as many
 // cycles as asked, printing what it did and every failure. Exit 0 only when nothing failed.
 //
-//   nice -n 19 build/dev/tests/appliance/strongbox_appliance_soak [cycles] [seed] [max_kill_ms] [work_dir] \
-//       [strongbox] [fault_lib]
+//   nice -n 19 build/dev/tests/appliance/strongbox_appliance_soak
+//       [cycles] [seed] [max_kill_ms] [work_dir] [strongbox] [fault_lib]
 // max_kill_ms 0 (the default) measures an uninterrupted run first and kills within 1.2x of it.
 
 #include "appliance_soak.h"
