@@ -403,7 +403,7 @@ std::vector<Command> document_commands() {
                               {"insecure-http", "", "serve plain HTTP on a non-loopback address (not recommended)"},
                               {"max-upload-mb", "N", "largest document upload through the web console (default 64)"},
                               {"max-concurrent", "N", "questions and searches answered at once (default 4)"},
-                              {"max-queued", "N", "requests waiting for a slot; beyond that 503 (default 16)"}}),
+                              {"max-queued", "N", "requests waiting for a slot; beyond that 503 (default 64)"}}),
          run_serve},
         {"status", "", "Show what is stored: documents, chunks, audit records", {}, run_status},
     };

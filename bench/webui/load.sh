@@ -4,16 +4,16 @@
 # generated corpus of FILES x PARAGRAPHS one-chunk paragraphs (default 100 x 100 = 10,000 chunks).
 # Prints requests/s, p50/p90/p99 latency and failed requests (socket errors, non-2xx by status)
 # per endpoint and connection count, for DURATION each. It measures; it asserts nothing.
-# The server answers at most 4 service calls at once and queues 16 more (ServerOptions); beyond
-# that it answers 503 "overloaded" at once, so failures are expected only above 20 connections
-# (SERVE_OPTIONS="--max-concurrent 32 --max-queued 64" raises both limits).
+# The server answers at most 4 service calls at once and queues 64 more (ServerOptions); beyond
+# that it answers 503 "overloaded" at once, so failures are expected only above 68 connections
+# (SERVE_OPTIONS="--max-concurrent 8 --max-queued 128" changes both limits).
 # server_cpu_ms is the server's CPU time (user + system) per request over the run: on a shared
 # machine it says what a request costs when the latencies mostly say how busy the machine was.
 #
 # Usage: bench/webui/load.sh <strongbox-binary> [work-dir]
 # Environment: DURATION (default 10s), CONNECTIONS (list, default "16 32"), THREADS (wrk threads, 2), FILES (100),
 #              PARAGRAPHS (100), ENDPOINTS ("search ask"), SERVE_OPTIONS (extra `serve` options, e.g.
-#              "--max-concurrent 32 --max-queued 64"; default none).
+#              "--max-concurrent 8"; default none).
 # The corpus and its index stay in work-dir (default /tmp/strongbox-webui-load) for the next run.
 # On a shared machine run it under `nice -n 19`; wrk and the server share the same cores.
 set -eu

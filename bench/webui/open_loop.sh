@@ -7,7 +7,7 @@
 # p50/p90/p99/p99.9/max of answered requests, refusals (429/503) with their p50/p99, other failures,
 # every status seen, the server's CPU use and the load average. It measures; it asserts nothing.
 #
-# Scenarios (the server answers at most 4 service calls at once and queues 16; 2 password checks
+# Scenarios (the server answers at most 4 service calls at once and queues 64; 2 password checks
 # at once and 8 queued; beyond either, 503 or 429 at once):
 #   reads      GET /api/v1/documents and GET /api/v1/source/<chunk>, with a /healthz probe
 #   search     POST /api/v1/search

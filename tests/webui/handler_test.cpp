@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -544,6 +546,73 @@ TEST_CASE("with every service slot busy and the queue full, another ask gets 503
     CHECK(running.get().status == 200);
     CHECK(queued.get().status == 200);  // the queued ask ran once the slot freed up
     CHECK(service.started() == 2);
+    CHECK(handler.load().running == 0);
+    CHECK(handler.load().queued == 0);
+}
+
+// Lets asks through one at a time and records the order in which they started.
+class TurnstileService : public CorpusService {
+  public:
+    sb::core::Result<sb::core::Answer> ask(const sb::webui::AskRequest & request) override {
+        {
+            std::unique_lock lock(mu_);
+            order_.push_back(request.question);
+            cv_.wait(lock, [this] { return passes_ > 0; });
+            --passes_;
+        }
+        return CorpusService::ask(request);
+    }
+
+    void let_through(int n) {
+        std::lock_guard lock(mu_);
+        passes_ += n;
+        cv_.notify_all();
+    }
+
+    std::vector<std::string> order() {
+        std::lock_guard lock(mu_);
+        return order_;
+    }
+
+  private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<std::string> order_;
+    int passes_ = 0;
+};
+
+TEST_CASE("queued asks are served in arrival order and a newcomer never overtakes a waiting one") {
+    TurnstileService service;
+    load_corpus(service);
+    HandlerOptions o;
+    o.max_concurrent = 1;
+    o.max_queued = 8;
+    o.access_log = [](std::string_view) {
+    };
+    StaffHandler handler(service, o);
+    auto ask = [&](const std::string & question) {
+        return std::async(std::launch::async, [&handler, question] {
+            return handler.handle(post_json("/api/v1/ask", R"({"question":")" + question + R"("})"));
+        });
+    };
+    std::vector<std::future<HttpResponse>> calls;
+    calls.push_back(ask("appendicitis first"));
+    REQUIRE(eventually([&] { return service.order().size() == 1; }));
+    for (int i = 1; i <= 4; ++i) {
+        calls.push_back(ask("appendicitis waiting " + std::to_string(i)));
+        REQUIRE(eventually([&] { return handler.load().queued == i; }));
+    }
+    // The running ask finishes; a newcomer arrives while the first waiter is being woken.
+    service.let_through(1);
+    calls.push_back(ask("appendicitis newcomer"));
+    REQUIRE(eventually([&] { return service.order().size() == 2; }));
+    service.let_through(5);
+    for (auto & call : calls) {
+        CHECK(call.get().status == 200);
+    }
+    CHECK(service.order() == std::vector<std::string>{"appendicitis first", "appendicitis waiting 1",
+                                                      "appendicitis waiting 2", "appendicitis waiting 3",
+                                                      "appendicitis waiting 4", "appendicitis newcomer"});
     CHECK(handler.load().running == 0);
     CHECK(handler.load().queued == 0);
 }

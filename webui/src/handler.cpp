@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <new>
@@ -177,6 +178,10 @@ std::string sse_event(std::string_view name, const core::Json & data) {
 
 // Bounds the service work in flight: a slot per running call, a bounded waiting line, and an
 // immediate refusal beyond it, so overload turns into fast 503s rather than piled-up connections.
+// The line is first come, first served: a freed slot passes straight to the oldest waiter, and a
+// newcomer runs at once only when nobody is waiting. With a shared condition variable instead, a
+// newcomer could take the slot between the release and the waiter's wake-up, and under steady
+// load the unlucky waiters made the latency tail (search p99 at 32 connections was 4x its p50).
 class Gate {
   public:
     Gate(int max_running, int max_queued)
@@ -197,43 +202,50 @@ class Gate {
     // nullptr when the line is full, or when no slot freed up within `timeout`.
     std::shared_ptr<Permit> acquire(std::chrono::milliseconds timeout) {
         std::unique_lock lock(mu_);
-        if (running_ < max_running_) {
+        if (running_ < max_running_ && waiting_.empty()) {
             ++running_;
             return std::make_shared<Permit>(*this);
         }
-        if (queued_ >= max_queued_) {
+        if (static_cast<int>(waiting_.size()) >= max_queued_) {
             return nullptr;
         }
-        ++queued_;
-        bool admitted = cv_.wait_for(lock, timeout, [this] { return running_ < max_running_; });
-        --queued_;
-        if (!admitted) {
+        Waiter me;
+        waiting_.push_back(&me);
+        if (!me.cv.wait_for(lock, timeout, [&me] { return me.admitted; })) {
+            waiting_.erase(std::find(waiting_.begin(), waiting_.end(), &me));
             return nullptr;
         }
-        ++running_;
-        return std::make_shared<Permit>(*this);
+        return std::make_shared<Permit>(*this);  // release() counted the slot as ours already
     }
 
     HandlerLoad load() const {
         std::lock_guard lock(mu_);
-        return HandlerLoad{running_, queued_};
+        return HandlerLoad{running_, static_cast<int>(waiting_.size())};
     }
 
   private:
+    struct Waiter {
+        std::condition_variable cv;
+        bool admitted = false;
+    };
+
     void release() {
-        {
-            std::lock_guard lock(mu_);
+        std::lock_guard lock(mu_);
+        if (waiting_.empty()) {
             --running_;
+            return;
         }
-        cv_.notify_one();
+        Waiter * next = waiting_.front();
+        waiting_.pop_front();
+        next->admitted = true;  // the slot changes hands without ever looking free
+        next->cv.notify_one();  // under the lock: once it is released the waiter may return and be gone
     }
 
     const int max_running_;
     const int max_queued_;
     mutable std::mutex mu_;
-    std::condition_variable cv_;
+    std::deque<Waiter *> waiting_;  // oldest first; each lives on its caller's stack while queued
     int running_ = 0;
-    int queued_ = 0;
 };
 
 

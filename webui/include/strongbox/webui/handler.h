@@ -41,7 +41,7 @@ struct HandlerOptions {
     size_t max_upload_bytes = 64 * 1024 * 1024;   // POST /api/v1/documents
     size_t max_update_bytes = 1024 * 1024 * 1024;  // POST /api/v1/admin/update (image bundles)
     int max_concurrent = 4;             // service calls (ask, stream, source) running at once
-    int max_queued = 16;                // service calls waiting for a slot; more get 503 at once
+    int max_queued = 64;                // service calls waiting for a slot; more get 503 at once
     int queue_timeout_ms = 30000;       // a queued call waiting this long gets 503 instead of hanging
     int retry_after_seconds = 2;        // Retry-After sent with overload 503s (and busy-login 429s)
     // Password checks (argon2id: tens of ms of one core and 64 MiB each) have their own gate, so a

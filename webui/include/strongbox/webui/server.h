@@ -40,7 +40,7 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     int port = 8080;                    // 0 picks a free port; see Server::port()
     int max_threads = 4;                // service calls running at once
-    int max_queued = 16;                // service calls waiting; more get 503 + Retry-After
+    int max_queued = 64;                // service calls waiting; more get 503 + Retry-After
     size_t max_body_bytes = 64 * 1024;  // larger request bodies get 413
     size_t max_upload_bytes = 64 * 1024 * 1024;    // see HandlerOptions
     size_t max_update_bytes = 1024 * 1024 * 1024;  // see HandlerOptions
