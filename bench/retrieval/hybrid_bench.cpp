@@ -320,8 +320,9 @@ int main(int argc, char ** argv) {
     }
     double index_s = std::chrono::duration<double>(Clock::now() - t0).count();
     auto index_mib = static_cast<double>(std::filesystem::file_size(dir / "sb.db.vectors")) / (1 << 20);
-    std::printf("vector index %s: %.1f s to open or build; %.0f MiB on disk; peak RSS so far %ld MiB\n",
-                retriever->vectors().factory().c_str(), index_s, index_mib, peak_rss_mib());
+    std::printf("vector index %s, searched by %s: %.1f s to open or build; %.0f MiB on disk; peak RSS so far %ld MiB\n",
+                retriever->vectors().factory().c_str(), retriever->vectors().search_kernel().c_str(), index_s,
+                index_mib, peak_rss_mib());
     std::fflush(stdout);
     const SearchOptions base_options = bench_options();
     // The postings build ran alongside the vector index: the process cpu includes both.

@@ -6,7 +6,9 @@
 //   strongbox_bench_scale [vectors=100000] [queries=200] [dimension=384] [factories separated by ';']
 //
 // Flat always runs first: it is the exact reference for recall. "auto" is what VectorIndex picks for
-// this many vectors (VectorIndex::factory_for), printed as auto=<factory>.
+// this many vectors (VectorIndex::factory_for), printed as auto=<factory>. An IVF,SQ8 index gets a
+// second row, "<factory> faiss": the same index searched by FAISS's IndexIVF::search instead of
+// Strongbox's own list scan, and a line counting the queries whose top 10 ids the two agree on.
 #include "strongbox/retrieval/vector_index.h"
 
 #include <algorithm>
@@ -148,7 +150,7 @@ int main(int argc, char ** argv) {
     }
     std::printf("%zu vectors x %d dims, %zu queries, k=10, hardware threads %u\n", n, dim, nq,
                 std::thread::hardware_concurrency());
-    std::printf("%-16s %9s %9s %8s %8s %8s %8s %8s %9s %9s\n", "index", "build s", "B/vector", "p50 1t", "p99 1t",
+    std::printf("%-18s %9s %9s %8s %8s %8s %8s %8s %9s %9s\n", "index", "build s", "B/vector", "p50 1t", "p99 1t",
                 "p50 2t", "p99 2t", "qps 2t", "p50 filt", "recall@10");
     std::vector<std::vector<int64_t>> exact;
     for (const auto & factory : factories) {
@@ -169,24 +171,39 @@ int main(int argc, char ** argv) {
             return 1;
         }
         double bytes_per_vector = static_cast<double>(std::filesystem::file_size(tmp)) / static_cast<double>(n);
-        Latency one = measure(*index, queries, dim, 1, nullptr);
-        Latency two = measure(*index, queries, dim, 2, nullptr);
-        Latency filtered = measure(*index, queries, dim, 1, &half);
-        auto got = top10(*index, queries, dim);
-        if (factory == "Flat") {
-            exact = got;
-        }
-        double found = 0;
-        for (size_t q = 0; q < got.size(); ++q) {
-            std::set<int64_t> truth(exact[q].begin(), exact[q].end());
-            for (int64_t id : got[q]) {
-                found += static_cast<double>(truth.count(id));
+        auto row = [&](const std::string & name) {
+            Latency one = measure(*index, queries, dim, 1, nullptr);
+            Latency two = measure(*index, queries, dim, 2, nullptr);
+            Latency filtered = measure(*index, queries, dim, 1, &half);
+            auto got = top10(*index, queries, dim);
+            if (factory == "Flat") {
+                exact = got;
             }
+            double found = 0;
+            for (size_t q = 0; q < got.size(); ++q) {
+                std::set<int64_t> truth(exact[q].begin(), exact[q].end());
+                for (int64_t id : got[q]) {
+                    found += static_cast<double>(truth.count(id));
+                }
+            }
+            std::printf("%-18s %9.2f %9.1f %8.3f %8.3f %8.3f %8.3f %8.0f %9.3f %9.3f\n", name.c_str(), build_s,
+                        bytes_per_vector, one.p50, one.p99, two.p50, two.p99, two.qps, filtered.p50,
+                        found / (10.0 * static_cast<double>(got.size())));
+            std::fflush(stdout);
+            return got;
+        };
+        auto own = row(factory);
+        if (factory.rfind("IVF", 0) == 0 && factory.find(",SQ8") != std::string::npos) {
+            // The same index searched by FAISS's IndexIVF::search, the reference for Strongbox's scan.
+            index->set_faiss_ivf_scan(true);
+            auto reference = row(factory + " faiss");
+            size_t same = 0;
+            for (size_t q = 0; q < own.size(); ++q) {
+                same += own[q] == reference[q] ? 1 : 0;
+            }
+            std::printf("%-18s top-10 ids identical to FAISS's IVF search for %zu of %zu queries\n", factory.c_str(),
+                        same, own.size());
         }
-        std::printf("%-16s %9.2f %9.1f %8.3f %8.3f %8.3f %8.3f %8.0f %9.3f %9.3f\n", factory.c_str(), build_s,
-                    bytes_per_vector, one.p50, one.p99, two.p50, two.p99, two.qps, filtered.p50,
-                    found / (10.0 * static_cast<double>(got.size())));
-        std::fflush(stdout);
     }
     std::filesystem::remove(tmp);
     std::printf("latencies in ms; B/vector = index file bytes (ids + FAISS payload) / vectors; "

@@ -26,6 +26,18 @@
 //    float kernel; every other one is provably below k exactly scored vectors. Hits, scores and
 //    tie order are therefore those of the full float scan (design note 4). Non-finite or huge
 //    vectors and queries take the full float scan. The codes are derived data: rebuilt at load, never saved.
+// 6. IVF,SQ8 searches (auto's choice from 1M vectors) do not go through FAISS either: without SIMD,
+//    FAISS decodes and multiplies one component at a time. ivf_sq8_search() ranks the centroids with
+//    the float dot kernel and scans the kIvfProbes best lists. FAISS decodes component i of a code as
+//    vmin[i] + (code[i] + 0.5) / 255 * vdiff[i] (ScalarQuantizer::trained = vmin[d], vdiff[d]), a
+//    residual from the list's centroid when by_residual, so a vector's inner product with the query
+//    is the centroid's score + bias + sum w[i] * code[i], with w and bias computed once per query:
+//    one u8 -> float multiply-add pass per vector (dot_u8: AVX2+FMA, else SSE2). Access control is
+//    tested before scoring, on chunk ids mirrored in list order (ListChunks, derived data synced
+//    after every add and remove): looking each label up in slots_ cost more than the scan at 1M.
+//    Exact top k with note 4's tie rule; hits and scores are FAISS's IndexIVF::search up to float
+//    rounding and tie order. Other IVF codes (IVF-PQ files), other metrics or list storage keep
+//    FAISS's search; set_faiss_ivf_scan(true) selects it for comparison.
 #include "strongbox/retrieval/vector_index.h"
 
 #include "strongbox/core/file.h"
@@ -38,18 +50,21 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -175,14 +190,23 @@ __attribute__((target("avx2,fma"))) float dot_avx2(const float * a, const float 
 }
 #endif
 
+// Run-time dispatch shared by every kernel here: the AVX2 variants need AVX2 and FMA, SSE2 is in
+// every x86-64 CPU, other CPUs take the portable loops. Checked once; what ships is built without
+// -march flags.
+bool cpu_has_avx2_fma() {
+#if defined(__x86_64__)
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+#else
+    return false;
+#endif
+}
+
 using DotFn = float (*)(const float *, const float *, size_t);
 
 DotFn pick_dot() {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        return dot_avx2;
-    }
-    return dot_sse2;
+    return cpu_has_avx2_fma() ? dot_avx2 : dot_sse2;
 #else
     return dot_scalar;
 #endif
@@ -222,11 +246,78 @@ using DotI8Fn = int32_t (*)(const int8_t *, const int8_t *, size_t);
 
 DotI8Fn pick_dot_i8() {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2")) {
+    if (cpu_has_avx2_fma()) {
         return dot_i8_avx2;
     }
 #endif
     return dot_i8_scalar;
+}
+
+// Weighted sums of 8-bit scalar-quantiser codes, sum w[i] * code[i], for ivf_sq8_search (design
+// note 6): one u8 -> float conversion and one multiply-add per component. Like the float kernels
+// each sums in its own order.
+float dot_u8_scalar(const float * w, const uint8_t * code, size_t n) {
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += w[i] * static_cast<float>(code[i]);
+        s1 += w[i + 1] * static_cast<float>(code[i + 1]);
+        s2 += w[i + 2] * static_cast<float>(code[i + 2]);
+        s3 += w[i + 3] * static_cast<float>(code[i + 3]);
+    }
+    for (; i < n; ++i) {
+        s0 += w[i] * static_cast<float>(code[i]);
+    }
+    return (s0 + s1) + (s2 + s3);
+}
+
+#if defined(__x86_64__)
+float dot_u8_sse2(const float * w, const uint8_t * code, size_t n) {
+    const __m128i zero = _mm_setzero_si128();
+    __m128 s0 = _mm_setzero_ps();
+    __m128 s1 = _mm_setzero_ps();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t bytes = 0;
+        std::memcpy(&bytes, code + i, 8);
+        __m128i u16 = _mm_unpacklo_epi8(_mm_cvtsi64_si128(static_cast<int64_t>(bytes)), zero);
+        __m128 lo = _mm_cvtepi32_ps(_mm_unpacklo_epi16(u16, zero));
+        __m128 hi = _mm_cvtepi32_ps(_mm_unpackhi_epi16(u16, zero));
+        s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(w + i), lo));
+        s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(w + i + 4), hi));
+    }
+    alignas(16) float lanes[4];
+    _mm_store_ps(lanes, _mm_add_ps(s0, s1));
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + dot_u8_scalar(w + i, code + i, n - i);
+}
+
+__attribute__((target("avx2,fma"))) float dot_u8_avx2(const float * w, const uint8_t * code, size_t n) {
+    __m256 s0 = _mm256_setzero_ps();
+    __m256 s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i *>(code + i));
+        __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+        __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(bytes, bytes)));
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), lo, s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), hi, s1);
+    }
+    __m256 s = _mm256_add_ps(s0, s1);
+    __m128 half = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    alignas(16) float lanes[4];
+    _mm_store_ps(lanes, half);
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + dot_u8_sse2(w + i, code + i, n - i);
+}
+#endif
+
+using DotU8Fn = float (*)(const float *, const uint8_t *, size_t);
+
+DotU8Fn pick_dot_u8() {
+#if defined(__x86_64__)
+    return cpu_has_avx2_fma() ? dot_u8_avx2 : dot_u8_sse2;
+#else
+    return dot_u8_scalar;
+#endif
 }
 
 // One vector's int8 code: x ~ scale * code, with |x| and |x - scale * code| for the error bound.
@@ -418,6 +509,127 @@ std::vector<ScoredLabel> flat_search(const faiss::IndexFlat & flat, const FlatCo
     return std::move(top).sorted();
 }
 
+// The parts of an IVF,SQ8 index that ivf_sq8_search reads (design note 6); null members when the
+// index is another kind, or an IVF,SQ8 laid out otherwise than the inner-product, per-dimension
+// 8-bit, in-memory-lists form VectorIndex builds: those searches stay with FAISS.
+struct IvfSq8View {
+    const faiss::IndexIVFScalarQuantizer * ivf = nullptr;
+    const faiss::IndexFlat * centroids = nullptr;
+    const faiss::ArrayInvertedLists * lists = nullptr;
+
+    explicit IvfSq8View(const faiss::Index * index) {
+        const auto * sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer *>(index);
+        if (sq == nullptr || !sq->is_trained || sq->metric_type != faiss::METRIC_INNER_PRODUCT ||
+            sq->sq.qtype != faiss::ScalarQuantizer::QT_8bit || sq->code_size != static_cast<size_t>(sq->d) ||
+            sq->sq.trained.size() != 2 * static_cast<size_t>(sq->d)) {
+            return;
+        }
+        const auto * flat = dynamic_cast<const faiss::IndexFlat *>(sq->quantizer);
+        const auto * array = dynamic_cast<const faiss::ArrayInvertedLists *>(sq->invlists);
+        if (flat == nullptr || flat->metric_type != faiss::METRIC_INNER_PRODUCT || flat->d != sq->d ||
+            flat->ntotal != static_cast<faiss_idx>(sq->nlist) || array == nullptr || array->nlist != sq->nlist) {
+            return;
+        }
+        ivf = sq;
+        centroids = flat;
+        lists = array;
+    }
+
+    bool usable() const { return ivf != nullptr; }
+};
+
+// The chunk id of every entry of every inverted list, in the lists' order (design note 6): the scan
+// reads them in sequence instead of looking each label up in slots, whose random reads cost more
+// than scoring the codes at a million vectors. Derived data, kept in step by sync() after every
+// change to the lists.
+struct ListChunks {
+    std::vector<std::vector<int64_t>> of_list;
+
+    // FAISS only appends to a list when adding and only shrinks it (moving its last entries into the
+    // holes) when removing, and sync() runs after each add and each remove: a list that grew gained
+    // a tail, a list that shrank is read again, a list of unchanged length is unchanged.
+    void sync(const IvfSq8View & view, const std::vector<int64_t> & slots) {
+        if (!view.usable()) {
+            of_list.clear();
+            return;
+        }
+        of_list.resize(view.ivf->nlist);
+        for (size_t list = 0; list < of_list.size(); ++list) {
+            const std::vector<faiss_idx> & labels = view.lists->ids[list];
+            std::vector<int64_t> & chunk_ids = of_list[list];
+            size_t from = chunk_ids.size() <= labels.size() ? chunk_ids.size() : 0;
+            chunk_ids.resize(labels.size());
+            for (size_t j = from; j < labels.size(); ++j) {
+                const auto label = static_cast<size_t>(labels[j]);
+                chunk_ids[j] = labels[j] >= 0 && label < slots.size() ? slots[label] : -1;
+            }
+        }
+    }
+
+    // Whether sync() has run since the lists last changed length (a cheap check before each search).
+    bool matches(const IvfSq8View & view) const {
+        if (of_list.size() != view.ivf->nlist) {
+            return false;
+        }
+        for (size_t list = 0; list < of_list.size(); ++list) {
+            if (of_list[list].size() != view.lists->ids[list].size()) {
+                return false;
+            }
+        }
+        return true;
+    }
+};
+
+// Top k of an IVF,SQ8 index by inner product over the `nprobe` lists whose centroids score highest,
+// restricted to live slots that `visible` accepts (all when null); the ranking FAISS's
+// IndexIVF::search gives, with the flat path's tie rule (design note 6).
+std::vector<ScoredLabel> ivf_sq8_search(const IvfSq8View & view, const ListChunks & chunks,
+                                        const ChunkIdSet * visible, const float * query, size_t k, size_t nprobe) {
+    static const DotFn dot = pick_dot();
+    static const DotU8Fn dot_u8 = pick_dot_u8();
+    const faiss::IndexIVFScalarQuantizer & ivf = *view.ivf;
+    const auto dim = static_cast<size_t>(ivf.d);
+    const size_t nlist = ivf.nlist;
+    nprobe = std::min(nprobe, nlist);
+    // The probed lists: highest centroid inner product first (ties: lower list number).
+    thread_local std::vector<ScoredLabel> ranked;
+    ranked.clear();
+    const float * centroid = view.centroids->get_xb();
+    for (size_t list = 0; list < nlist; ++list) {
+        ranked.emplace_back(dot(centroid + list * dim, query, dim), static_cast<faiss_idx>(list));
+    }
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(nprobe), ranked.end(), better_hit);
+    // FAISS decodes component i of a code as vmin[i] + (code[i] + 0.5) / 255 * vdiff[i] (trained holds
+    // vmin[d] then vdiff[d]), a residual from the list's centroid when by_residual. Its inner product
+    // with the query is therefore bias + sum w[i] * code[i], plus the centroid's score.
+    const float * vmin = ivf.sq.trained.data();
+    const float * vdiff = vmin + dim;
+    thread_local std::vector<float> weights;
+    weights.resize(dim);
+    float bias = 0;
+    for (size_t i = 0; i < dim; ++i) {
+        const float step = vdiff[i] / 255.0f;
+        weights[i] = query[i] * step;
+        bias += query[i] * (vmin[i] + 0.5f * step);
+    }
+    TopK top(k);
+    for (size_t p = 0; p < nprobe; ++p) {
+        const auto list = static_cast<size_t>(ranked[p].second);
+        const float base = bias + (ivf.by_residual ? ranked[p].first : 0.0f);
+        const std::vector<faiss_idx> & labels = view.lists->ids[list];
+        const std::vector<int64_t> & chunk_ids = chunks.of_list[list];
+        const uint8_t * codes = view.lists->codes[list].data();
+        for (size_t j = 0; j < labels.size(); ++j) {
+            const int64_t chunk_id = chunk_ids[j];
+            if (chunk_id < 0 || (visible != nullptr && !visible->contains(chunk_id))) {
+                continue;
+            }
+            top.push(ScoredLabel{base + dot_u8(weights.data(), codes + j * dim, dim), labels[j]});
+        }
+    }
+    return std::move(top).sorted();
+}
+
 }  // namespace
 
 std::string VectorIndex::factory_for(int64_t n, int dimension) { return resolve_factory("auto", n, dimension); }
@@ -438,6 +650,23 @@ struct VectorIndex::Impl {
     std::unordered_map<int64_t, int64_t> slot_of;
     int64_t live = 0;
     FlatCodes compact;  // Flat only: the int8 copy searches read first (design note 5)
+    std::atomic<bool> faiss_ivf_scan{false};  // IVF,SQ8 searches through FAISS (set_faiss_ivf_scan)
+    ListChunks list_chunks;  // IVF,SQ8 only: chunk ids in inverted-list order (design note 6)
+
+    void sync_list_chunks() {
+        if (kind == Kind::kIvf) {
+            list_chunks.sync(IvfSq8View(index.get()), slots);
+        }
+    }
+
+    // The index ivf_sq8_search answers for (design note 6); unusable when FAISS searches instead.
+    IvfSq8View own_ivf_scan() const {
+        if (kind != Kind::kIvf || faiss_ivf_scan.load(std::memory_order_relaxed)) {
+            return IvfSq8View(nullptr);
+        }
+        IvfSq8View view(index.get());
+        return view.usable() && list_chunks.matches(view) ? view : IvfSq8View(nullptr);
+    }
     mutable std::shared_mutex mu;
 
     Status classify() {
@@ -502,6 +731,7 @@ struct VectorIndex::Impl {
             slots.erase(std::remove(slots.begin(), slots.end(), int64_t{-1}), slots.end());
         }
         rebuild_slot_map();
+        sync_list_chunks();
         return static_cast<int64_t>(labels.size());
     }
 
@@ -571,6 +801,7 @@ struct VectorIndex::Impl {
             slots.push_back(id);
             ++live;
         }
+        sync_list_chunks();
         return {};
     }
 };
@@ -654,6 +885,7 @@ Result<VectorIndex> VectorIndex::load(const std::filesystem::path & path, const 
     }
     SB_TRY(impl->classify());
     impl->rebuild_slot_map();
+    impl->sync_list_chunks();
     auto expected_total = impl->kind == Kind::kIvf ? impl->live : n_slots;
     if (impl->index->ntotal != expected_total) {
         return corrupt("index holds " + std::to_string(impl->index->ntotal) + " vectors, header says " +
@@ -849,6 +1081,13 @@ Result<std::vector<VectorHit>> VectorIndex::search_impl(std::span<const float> q
         }
         return hits;
     }
+    if (IvfSq8View view = impl_->own_ivf_scan(); view.usable()) {
+        for (const auto & [score, label] :
+             ivf_sq8_search(view, impl_->list_chunks, allowed, query.data(), static_cast<size_t>(k), kIvfProbes)) {
+            hits.push_back(VectorHit{impl_->slots[static_cast<size_t>(label)], score});
+        }
+        return hits;
+    }
     // Without a filter and without tombstones every stored vector qualifies and the selector is skipped.
     bool tombstones = impl_->kind == Kind::kHnsw && impl_->live != static_cast<int64_t>(impl_->slots.size());
     bool need_selector = allowed != nullptr || tombstones;
@@ -919,5 +1158,15 @@ std::vector<int64_t> VectorIndex::chunk_ids() const {
 const EmbedderIdentity & VectorIndex::identity() const { return impl_->identity; }
 
 std::string VectorIndex::factory() const { return impl_->factory; }
+
+void VectorIndex::set_faiss_ivf_scan(bool on) { impl_->faiss_ivf_scan.store(on, std::memory_order_relaxed); }
+
+std::string VectorIndex::search_kernel() const {
+    std::shared_lock lock(impl_->mu);
+    if (impl_->kind == Kind::kFlat) {
+        return "strongbox-flat";
+    }
+    return impl_->own_ivf_scan().usable() ? "strongbox-ivf-sq8" : "faiss";
+}
 
 }  // namespace strongbox::retrieval

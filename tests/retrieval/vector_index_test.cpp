@@ -435,3 +435,139 @@ TEST_CASE("an IVF-PQ or IVF-SQ8 index replaces and removes chunks by id without 
         }
     }
 }
+
+namespace {
+
+// Unit vectors around a few centres that share a common offset, so no component averages zero:
+// a decode that is off by a constant per component, or a residual scored without its centroid,
+// moves every score by far more than the tolerance below.
+std::vector<float> offset_clusters(size_t n, int dim, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal;
+    std::vector<float> centres(8 * static_cast<size_t>(dim));
+    for (auto & x : centres) {
+        x = 0.6f + normal(rng);
+    }
+    std::vector<float> v(n * static_cast<size_t>(dim));
+    std::uniform_int_distribution<size_t> pick(0, 7);
+    for (size_t i = 0; i < n; ++i) {
+        const float * c = &centres[pick(rng) * static_cast<size_t>(dim)];
+        float * row = &v[i * static_cast<size_t>(dim)];
+        double norm = 0;
+        for (int d = 0; d < dim; ++d) {
+            row[d] = c[d] + 0.5f * normal(rng);
+            norm += static_cast<double>(row[d]) * row[d];
+        }
+        for (int d = 0; d < dim; ++d) {
+            row[d] /= static_cast<float>(std::sqrt(norm));
+        }
+    }
+    return v;
+}
+
+// `got` is the ranking `want` gives: the same length, the same score at every rank, and the same
+// chunk at every rank unless FAISS scores the two chunks there as a tie (within float rounding).
+void check_same_ranking(const std::vector<VectorHit> & got, const std::vector<VectorHit> & want) {
+    constexpr float kTolerance = 2e-5f;
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        CAPTURE(i);
+        CHECK(std::fabs(got[i].similarity - want[i].similarity) <= kTolerance);
+        if (got[i].chunk_id != want[i].chunk_id) {
+            auto tied = std::find_if(want.begin(), want.end(), [&](const VectorHit & h) {
+                return h.chunk_id == got[i].chunk_id && std::fabs(h.similarity - want[i].similarity) <= kTolerance;
+            });
+            CHECK(tied != want.end());
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("an IVF-SQ8 search returns FAISS's own IVF hits and scores, with or without an access filter, "
+          "after removals and after a reload") {
+    TempDir dir("ivfsq8");
+    // 108 dimensions: the vector kernels' 16-wide, 8-wide and scalar tails all run. 64 lists, 32 probed.
+    const EmbedderIdentity identity{"test-clusters", "1", 108};
+    const size_t dim = 108;
+    const int n = 3000;
+    auto data = offset_clusters(n, identity.dimension, 21);
+    std::vector<int64_t> ids(n);
+    for (int i = 0; i < n; ++i) {
+        ids[static_cast<size_t>(i)] = 100 + 3 * i;
+    }
+    auto index = VectorIndex::create(identity, "IVF64,SQ8");
+    REQUIRE(index.ok());
+    REQUIRE(index->add(ids, data).ok());
+    auto queries = offset_clusters(25, identity.dimension, 22);
+    std::vector<int64_t> allowed;  // about a third of the chunks
+    for (size_t i = 0; i < ids.size(); i += 3) {
+        allowed.push_back(ids[i]);
+    }
+    const ChunkIdSet allowed_set(allowed);
+
+    auto compare = [&](VectorIndex & idx) {
+        for (size_t q = 0; q < queries.size() / dim; ++q) {
+            CAPTURE(q);
+            std::span<const float> query(&queries[q * dim], dim);
+            idx.set_faiss_ivf_scan(false);
+            REQUIRE(idx.search_kernel() == "strongbox-ivf-sq8");
+            auto own = idx.search(query, 10);
+            auto own_filtered = idx.search(query, 10, allowed_set);
+            auto own_listed = idx.search(query, 10, &allowed);
+            idx.set_faiss_ivf_scan(true);
+            REQUIRE(idx.search_kernel() == "faiss");
+            auto faiss = idx.search(query, 10);
+            auto faiss_filtered = idx.search(query, 10, allowed_set);
+            REQUIRE((own.ok() && own_filtered.ok() && own_listed.ok() && faiss.ok() && faiss_filtered.ok()));
+            REQUIRE(own->size() == 10);
+            check_same_ranking(*own, *faiss);
+            check_same_ranking(*own_filtered, *faiss_filtered);
+            check_same_ranking(*own_listed, *faiss_filtered);
+            for (const auto & hit : *own_filtered) {
+                CHECK(allowed_set.contains(hit.chunk_id));
+            }
+        }
+        idx.set_faiss_ivf_scan(false);
+    };
+    SUBCASE("as built") { compare(*index); }
+    SUBCASE("after removals and replacements, and after a reload") {
+        std::vector<int64_t> gone;
+        for (size_t i = 1; i < ids.size(); i += 4) {
+            gone.push_back(ids[i]);
+        }
+        CHECK(index->remove(gone) == static_cast<int64_t>(gone.size()));
+        // New vectors for chunks that stay: removed from their lists and added at fresh slots.
+        std::vector<int64_t> replaced = {ids[0], ids[2], ids[6]};
+        auto fresh = offset_clusters(replaced.size(), identity.dimension, 23);
+        REQUIRE(index->add(replaced, fresh).ok());
+        compare(*index);
+        // The first fresh vector finds its own chunk first.
+        auto top = index->search(std::span<const float>(fresh.data(), dim), 1);
+        REQUIRE(top.ok());
+        REQUIRE(top->size() == 1);
+        CHECK((*top)[0].chunk_id == replaced[0]);
+        REQUIRE(index->save(dir / "v.idx").ok());
+        auto loaded = VectorIndex::load(dir / "v.idx", identity);
+        REQUIRE(loaded.ok());
+        compare(*loaded);
+    }
+}
+
+TEST_CASE("Flat and IVF-SQ8 indexes are searched by Strongbox's own kernels, other IVF codes by FAISS") {
+    auto data = random_unit_vectors(1000, kIdentity.dimension, 31);
+    std::vector<int64_t> ids(1000);
+    for (size_t i = 0; i < ids.size(); ++i) {
+        ids[i] = static_cast<int64_t>(i);
+    }
+    for (auto [factory, kernel] : {std::pair<const char *, const char *>{"Flat", "strongbox-flat"},
+                                   {"IVF16,SQ8", "strongbox-ivf-sq8"},
+                                   {"IVF16,PQ8x4", "faiss"},
+                                   {"IVF16,Flat", "faiss"}}) {
+        CAPTURE(factory);
+        auto index = VectorIndex::create(kIdentity, factory);
+        REQUIRE(index.ok());
+        REQUIRE(index->add(ids, data).ok());
+        CHECK(index->search_kernel() == kernel);
+    }
+}

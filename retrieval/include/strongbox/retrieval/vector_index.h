@@ -105,6 +105,14 @@ class VectorIndex {
     const EmbedderIdentity & identity() const;
     std::string factory() const;
 
+    // IVF,SQ8 searches scan the probed lists with Strongbox's own kernel; `true` sends them through
+    // FAISS's IndexIVF::search instead, the reference tests and benchmarks compare it with. Other
+    // index types ignore it. Safe to call while searches run.
+    void set_faiss_ivf_scan(bool on);
+    // The code that answers searches now: "strongbox-flat", "strongbox-ivf-sq8" (a trained IVF,SQ8
+    // index) or "faiss" (HNSW, other IVF codes, or set_faiss_ivf_scan(true)).
+    std::string search_kernel() const;
+
   private:
     struct Impl;
     explicit VectorIndex(std::unique_ptr<Impl> impl);
