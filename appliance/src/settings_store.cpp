@@ -60,10 +60,19 @@ Check ocr_languages() {
     };
 }
 
-// "" (the built-in embedder) or the absolute path of a BERT sentence-embedding GGUF file.
+// "" (the built-in embedder) or the absolute path of a .gguf file; a change must also name a
+// readable BERT sentence-embedding model (check_embedding_model_file).
+bool embedding_model_path_form(const core::Json & v) {
+    if (!v.is_string() || v.as_string().size() > 4096) {
+        return false;
+    }
+    const std::filesystem::path path(v.as_string());
+    return path.empty() || (path.is_absolute() && path.extension() == ".gguf");
+}
+
 Check embedding_model() {
     return [](const core::Json & v) -> std::string {
-        if (!v.is_string() || v.as_string().size() > 4096) {
+        if (!embedding_model_path_form(v)) {
             return "must be the absolute path of a .gguf file, or \"\" for the built-in embedder";
         }
         return v.as_string().empty() ? "" : check_embedding_model_file(v.as_string());
@@ -133,7 +142,14 @@ core::Result<std::unique_ptr<SettingsStore>> SettingsStore::open(const std::file
         // file written by a newer Strongbox still opens.
         for (const auto & [name, value] : (*doc)["settings"].as_object()) {
             auto f = fields().find(name);
-            if (f != fields().end() && f->second(value).empty()) {
+            bool valid = f != fields().end() && f->second(value).empty();
+            if (name == "embedding_model") {
+                // A saved model path stays even when its file has gone since: opening the appliance
+                // then fails naming the missing model, instead of quietly switching to the built-in
+                // embedder and asking for a re-embed.
+                valid = embedding_model_path_form(value);
+            }
+            if (valid) {
                 settings[name] = value;
             }
         }

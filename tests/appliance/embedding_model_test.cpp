@@ -162,6 +162,16 @@ TEST_CASE("the embedding_model setting accepts only BERT GGUF files and picks th
     auto app = open_app(data, "");  // nothing on the command line: the saved setting applies
     REQUIRE_MESSAGE(app.ok(), app.error().to_string());
     CHECK((*app)->retriever().embedder().identity() == expected_identity(model));
+    app->reset();
+
+    // The model file goes away: the appliance names it rather than falling back to another embedder.
+    fs::remove(model);
+    auto without = open_app(data, "");
+    REQUIRE_FALSE(without.ok());
+    CHECK(without.error().message().find("open the embedding model " + model.string()) != std::string::npos);
+    auto reopened = appliance::SettingsStore::open(data / "settings.json");
+    REQUIRE(reopened.ok());
+    CHECK((*reopened)->get("embedding_model").as_string() == model.string());
 }
 
 TEST_CASE("strongbox model info prints a BERT encoder's architecture and pooling") {
