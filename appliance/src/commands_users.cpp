@@ -1,7 +1,16 @@
 // strongbox user/group/grant/token: the web console's accounts, edited on the box itself. They work
 // on <data dir>/accounts.db directly (SQLite lets them run beside a serving daemon), so the first
 // admin can be made before the console is ever opened, and a locked-out admin can get back in.
+//
+// Read-only mode (the data directory's disk is full, read_only.h): every change is refused before
+// it starts, exit 4 with the reason, as ingest and the web console refuse theirs. Revocations are
+// not: `token revoke` and `user disable` only take access away, in a row or two written into the
+// space the reserve freed, and a leaked token or a departed user must be stoppable whatever the
+// disk holds. A write that finds the disk full anyway also exits 4 and turns the data directory
+// read-only for every process.
 #include "commands.h"
+#include "read_only.h"
+#include "strongbox/appliance/appliance.h"
 
 #include "strongbox/core/clock.h"
 #include "strongbox/core/file.h"
@@ -12,6 +21,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +35,36 @@ core::Result<std::unique_ptr<webui::Accounts>> open_accounts(const CommandContex
         return core::Error(core::ErrorCode::kIoError, "create " + ctx.data_dir.string() + ": " + ec.message());
     }
     return webui::Accounts::open(ctx.data_dir / "accounts.db");
+}
+
+// The data directory's disk guard, as the daemon keeps it: the reserve file is the mark across
+// processes, so a daemon's read-only mode holds here too (read_only.h note 4).
+std::unique_ptr<DiskGuard> disk_guard(const CommandContext & ctx) {
+    auto disk = std::make_unique<DiskGuard>(ctx.data_dir, Settings{}.disk_reserve_bytes);
+    disk->start();
+    return disk;
+}
+
+// kExitOk when `command` may change accounts, else prints the read-only refusal: kExitReadOnly.
+int refuse_when_read_only(DiskGuard & disk, const std::string & command) {
+    if (core::Status writable = disk.writable(); !writable.ok()) {
+        fail(command, writable.error().message());
+        return kExitReadOnly;
+    }
+    return kExitOk;
+}
+
+// A failed accounts write: kExitReadOnly when the disk filled up under it (entering read-only
+// mode), kExitFailure otherwise.
+int write_failed(const std::string & command, const core::Error & error, DiskGuard * disk = nullptr) {
+    fail(command, error.message());
+    if (is_disk_full(error)) {
+        if (disk != nullptr) {
+            disk->note_failure(error);
+        }
+        return kExitReadOnly;
+    }
+    return kExitFailure;
 }
 
 std::string strip_newline(std::string s) {
@@ -102,12 +142,16 @@ int run_user_add(const CommandContext & ctx) {
     if (!accounts.ok()) {
         return fail("user add", accounts.error().message());
     }
+    auto disk = disk_guard(ctx);
+    if (int rc = refuse_when_read_only(*disk, "user add"); rc != kExitOk) {
+        return rc;  // before asking for a password that could not be stored
+    }
     auto password = read_password(ctx, "Password for " + u.name + ": ");
     if (!password.ok()) {
         return fail("user add", password.error().message());
     }
     if (auto st = (*accounts)->add_user(u, *password); !st.ok()) {
-        return fail("user add", st.error().message());
+        return write_failed("user add", st.error(), disk.get());
     }
     std::printf("added %s (%s)\n", u.name.c_str(), u.role.c_str());
     return kExitOk;
@@ -142,6 +186,10 @@ int run_user_passwd(const CommandContext & ctx) {
     if (!accounts.ok()) {
         return fail("user passwd", accounts.error().message());
     }
+    auto disk = disk_guard(ctx);
+    if (int rc = refuse_when_read_only(*disk, "user passwd"); rc != kExitOk) {
+        return rc;
+    }
     auto password = read_password(ctx, "New password for " + name + ": ");
     if (!password.ok()) {
         return fail("user passwd", password.error().message());
@@ -149,7 +197,7 @@ int run_user_passwd(const CommandContext & ctx) {
     webui::UserChange change;
     change.password = *password;
     if (auto st = (*accounts)->update_user(name, change); !st.ok()) {
-        return fail("user passwd", st.error().message());
+        return write_failed("user passwd", st.error(), disk.get());
     }
     std::printf("password of %s changed; their sessions are signed out\n", name.c_str());
     return kExitOk;
@@ -166,8 +214,15 @@ int run_user_disable(const CommandContext & ctx) {
     }
     webui::UserChange change;
     change.disabled = !ctx.args.has("enable");
+    std::unique_ptr<DiskGuard> disk;
+    if (!*change.disabled) {  // enabling gives access back: a change like any other
+        disk = disk_guard(ctx);
+        if (int rc = refuse_when_read_only(*disk, "user disable --enable"); rc != kExitOk) {
+            return rc;
+        }
+    }
     if (auto st = (*accounts)->update_user(name, change); !st.ok()) {
-        return fail("user disable", st.error().message());
+        return write_failed("user disable", st.error(), disk.get());
     }
     std::printf("%s %s\n", name.c_str(), *change.disabled ? "disabled; sessions and tokens stop working" : "enabled");
     return kExitOk;
@@ -181,8 +236,12 @@ int run_group_add(const CommandContext & ctx) {
     if (!accounts.ok()) {
         return fail("group add", accounts.error().message());
     }
+    auto disk = disk_guard(ctx);
+    if (int rc = refuse_when_read_only(*disk, "group add"); rc != kExitOk) {
+        return rc;
+    }
     if (auto st = (*accounts)->add_group(ctx.args.positionals()[0]); !st.ok()) {
-        return fail("group add", st.error().message());
+        return write_failed("group add", st.error(), disk.get());
     }
     std::printf("added group %s\n", ctx.args.positionals()[0].c_str());
     return kExitOk;
@@ -197,8 +256,12 @@ int run_grant(const CommandContext & ctx) {
     if (!accounts.ok()) {
         return fail("grant", accounts.error().message());
     }
+    auto disk = disk_guard(ctx);
+    if (int rc = refuse_when_read_only(*disk, "grant"); rc != kExitOk) {
+        return rc;
+    }
     if (auto st = (*accounts)->set_grant(p[0], p[1], p[2]); !st.ok()) {
-        return fail("grant", st.error().message());
+        return write_failed("grant", st.error(), disk.get());
     }
     std::printf("%s: %s on %s\n", p[0].c_str(), p[2].c_str(), p[1].c_str());
     return kExitOk;
@@ -212,9 +275,13 @@ int run_token_create(const CommandContext & ctx) {
     if (!accounts.ok()) {
         return fail("token create", accounts.error().message());
     }
+    auto disk = disk_guard(ctx);
+    if (int rc = refuse_when_read_only(*disk, "token create"); rc != kExitOk) {
+        return rc;
+    }
     auto token = (*accounts)->create_token(ctx.args.positionals()[0], ctx.args.get("name", "cli"));
     if (!token.ok()) {
-        return fail("token create", token.error().message());
+        return write_failed("token create", token.error(), disk.get());
     }
     // The token itself goes to stdout alone, so scripts can capture it; it is never shown again.
     std::fprintf(stderr, "token %lld for %s (shown once; store it now):\n", static_cast<long long>(token->id),
@@ -255,7 +322,7 @@ int run_token_revoke(const CommandContext & ctx) {
         return fail("token revoke", accounts.error().message());
     }
     if (auto st = (*accounts)->revoke_token(id); !st.ok()) {
-        return fail("token revoke", st.error().message());
+        return write_failed("token revoke", st.error());
     }
     std::printf("revoked token %lld\n", static_cast<long long>(id));
     return kExitOk;

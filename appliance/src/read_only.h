@@ -13,9 +13,11 @@
 //    somewhere to go. Should even that run out, the answer is refused as before, never returned
 //    unrecorded.
 // 3. In read-only mode every write (ingest, upload, removal, settings, collections, image
-//    update) is refused before it starts with kResourceExhausted and a message that begins with
-//    webui::kReadOnlyRefusal ("read-only: "): the web API answers 507, the CLI exits 4
-//    (kExitReadOnly). Search, answers, sources and audit viewing and export keep working.
+//    update, and users, groups, grants and tokens in accounts.db) is refused before it starts with
+//    kResourceExhausted and a message that begins with webui::kReadOnlyRefusal ("read-only: "):
+//    the web API answers 507, the CLI exits 4 (kExitReadOnly). Search, answers, sources and audit
+//    viewing and export keep working, and so do logins (a session row is a small write, like an
+//    audit record) and revocations: logout, token revocation, disabling a user.
 // 4. It leaves read-only mode on a later write attempt (at most once per kRetryInterval) or
 //    status check, once free space is back above the reserve and the reserve file can be
 //    allocated again. The reserve file is also the mark across processes: a process that finds

@@ -635,6 +635,10 @@ class WebService final : public webui::AppService {
 
     core::Json health() override { return app_.health(); }
 
+    // The handler asks before the account changes it stores itself (accounts.db is in the data
+    // directory too): the same read-only refusal as every other write here.
+    core::Status writable() override { return app_.writable(); }
+
     // Ready once open() succeeded (store, index, model and audit trail loaded); reports the hidden
     // salt fingerprint of what was loaded, the same hash every answer's audit record carries.
     core::Result<core::Json> readiness() override {

@@ -227,7 +227,19 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
     setup.path = "/api/v1/setup";
     setup.headers = {{"Content-Type", "application/json"}};
     setup.body = R"({"name":"root","password":"root-password-1"})";
-    const webui::HttpResponse session = handler.handle(setup);
+    const webui::HttpResponse first_admin = handler.handle(setup);  // an account change like any other
+    CHECK_MESSAGE(first_admin.status == 507, first_admin.body);
+    CHECK(first_admin.body.find("disk full") != std::string::npos);
+    CHECK_FALSE((*accounts)->has_users().value());
+    // Made on the box (as `strongbox user add` would once space is back), root logs in: a session
+    // is a small write that read-only mode still lets through.
+    webui::User admin;
+    admin.name = "root";
+    admin.role = webui::kRoleAdmin;
+    REQUIRE((*accounts)->add_user(admin, "root-password-1").ok());
+    webui::HttpRequest login = setup;
+    login.path = "/api/v1/login";
+    const webui::HttpResponse session = handler.handle(login);
     REQUIRE_MESSAGE(session.status == 200, session.body);
     const std::string cookie(session.header("Set-Cookie").substr(0, session.header("Set-Cookie").find(';')));
     const std::string csrf = core::Json::parse(session.body).value().get_string("csrf_token");
@@ -241,6 +253,13 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
     CHECK_MESSAGE(refused.status == 507, refused.body);
     CHECK(refused.body.find("insufficient_storage") != std::string::npos);
     CHECK(refused.body.find("disk full") != std::string::npos);
+    webui::HttpRequest add_user = create;
+    add_user.path = "/api/v1/users";
+    add_user.body = R"({"name":"sam","password":"sam-password-1","role":"staff","groups":[]})";
+    const webui::HttpResponse no_user = handler.handle(add_user);
+    CHECK_MESSAGE(no_user.status == 507, no_user.body);
+    CHECK_MESSAGE(no_user.body.find("the disk holding " + data.string()) != std::string::npos, no_user.body);
+    CHECK((*accounts)->user("sam").error().code() == core::ErrorCode::kNotFound);
 
     webui::HttpRequest ready;
     ready.method = "GET";
@@ -275,4 +294,57 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
     REQUIRE_MESSAGE(jsonl.ok(), jsonl.error().to_string());
     CHECK(jsonl->bytes.find("Where is the spare disk taken from?") != std::string::npos);
     CHECK(app.audit().verify().ok());
+}
+
+TEST_CASE("with the disk full, account changes from the command line are refused with exit 4 and the reason, while "
+          "token revocation and disabling a user still work") {
+    TempDir dir("sb_disk_full_users");
+    const fs::path data = dir.path / "data";
+    const fs::path password = dir.path / "password.txt";
+    std::ofstream(password) << "long-enough-password\n";
+    const std::string pw = " --password-file " + password.string();
+    REQUIRE(strongbox_cli(data, "user add root --role admin" + pw).exit_code == 0);
+    REQUIRE(strongbox_cli(data, "user add sam --role staff" + pw).exit_code == 0);
+    Run token = strongbox_cli(data, "token create sam --name nightly");
+    REQUIRE_MESSAGE(token.exit_code == 0, token.out);
+    REQUIRE(token.out.find("token 1 for sam") != std::string::npos);
+
+    // The disk fills while a user is being added: the write to accounts.db fails with ENOSPC.
+    const std::string faults = "LD_PRELOAD=" + std::string(SB_IO_FAULT_LIB) + " SB_FAULT_DIR=" + data.string() +
+                               " SB_FAULT_ERRNO=ENOSPC SB_FAULT_MATCH=";
+    const std::string full = faults + "accounts.db-wal:reserve.bin";
+    Run failed = strongbox_cli(data, "user add alice --role staff" + pw, full);
+    CHECK_MESSAGE(failed.exit_code == 4, failed.out);
+    CHECK_MESSAGE(failed.out.find("read-only: disk full: cannot add user alice") != std::string::npos, failed.out);
+    CHECK(integrity(data / "accounts.db") == "ok");
+
+    // Still full: every change is refused before it starts, with the reason.
+    for (const std::string & change : {"user add bob --role staff" + pw, "user passwd sam" + pw,
+                                       std::string("user disable sam --enable"), std::string("group add night"),
+                                       std::string("grant night ops read"), std::string("token create root")}) {
+        Run refused = strongbox_cli(data, change, full);
+        CHECK_MESSAGE(refused.exit_code == 4, change << ": " << refused.out);
+        CHECK_MESSAGE(refused.out.find("read-only: disk full") != std::string::npos, change << ": " << refused.out);
+    }
+    Run users = strongbox_cli(data, "user list", full);
+    CHECK_MESSAGE(users.exit_code == 0, users.out);
+    CHECK(users.out.find("alice") == std::string::npos);
+    CHECK(users.out.find("bob") == std::string::npos);
+
+    // Revocations write a row into the space the reserve freed (the injector keeps failing only the
+    // reserve, so the disk still reads as full) and go through.
+    const std::string reserve_gone = faults + "reserve.bin";
+    Run revoked = strongbox_cli(data, "token revoke 1", reserve_gone);
+    CHECK_MESSAGE(revoked.exit_code == 0, revoked.out);
+    Run disabled = strongbox_cli(data, "user disable sam", reserve_gone);
+    CHECK_MESSAGE(disabled.exit_code == 0, disabled.out);
+    CHECK(strongbox_cli(data, "group add night", reserve_gone).exit_code == 4);
+    Run listed = strongbox_cli(data, "user list");
+    CHECK(listed.out.find("disabled") != std::string::npos);
+    CHECK(strongbox_cli(data, "token list").out.find("nightly") == std::string::npos);
+
+    // Space is back: changes work again.
+    Run again = strongbox_cli(data, "group add night");
+    CHECK_MESSAGE(again.exit_code == 0, again.out);
+    CHECK(fs::file_size(data / "reserve.bin") > 0);
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace sb = strongbox;
@@ -491,6 +492,75 @@ TEST_CASE("first start: /me asks for setup, setup creates the admin and logs in,
     CHECK(again.status == 409);
     CHECK(error_code(again) == "already_set_up");
     CHECK(w.accounts->user("mallory").error().code() == sb::core::ErrorCode::kNotFound);
+}
+
+TEST_CASE("in read-only mode every account, group, grant, token and language change gets 507 with the reason and "
+          "changes nothing, while login, search, logout, token revocation and disabling a user keep working") {
+    World w;
+    Login root = w.login("root");
+    auto script = w.accounts->create_token("sam", "script");
+    REQUIRE(script.ok());
+    const std::string reason = "the disk holding /var/lib/strongbox has 3 MiB free, below the 16 MiB reserve";
+    w.service.set_read_only(reason);
+
+    const std::vector<std::tuple<std::string, std::string, std::string>> changes = {
+        {"POST", "/api/v1/users", R"({"name":"neo","password":"neo-password","role":"staff","groups":[]})"},
+        {"PATCH", "/api/v1/users/sam", R"({"role":"admin"})"},
+        {"PATCH", "/api/v1/users/sam", R"({"password":"sam-password-2"})"},
+        {"PATCH", "/api/v1/users/sam", R"({"groups":["night-shift"]})"},
+        {"PATCH", "/api/v1/users/sam", R"({"disabled":true,"role":"auditor"})"},  // disabling plus a change
+        {"DELETE", "/api/v1/users/victim", ""},
+        {"POST", "/api/v1/groups", R"({"name":"night-shift"})"},
+        {"PUT", "/api/v1/collections/beta/grants", R"({"grants":[{"group":"alpha-team","access":"write"}]})"},
+        {"POST", "/api/v1/tokens", R"({"name":"nightly"})"},
+        {"PUT", "/api/v1/me/language", R"({"language":"ko"})"},
+    };
+    for (const auto & [method, target, body] : changes) {
+        HttpResponse res = w.handler->handle(World::as(root, method, target, body));
+        CHECK_MESSAGE(res.status == 507, method << " " << target << ": " << res.body);
+        CHECK(error_code(res) == "insufficient_storage");
+        const std::string message = json_of(res.body).find("error")->get_string("message");
+        CHECK_MESSAGE(message.starts_with("read-only: disk full: "), message);
+        CHECK_MESSAGE(message.find(reason) != std::string::npos, message);
+    }
+    // First start on a full disk: no admin is half-made.
+    World fresh(quiet_options(), /*with_users=*/false);
+    fresh.service.set_read_only(reason);
+    HttpResponse setup =
+        fresh.handler->handle(post_json("/api/v1/setup", R"({"name":"boss","password":"boss-password"})"));
+    CHECK(setup.status == 507);
+    CHECK(fresh.accounts->has_users().value() == false);
+
+    // Nothing changed.
+    auto users = w.accounts->users();
+    REQUIRE(users.ok());
+    CHECK(users.value().size() == 4);
+    CHECK(w.accounts->user("sam").value().role == "staff");
+    CHECK(w.accounts->user("sam").value().groups == std::vector<std::string>{"alpha-team"});
+    CHECK(w.accounts->user("root").value().language == "en");
+    CHECK(w.accounts->groups().value() == std::vector<std::string>{"alpha-team"});
+    CHECK(w.accounts->grants().value().size() == 2);
+    CHECK(w.accounts->tokens("").value().size() == 1);
+    CHECK(w.service.events().size() == 1);  // root's login only: no change was recorded as made
+
+    // Staff log in (a small session write, see Handler::login) and search; the old password holds.
+    Login sam = w.login("sam");
+    CHECK(w.handler->handle(World::as(sam, "POST", "/api/v1/search", R"({"query":"alpha"})")).status == 200);
+    CHECK(w.handler->handle(World::as(sam, "GET", "/api/v1/source/11")).status == 200);
+    // Revocations go through: disabling a user, revoking a token, logging out.
+    HttpResponse disabled = w.handler->handle(World::as(root, "PATCH", "/api/v1/users/victim", R"({"disabled":true})"));
+    CHECK_MESSAGE(disabled.status == 200, disabled.body);
+    CHECK(w.accounts->user("victim").value().disabled);
+    HttpResponse revoked =
+        w.handler->handle(World::as(root, "DELETE", "/api/v1/tokens/" + std::to_string(script.value().id)));
+    CHECK(revoked.status == 204);
+    CHECK(w.handler->handle(with_bearer(get("/api/v1/history"), script.value().token)).status == 401);
+    CHECK(w.handler->handle(World::as(sam, "POST", "/api/v1/logout")).status == 204);
+    CHECK(w.handler->handle(World::as(sam, "GET", "/api/v1/history")).status == 401);
+
+    // Space is back: the same change goes through.
+    w.service.set_read_only("");
+    CHECK(w.handler->handle(World::as(root, "POST", "/api/v1/groups", R"({"name":"night-shift"})")).status == 201);
 }
 
 TEST_CASE("passwords, session ids and tokens never reach the accounts file in clear") {

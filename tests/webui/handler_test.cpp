@@ -550,6 +550,66 @@ TEST_CASE("with every service slot busy and the queue full, another ask gets 503
     CHECK(handler.load().queued == 0);
 }
 
+// Holds asks like HoldingService and lists one document per collection, counting the listings.
+class ListingService : public HoldingService {
+  public:
+    sb::core::Result<Json> documents(const std::string & collection, const sb::webui::Caller &) override {
+        ++listings;
+        Json doc = Json::object();
+        doc["name"] = "runbook.md";
+        doc["collection"] = collection;
+        Json j = Json::object();
+        j["documents"] = Json::array();
+        j["documents"].push_back(std::move(doc));
+        return j;
+    }
+    std::atomic<int> listings{0};
+};
+
+TEST_CASE("a document listing waits in the same line as asks, and gets 503 with Retry-After at once when it is full") {
+    ListingService service;
+    load_corpus(service);
+    HandlerOptions o;
+    o.max_concurrent = 1;
+    o.max_queued = 1;
+    o.retry_after_seconds = 3;
+    o.access_log = [](std::string_view) {
+    };
+    StaffHandler handler(service, o);
+    const std::string listing = "/api/v1/documents";
+    auto list = [&] {
+        HttpRequest r = get(listing);
+        r.query = "collection=alpha";
+        return handler.handle(r);
+    };
+    std::future<HttpResponse> running;
+    std::future<HttpResponse> queued;
+    struct ReleaseAtExit {  // a failed REQUIRE must not leave the held ask blocking the futures above
+        HoldingService & s;
+        ~ReleaseAtExit() { s.release(); }
+    } release_at_exit{service};
+    running = std::async(std::launch::async, [&] {
+        return handler.handle(post_json("/api/v1/ask", R"({"question":"appendicitis elderly CRP?"})"));
+    });
+    REQUIRE(eventually([&] { return service.started() == 1; }));
+    queued = std::async(std::launch::async, list);
+    REQUIRE(eventually([&] { return handler.load().queued == 1; }));  // the listing took the waiting place
+
+    HttpResponse refused = list();
+    check_error_body(refused, 503, "overloaded");
+    CHECK(refused.header("Retry-After") == "3");
+    CHECK(service.listings == 0);
+
+    service.release();
+    CHECK(running.get().status == 200);
+    HttpResponse listed = queued.get();
+    CHECK(listed.status == 200);
+    CHECK(json_of(listed.body).find("documents")->size() == 1);
+    CHECK(service.listings == 1);
+    CHECK(list().status == 200);
+    CHECK(handler.load().running == 0);
+}
+
 // Lets asks through one at a time and records the order in which they started.
 class TurnstileService : public CorpusService {
   public:

@@ -181,6 +181,19 @@ class ScopedService : public AppService {
         }
         return list("settings");
     }
+    // Read-only mode as the appliance reports it (disk full): set_read_only("") leaves it.
+    core::Status writable() override {
+        std::lock_guard lock(mu_);
+        if (read_only_reason_.empty()) {
+            return core::ok_status();
+        }
+        return core::Error(core::ErrorCode::kResourceExhausted,
+                           std::string(kReadOnlyRefusal) + "disk full: " + read_only_reason_ + "; nothing was changed");
+    }
+    void set_read_only(std::string reason) {
+        std::lock_guard lock(mu_);
+        read_only_reason_ = std::move(reason);
+    }
     core::Result<core::Json> install_update(std::string bytes, const Caller &) override {
         core::Json j = core::Json::object();
         j["verified"] = true;
@@ -233,6 +246,7 @@ class ScopedService : public AppService {
     std::vector<std::string> uploads_;
     Caller last_caller_;
     core::Json last_filters_;
+    std::string read_only_reason_;
 };
 
 }  // namespace strongbox::webui::testing

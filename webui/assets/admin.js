@@ -1,9 +1,10 @@
 // Strongbox web UI: the Admin page, one tab per concern: users and groups, collections and their
 // grants, system (model, self-test, index, disk), settings (validated by the server, errors shown
-// beside each field) and image updates.
+// beside each field) and image updates. Above the tabs, a banner says when the appliance is
+// read-only because its disk is full, and why: every change on these tabs is refused until then.
 import { get, post, put, patch, del, request } from './api.js';
 import { t } from './i18n.js';
-import { h, clear, errorText, field, keyValues, toast, confirmButton, formatBytes, formatNumber, emptyRow, setNotice } from './ui.js';
+import { h, clear, errorText, field, keyValues, toast, confirmButton, formatBytes, formatNumber, formatTime, emptyRow, setNotice } from './ui.js';
 
 const TABS = ['users', 'collections', 'system', 'settings', 'update'];
 const ROLES = ['staff', 'auditor', 'admin'];
@@ -15,9 +16,26 @@ export function renderAdmin(root, ctx) {
     'aria-current': name === tab ? 'page' : null, text: t(`admin.tab.${name}`),
   })));
   const panel = h('div', { class: 'tab-panel', id: `admin-${tab}` });
-  root.append(h('div', { class: 'page-head' }, h('h1', { text: t('nav.admin') })), tabs, panel);
+  const banner = h('div', { class: 'notice notice-warn', role: 'status', id: 'read-only-banner', hidden: true });
+  root.append(h('div', { class: 'page-head' }, h('h1', { text: t('nav.admin') })), banner, tabs, panel);
   const render = { users: usersTab, collections: collectionsTab, system: systemTab, settings: settingsTab, update: updateTab }[tab];
   render(panel, ctx);
+  showReadOnly(banner);
+}
+
+// Fills the banner from the status endpoint's disk.read_only and disk.reason; stays hidden while
+// writable or when the status cannot be read (the system tab shows that error).
+async function showReadOnly(banner) {
+  try {
+    const disk = (await get('/api/v1/admin/status')).disk || {};
+    if (!disk.read_only) return;
+    clear(banner, h('strong', { text: t('admin.read_only_title') }), ' ',
+      h('span', { text: t('admin.read_only_body') }), ' ',
+      h('span', { id: 'read-only-reason', text: t('admin.read_only_reason', { reason: disk.reason || '', since: formatTime(disk.since) }) }));
+    banner.hidden = false;
+  } catch (err) {
+    banner.hidden = true;
+  }
 }
 
 function formError() {
@@ -236,7 +254,9 @@ function systemTab(panel) {
           [t('admin.vectors'), formatNumber(s.index && s.index.vectors)]])),
         h('section', { class: 'card' }, h('h2', { text: t('admin.disk') }),
           disk.total_bytes ? h('progress', { id: 'disk-usage', max: disk.total_bytes, value: used, 'aria-label': t('admin.disk') }) : null,
-          keyValues([[t('admin.disk_free'), formatBytes(disk.free_bytes)], [t('admin.disk_total'), formatBytes(disk.total_bytes)]])),
+          keyValues([[t('admin.disk_free'), formatBytes(disk.free_bytes)], [t('admin.disk_total'), formatBytes(disk.total_bytes)],
+            [t('admin.disk_mode'), disk.read_only ? t('admin.disk_read_only', { since: formatTime(disk.since) }) : t('admin.disk_writable')],
+            [t('admin.disk_reason'), disk.read_only ? disk.reason : null]])),
         h('section', { class: 'card' }, h('h2', { text: t('admin.fingerprint') }),
           h('code', { class: 'fingerprint', text: typeof s.fingerprint === 'string' ? s.fingerprint : JSON.stringify(s.fingerprint ?? '') })));
       clear(selftestOut, selftest(s.selftest));

@@ -19,6 +19,8 @@
 #include "strongbox/webui/accounts.h"
 
 #include "strongbox/core/hash.h"
+#include "strongbox/core/log.h"
+#include "strongbox/webui/service.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sodium.h>
@@ -44,6 +46,15 @@ constexpr int64_t kTokenTouchInterval = 60;  // last_used_at is written at most 
 constexpr size_t kMaxCachedTokens = 1000;     // bounds the token cache (note 6)
 
 core::Error db_error(const std::string & what, const std::exception & e) {
+    // A full disk (SQLITE_FULL: ENOSPC or EDQUOT under the file) is the appliance's read-only
+    // refusal, not an I/O fault: the web API answers 507 and the CLI exits 4 with the reason. The
+    // statement or transaction was rolled back whole, so nothing was changed.
+    const auto * sql = dynamic_cast<const SQLite::Exception *>(&e);
+    if (sql != nullptr && (sql->getErrorCode() & 0xff) == SQLITE_FULL) {
+        return core::Error(core::ErrorCode::kResourceExhausted,
+                           std::string(kReadOnlyRefusal) + "disk full: cannot " + what + ": " + e.what() +
+                               "; nothing was changed");
+    }
     return core::Error(core::ErrorCode::kIoError, what + ": " + e.what());
 }
 
@@ -149,6 +160,23 @@ struct Accounts::Impl {
             data_version_query->executeStep() ? data_version_query->getColumn(0).getInt64() : -1;
         data_version_query->reset();
         return {sqlite3_total_changes64(db.getHandle()), data_version};
+    }
+
+    // Caller holds mu. Records a token's use; false when that cannot be stored. last_used_at is
+    // bookkeeping: a script's token must keep working when the disk is full (read-only mode, where
+    // search and answers go on), so a failed touch is logged and the lookup carries on.
+    bool touch_token_locked(int64_t token_id, int64_t t) {
+        try {
+            SQLite::Statement touch(db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
+            touch.bind(1, t);
+            touch.bind(2, token_id);
+            touch.exec();
+            return true;
+        } catch (const std::exception & e) {
+            SB_LOG_WARN("accounts: cannot record the use of token %lld in %s: %s", static_cast<long long>(token_id),
+                        path.c_str(), e.what());
+            return false;
+        }
     }
 
     // Caller holds mu.
@@ -903,11 +931,8 @@ core::Result<Principal> Accounts::token(std::string_view raw_token) {
         if (auto it = impl_->token_cache.find(token_hash);
             it != impl_->token_cache.end() && version.second >= 0 && it->second.version == version) {
             const int64_t t = impl_->now();
-            if (t - it->second.last_used >= kTokenTouchInterval) {
-                SQLite::Statement touch(impl_->db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
-                touch.bind(1, t);
-                touch.bind(2, it->second.principal.token_id);
-                touch.exec();
+            if (t - it->second.last_used >= kTokenTouchInterval &&
+                impl_->touch_token_locked(it->second.principal.token_id, t)) {
                 it->second.last_used = t;
                 it->second.version = impl_->version_locked();  // the touch is the only change
             }
@@ -931,11 +956,7 @@ core::Result<Principal> Accounts::token(std::string_view raw_token) {
         }
         const int64_t t = impl_->now();
         int64_t touched = last_used;
-        if (t - last_used >= kTokenTouchInterval) {
-            SQLite::Statement touch(impl_->db, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?");
-            touch.bind(1, t);
-            touch.bind(2, p.token_id);
-            touch.exec();
+        if (t - last_used >= kTokenTouchInterval && impl_->touch_token_locked(p.token_id, t)) {
             touched = t;
         }
         std::optional<User> u = impl_->user_locked(user);

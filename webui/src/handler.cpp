@@ -464,6 +464,14 @@ struct Handler::Impl {
     std::shared_ptr<Gate::Permit> admit() {
         return gate.acquire(std::chrono::milliseconds(options.queue_timeout_ms));
     }
+    // Accounts, groups, grants and tokens are stored here rather than by the service, so each such
+    // change asks the service first whether the appliance is read-only (disk full): refused up front
+    // with 507 and the reason, like the service's own writes, instead of failing half-way with 500.
+    // Logins, logouts, token revocations and disabling a user are not asked: see the route functions.
+    std::optional<HttpResponse> read_only_refusal(const Call & call) {
+        core::Status st = service.writable();
+        return st.ok() ? std::nullopt : std::optional<HttpResponse>(error_response(st.error(), call.request_id));
+    }
 
     // Route functions.
     HttpResponse me(Call & call);
@@ -766,6 +774,9 @@ HttpResponse Handler::Impl::me(Call & call) {
 }
 
 HttpResponse Handler::Impl::setup(Call & call) {
+    if (auto refused = read_only_refusal(call)) {
+        return *refused;
+    }
     SB_JSON_BODY(body);
     const std::string name = body.get_string("name");
     const std::string password = body.get_string("password");
@@ -828,11 +839,16 @@ HttpResponse Handler::Impl::login(Call & call) {
             return error_response(401, "invalid_credentials", "wrong user name or password", call.request_id);
         case LoginAttempt::Outcome::kOk: break;
     }
+    // Logging in stores a session row even in read-only mode: a few hundred bytes, written like the
+    // audit records of answers into the space the disk reserve freed (read_only.h note 2), so staff
+    // can still log in to search and auditors to audit. Should even that fail, Accounts reports the
+    // full disk as the read-only refusal and the login gets 507 with the reason, never a 500.
     metrics.record_login("ok");
     record("login", name, event);
     return session_response(attempt.value().session, call.request_id);
 }
 
+// Never refused in read-only mode: ending a session deletes a row and must always work.
 HttpResponse Handler::Impl::logout(Call & call) {
     HttpResponse res;
     res.status = 204;
@@ -849,6 +865,9 @@ HttpResponse Handler::Impl::logout(Call & call) {
 }
 
 HttpResponse Handler::Impl::set_language(Call & call) {
+    if (auto refused = read_only_refusal(call)) {
+        return *refused;
+    }
     SB_JSON_BODY(body);
     UserChange change;
     change.language = body.get_string("language");
@@ -1087,6 +1106,9 @@ HttpResponse Handler::Impl::create_collection(Call & call) {
 }
 
 HttpResponse Handler::Impl::set_grants(Call & call) {
+    if (auto refused = read_only_refusal(call)) {
+        return *refused;
+    }
     SB_JSON_BODY(body);
     const std::string & collection = call.params[0];
     const core::Json * list = body.find("grants");
@@ -1123,6 +1145,13 @@ HttpResponse Handler::Impl::documents(Call & call) {
     std::optional<std::string> collection = query_param(call.req.query, "collection");
     if (!collection || collection->empty()) {
         return bad_request(call, "query parameter \"collection\" is required");
+    }
+    // A listing reads every current document of the collection (thousands of rows with their
+    // warnings), so it takes a slot like a search: a burst of listings gets fast 503s rather than
+    // piling up connections in the store.
+    std::shared_ptr<Gate::Permit> permit = admit();
+    if (!permit) {
+        return overloaded(call.request_id);
     }
     core::Result<core::Json> out = service.documents(*collection, caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
@@ -1274,6 +1303,9 @@ HttpResponse Handler::Impl::list_users(Call & call) {
 }
 
 HttpResponse Handler::Impl::add_user(Call & call) {
+    if (auto refused = read_only_refusal(call)) {
+        return *refused;
+    }
     SB_JSON_BODY(body);
     User u;
     u.name = body.get_string("name");
@@ -1339,6 +1371,16 @@ HttpResponse Handler::Impl::change_user(Call & call) {
     if (const core::Json * language = body.find("language"); language != nullptr && !language->is_null()) {
         change.language = language->is_string() ? language->as_string() : std::string();
     }
+    // Disabling alone is a revocation (the user's sessions and tokens stop at once), and like
+    // logout and token revocation it must not wait for disk space: a one-row update. Anything else
+    // is a change and is refused in read-only mode.
+    const bool only_disabling = change.disabled.value_or(false) && !change.role && !change.groups &&
+                                !change.password && !change.language;
+    if (!only_disabling) {
+        if (auto refused = read_only_refusal(call)) {
+            return *refused;
+        }
+    }
     if (core::Status st = accounts.update_user(name, change); !st.ok()) {
         return error_response(st.error(), call.request_id);
     }
@@ -1353,6 +1395,9 @@ HttpResponse Handler::Impl::change_user(Call & call) {
 }
 
 HttpResponse Handler::Impl::delete_user(Call & call) {
+    if (auto refused = read_only_refusal(call)) {
+        return *refused;  // disabling revokes as much and is still allowed
+    }
     const std::string & name = call.params[0];
     if (core::Status st = accounts.delete_user(name); !st.ok()) {
         return error_response(st.error(), call.request_id);
@@ -1405,6 +1450,9 @@ HttpResponse Handler::Impl::list_groups(Call & call) {
 }
 
 HttpResponse Handler::Impl::add_group(Call & call) {
+    if (auto refused = read_only_refusal(call)) {
+        return *refused;
+    }
     SB_JSON_BODY(body);
     const std::string name = body.get_string("name");
     if (core::Status st = accounts.add_group(name); !st.ok()) {
@@ -1425,6 +1473,9 @@ HttpResponse Handler::Impl::create_token(Call & call) {
     if (call.principal->is_token) {
         return error_response(403, "forbidden", "API tokens are created from a logged-in session, not with a token",
                               call.request_id);
+    }
+    if (auto refused = read_only_refusal(call)) {
+        return *refused;
     }
     SB_JSON_BODY(body);
     core::Result<ApiToken> t = accounts.create_token(call.principal->user.name, body.get_string("name"));
@@ -1461,6 +1512,8 @@ HttpResponse Handler::Impl::revoke_token(Call & call) {
     if (!id) {
         return bad_request(call, "token id must be a positive integer");
     }
+    // Revocation is never refused in read-only mode (a one-row delete): a leaked token must be
+    // stoppable whatever the disk holds.
     core::Result<ApiToken> t = accounts.token_by_id(*id);
     // Someone else's token is answered as if it did not exist; admins may revoke any.
     if (!t.ok() || (t.value().user != call.principal->user.name && call.principal->user.role != kRoleAdmin)) {

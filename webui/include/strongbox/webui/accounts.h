@@ -14,7 +14,9 @@
 //
 // Thread-safety: every method may be called from many threads at once (one mutex; SQLite calls are
 // short). Several processes may open the same file; writers wait up to 10 s for each other.
-// Error contract: storage failures are kIoError/kInternal naming the file; bad input is
+// Error contract: storage failures are kIoError/kInternal naming the file, except a full disk
+// (SQLITE_FULL), which is kResourceExhausted with a message beginning with kReadOnlyRefusal
+// (service.h) so it reads as the appliance's read-only refusal (507, CLI exit 4); bad input is
 // kInvalidArgument naming the field; unknown users, groups and tokens are kNotFound; duplicates
 // kAlreadyExists; refusing to demote, disable or delete the last enabled admin is
 // kPermissionDenied. Nothing throws.

@@ -13,9 +13,10 @@
 // security headers. Errors share one body: {"error":{"code","message","request_id"}}.
 //
 // Thread-safety: handle() may be called from many threads at once. Calls into the service that
-// do real work (ask, search, source, uploads, exports, self-test) pass an admission gate: at most
-// max_concurrent run, at most max_queued wait, and anything beyond is answered at once with 503
-// and Retry-After. Logins pass a gate of their own (see HandlerOptions::max_concurrent_logins).
+// do real work (ask, search, source, document listings, uploads, exports, self-test) pass an
+// admission gate: at most max_concurrent run, at most max_queued wait, and anything beyond is
+// answered at once with 503 and Retry-After. Logins pass a gate of their own (see
+// HandlerOptions::max_concurrent_logins).
 // Error contract: handle() never throws and always returns a complete response.
 //
 //   Handler handler(service, accounts, HandlerOptions{.max_body_bytes = 1 << 16});

@@ -125,6 +125,12 @@ class AppService {
     // server treats as ready whenever it can serve at all.
     virtual core::Result<core::Json> readiness() { return unsupported("readiness"); }
 
+    // Ok while changes may be stored, else the read-only refusal (kResourceExhausted, message
+    // beginning with kReadOnlyRefusal and naming the reason). The handler asks it before account,
+    // group, grant and token changes, which it stores itself, so they are refused up front like
+    // the service's own writes. The default: always writable (a service with no disk of its own).
+    virtual core::Status writable() { return core::ok_status(); }
+
     // ---- Collection-scoped reading -------------------------------------------------------------
 
     // PNG bytes of the chunk's PDF page rendered at `dpi` (clamped to 36..300). kNotFound when
