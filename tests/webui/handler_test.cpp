@@ -517,16 +517,25 @@ TEST_CASE("every request writes one JSON access-log line with its request id, ro
     CHECK(json_of(f.log_lines[1]).get_int("bytes") == static_cast<int64_t>(body.size()));
 }
 
-TEST_CASE("with every service slot busy and the queue full, another ask gets 503 with Retry-After at once") {
-    HoldingService service;
-    load_corpus(service);
+namespace {
+
+// One service slot and `max_queued` waiting places, Retry-After 3, no access log: the admission tests.
+HandlerOptions one_slot(int max_queued) {
     HandlerOptions o;
     o.max_concurrent = 1;
-    o.max_queued = 1;
+    o.max_queued = max_queued;
     o.retry_after_seconds = 3;
     o.access_log = [](std::string_view) {
     };
-    StaffHandler handler(service, o);
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("with every service slot busy and the queue full, another ask gets 503 with Retry-After at once") {
+    HoldingService service;
+    load_corpus(service);
+    StaffHandler handler(service, one_slot(1));
     const std::string body = R"({"question":"appendicitis elderly CRP?"})";
 
     auto running = std::async(std::launch::async, [&] { return handler.handle(post_json("/api/v1/ask", body)); });
@@ -569,13 +578,7 @@ class ListingService : public HoldingService {
 TEST_CASE("a document listing waits in the same line as asks, and gets 503 with Retry-After at once when it is full") {
     ListingService service;
     load_corpus(service);
-    HandlerOptions o;
-    o.max_concurrent = 1;
-    o.max_queued = 1;
-    o.retry_after_seconds = 3;
-    o.access_log = [](std::string_view) {
-    };
-    StaffHandler handler(service, o);
+    StaffHandler handler(service, one_slot(1));
     const std::string listing = "/api/v1/documents";
     auto list = [&] {
         HttpRequest r = get(listing);
@@ -644,12 +647,7 @@ class TurnstileService : public CorpusService {
 TEST_CASE("queued asks are served in arrival order and a newcomer never overtakes a waiting one") {
     TurnstileService service;
     load_corpus(service);
-    HandlerOptions o;
-    o.max_concurrent = 1;
-    o.max_queued = 8;
-    o.access_log = [](std::string_view) {
-    };
-    StaffHandler handler(service, o);
+    StaffHandler handler(service, one_slot(8));
     auto ask = [&](const std::string & question) {
         return std::async(std::launch::async, [&handler, question] {
             return handler.handle(post_json("/api/v1/ask", R"({"question":")" + question + R"("})"));
@@ -680,12 +678,8 @@ TEST_CASE("queued asks are served in arrival order and a newcomer never overtake
 TEST_CASE("a queued ask that waits past the queue timeout gets 503 instead of hanging") {
     HoldingService service;
     load_corpus(service);
-    HandlerOptions o;
-    o.max_concurrent = 1;
-    o.max_queued = 4;
+    HandlerOptions o = one_slot(4);
     o.queue_timeout_ms = 50;
-    o.access_log = [](std::string_view) {
-    };
     StaffHandler handler(service, o);
     const std::string body = R"({"question":"appendicitis elderly CRP?"})";
     auto running = std::async(std::launch::async, [&] { return handler.handle(post_json("/api/v1/ask", body)); });
