@@ -22,13 +22,11 @@
 #include "cpu/ops.h"
 #include "cpu/quants.h"
 #include "cpu/thread_pool.h"
-#include "strongbox/core/hash.h"
+#include "model/model_file.h"
 #include "strongbox/inference/tensor_type.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -64,31 +62,9 @@ struct BertLayer {
     Norm out_norm;   // layer_output_norm
 };
 
-std::string shape_text(const std::vector<uint64_t> & shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    }
-    return s + "]";
-}
-
-class Binder {
+class Binder : public detail::TensorBinder {
   public:
-    explicit Binder(const GgufFile & f) : f_(f) {}
-
-    Error corrupt(const std::string & what) const { return Error(ErrorCode::kCorruptInput, f_.name() + ": " + what); }
-
-    Result<const GgufTensorInfo *> tensor(const std::string & name, const std::vector<uint64_t> & shape) const {
-        const GgufTensorInfo * t = f_.find_tensor(name);
-        if (t == nullptr) {
-            return corrupt("tensor '" + name + "' is missing");
-        }
-        if (t->shape != shape) {
-            return corrupt("tensor '" + name + "' has shape " + shape_text(t->shape) + ", expected " +
-                           shape_text(shape));
-        }
-        return t;
-    }
+    using TensorBinder::TensorBinder;
 
     Result<Matrix> matrix(const std::string & name, size_t cols, size_t rows) const {
         SB_ASSIGN_OR_RETURN(const GgufTensorInfo * t, tensor(name, {cols, rows}));
@@ -141,9 +117,6 @@ class Binder {
         }
         return v;
     }
-
-  private:
-    const GgufFile & f_;
 };
 
 // llama_pooling_type values as converters write them to <arch>.pooling_type.
@@ -226,8 +199,7 @@ struct EmbeddingModel::Impl {
     std::vector<BertLayer> layers;
     uint64_t n_params = 0;
 
-    mutable std::mutex identity_mutex;
-    mutable std::optional<std::string> sha256;
+    detail::FileIdentity file_identity;
 
     // Forward-pass state, guarded by run_mutex.
     mutable std::mutex run_mutex;
@@ -414,7 +386,7 @@ Result<std::unique_ptr<EmbeddingModel::Impl>> bind(GgufFile file, const Embeddin
         return b.corrupt("tensor 'token_embd.weight' is missing");
     }
     if (emb->shape.size() != 2 || emb->shape[0] != d || emb->shape[1] == 0) {
-        return b.corrupt("tensor 'token_embd.weight' has shape " + shape_text(emb->shape) + ", expected [" +
+        return b.corrupt("tensor 'token_embd.weight' has shape " + detail::shape_text(emb->shape) + ", expected [" +
                          std::to_string(d) + ", n_vocab]");
     }
     c.n_vocab = static_cast<uint32_t>(emb->shape[1]);
@@ -431,7 +403,7 @@ Result<std::unique_ptr<EmbeddingModel::Impl>> bind(GgufFile file, const Embeddin
         return b.corrupt("tensor 'token_types.weight' is missing");
     }
     if (types->shape.empty() || types->shape.size() > 2 || types->shape[0] != d) {
-        return b.corrupt("tensor 'token_types.weight' has shape " + shape_text(types->shape) + ", expected [" +
+        return b.corrupt("tensor 'token_types.weight' has shape " + detail::shape_text(types->shape) + ", expected [" +
                          std::to_string(d) + ", n_token_types]");
     }
     c.n_token_types = types->shape.size() == 2 ? static_cast<uint32_t>(types->shape[1]) : 1;
@@ -553,54 +525,23 @@ const Tokenizer & EmbeddingModel::tokenizer() const { return *impl_->tokenizer; 
 int EmbeddingModel::n_threads() const { return impl_->pool.size(); }
 
 Result<ModelIdentity> EmbeddingModel::identity() const {
-    ModelIdentity id;
-    id.path = impl_->file.name();
-    {
-        std::lock_guard lock(impl_->identity_mutex);
-        if (!impl_->sha256) {
-            SB_ASSIGN_OR_RETURN(std::string hex, core::sha256_file_hex(impl_->file.name()));
-            impl_->sha256 = hex;
-        }
-        id.file_sha256 = *impl_->sha256;
-    }
-    id.architecture = impl_->config.architecture;
-    id.name = impl_->file.get_string("general.name").value_or("");
-    id.n_params = impl_->n_params;
-    id.file_size = impl_->file.file_size();
-    for (const GgufTensorInfo & t : impl_->file.tensors()) {
-        ++id.tensor_types[tensor_type_name(t.type_id)];
-    }
-    return id;
+    return impl_->file_identity.of(impl_->file, impl_->config.architecture, impl_->n_params);
 }
 
 std::string EmbeddingModel::info() const {
     const EmbeddingConfig & c = impl_->config;
     const GgufFile & f = impl_->file;
     std::ostringstream o;
-    o << "file: " << f.name() << " (GGUF v" << f.version() << ", " << f.file_size() << " bytes)\n";
-    o << "name: " << f.get_string("general.name").value_or("") << "\n";
+    detail::write_file_lines(o, f);
     o << "architecture: " << c.architecture << " (sentence embedding encoder)\n";
-    char params[32];
-    std::snprintf(params, sizeof params, "%.2fM", static_cast<double>(impl_->n_params) / 1e6);
-    o << "parameters: " << impl_->n_params << " (" << params << ")\n";
+    detail::write_parameters_line(o, impl_->n_params);
     o << "context_length: " << c.n_ctx_train << "\nembedding_length: " << c.n_embd << "\nblock_count: " << c.n_layer
       << "\nfeed_forward_length: " << c.n_ff << "\nhead_count: " << c.n_head << "\nhead_dim: " << c.head_dim
       << "\nvocab_size: " << c.n_vocab << "\ntoken_types: " << c.n_token_types
       << "\nlayer_norm_epsilon: " << c.norm_eps << "\npooling: " << (c.pooling == Pooling::kCls ? "cls" : "mean")
       << ", L2-normalised\n";
     o << "tokenizer: " << f.get_string("tokenizer.ggml.model").value_or("(none)") << "\n";
-    std::map<std::string, uint32_t> types;
-    for (const GgufTensorInfo & t : f.tensors()) {
-        ++types[tensor_type_name(t.type_id)];
-    }
-    o << "tensor types:";
-    for (const auto & [name, count] : types) {
-        o << " " << name << " x" << count;
-    }
-    o << "\ntensors:\n";
-    for (const GgufTensorInfo & t : f.tensors()) {
-        o << "  " << t.name << " " << tensor_type_name(t.type_id) << " " << shape_text(t.shape) << "\n";
-    }
+    detail::write_tensor_lines(o, f);
     return o.str();
 }
 

@@ -1,13 +1,12 @@
 // Model loading: hyperparameters from metadata, weights bound with shape and type checks.
 #include "model/model_impl.h"
+#include "model/model_file.h"
 
 #include "cpu/matmul.h"
 #include "cpu/quants.h"
-#include "strongbox/core/hash.h"
 #include "strongbox/inference/chat_template.h"
 
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 
 namespace strongbox::inference {
@@ -17,31 +16,9 @@ using core::Error;
 using core::ErrorCode;
 using core::Result;
 
-std::string shape_text(const std::vector<uint64_t> & shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    }
-    return s + "]";
-}
-
-class Binder {
+class Binder : public detail::TensorBinder {
   public:
-    explicit Binder(const GgufFile & f) : f_(f) {}
-
-    Error corrupt(const std::string & what) const { return Error(ErrorCode::kCorruptInput, f_.name() + ": " + what); }
-
-    Result<const GgufTensorInfo *> tensor(const std::string & name, std::vector<uint64_t> shape) const {
-        const GgufTensorInfo * t = f_.find_tensor(name);
-        if (t == nullptr) {
-            return corrupt("tensor '" + name + "' is missing");
-        }
-        if (t->shape != shape) {
-            return corrupt("tensor '" + name + "' has shape " + shape_text(t->shape) + ", expected " +
-                           shape_text(shape));
-        }
-        return t;
-    }
+    using TensorBinder::TensorBinder;
 
     // A matrix multiplied through cpu::matmul: shape [cols, rows].
     Result<WeightRef> matrix(const std::string & name, size_t cols, size_t rows) const {
@@ -81,9 +58,6 @@ class Binder {
         }
         return f_.get_float32(key);
     }
-
-  private:
-    const GgufFile & f_;
 };
 
 Result<ModelConfig> read_config(const GgufFile & f, const Binder & b) {
@@ -158,7 +132,7 @@ Result<std::unique_ptr<Model::Impl>> bind(GgufFile file) {
         return b.corrupt("tensor 'token_embd.weight' is missing");
     }
     if (emb->shape.size() != 2 || emb->shape[0] != c.n_embd) {
-        return b.corrupt("tensor 'token_embd.weight' has shape " + shape_text(emb->shape) + ", expected [" +
+        return b.corrupt("tensor 'token_embd.weight' has shape " + detail::shape_text(emb->shape) + ", expected [" +
                          std::to_string(c.n_embd) + ", n_vocab]");
     }
     c.n_vocab = static_cast<uint32_t>(emb->shape[1]);
@@ -234,36 +208,16 @@ const GgufFile & Model::gguf() const { return impl_->file; }
 uint64_t Model::n_params() const { return impl_->n_params; }
 
 Result<ModelIdentity> Model::identity() const {
-    ModelIdentity id;
-    id.path = impl_->file.name();
-    {
-        std::lock_guard lock(impl_->identity_mutex);
-        if (!impl_->sha256) {
-            SB_ASSIGN_OR_RETURN(std::string hex, core::sha256_file_hex(impl_->file.name()));
-            impl_->sha256 = hex;
-        }
-        id.file_sha256 = *impl_->sha256;
-    }
-    id.architecture = impl_->config.architecture;
-    id.name = impl_->file.get_string("general.name").value_or("");
-    id.n_params = impl_->n_params;
-    id.file_size = impl_->file.file_size();
-    for (const GgufTensorInfo & t : impl_->file.tensors()) {
-        ++id.tensor_types[tensor_type_name(t.type_id)];
-    }
-    return id;
+    return impl_->file_identity.of(impl_->file, impl_->config.architecture, impl_->n_params);
 }
 
 std::string Model::info() const {
     const ModelConfig & c = impl_->config;
     const GgufFile & f = impl_->file;
     std::ostringstream o;
-    o << "file: " << f.name() << " (GGUF v" << f.version() << ", " << f.file_size() << " bytes)\n";
-    o << "name: " << f.get_string("general.name").value_or("") << "\n";
+    detail::write_file_lines(o, f);
     o << "architecture: " << c.architecture << "\n";
-    char params[32];
-    std::snprintf(params, sizeof params, "%.2fM", static_cast<double>(impl_->n_params) / 1e6);
-    o << "parameters: " << impl_->n_params << " (" << params << ")\n";
+    detail::write_parameters_line(o, impl_->n_params);
     o << "context_length: " << c.n_ctx_train << "\nembedding_length: " << c.n_embd << "\nblock_count: " << c.n_layer
       << "\nfeed_forward_length: " << c.n_ff << "\nhead_count: " << c.n_head << "\nhead_count_kv: " << c.n_head_kv
       << "\nhead_dim: " << c.head_dim << "\nvocab_size: " << c.n_vocab << "\nrms_epsilon: " << c.rms_eps
@@ -287,18 +241,7 @@ std::string Model::info() const {
     o << "chat_template: "
       << (tmpl.ok() ? std::string(chat_template_name(detect_chat_template(*tmpl))) : std::string("(none, plain)"))
       << "\n";
-    std::map<std::string, uint32_t> types;
-    for (const GgufTensorInfo & t : f.tensors()) {
-        ++types[tensor_type_name(t.type_id)];
-    }
-    o << "tensor types:";
-    for (const auto & [name, n] : types) {
-        o << " " << name << " x" << n;
-    }
-    o << "\ntensors:\n";
-    for (const GgufTensorInfo & t : f.tensors()) {
-        o << "  " << t.name << " " << tensor_type_name(t.type_id) << " " << shape_text(t.shape) << "\n";
-    }
+    detail::write_tensor_lines(o, f);
     return o.str();
 }
 

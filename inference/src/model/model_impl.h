@@ -1,11 +1,10 @@
 // Private view of a loaded Model: the weight tensors bound to their places in the network.
 #pragma once
 
+#include "model/model_file.h"
 #include "strongbox/inference/model.h"
 #include "strongbox/inference/tensor_type.h"
 
-#include <mutex>
-#include <optional>
 #include <vector>
 
 namespace strongbox::inference {
@@ -39,8 +38,7 @@ struct Model::Impl {
     std::vector<float> rope_freq_factors;  // empty unless rope_freqs.weight exists
     uint64_t n_params = 0;
 
-    mutable std::mutex identity_mutex;
-    mutable std::optional<std::string> sha256;
+    detail::FileIdentity file_identity;
 };
 
 // cos/sin of every rotated pair at every position (n_ctx x rope_dim/2), with the model's RoPE
