@@ -14,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -248,6 +249,52 @@ TEST_CASE("under overload the server answers 503 with Retry-After at once and st
     service.release();
     CHECK(running.get().status == 200);
     CHECK(queued.get().status == 200);
+}
+
+TEST_CASE("a connection beyond max_connections gets 503 with Retry-After at once, not a reset or a hang") {
+    CorpusService service;
+    LogSink log;
+    ServerOptions o = ephemeral(log);
+    o.max_threads = 1;
+    o.max_queued = 0;
+    o.max_connections = 5;  // the least allowed with one slot and no queue (1 + 0 + 4 spare)
+    o.keep_alive_timeout_s = 60;  // held connections stay held for the whole test
+    o.retry_after_seconds = 7;
+    Server server(service, *staff().accounts, o);
+    REQUIRE(server.start().ok());
+    const auto port = static_cast<Poco::UInt16>(server.port());
+
+    // Idle keep-alive connections each hold their place, like browsers that keep theirs open.
+    std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>> held;
+    for (int i = 0; i < o.max_connections; ++i) {
+        held.push_back(std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port));
+        held.back()->setKeepAlive(true);
+        Reply r = exchange(*held.back(), "GET", "/healthz");
+        REQUIRE(r.status == 200);
+        REQUIRE(r.head.getKeepAlive());
+    }
+
+    // Bounded, so a connection left waiting for a thread fails here instead of hanging the suite.
+    Poco::Net::HTTPClientSession extra("127.0.0.1", port);
+    extra.setTimeout(Poco::Timespan(5, 0));
+    Reply refused = exchange(extra, "GET", "/healthz");
+    CHECK(refused.status == 503);
+    CHECK(refused.head.get("Retry-After", "") == "7");
+    CHECK(refused.head.getContentLength() == static_cast<std::streamsize>(refused.body.size()));
+    CHECK_FALSE(refused.head.getKeepAlive());
+    CHECK(refused.head.has("X-Request-Id"));
+    const Json body = json_of(refused.body);
+    REQUIRE(body.find("error") != nullptr);
+    CHECK(body.find("error")->get_string("code") == "overloaded");
+    CHECK(body.find("error")->get_string("request_id") == refused.head.get("X-Request-Id"));
+
+    // Once the held connections close, their places are free again.
+    held.clear();
+    CHECK(eventually([&] {
+        Poco::Net::HTTPClientSession again("127.0.0.1", port);
+        again.setTimeout(Poco::Timespan(5, 0));
+        return exchange(again, "GET", "/healthz").status == 200;
+    }));
 }
 
 namespace {

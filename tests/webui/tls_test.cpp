@@ -18,7 +18,9 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 namespace sb = strongbox;
 using namespace sb::webui;
@@ -127,6 +129,45 @@ TEST_CASE("the server speaks HTTPS with the generated certificate and sets a Sec
                                            trusting(other.path / "c.pem"));
     CHECK_THROWS_AS(https(stranger, "GET", "/healthz"), Poco::Exception);
     server.stop();
+}
+
+TEST_CASE("over HTTPS a connection beyond max_connections also gets 503 with Retry-After") {
+    ScratchDir dir;
+    const auto cert = dir.path / kTlsCertFile;
+    const auto key = dir.path / kTlsKeyFile;
+    REQUIRE(ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1"}).ok());
+    TestAccounts accounts;
+    CorpusService service;
+    ServerOptions o;
+    o.port = 0;
+    o.tls_cert = cert;
+    o.tls_key = key;
+    o.max_threads = 1;
+    o.max_queued = 0;
+    o.max_connections = 5;  // the least allowed with one slot and no queue
+    o.keep_alive_timeout_s = 60;
+    o.retry_after_seconds = 3;
+    o.access_log = [](std::string_view) {
+    };
+    Server server(service, *accounts.accounts, o);
+    REQUIRE(server.start().ok());
+    const auto port = static_cast<Poco::UInt16>(server.port());
+    std::vector<std::unique_ptr<Poco::Net::HTTPSClientSession>> held;
+    for (int i = 0; i < o.max_connections; ++i) {
+        held.push_back(std::make_unique<Poco::Net::HTTPSClientSession>("localhost", port, trusting(cert)));
+        held.back()->setKeepAlive(true);
+        REQUIRE(https(*held.back(), "GET", "/healthz").status == 200);
+    }
+    // The refusal completes the TLS handshake before answering, so the client reads a real 503.
+    Poco::Net::HTTPSClientSession extra("localhost", port, trusting(cert));
+    extra.setTimeout(Poco::Timespan(5, 0));
+    Reply refused = https(extra, "GET", "/healthz");
+    CHECK(refused.status == 503);
+    CHECK(refused.head.get("Retry-After", "") == "3");
+    CHECK(refused.head.get("Strict-Transport-Security", "") == "max-age=31536000");
+    const sb::core::Json body = json_of(refused.body);
+    REQUIRE(body.find("error") != nullptr);
+    CHECK(body.find("error")->get_string("code") == "overloaded");
 }
 
 TEST_CASE("plain HTTP is refused on a non-loopback address unless explicitly allowed, and TLS needs both files") {

@@ -39,6 +39,7 @@ constexpr int kMaxTopK = 50;
 constexpr size_t kMaxLoggedPath = 256;
 
 constexpr std::string_view kRouteUnknown = "unmatched";
+constexpr std::string_view kRouteConnectionLimit = "connection_limit";  // refused before a request was read
 constexpr std::string_view kSessionCookie = "sb_session";
 
 int status_for(core::ErrorCode code) {
@@ -448,6 +449,7 @@ struct Handler::Impl {
     HttpResponse readiness(const std::string & request_id);
     HttpResponse metrics_page(const HttpRequest & req, const std::string & request_id);
     HttpResponse overloaded(const std::string & request_id);
+    void add_common_headers(HttpResponse & res, const std::string & request_id) const;
     bool host_allowed(const HttpRequest & req) const;
     void finish(const HttpRequest & req, const std::string & request_id, std::string_view route, int status,
                 size_t bytes, Clock::time_point start);
@@ -1842,6 +1844,33 @@ size_t Handler::body_limit(const HttpRequest & head) {
     return impl_->options.max_body_bytes;
 }
 
+void Handler::Impl::add_common_headers(HttpResponse & res, const std::string & request_id) const {
+    res.set_header("X-Request-Id", request_id);
+    res.set_header("Content-Security-Policy", kContentSecurityPolicy);
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Referrer-Policy", "no-referrer");
+    if (options.secure_cookies) {
+        res.set_header("Strict-Transport-Security", "max-age=31536000");
+    }
+    if (res.header("Cache-Control").empty()) {
+        res.set_header("Cache-Control", "no-store");
+    }
+}
+
+HttpResponse Handler::connection_overloaded(std::string_view remote_address) {
+    const Clock::time_point start = Clock::now();
+    const std::string request_id = new_request_id();
+    HttpResponse res = impl_->overloaded(request_id);
+    impl_->add_common_headers(res, request_id);
+    res.set_header("Content-Length", std::to_string(res.body.size()));
+    res.close_connection = true;
+    HttpRequest unread;  // the request stays on the wire: only who asked is known
+    unread.remote_address = std::string(remote_address);
+    impl_->finish(unread, request_id, kRouteConnectionLimit, res.status, res.body.size(), start);
+    return res;
+}
+
 HttpResponse Handler::handle(const HttpRequest & request) {
     Clock::time_point start = Clock::now();
     std::string_view client_id = request.header("X-Request-Id");
@@ -1871,17 +1900,7 @@ HttpResponse Handler::handle(const HttpRequest & request) {
         res = error_response(500, "internal", "internal error while serving the request", request_id);
     }
 
-    res.set_header("X-Request-Id", request_id);
-    res.set_header("Content-Security-Policy", kContentSecurityPolicy);
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("X-Frame-Options", "DENY");
-    res.set_header("Referrer-Policy", "no-referrer");
-    if (impl_->options.secure_cookies) {
-        res.set_header("Strict-Transport-Security", "max-age=31536000");
-    }
-    if (res.header("Cache-Control").empty()) {
-        res.set_header("Cache-Control", "no-store");
-    }
+    impl_->add_common_headers(res, request_id);
 
     if (res.stream) {
         // Account for the stream when its last byte is written, not when its headers are.

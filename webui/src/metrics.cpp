@@ -71,7 +71,7 @@ std::string Metrics::render(int running, int queued) const {
         out +=
             "strongbox_http_request_duration_seconds_count{route=\"" + route + "\"} " + std::to_string(h.count) + "\n";
     }
-    out += "# HELP strongbox_http_rejected_total Requests answered 503 because the service queue was full.\n";
+    out += "# HELP strongbox_http_rejected_total Overload 503s: service queue full or connection limit reached.\n";
     out += "# TYPE strongbox_http_rejected_total counter\n";
     out += "strongbox_http_rejected_total " + std::to_string(rejected_) + "\n";
     out += "# HELP strongbox_http_service_running Service calls (ask, source) running now.\n";

@@ -5,7 +5,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -16,7 +17,12 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -26,6 +32,7 @@
 #include <exception>
 #include <istream>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -35,8 +42,15 @@ namespace {
 // Poco threads beyond the service slots and the waiting line, so cheap requests (/healthz,
 // /metrics, assets) and overload 503s are still answered while every slot is busy.
 constexpr int kSpareThreads = 4;
-// Connections waiting for a Poco thread before Poco closes new ones unanswered (last resort).
-constexpr int kMaxQueuedConnections = 64;
+// Threads beyond max_connections that answer connections over the limit with 503 (RefusedConnection).
+constexpr int kRefusalThreads = 4;
+// Connections waiting for a Poco thread before Poco closes new ones unanswered: the last resort,
+// reached only when the refusal threads are all busy too (a flood of clients that never read).
+constexpr int kMaxQueuedConnections = 16;
+// A refusal holds its thread at most about this long per read or write, so a slow client cannot
+// pin it, and reads at most this much of what the client sent before closing.
+constexpr int kRefusalTimeoutMs = 1000;
+constexpr size_t kRefusalDrainBytes = 64 * 1024;
 
 // A client closing mid-stream must cost one failed write, not the process.
 void ignore_sigpipe_once() {
@@ -149,9 +163,111 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
         return new PocoRequestHandler(handler_, active_);
     }
 
+    // Shuts every open HTTP connection, idle keep-alive ones included (what HTTPServer::stopAll
+    // does; the event is only reachable from this subclass).
+    void abort_connections() { serverStopped(this, true); }
+
   private:
     Handler & handler_;
     std::atomic<int> & active_;
+};
+
+// An HTTP connection that gives its place back when it closes.
+class CountedConnection : public Poco::Net::HTTPServerConnection {
+  public:
+    CountedConnection(const Poco::Net::StreamSocket & socket, const Poco::Net::HTTPServerParams::Ptr & params,
+                      const Poco::Net::HTTPRequestHandlerFactory::Ptr & requests, std::atomic<int> & open)
+        : HTTPServerConnection(socket, params, requests), open_(open) {}
+    ~CountedConnection() override { --open_; }
+
+  private:
+    std::atomic<int> & open_;
+};
+
+// A connection beyond max_connections: answered at once with the overload 503 (Retry-After,
+// Connection: close) instead of waiting unanswered for a thread or being closed bare. The answer
+// goes out before the request is read; what the client sent is then drained (bounded) so closing
+// does not reset the connection before the client has read the answer. Over HTTPS the TLS
+// handshake happens on the first write, under the same timeout.
+class RefusedConnection : public Poco::Net::TCPServerConnection {
+  public:
+    RefusedConnection(const Poco::Net::StreamSocket & socket, Handler & handler)
+        : TCPServerConnection(socket), handler_(handler) {}
+
+    void run() override {
+        Poco::Net::StreamSocket & s = socket();
+        try {
+            const Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(kRefusalTimeoutMs) * 1000);
+            s.setSendTimeout(timeout);
+            s.setReceiveTimeout(timeout);
+            const HttpResponse res = handler_.connection_overloaded(s.peerAddress().toString());
+            Poco::Net::HTTPResponse head(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
+            head.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+            head.setDate(Poco::Timestamp());
+            head.set("Server", "strongbox");
+            for (const auto & [name, value] : res.headers) {
+                head.set(name, value);
+            }
+            head.setKeepAlive(false);
+            std::ostringstream wire;
+            head.write(wire);
+            wire << res.body;
+            const std::string bytes = wire.str();
+            for (size_t sent = 0; sent < bytes.size();) {
+                const int n = s.sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent));
+                if (n <= 0) {
+                    return;
+                }
+                sent += static_cast<size_t>(n);
+            }
+            s.shutdownSend();
+            const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRefusalTimeoutMs);
+            char buf[4096];
+            size_t drained = 0;
+            while (drained < kRefusalDrainBytes && std::chrono::steady_clock::now() < until) {
+                const int n = s.receiveBytes(buf, sizeof(buf));
+                if (n <= 0) {
+                    break;  // the client closed after reading the answer
+                }
+                drained += static_cast<size_t>(n);
+            }
+        } catch (const Poco::Exception & e) {
+            // A timeout or a client already gone: the connection is closed either way.
+            SB_LOG_DEBUG("http: refused connection: %s", e.displayText().c_str());
+        }
+    }
+
+  private:
+    Handler & handler_;
+};
+
+// Hands each accepted connection to HTTP while fewer than `limit` are open, to RefusedConnection
+// otherwise. Runs on the pool thread that then serves the connection.
+class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+  public:
+    ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::SharedPtr<Factory> requests, Handler & handler,
+                      int limit)
+        : params_(std::move(params)), requests_(std::move(requests)), handler_(handler), limit_(limit) {}
+
+    Poco::Net::TCPServerConnection * createConnection(const Poco::Net::StreamSocket & socket) override {
+        if (open_.fetch_add(1) >= limit_) {
+            --open_;
+            return new RefusedConnection(socket, handler_);
+        }
+        try {
+            return new CountedConnection(socket, params_, requests_, open_);
+        } catch (...) {
+            --open_;
+            throw;
+        }
+    }
+
+  private:
+    Poco::Net::HTTPServerParams::Ptr params_;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr requests_;
+    Handler & handler_;
+    const int limit_;
+    std::atomic<int> open_{0};  // HTTP connections open now
 };
 
 bool is_loopback(const std::string & host) {
@@ -210,7 +326,8 @@ struct Server::Impl {
     ServerOptions options;
     Handler handler;
     std::unique_ptr<Poco::ThreadPool> pool;
-    std::unique_ptr<Poco::Net::HTTPServer> http;
+    Poco::SharedPtr<Factory> requests;  // kept to abort open connections in stop()
+    std::unique_ptr<Poco::Net::TCPServer> http;
     Poco::Net::ServerSocket listener;  // shares the socket with `http`, so stop() can close it early
     std::atomic<int> active{0};        // requests being handled now
     int port = 0;
@@ -281,8 +398,10 @@ core::Status Server::start() {
         impl_->listener = socket;
 
         // Poco serves a connection on one thread from accept to close, idle keep-alive time
-        // included, so the pool is sized by connections, not by service slots.
-        const int threads = std::max(o.max_connections, o.max_threads + o.max_queued + kSpareThreads);
+        // included, so the pool is sized by connections, not by service slots, plus the threads
+        // that answer connections beyond the limit with 503 (see ConnectionFactory).
+        const int connections = std::max(o.max_connections, o.max_threads + o.max_queued + kSpareThreads);
+        const int threads = connections + kRefusalThreads;
         auto params = Poco::AutoPtr<Poco::Net::HTTPServerParams>(new Poco::Net::HTTPServerParams);
         params->setMaxThreads(threads);
         params->setMaxQueued(kMaxQueuedConnections);
@@ -293,17 +412,20 @@ core::Status Server::start() {
         params->setServerName("strongbox");
         params->setSoftwareVersion("strongbox");
         impl_->pool = std::make_unique<Poco::ThreadPool>(2, threads);
-        impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Factory(impl_->handler, impl_->active), *impl_->pool,
-                                                              socket, params);
+        impl_->requests = new Factory(impl_->handler, impl_->active);
+        impl_->http = std::make_unique<Poco::Net::TCPServer>(
+            new ConnectionFactory(params, impl_->requests, impl_->handler, connections), *impl_->pool, socket, params);
         impl_->http->start();
     } catch (const Poco::Net::NetException & e) {
         impl_->http.reset();
+        impl_->requests = nullptr;
         impl_->pool.reset();
         impl_->port = 0;
         return core::Error(core::ErrorCode::kUnavailable,
                            "web server cannot listen on " + where + ": " + e.displayText());
     } catch (const Poco::Exception & e) {
         impl_->http.reset();
+        impl_->requests = nullptr;
         impl_->pool.reset();
         impl_->port = 0;
         return core::Error(core::ErrorCode::kUnavailable,
@@ -327,12 +449,13 @@ void Server::stop() {
         while (impl_->active.load() > 0 && std::chrono::steady_clock::now() < until) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
-        impl_->http->stopAll(true);
-        impl_->pool->joinAll();
+        impl_->requests->abort_connections();
+        impl_->pool->joinAll();  // refusals in progress end within their timeout
     } catch (const Poco::Exception & e) {
         SB_LOG_WARN("web server stop: %s", e.displayText().c_str());
     }
     impl_->http.reset();
+    impl_->requests = nullptr;
     impl_->pool.reset();
     impl_->port = 0;
 }

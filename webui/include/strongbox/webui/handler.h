@@ -83,6 +83,11 @@ class Handler {
 
     HttpResponse handle(const HttpRequest & request);
 
+    // The answer for a connection the server has no room for (ServerOptions::max_connections),
+    // sent before any request is read: the overload 503 with Retry-After and the usual headers,
+    // counted in /metrics and the access log (route "connection_limit") like any refused request.
+    HttpResponse connection_overloaded(std::string_view remote_address);
+
     // How many body bytes the server should read for a request whose head (method, path, query,
     // headers) is `head`: max_upload_bytes or max_update_bytes for an upload route when the head
     // authenticates a caller allowed to use it, max_body_bytes otherwise.

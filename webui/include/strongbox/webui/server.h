@@ -50,7 +50,10 @@ struct ServerOptions {
     bool allow_insecure_http = false;  // plain HTTP on a non-loopback address
     bool open_metrics_on_loopback = true;  // see HandlerOptions
     // Open connections served at once; each holds a worker thread while open, idle keep-alive
-    // ones included. Raised to max_threads + max_queued + 4 when lower.
+    // ones included. Raised to max_threads + max_queued + 4 when lower. A connection beyond it is
+    // answered at once with the overload 503 (Retry-After, Connection: close) and closed, by a few
+    // threads kept for that; only when those are busy too do new connections wait, briefly, or
+    // get closed unanswered.
     int max_connections = 64;
     int keep_alive_timeout_s = 10;  // idle keep-alive connections are closed after this
     int io_timeout_s = 30;          // a client that stalls mid-request is dropped after this
