@@ -9,6 +9,8 @@
 #include "strongbox/appliance/extract_worker.h"
 #include "strongbox/ingest/ingest.h"
 
+#include "bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,15 +19,12 @@
 #include <string>
 #include <vector>
 
+using strongbox::bench::median;
+
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
 
 }  // namespace
 

@@ -23,6 +23,8 @@
 #include "cuda/ops.h"
 #endif
 
+#include "bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -32,6 +34,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+using strongbox::bench::median;
 
 using namespace strongbox;
 using namespace strongbox::inference;
@@ -52,11 +56,6 @@ constexpr Shape kShapes[] = {
 
 double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 std::vector<std::string> split(const std::string & s) {

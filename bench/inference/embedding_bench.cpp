@@ -21,16 +21,20 @@
 #include "strongbox/inference/gguf_writer.h"
 #include "strongbox/inference/quantize.h"
 
+#include "bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <sys/resource.h>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
+
+using strongbox::bench::cpu_seconds;
+using strongbox::bench::median;
 
 using namespace strongbox;
 using namespace strongbox::inference;
@@ -53,19 +57,6 @@ struct Rng {
 
 double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// CPU seconds this process has used, all threads.
-double cpu_s() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 std::vector<std::string> split(const std::string & s) {
@@ -258,10 +249,10 @@ int main(int argc, char ** argv) {
                 std::vector<double> secs, cpu;
                 for (int r = 0; r < reps; ++r) {
                     const double t0 = now_s();
-                    const double c0 = cpu_s();
+                    const double c0 = cpu_seconds();
                     auto v = (*model)->embed(texts);
                     secs.push_back(now_s() - t0);
-                    cpu.push_back(cpu_s() - c0);
+                    cpu.push_back(cpu_seconds() - c0);
                     if (!v.ok()) {
                         std::fprintf(stderr, "%s\n", v.error().to_string().c_str());
                         return 1;

@@ -8,6 +8,8 @@
 //
 // Usage: strongbox_bench_kernels [--quick] [decode|prefill]
 //   --quick: fewer repetitions and only the 896-wide decode shape.
+#include "bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -22,6 +24,8 @@
 #include "cpu/thread_pool.h"
 #include "strongbox/inference/tensor_type.h"
 
+using strongbox::bench::median;
+
 using namespace strongbox::inference;
 using namespace strongbox::inference::cpu;
 
@@ -31,11 +35,6 @@ constexpr size_t kCacheBusting = size_t{256} << 20;  // bytes of weights cycled 
 
 double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 // Streaming-read bandwidth in GB/s (sum of 64-bit words, 4 chains): the best of `reps` passes,

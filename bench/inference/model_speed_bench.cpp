@@ -20,16 +20,20 @@
 #include "strongbox/inference/model.h"
 #include "strongbox/inference/quantize.h"
 
+#include "bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <sys/resource.h>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
+
+using strongbox::bench::cpu_seconds;
+using strongbox::bench::median;
 
 using namespace strongbox;
 using namespace strongbox::inference;
@@ -62,20 +66,6 @@ const std::map<std::string, Reference> kReference = {
 
 double now_s() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// CPU seconds this process has used (all threads); with the machine shared, tokens per CPU
-// second per thread shows what an idle machine would give when wall-clock figures cannot.
-double cpu_s() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 // Deterministic, fast normal-ish numbers (sum of uniforms) so model files are reproducible.
@@ -312,12 +302,12 @@ int main(int argc, char ** argv) {
                 (void)(*ctx)->eval(std::span<const int32_t>(ids.data(), 1));
                 (*ctx)->reset();
                 double t0 = now_s();
-                double c0 = cpu_s();
+                double c0 = cpu_seconds();
                 auto logits = (*ctx)->eval(ids);
                 const double prefill = static_cast<double>(prompt) / (now_s() - t0);
-                const double prefill_cpu = static_cast<double>(prompt) / ((cpu_s() - c0) / n);
+                const double prefill_cpu = static_cast<double>(prompt) / ((cpu_seconds() - c0) / n);
                 std::vector<double> step_rates;
-                c0 = cpu_s();
+                c0 = cpu_seconds();
                 for (int i = 0; i < decode && logits.ok(); ++i) {
                     const auto next = static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) -
                                                            logits->begin());
@@ -326,7 +316,7 @@ int main(int argc, char ** argv) {
                     step_rates.push_back(1.0 / (now_s() - t0));
                 }
                 const double dec = median(step_rates);
-                const double decode_cpu = static_cast<double>(step_rates.size()) / ((cpu_s() - c0) / n);
+                const double decode_cpu = static_cast<double>(step_rates.size()) / ((cpu_seconds() - c0) / n);
                 const double bound = bandwidth[n] / bytes;
                 auto ref = kReference.find(shape_name + "/" + type);
                 char pref[32] = "-", dref[32] = "-";

@@ -14,6 +14,8 @@
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 
+#include "bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,6 +24,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+using strongbox::bench::median;
 
 namespace {
 
@@ -104,11 +108,6 @@ double grouping_accuracy(const std::map<int64_t, std::string> & predicted, const
         }
     }
     return truth.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(truth.size());
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 }  // namespace

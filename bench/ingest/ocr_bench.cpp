@@ -17,6 +17,8 @@
 #include "strongbox/core/file.h"
 #include "strongbox/ingest/ingest.h"
 
+#include "bench_util.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +31,8 @@
 
 #include <unistd.h>
 
+using strongbox::bench::median;
+
 namespace fs = std::filesystem;
 using namespace strongbox;
 
@@ -36,14 +40,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-    if (v.empty()) {
-        return 0;
-    }
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 == 1 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 bool have_tool(const char * name) {
