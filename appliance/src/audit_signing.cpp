@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -159,8 +160,12 @@ core::Status verify_signature(const PublicKey & key, std::string_view domain, st
                               std::string_view signature_hex) {
     ensure_sodium();
     std::array<uint8_t, crypto_sign_BYTES> sig{};
-    if (!from_hex(signature_hex, sig.data(), sig.size())) {
-        return core::Error(core::ErrorCode::kCorruptInput, "the signature is not 128 hex digits");
+    // Only the lower-case spelling sign() writes: nothing else covers the signature's own bytes, so
+    // another spelling of the same signature would be a changed file that still verifies.
+    const bool lower_hex = std::all_of(signature_hex.begin(), signature_hex.end(),
+                                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    if (!lower_hex || !from_hex(signature_hex, sig.data(), sig.size())) {
+        return core::Error(core::ErrorCode::kCorruptInput, "the signature is not 128 lower-case hex digits");
     }
     std::string input;
     input.reserve(domain.size() + 1 + message.size());

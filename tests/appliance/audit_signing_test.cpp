@@ -103,7 +103,14 @@ TEST_CASE("signatures are domain separated and bound to the exact bytes") {
     CHECK_FALSE(appliance::verify_signature(key->public_key(), appliance::kCheckpointDomain, "manifest bytes", sig).ok());
     auto bad = appliance::verify_signature(key->public_key(), appliance::kBundleDomain, "manifest bytes", "12");
     REQUIRE_FALSE(bad.ok());
-    CHECK(bad.error().message().find("not 128 hex digits") != std::string::npos);
+    CHECK(bad.error().message().find("not 128 lower-case hex digits") != std::string::npos);
+    // The same signature spelled with an upper-case digit is refused: the signature file would differ
+    // from what was signed and still verify.
+    std::string upper = sig;
+    const size_t letter = upper.find_first_of("abcdef");
+    REQUIRE(letter != std::string::npos);
+    upper[letter] = static_cast<char>(upper[letter] - 'a' + 'A');
+    CHECK_FALSE(appliance::verify_signature(key->public_key(), appliance::kBundleDomain, "manifest bytes", upper).ok());
 }
 
 TEST_CASE("a public key file must hold 64 hex digits") {

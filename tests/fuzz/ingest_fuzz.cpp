@@ -1,5 +1,7 @@
 #include "ingest_fuzz.h"
 
+#include "fuzz_targets.h"
+
 #include "extractors.h"
 #include "log_extractor.h"
 
@@ -13,11 +15,7 @@
 namespace strongbox::ingest::fuzz {
 namespace {
 
-void require(bool ok) {
-    if (!ok) {
-        std::abort();
-    }
-}
+using strongbox::fuzz::require;
 
 // What every extractor promises about a document it returns.
 void check_document(const core::Result<core::ExtractedDocument> & doc, std::string_view bytes, const char * name) {
