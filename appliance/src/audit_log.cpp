@@ -82,6 +82,24 @@ bool plausible_time(const std::string & t) {
     return true;
 }
 
+// The record on the statement's current row (columns id, at, kind, actor, body, prev_hash, hash).
+core::Result<AuditRecord> record_at(SQLite::Statement & q) {
+    AuditRecord r;
+    r.id = q.getColumn(0).getInt64();
+    r.at = q.getColumn(1).getString();
+    r.kind = q.getColumn(2).getString();
+    r.actor = q.getColumn(3).getString();
+    auto body = core::Json::parse(q.getColumn(4).getString());
+    if (!body.ok()) {
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "audit record " + std::to_string(r.id) + " has a corrupt body: " + body.error().message());
+    }
+    r.body = std::move(body).value();
+    r.prev_hash = q.getColumn(5).getString();
+    r.hash = q.getColumn(6).getString();
+    return r;
+}
+
 }  // namespace
 
 std::string chain_hash(const std::string & prev, const std::string & kind, const std::string & at,
@@ -224,24 +242,10 @@ struct AuditLog::Impl {
         q.bind(5, max_id);
         std::vector<AuditRecord> out;
         while (q.executeStep()) {
-            AuditRecord r;
-            r.id = q.getColumn(0).getInt64();
-            r.at = q.getColumn(1).getString();
-            r.kind = q.getColumn(2).getString();
-            r.actor = q.getColumn(3).getString();
-            auto body = core::Json::parse(q.getColumn(4).getString());
-            if (!body.ok()) {
-                return core::Error(core::ErrorCode::kCorruptInput,
-                                   "audit record " + std::to_string(r.id) + " has a corrupt body: " +
-                                       body.error().message());
+            SB_ASSIGN_OR_RETURN(AuditRecord r, record_at(q));
+            if (matches_body(filter, r.body)) {
+                out.push_back(std::move(r));
             }
-            r.body = std::move(body).value();
-            if (!matches_body(filter, r.body)) {
-                continue;
-            }
-            r.prev_hash = q.getColumn(5).getString();
-            r.hash = q.getColumn(6).getString();
-            out.push_back(std::move(r));
         }
         return out;
     }
@@ -338,22 +342,25 @@ core::Result<std::optional<AuditRecord>> AuditLog::last(const std::string & kind
         if (!q.executeStep()) {
             return std::optional<AuditRecord>();
         }
-        AuditRecord r;
-        r.id = q.getColumn(0).getInt64();
-        r.at = q.getColumn(1).getString();
-        r.kind = q.getColumn(2).getString();
-        r.actor = q.getColumn(3).getString();
-        auto body = core::Json::parse(q.getColumn(4).getString());
-        if (!body.ok()) {
-            return core::Error(core::ErrorCode::kCorruptInput,
-                               "audit record " + std::to_string(r.id) + " has a corrupt body: " + body.error().message());
-        }
-        r.body = std::move(body).value();
-        r.prev_hash = q.getColumn(5).getString();
-        r.hash = q.getColumn(6).getString();
+        SB_ASSIGN_OR_RETURN(AuditRecord r, record_at(q));
         return std::optional<AuditRecord>(std::move(r));
     } catch (const std::exception & e) {
         return db_error("read the last " + kind + " record", e);
+    }
+}
+
+core::Result<std::optional<AuditRecord>> AuditLog::get(int64_t id) const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        SQLite::Statement q(impl_->db, "SELECT id, at, kind, actor, body, prev_hash, hash FROM audit_records WHERE id = ?");
+        q.bind(1, id);
+        if (!q.executeStep()) {
+            return std::optional<AuditRecord>();
+        }
+        SB_ASSIGN_OR_RETURN(AuditRecord r, record_at(q));
+        return std::optional<AuditRecord>(std::move(r));
+    } catch (const std::exception & e) {
+        return db_error("read audit record " + std::to_string(id), e);
     }
 }
 

@@ -432,15 +432,13 @@ class WebService final : public webui::AppService {
 
     core::Result<core::Json> audit_record(int64_t id, const webui::Caller & caller) override {
         SB_TRY(require_auditor(caller));
-        SB_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, app_.audit().list(AuditFilter{}));
-        for (const AuditRecord & r : records) {
-            if (r.id == id) {
-                core::Json out = core::Json::object();
-                out["record"] = appliance::to_json(r);
-                return out;
-            }
+        SB_ASSIGN_OR_RETURN(std::optional<AuditRecord> record, app_.audit().get(id));
+        if (!record) {
+            return not_found("audit record " + std::to_string(id));
         }
-        return not_found("audit record " + std::to_string(id));
+        core::Json out = core::Json::object();
+        out["record"] = appliance::to_json(*record);
+        return out;
     }
 
     core::Result<webui::Download> audit_export(const std::string & format, const core::Json & filters,

@@ -48,6 +48,31 @@ TEST_CASE("audit records chain and export as one JSON object per line") {
     CHECK((*log)->list(only_bob)->size() == 1);
 }
 
+TEST_CASE("one audit record is read by its id, the same as the full listing gives it") {
+    TempDir dir("sb_audit_get");
+    auto log = appliance::AuditLog::open(dir.path / "audit.db");
+    REQUIRE(log.ok());
+    auto first = (*log)->append("ask", "alice", body("first?"));
+    auto second = (*log)->append("ask", "bob", body("second?"));
+    REQUIRE(first.ok());
+    REQUIRE(second.ok());
+    auto all = (*log)->list({});
+    REQUIRE(all.ok());
+    auto got = (*log)->get(*second);
+    REQUIRE(got.ok());
+    REQUIRE(got->has_value());
+    const appliance::AuditRecord & listed = all->back();
+    CHECK((*got)->id == listed.id);
+    CHECK((*got)->actor == "bob");
+    CHECK((*got)->body.get_string("question") == "second?");
+    CHECK((*got)->hash == listed.hash);
+    CHECK((*got)->prev_hash == listed.prev_hash);
+    CHECK((*got)->at == listed.at);
+    auto missing = (*log)->get(*second + 100);
+    REQUIRE(missing.ok());
+    CHECK_FALSE(missing->has_value());
+}
+
 TEST_CASE("audit records cannot be updated or deleted through SQL") {
     TempDir dir("sb_audit_appendonly");
     {

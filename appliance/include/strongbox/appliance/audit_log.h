@@ -152,6 +152,8 @@ class AuditLog {
 
     // The newest record of `kind`, or nullopt when there is none.
     core::Result<std::optional<AuditRecord>> last(const std::string & kind) const;
+    // The record with this id, or nullopt when there is none (one indexed read, whatever the trail's length).
+    core::Result<std::optional<AuditRecord>> get(int64_t id) const;
 
     // Recomputes the chain and checks every checkpoint signature; an error names the first
     // record that does not verify.
