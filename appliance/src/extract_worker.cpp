@@ -22,8 +22,10 @@
 #include <charconv>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -272,8 +274,14 @@ core::Result<core::ExtractedDocument> WorkerRun::run() {
                                 const_cast<char *>("--cpu-s"), const_cast<char *>(cpu.c_str()),
                                 const_cast<char *>("--file-size-mib"), const_cast<char *>(fsize.c_str()),
                                 nullptr};
+    std::vector<std::string> environment = extract_worker_environment();
+    std::vector<char *> envp;
+    for (std::string & entry : environment) {
+        envp.push_back(entry.data());
+    }
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), environ);
+    const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (spawned != 0) {
@@ -439,6 +447,24 @@ core::Result<core::ExtractedDocument> WorkerRun::outcome(int status, const rusag
 
 bool needs_isolation(ingest::SourceKind kind) {
     return kind == ingest::SourceKind::kPdf || kind == ingest::SourceKind::kDocx;
+}
+
+std::vector<std::string> extract_worker_environment() {
+    static constexpr std::string_view kNames[] = {"PATH", "HOME", "LANG", "TZ", "TMPDIR", "TESSDATA_PREFIX",
+                                                  "XDG_CACHE_HOME", "STRONGBOX_LOG"};
+    static constexpr std::string_view kPrefixes[] = {"LC_", "OMP_", "FONTCONFIG_", "ASAN_", "UBSAN_", "LSAN_", "TSAN_"};
+    std::vector<std::string> kept;
+    for (char ** e = environ; *e != nullptr; ++e) {
+        const std::string_view entry(*e);
+        const std::string_view name = entry.substr(0, entry.find('='));
+        const bool wanted = std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames) ||
+                            std::any_of(std::begin(kPrefixes), std::end(kPrefixes),
+                                        [name](std::string_view p) { return name.starts_with(p); });
+        if (wanted && name.size() < entry.size()) {
+            kept.emplace_back(entry);
+        }
+    }
+    return kept;
 }
 
 std::filesystem::path extract_worker_path(const ExtractLimits & limits) {

@@ -14,8 +14,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -242,6 +244,23 @@ TEST_CASE("a missing worker binary fails PDFs with a clear reason, without quara
                   report.files[0].error);
     CHECK_FALSE(report.files[0].quarantined);  // the box is at fault: the file can go in once the worker is back
     CHECK(report.files[1].outcome == IngestFileResult::Outcome::kAdded);
+}
+
+TEST_CASE("a worker starts with the variables parsing needs and none of the daemon's others") {
+    ::setenv("STRONGBOX_TEST_SECRET", "hunter2", 1);
+    ::setenv("LC_STRONGBOX_TEST", "kept", 1);
+    const std::vector<std::string> env = appliance::extract_worker_environment();
+    ::unsetenv("STRONGBOX_TEST_SECRET");
+    ::unsetenv("LC_STRONGBOX_TEST");
+    auto has = [&](const std::string & entry) { return std::find(env.begin(), env.end(), entry) != env.end(); };
+    CHECK(has("LC_STRONGBOX_TEST=kept"));
+    CHECK_FALSE(has("STRONGBOX_TEST_SECRET=hunter2"));
+    if (const char * path = std::getenv("PATH")) {
+        CHECK(has(std::string("PATH=") + path));
+    }
+    for (const std::string & entry : env) {
+        CHECK(entry.find('=') != std::string::npos);
+    }
 }
 
 TEST_CASE("a worker that answers outside the protocol fails the file as a protocol error") {

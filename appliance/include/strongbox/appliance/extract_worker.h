@@ -33,6 +33,8 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace strongbox::appliance {
 
@@ -51,6 +53,11 @@ bool needs_isolation(ingest::SourceKind kind);
 
 // The worker binary `limits` names, or strongbox-extract beside /proc/self/exe.
 std::filesystem::path extract_worker_path(const ExtractLimits & limits);
+
+// The environment a worker starts with ("NAME=value" entries): the variables parsing needs
+// (locale, temp and font cache locations, Tesseract's data, OpenMP, Strongbox's log level and the
+// sanitizers' options), never the rest of the daemon's, which may hold secrets.
+std::vector<std::string> extract_worker_environment();
 
 // ingest::extract_file(), in a worker when the file's kind needs it (and limits.enabled).
 core::Result<core::ExtractedDocument> extract_isolated(const std::filesystem::path & path,
