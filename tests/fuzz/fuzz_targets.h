@@ -5,12 +5,11 @@
 // at the top of its file. Run them all with tests/fuzz/campaign.sh.
 #pragma once
 
+#include "require.h"
+
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <source_location>
 #include <string>
 
 namespace strongbox::fuzz {
@@ -38,15 +37,6 @@ int tokenizer_text(const uint8_t * data, size_t size);
 // Directory of a target's corpus in the source tree: tests/fuzz/corpus/<name>.
 inline std::filesystem::path corpus_dir(const std::string & name) {
     return std::filesystem::path(SB_TEST_DATA_DIR).parent_path() / "fuzz" / "corpus" / name;
-}
-
-// Aborts when an invariant breaks, naming the check: what libFuzzer reports as a crash, and the
-// replay as a failure.
-inline void require(bool ok, std::source_location where = std::source_location::current()) {
-    if (!ok) {
-        std::fprintf(stderr, "fuzz invariant broken at %s:%u\n", where.file_name(), static_cast<unsigned>(where.line()));
-        std::abort();
-    }
 }
 
 }  // namespace strongbox::fuzz

@@ -1,13 +1,12 @@
 #include "ingest_fuzz.h"
 
-#include "fuzz_targets.h"
+#include "require.h"
 
 #include "extractors.h"
 #include "log_extractor.h"
 
 #include "strongbox/core/document.h"
 
-#include <cstdlib>
 #include <iterator>
 #include <string>
 #include <string_view>
