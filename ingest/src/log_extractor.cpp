@@ -26,6 +26,16 @@ constexpr size_t kMaxMinedMessageBytes = 4096;
 constexpr size_t kMinRecordTextBytes = 256;
 constexpr size_t kMaxLinesNamedInWarning = 20;
 
+// Whether two record times lie more than `window` apart. Times come from the file and may sit at
+// either end of int64 (a JSON "ts" of -9.2e12 s), so the difference must not overflow.
+bool farther_apart(int64_t a, int64_t b, int64_t window) {
+    int64_t diff = 0;
+    if (__builtin_sub_overflow(a, b, &diff)) {
+        return true;  // further apart than any int64 window
+    }
+    return diff > window || diff < -window;
+}
+
 struct Line {
     size_t begin = 0;     // offset of the first byte
     size_t end = 0;       // offset just past the content, before "\n" or "\r\n"
@@ -359,8 +369,7 @@ class LogExtraction {
                 const bool full = n_in_chunk >= per_chunk;
                 const bool too_long = chunk.text.size() + 1 + text.size() > options_.max_chunk_chars;
                 const bool too_late = window_us > 0 && chunk_start_time && r.header.time_us &&
-                                      (*r.header.time_us - *chunk_start_time > window_us ||
-                                       *r.header.time_us < *chunk_start_time - window_us);
+                                      farther_apart(*r.header.time_us, *chunk_start_time, window_us);
                 if (full || too_long || too_late) {
                     flush();
                 }

@@ -621,10 +621,14 @@ std::optional<LogHeader> parse_json_line(std::string_view line, const TimeAssump
                 }
             }
         } else if (v->is_number()) {
-            // Epoch seconds, milliseconds or microseconds, told apart by magnitude.
+            // Epoch seconds, milliseconds or microseconds, told apart by magnitude. A number
+            // beyond the years 0001-9999 is no time (llround would give an arbitrary one).
+            constexpr double kMaxEpochMicros = 253402300800e6;  // 10000-01-01T00:00:00Z
             double x = v->as_double();
             double us = x > 1e14 ? x : (x > 1e11 ? x * 1e3 : x * 1e6);
-            h.time_us = static_cast<int64_t>(std::llround(us));
+            if (std::isfinite(us) && std::fabs(us) < kMaxEpochMicros) {
+                h.time_us = static_cast<int64_t>(std::llround(us));
+            }
         }
         obj.as_object().erase(key);
     }

@@ -186,6 +186,12 @@ TEST_CASE("JSON lines map the well-known keys and keep every other field") {
     CHECK(pino->pid == "7");
     CHECK(iso(*pino) == "2026-06-14T15:16:03.123000Z");  // epoch milliseconds
 
+    // A number past year 9999 is kept as text but is no time.
+    auto absurd = parse_log_line(LogFormat::kJsonLines, R"({"time":1.7e300,"msg":"x"})", kTime);
+    REQUIRE(absurd);
+    CHECK_FALSE(absurd->time_us.has_value());
+    CHECK(absurd->message == "x");
+
     CHECK_FALSE(parse_log_line(LogFormat::kJsonLines, "{\"a\":1", kTime));
     CHECK_FALSE(parse_log_line(LogFormat::kJsonLines, "[1,2]", kTime));
 }
