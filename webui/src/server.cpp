@@ -44,9 +44,11 @@ namespace {
 constexpr int kSpareThreads = 4;
 // Threads beyond max_connections that answer connections over the limit with 503 (RefusedConnection).
 constexpr int kRefusalThreads = 4;
-// Connections waiting for a Poco thread before Poco closes new ones unanswered: the last resort,
-// reached only when the refusal threads are all busy too (a flood of clients that never read).
-constexpr int kMaxQueuedConnections = 16;
+// Accepted connections waiting for a Poco thread; beyond this Poco closes new ones unanswered.
+// Every connection passes through this queue: a client opening 32 at once fills it faster than
+// Poco starts threads, and a queue of 16 closed some of them during a load run. It is reached
+// for good only when every thread, the refusal ones included, is busy.
+constexpr int kMaxQueuedConnections = 128;
 // A refusal holds its thread at most about this long per read or write, so a slow client cannot
 // pin it, and reads at most this much of what the client sent before closing.
 constexpr int kRefusalTimeoutMs = 1000;
