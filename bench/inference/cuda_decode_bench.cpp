@@ -36,6 +36,8 @@
 #include <vector>
 
 using strongbox::bench::median;
+using strongbox::bench::now_s;
+using strongbox::bench::split;
 
 using namespace strongbox;
 using namespace strongbox::inference;
@@ -53,22 +55,6 @@ constexpr Shape kShapes[] = {
     {"qwen0.5b", "qwen2", 896, 24, 14, 2, 4864, 32000},
     {"tinyllama1.1b", "llama", 2048, 22, 32, 4, 5632, 32000},
 };
-
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::vector<std::string> split(const std::string & s) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        size_t comma = s.find(',', start);
-        comma = comma == std::string::npos ? s.size() : comma;
-        out.push_back(s.substr(start, comma - start));
-        start = comma + 1;
-    }
-    return out;
-}
 
 // xorshift with a sum of uniforms: reproducible, roughly normal weights.
 struct Rng {

@@ -35,6 +35,8 @@
 
 using strongbox::bench::cpu_seconds;
 using strongbox::bench::median;
+using strongbox::bench::now_s;
+using strongbox::bench::split;
 
 using namespace strongbox;
 using namespace strongbox::inference;
@@ -54,24 +56,6 @@ struct Rng {
     }
     float uniform() { return static_cast<float>(static_cast<double>(next() >> 11) / 4503599627370496.0 - 1.0); }
 };
-
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::vector<std::string> split(const std::string & s) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        size_t comma = s.find(',', start);
-        if (comma == std::string::npos) {
-            comma = s.size();
-        }
-        out.push_back(s.substr(start, comma - start));
-        start = comma + 1;
-    }
-    return out;
-}
 
 core::Status write_model(const GgufFile & vocab, const std::string & target, const fs::path & out,
                          cpu::ThreadPool & pool) {

@@ -25,6 +25,7 @@
 #include "strongbox/inference/tensor_type.h"
 
 using strongbox::bench::median;
+using strongbox::bench::now_s;
 
 using namespace strongbox::inference;
 using namespace strongbox::inference::cpu;
@@ -32,10 +33,6 @@ using namespace strongbox::inference::cpu;
 namespace {
 
 constexpr size_t kCacheBusting = size_t{256} << 20;  // bytes of weights cycled through per shape
-
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // Streaming-read bandwidth in GB/s (sum of 64-bit words, 4 chains): the best of `reps` passes,
 // since other load on the machine only ever lowers it and the figure stands for the hardware limit.

@@ -34,6 +34,8 @@
 
 using strongbox::bench::cpu_seconds;
 using strongbox::bench::median;
+using strongbox::bench::now_s;
+using strongbox::bench::split;
 
 using namespace strongbox;
 using namespace strongbox::inference;
@@ -64,10 +66,6 @@ const std::map<std::string, Reference> kReference = {
     {"tinyllama1.1b/q8_0", {28.4, 14.9, 7.7, 4.3}},  {"tinyllama1.1b/f16", {39.3, 29.1, 6.9, 4.0}},
 };
 
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // Deterministic, fast normal-ish numbers (sum of uniforms) so model files are reproducible.
 struct Rng {
     uint64_t s;
@@ -80,20 +78,6 @@ struct Rng {
     float uniform() { return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
     float normal() { return (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f; }
 };
-
-std::vector<std::string> split(const std::string & s) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        size_t comma = s.find(',', start);
-        if (comma == std::string::npos) {
-            comma = s.size();
-        }
-        out.push_back(s.substr(start, comma - start));
-        start = comma + 1;
-    }
-    return out;
-}
 
 core::Status write_random_model(const Shape & sh, uint32_t n_layer, const std::string & target, const fs::path & out,
                                 cpu::ThreadPool & pool) {
