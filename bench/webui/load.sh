@@ -31,23 +31,7 @@ serve_options=${SERVE_OPTIONS:-}
 
 command -v wrk >/dev/null 2>&1 || { echo "wrk is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
 command -v curl >/dev/null 2>&1 || { echo "curl is not installed" >&2; exit 1; }
-mkdir -p "$work"
-corpus="$work/corpus-${files}x${paragraphs}"
-data="$work/data-${files}x${paragraphs}"
-
-if [ ! -f "$corpus/queries.txt" ]; then
-    echo "generating $files x $paragraphs paragraphs in $corpus" >&2
-    python3 "$here/make_corpus.py" "$corpus" "$files" "$paragraphs"
-fi
-if [ ! -f "$data/.ingested" ]; then
-    rm -rf "$data"
-    echo "ingesting the corpus into $data" >&2
-    start=$(date +%s)
-    "$strongbox" --data-dir "$data" ingest "$corpus"/report-*.txt >"$work/ingest.log" 2>&1 ||
-        { tail -n 20 "$work/ingest.log" >&2; echo "ingest failed" >&2; exit 1; }
-    echo "ingested in $(( $(date +%s) - start )) s" >&2
-    touch "$data/.ingested"
-fi
+. "$here/corpus.sh"
 
 rm -f "$data/daemon.json"
 # shellcheck disable=SC2086 # the options are words

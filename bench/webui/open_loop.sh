@@ -27,9 +27,9 @@
 #   MODEL_ASK_RATES ("1 20"), MODEL (tests/data/inference/stories260K.gguf), SERVE_OPTIONS (extra
 #   `serve` options for both servers), MODEL_OPTIONS ("--daily-user-tokens 0 --max-new-tokens 64").
 # The corpus and its index stay in work-dir (default /tmp/strongbox-webui-load) for the next run.
-# Streams of one run hold at most 64 connections together, the server's default connection limit
-# (ServerOptions::max_connections): beyond it Poco closes new connections unanswered, which is a
-# different limit from the admission ones measured here.
+# Streams of one run hold at most 64 connections together, under the server's default connection
+# limit (ServerOptions::max_connections, 72): beyond it new connections get 503 before any request
+# is read, a different limit from the admission ones measured here.
 # Run it under `nice -n 19` on a shared machine: client and server share the same cores.
 set -eu
 
@@ -51,21 +51,7 @@ serve_options=${SERVE_OPTIONS:-}
 model_options=${MODEL_OPTIONS:---daily-user-tokens 0 --max-new-tokens 64}
 
 command -v curl >/dev/null 2>&1 || { echo "curl is not installed" >&2; exit 1; }
-mkdir -p "$work"
-corpus="$work/corpus-${files}x${paragraphs}"
-data="$work/data-${files}x${paragraphs}"
-
-if [ ! -f "$corpus/queries.txt" ]; then
-    echo "generating $files x $paragraphs paragraphs in $corpus" >&2
-    python3 "$here/make_corpus.py" "$corpus" "$files" "$paragraphs"
-fi
-if [ ! -f "$data/.ingested" ]; then
-    rm -rf "$data"
-    echo "ingesting the corpus into $data" >&2
-    "$strongbox" --data-dir "$data" ingest "$corpus"/report-*.txt >"$work/ingest.log" 2>&1 ||
-        { tail -n 20 "$work/ingest.log" >&2; echo "ingest failed" >&2; exit 1; }
-    touch "$data/.ingested"
-fi
+. "$here/corpus.sh"
 
 server_pid=
 stop_server() {
