@@ -7,13 +7,13 @@
 #include "strongbox/core/json.h"
 
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 
 using namespace strongbox;
+using appliance::testing::CommandRun;
+using appliance::testing::run_command;
 using appliance::testing::TempDir;
 
 namespace {
@@ -21,24 +21,8 @@ namespace {
 const std::filesystem::path kStrongbox = std::filesystem::path(SB_BINARY_DIR) / "appliance" / "strongbox";
 const std::filesystem::path kTestData = SB_TEST_DATA_DIR;
 
-struct Run {
-    int exit_code = -1;
-    std::string output;  // stdout, then whatever went to stderr
-};
-
-Run run_strongbox(const std::string & args) {
-    const std::string cmd = kStrongbox.string() + " " + args + " 2>&1";
-    Run r;
-    FILE * pipe = ::popen(cmd.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-        r.output.append(buf.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+CommandRun run_strongbox(const std::string & args) {
+    return run_command(kStrongbox.string() + " " + args);
 }
 
 // A data directory with one ingested document, and the options that answer with the tiny model.
@@ -71,7 +55,7 @@ TEST_CASE("with a model, ask streams each verified sentence, then prints the ver
     Setup s("sb-ask-cli-stream");
     // stories260K writes stories without citations: every sentence streams flagged, and the
     // verified answer is a refusal that shows the nearest passages.
-    Run r = run_strongbox(s.data + "ask " + s.model + "--flag-unsupported \"Who is Lily and what did she like?\"");
+    CommandRun r = run_strongbox(s.data + "ask " + s.model + "--flag-unsupported \"Who is Lily and what did she like?\"");
     REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     const size_t streaming = r.output.find("Generating (each sentence is verified before it is shown):\n");
     const size_t verified = r.output.find("\n\nVerified answer:\n");
@@ -87,7 +71,7 @@ TEST_CASE("with a model, ask streams each verified sentence, then prints the ver
 
 TEST_CASE("ask --json with a model prints only the JSON answer, nothing streamed") {
     Setup s("sb-ask-cli-json");
-    Run r = run_strongbox(s.data + "ask --json " + s.model + "--flag-unsupported \"Who is Lily?\"");
+    CommandRun r = run_strongbox(s.data + "ask --json " + s.model + "--flag-unsupported \"Who is Lily?\"");
     REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     CHECK(r.output.find("Generating") == std::string::npos);
     auto j = core::Json::parse(r.output);
@@ -97,7 +81,7 @@ TEST_CASE("ask --json with a model prints only the JSON answer, nothing streamed
 
 TEST_CASE("without a model, ask says the answer is extractive and streams nothing") {
     Setup s("sb-ask-cli-extractive");
-    Run r = run_strongbox(s.data + "ask \"How long is each backup kept?\"");
+    CommandRun r = run_strongbox(s.data + "ask \"How long is each backup kept?\"");
     REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     CHECK(r.output.find("Generating") == std::string::npos);
     CHECK(r.output.find("Each backup is kept for 30 days on the NAS-7 appliance. [1]") != std::string::npos);
@@ -109,12 +93,12 @@ TEST_CASE("without a model, ask says the answer is extractive and streams nothin
 TEST_CASE("a daily token quota spent by one ask process still holds in the next") {
     Setup s("sb-ask-cli-quota");
     const std::string ask = s.data + "ask " + s.model + "--daily-user-tokens 10 --user alice ";
-    Run first = run_strongbox(ask + "\"How long is each backup kept?\"");
+    CommandRun first = run_strongbox(ask + "\"How long is each backup kept?\"");
     REQUIRE_MESSAGE(first.exit_code == 0, first.output);
     CHECK(first.output.find("daily quota") == std::string::npos);
-    Run second = run_strongbox(ask + "\"How long is each backup kept?\"");
+    CommandRun second = run_strongbox(ask + "\"How long is each backup kept?\"");
     REQUIRE_MESSAGE(second.exit_code == 0, second.output);
     CHECK(second.output.find("Your daily quota of 10 tokens is used up") != std::string::npos);
-    Run other = run_strongbox(s.data + "ask " + s.model + "--daily-user-tokens 10 --user bob \"Who is Lily?\"");
+    CommandRun other = run_strongbox(s.data + "ask " + s.model + "--daily-user-tokens 10 --user bob \"Who is Lily?\"");
     CHECK(other.output.find("daily quota") == std::string::npos);
 }

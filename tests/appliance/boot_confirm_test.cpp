@@ -15,7 +15,6 @@
 #include "audit_salt.h"
 
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
@@ -29,30 +28,13 @@ namespace prov = strongbox::provisioning;
 
 namespace {
 
+using appliance::testing::CommandRun;
+using appliance::testing::run_command;
 using appliance::testing::TempDir;
 
 const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "appliance";
 const fs::path kStrongbox = fs::path(SB_BINARY_DIR) / "appliance" / "strongbox";
 const fs::path kScripts = fs::path(SB_TEST_DATA_DIR) / ".." / ".." / "provisioning" / "scripts";
-
-struct Run {
-    int exit_code = -1;
-    std::string output;
-};
-
-Run shell(const std::string & cmd) {
-    Run r;
-    FILE * pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-        r.output.append(buf.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
 
 std::string quoted(const fs::path & p) {
     return "'" + p.string() + "'";
@@ -138,26 +120,26 @@ struct Box {
         REQUIRE(core::write_file_atomic(stick, prov::build_bundle(m, image, signers)).ok());
     }
 
-    Run strongbox(const std::string & args) const {
-        return shell(quoted(kStrongbox) + " " + args + " --data-dir " + quoted(data));
+    CommandRun strongbox(const std::string & args) const {
+        return run_command(quoted(kStrongbox) + " " + args + " --data-dir " + quoted(data));
     }
 
-    Run flash() const {
+    CommandRun flash() const {
         return strongbox("image flash " + quoted(stick) + " --slots " + quoted(slots) + " --trusted-keys " + quoted(trust));
     }
 
     // One boot: the initramfs picks and "mounts" a slot, then the booted image confirms itself.
-    Run initramfs() const {
-        return shell("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_SLOTS=" + quoted(slots) + " sh " +
+    CommandRun initramfs() const {
+        return run_command("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_SLOTS=" + quoted(slots) + " sh " +
                      quoted(kScripts / "initramfs-boot.sh") + " --dry-run");
     }
-    Run confirm() const {
+    CommandRun confirm() const {
         // boot-confirm.sh splits STRONGBOX_CONFIRM_ARGS on blanks and keeps any quotes as part of the
         // words, so the paths go in bare.
         const std::string extra = "--trusted-keys " + trust.string() + " --golden " + golden.string();
         REQUIRE(extra.find_first_of("'\"\t\n") == std::string::npos);
         REQUIRE(std::count(extra.begin(), extra.end(), ' ') == 3);
-        return shell("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_DATA=" + quoted(data) + " STRONGBOX_SLOTS=" +
+        return run_command("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_DATA=" + quoted(data) + " STRONGBOX_SLOTS=" +
                      quoted(slots) + " STRONGBOX_CONFIRM_ARGS='" + extra + "' sh " +
                      quoted(kScripts / "boot-confirm.sh") + " --dry-run");
     }
@@ -182,7 +164,7 @@ struct Box {
 
 TEST_CASE("a bundle flashed from removable media is staged, verified, installed and recorded in the audit trail") {
     Box box("sb_confirm_flash", appliance::Settings());
-    const Run flash = box.flash();
+    const CommandRun flash = box.flash();
     INFO(flash.output);
     REQUIRE(flash.exit_code == 0);
     CHECK(flash.output.find("copying") != std::string::npos);
@@ -210,13 +192,13 @@ TEST_CASE("a bundle flashed from removable media is staged, verified, installed 
 TEST_CASE("the booted trial slot is marked good only after its behaviour check passes, raising the floor") {
     Box box("sb_confirm_good", appliance::Settings());
     REQUIRE(box.flash().exit_code == 0);
-    const Run boot = box.initramfs();
+    const CommandRun boot = box.initramfs();
     INFO(boot.output);
     REQUIRE(boot.exit_code == 0);
     CHECK(boot.output.find("mount -t squashfs -o ro,loop " + (box.slots / "slot-b").string()) != std::string::npos);
     CHECK(box.state().slots[1].tries_left == 2);
 
-    const Run confirm = box.confirm();
+    const CommandRun confirm = box.confirm();
     INFO(confirm.output);
     REQUIRE(confirm.exit_code == 0);
     CHECK(confirm.output.find("PASS  hidden salt matches the manifest") != std::string::npos);
@@ -238,9 +220,9 @@ TEST_CASE("a booted image that fails its behaviour check stays unmarked and roll
     REQUIRE(box.flash().exit_code == 0);
     for (int boot = 1; boot <= 3; ++boot) {
         CAPTURE(boot);
-        const Run select = box.initramfs();
+        const CommandRun select = box.initramfs();
         CHECK(select.output.find("slot-b") != std::string::npos);
-        const Run confirm = box.confirm();
+        const CommandRun confirm = box.confirm();
         INFO(confirm.output);
         CHECK(confirm.exit_code != 0);
         CHECK(confirm.output.find("FAIL  hidden salt matches the manifest: differs: settings") != std::string::npos);
@@ -249,7 +231,7 @@ TEST_CASE("a booted image that fails its behaviour check stays unmarked and roll
         CHECK(state.slots[1].state == prov::SlotState::kTrying);
         CHECK(state.security_floor == 5);
     }
-    const Run fallback = box.initramfs();
+    const CommandRun fallback = box.initramfs();
     INFO(fallback.output);
     CHECK(fallback.output.find("mount -t squashfs -o ro,loop " + (box.slots / "slot-a").string()) != std::string::npos);
     const prov::BootState state = box.state();

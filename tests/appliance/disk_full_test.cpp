@@ -19,14 +19,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 using namespace strongbox;
+using appliance::testing::CommandRun;
+using appliance::testing::run_command;
 using appliance::testing::TempDir;
 
 namespace {
@@ -36,27 +36,11 @@ namespace fs = std::filesystem;
 const fs::path kRunbook = fs::path(SB_SOURCE_DIR) / "samples/notes/disk-replacement-runbook.md";
 const fs::path kPhototest = fs::path(SB_TEST_DATA_DIR) / "ingest/phototest.txt";
 
-struct Run {
-    int exit_code = -1;
-    std::string out;  // stdout and stderr
-};
-
 // `env <env> strongbox --data-dir <data> <args>`, the injector's variables cleared unless given
 // (an ASan build would refuse a preloaded library ahead of its runtime).
-Run strongbox_cli(const fs::path & data, const std::string & args, const std::string & env = "") {
-    const std::string cmd = "env -u LD_PRELOAD ASAN_OPTIONS=verify_asan_link_order=0 " + env + " " +
-                            std::string(SB_STRONGBOX_BIN) + " --data-dir " + data.string() + " " + args + " 2>&1";
-    Run r;
-    FILE * pipe = ::popen(cmd.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-        r.out.append(buf.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+CommandRun strongbox_cli(const fs::path & data, const std::string & args, const std::string & env = "") {
+    return run_command("env -u LD_PRELOAD ASAN_OPTIONS=verify_asan_link_order=0 " + env + " " +
+                       std::string(SB_STRONGBOX_BIN) + " --data-dir " + data.string() + " " + args);
 }
 
 fs::path copy_with_marker(const fs::path & src, const fs::path & dst, const std::string & marker) {
@@ -100,31 +84,31 @@ TEST_CASE("ENOSPC during ingest fails the file as disk full, keeps the store int
                             " SB_FAULT_MATCH=strongbox.db-wal:reserve.bin SB_FAULT_ERRNO=ENOSPC SB_FAULT_SWITCH=" +
                             full.string() + " SB_FAULT_LOG=" + faults.string();
 
-    Run failed = strongbox_cli(data, "ingest " + b.string(), env);
-    CHECK_MESSAGE(failed.exit_code == 4, failed.out);
-    CHECK_MESSAGE(failed.out.find("disk full") != std::string::npos, failed.out);
-    CHECK_MESSAGE(failed.out.find(b.string()) != std::string::npos, failed.out);
-    CHECK_MESSAGE(failed.out.find("read-only now (disk full)") != std::string::npos, failed.out);
-    CHECK(failed.out.find("quarantined") == std::string::npos);  // not the file's fault
+    CommandRun failed = strongbox_cli(data, "ingest " + b.string(), env);
+    CHECK_MESSAGE(failed.exit_code == 4, failed.output);
+    CHECK_MESSAGE(failed.output.find("disk full") != std::string::npos, failed.output);
+    CHECK_MESSAGE(failed.output.find(b.string()) != std::string::npos, failed.output);
+    CHECK_MESSAGE(failed.output.find("read-only now (disk full)") != std::string::npos, failed.output);
+    CHECK(failed.output.find("quarantined") == std::string::npos);  // not the file's fault
     CHECK(lines_of(faults) > 0);
     CHECK(integrity(data / "strongbox.db") == "ok");
 
     // Still full: refused before anything is tried, with the reason.
-    Run refused = strongbox_cli(data, "ingest " + b.string(), env);
-    CHECK_MESSAGE(refused.exit_code == 4, refused.out);
-    CHECK_MESSAGE(refused.out.find("read-only: disk full") != std::string::npos, refused.out);
-    Run status = strongbox_cli(data, "status", env);
-    REQUIRE_MESSAGE(status.exit_code == 0, status.out);
-    CHECK_MESSAGE(status.out.find("\"read_only\": true") != std::string::npos, status.out);
+    CommandRun refused = strongbox_cli(data, "ingest " + b.string(), env);
+    CHECK_MESSAGE(refused.exit_code == 4, refused.output);
+    CHECK_MESSAGE(refused.output.find("read-only: disk full") != std::string::npos, refused.output);
+    CommandRun status = strongbox_cli(data, "status", env);
+    REQUIRE_MESSAGE(status.exit_code == 0, status.output);
+    CHECK_MESSAGE(status.output.find("\"read_only\": true") != std::string::npos, status.output);
 
     // Search, answers (each recorded) and the audit trail keep working.
-    Run ask = strongbox_cli(data, "ask \"Where is the spare disk taken from?\"", env);
-    CHECK_MESSAGE(ask.exit_code == 0, ask.out);
-    CHECK_MESSAGE(ask.out.find("cabinet B") != std::string::npos, ask.out);
-    CHECK_MESSAGE(ask.out.find("audit record") != std::string::npos, ask.out);
-    Run exported = strongbox_cli(data, "audit export --format jsonl", env);
-    CHECK_MESSAGE(exported.exit_code == 0, exported.out);
-    CHECK(exported.out.find("Where is the spare disk taken from?") != std::string::npos);
+    CommandRun ask = strongbox_cli(data, "ask \"Where is the spare disk taken from?\"", env);
+    CHECK_MESSAGE(ask.exit_code == 0, ask.output);
+    CHECK_MESSAGE(ask.output.find("cabinet B") != std::string::npos, ask.output);
+    CHECK_MESSAGE(ask.output.find("audit record") != std::string::npos, ask.output);
+    CommandRun exported = strongbox_cli(data, "audit export --format jsonl", env);
+    CHECK_MESSAGE(exported.exit_code == 0, exported.output);
+    CHECK(exported.output.find("Where is the spare disk taken from?") != std::string::npos);
     CHECK(strongbox_cli(data, "audit verify", env).exit_code == 0);
 
     // The first document is untouched; the second never half-arrived.
@@ -142,11 +126,11 @@ TEST_CASE("ENOSPC during ingest fails the file as disk full, keeps the store int
 
     // Space is back: the next write leaves read-only mode and ingest works again.
     fs::remove(full);
-    Run again = strongbox_cli(data, "ingest " + b.string(), env);
-    CHECK_MESSAGE(again.exit_code == 0, again.out);
-    CHECK_MESSAGE(again.out.find("added") != std::string::npos, again.out);
-    Run writable = strongbox_cli(data, "status");
-    CHECK_MESSAGE(writable.out.find("\"read_only\": false") != std::string::npos, writable.out);
+    CommandRun again = strongbox_cli(data, "ingest " + b.string(), env);
+    CHECK_MESSAGE(again.exit_code == 0, again.output);
+    CHECK_MESSAGE(again.output.find("added") != std::string::npos, again.output);
+    CommandRun writable = strongbox_cli(data, "status");
+    CHECK_MESSAGE(writable.output.find("\"read_only\": false") != std::string::npos, writable.output);
     CHECK(fs::file_size(data / "reserve.bin") > 0);
 }
 
@@ -159,18 +143,18 @@ TEST_CASE("EIO while saving the vector index is reported, leaves no partial file
 
     const std::string env = "LD_PRELOAD=" + std::string(SB_IO_FAULT_LIB) + " SB_FAULT_DIR=" + data.string() +
                             " SB_FAULT_MATCH=vectors.faiss SB_FAULT_ERRNO=EIO";
-    Run saved = strongbox_cli(data, "ingest " + b.string(), env);
+    CommandRun saved = strongbox_cli(data, "ingest " + b.string(), env);
     // The document is in the store (the source of truth); only the derived index missed the disk.
-    CHECK_MESSAGE(saved.exit_code == 0, saved.out);
-    CHECK_MESSAGE(saved.out.find("saving the vector index failed") != std::string::npos, saved.out);
-    CHECK_MESSAGE(saved.out.find("Input/output error") != std::string::npos, saved.out);
+    CHECK_MESSAGE(saved.exit_code == 0, saved.output);
+    CHECK_MESSAGE(saved.output.find("saving the vector index failed") != std::string::npos, saved.output);
+    CHECK_MESSAGE(saved.output.find("Input/output error") != std::string::npos, saved.output);
     for (const auto & entry : fs::directory_iterator(data)) {
         CHECK_MESSAGE(entry.path().filename().string().find(".tmp.") == std::string::npos, entry.path().string());
     }
-    Run status = strongbox_cli(data, "status");
-    REQUIRE_MESSAGE(status.exit_code == 0, status.out);
-    CHECK_MESSAGE(status.out.find("repaired on open") != std::string::npos, status.out);
-    CHECK_MESSAGE(status.out.find("\"read_only\": false") != std::string::npos, status.out);  // EIO is not disk full
+    CommandRun status = strongbox_cli(data, "status");
+    REQUIRE_MESSAGE(status.exit_code == 0, status.output);
+    CHECK_MESSAGE(status.output.find("repaired on open") != std::string::npos, status.output);
+    CHECK_MESSAGE(status.output.find("\"read_only\": false") != std::string::npos, status.output);  // EIO is not disk full
 
     retrieval::RetrieverOptions ro;
     ro.database = data / "strongbox.db";
@@ -305,46 +289,46 @@ TEST_CASE("with the disk full, account changes from the command line are refused
     const std::string pw = " --password-file " + password.string();
     REQUIRE(strongbox_cli(data, "user add root --role admin" + pw).exit_code == 0);
     REQUIRE(strongbox_cli(data, "user add sam --role staff" + pw).exit_code == 0);
-    Run token = strongbox_cli(data, "token create sam --name nightly");
-    REQUIRE_MESSAGE(token.exit_code == 0, token.out);
-    REQUIRE(token.out.find("token 1 for sam") != std::string::npos);
+    CommandRun token = strongbox_cli(data, "token create sam --name nightly");
+    REQUIRE_MESSAGE(token.exit_code == 0, token.output);
+    REQUIRE(token.output.find("token 1 for sam") != std::string::npos);
 
     // The disk fills while a user is being added: the write to accounts.db fails with ENOSPC.
     const std::string faults = "LD_PRELOAD=" + std::string(SB_IO_FAULT_LIB) + " SB_FAULT_DIR=" + data.string() +
                                " SB_FAULT_ERRNO=ENOSPC SB_FAULT_MATCH=";
     const std::string full = faults + "accounts.db-wal:reserve.bin";
-    Run failed = strongbox_cli(data, "user add alice --role staff" + pw, full);
-    CHECK_MESSAGE(failed.exit_code == 4, failed.out);
-    CHECK_MESSAGE(failed.out.find("read-only: disk full: cannot add user alice") != std::string::npos, failed.out);
+    CommandRun failed = strongbox_cli(data, "user add alice --role staff" + pw, full);
+    CHECK_MESSAGE(failed.exit_code == 4, failed.output);
+    CHECK_MESSAGE(failed.output.find("read-only: disk full: cannot add user alice") != std::string::npos, failed.output);
     CHECK(integrity(data / "accounts.db") == "ok");
 
     // Still full: every change is refused before it starts, with the reason.
     for (const std::string & change : {"user add bob --role staff" + pw, "user passwd sam" + pw,
                                        std::string("user disable sam --enable"), std::string("group add night"),
                                        std::string("grant night ops read"), std::string("token create root")}) {
-        Run refused = strongbox_cli(data, change, full);
-        CHECK_MESSAGE(refused.exit_code == 4, change << ": " << refused.out);
-        CHECK_MESSAGE(refused.out.find("read-only: disk full") != std::string::npos, change << ": " << refused.out);
+        CommandRun refused = strongbox_cli(data, change, full);
+        CHECK_MESSAGE(refused.exit_code == 4, change << ": " << refused.output);
+        CHECK_MESSAGE(refused.output.find("read-only: disk full") != std::string::npos, change << ": " << refused.output);
     }
-    Run users = strongbox_cli(data, "user list", full);
-    CHECK_MESSAGE(users.exit_code == 0, users.out);
-    CHECK(users.out.find("alice") == std::string::npos);
-    CHECK(users.out.find("bob") == std::string::npos);
+    CommandRun users = strongbox_cli(data, "user list", full);
+    CHECK_MESSAGE(users.exit_code == 0, users.output);
+    CHECK(users.output.find("alice") == std::string::npos);
+    CHECK(users.output.find("bob") == std::string::npos);
 
     // Revocations write a row into the space the reserve freed (the injector keeps failing only the
     // reserve, so the disk still reads as full) and go through.
     const std::string reserve_gone = faults + "reserve.bin";
-    Run revoked = strongbox_cli(data, "token revoke 1", reserve_gone);
-    CHECK_MESSAGE(revoked.exit_code == 0, revoked.out);
-    Run disabled = strongbox_cli(data, "user disable sam", reserve_gone);
-    CHECK_MESSAGE(disabled.exit_code == 0, disabled.out);
+    CommandRun revoked = strongbox_cli(data, "token revoke 1", reserve_gone);
+    CHECK_MESSAGE(revoked.exit_code == 0, revoked.output);
+    CommandRun disabled = strongbox_cli(data, "user disable sam", reserve_gone);
+    CHECK_MESSAGE(disabled.exit_code == 0, disabled.output);
     CHECK(strongbox_cli(data, "group add night", reserve_gone).exit_code == 4);
-    Run listed = strongbox_cli(data, "user list");
-    CHECK(listed.out.find("disabled") != std::string::npos);
-    CHECK(strongbox_cli(data, "token list").out.find("nightly") == std::string::npos);
+    CommandRun listed = strongbox_cli(data, "user list");
+    CHECK(listed.output.find("disabled") != std::string::npos);
+    CHECK(strongbox_cli(data, "token list").output.find("nightly") == std::string::npos);
 
     // Space is back: changes work again.
-    Run again = strongbox_cli(data, "group add night");
-    CHECK_MESSAGE(again.exit_code == 0, again.out);
+    CommandRun again = strongbox_cli(data, "group add night");
+    CHECK_MESSAGE(again.exit_code == 0, again.output);
     CHECK(fs::file_size(data / "reserve.bin") > 0);
 }

@@ -13,9 +13,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <doctest/doctest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -28,6 +26,8 @@ namespace {
 const std::filesystem::path kData = std::filesystem::path(SB_TEST_DATA_DIR) / "appliance";
 const std::filesystem::path kStrongbox = std::filesystem::path(SB_BINARY_DIR) / "appliance" / "strongbox";
 
+using appliance::testing::CommandRun;
+using appliance::testing::run_command;
 using appliance::testing::TempDir;
 
 std::unique_ptr<appliance::Appliance> open_app(const std::filesystem::path & dir) {
@@ -63,24 +63,8 @@ HttpReply http(int port, const std::string & method, const std::string & path, c
     return reply;
 }
 
-struct Run {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr together
-};
-
-Run run_strongbox(const std::string & args) {
-    const std::string cmd = kStrongbox.string() + " " + args + " 2>&1";
-    Run r;
-    FILE * pipe = ::popen(cmd.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-        r.output.append(buf.data(), n);
-    }
-    int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+CommandRun run_strongbox(const std::string & args) {
+    return run_command(kStrongbox.string() + " " + args);
 }
 
 }  // namespace
@@ -225,34 +209,34 @@ TEST_CASE("the strongbox command ingests, answers as JSON, reports bad files in 
     TempDir dir("sb_e2e_cli");
     const std::string data = "--data-dir " + (dir.path / "data").string() + " ";
 
-    Run help = run_strongbox("--help");
+    CommandRun help = run_strongbox("--help");
     CHECK(help.exit_code == 0);
     CHECK(help.output.find("ingest") != std::string::npos);
 
-    Run ingest = run_strongbox(data + "ingest " + (kData / "operations-guide.pdf").string() + " " +
+    CommandRun ingest = run_strongbox(data + "ingest " + (kData / "operations-guide.pdf").string() + " " +
                                (kData / "invalid.pdf").string());
     CHECK(ingest.exit_code == 3);  // partial: one file failed, the other went through
     CHECK(ingest.output.find("invalid.pdf") != std::string::npos);
     CHECK(ingest.output.find("1 added") != std::string::npos);
 
-    Run ask = run_strongbox(data + "ask --json \"What temperature means facilities must be called?\"");
+    CommandRun ask = run_strongbox(data + "ask --json \"What temperature means facilities must be called?\"");
     REQUIRE(ask.exit_code == 0);
     auto j = core::Json::parse(ask.output);
     REQUIRE_MESSAGE(j.ok(), ask.output);
     CHECK(j->get_string("answer").find("30 degrees") != std::string::npos);
 
-    Run verify = run_strongbox(data + "audit verify");
+    CommandRun verify = run_strongbox(data + "audit verify");
     CHECK(verify.exit_code == 0);
     CHECK(verify.output.find("intact") != std::string::npos);
 
-    Run unknown = run_strongbox("frobnicate");
+    CommandRun unknown = run_strongbox("frobnicate");
     CHECK(unknown.exit_code == 2);
 }
 
 TEST_CASE("a second process cannot open a data directory another one holds") {
     TempDir dir("sb_e2e_lock");
     auto app = open_app(dir.path / "data");
-    Run ingest = run_strongbox("--data-dir " + (dir.path / "data").string() + " ingest " + (kData / "tagged.pdf").string());
+    CommandRun ingest = run_strongbox("--data-dir " + (dir.path / "data").string() + " ingest " + (kData / "tagged.pdf").string());
     CHECK(ingest.exit_code == 1);
     CHECK(ingest.output.find("in use") != std::string::npos);
 }
