@@ -12,8 +12,8 @@
 //     {"error":{"code","message","request_id"}} carrying the response's request id;
 //   - nobody gets a 2xx from an /api route other than /me, /setup and /login without credentials
 //     (the fuzzer cannot guess a token or session), and staff never gets one from an admin route.
-// Requests that may change the accounts run on a fresh copy of the accounts database, so each
-// input behaves the same whatever ran before it.
+// Every request starts from the same accounts database (a fresh copy after any request that
+// committed a change), so each input behaves the same whatever ran before it.
 #include "fuzz_targets.h"
 
 #include "scoped_service.h"
@@ -23,8 +23,12 @@
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/http.h"
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,7 +57,7 @@ webui::AccountsOptions accounts_options() {
 }
 
 // Accounts with one user per role, each with an API token and a live session, kept as a pristine
-// database file that is copied back before any request that may write.
+// database file.
 class World {
   public:
     World() {
@@ -77,39 +81,57 @@ class World {
             }
             require(accounts->set_grant("readers", "alpha", "read").ok());
         }
-        reset();
     }
     ~World() {
+        version_query_.reset();
+        watch_.reset();
         accounts_.reset();
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
 
-    void reset() {
-        accounts_.reset();
-        fs::copy_file(dir_ / "pristine.db", dir_ / "accounts.db", fs::copy_options::overwrite_existing);
-        for (const char * suffix : {"-wal", "-shm", "-journal"}) {
-            fs::remove(dir_ / (std::string("accounts.db") + suffix));
-        }
-        accounts_ = std::move(webui::Accounts::open(dir_ / "accounts.db", accounts_options())).value();
-        dirty_ = false;
-    }
-
-    webui::Accounts & accounts(bool may_write) {
-        if (dirty_) {
+    // Called before every request: puts the pristine database back when the last request
+    // committed anything, or was a login, whose failures Accounts counts in memory only. PRAGMA
+    // data_version on a connection of our own moves with every commit made by another connection
+    // (the handler's), and most requests commit nothing.
+    webui::Accounts & accounts(bool login) {
+        if (!watch_ || last_was_login_ || data_version() != clean_version_) {
             reset();
         }
-        dirty_ = may_write;
+        last_was_login_ = login;
         return *accounts_;
     }
 
     const Credential & credential(int who) const { return creds_[who]; }
 
   private:
+    void reset() {
+        accounts_.reset();
+        version_query_.reset();
+        watch_.reset();
+        fs::copy_file(dir_ / "pristine.db", dir_ / "accounts.db", fs::copy_options::overwrite_existing);
+        for (const char * suffix : {"-wal", "-shm", "-journal"}) {
+            fs::remove(dir_ / (std::string("accounts.db") + suffix));
+        }
+        accounts_ = std::move(webui::Accounts::open(dir_ / "accounts.db", accounts_options())).value();
+        watch_.emplace((dir_ / "accounts.db").string(), SQLite::OPEN_READONLY);
+        version_query_.emplace(*watch_, "PRAGMA data_version");
+        clean_version_ = data_version();
+    }
+
+    int64_t data_version() {
+        version_query_->reset();
+        require(version_query_->executeStep());
+        return version_query_->getColumn(0).getInt64();
+    }
+
     fs::path dir_;
     std::unique_ptr<webui::Accounts> accounts_;
+    std::optional<SQLite::Database> watch_;
+    std::optional<SQLite::Statement> version_query_;
+    int64_t clean_version_ = 0;
+    bool last_was_login_ = false;
     Credential creds_[4];
-    bool dirty_ = true;
 };
 
 World & world() {
@@ -172,8 +194,6 @@ int webui_request(const uint8_t * data, size_t size) {
             req.headers.emplace_back("Authorization", "Bearer " + cred.token);
         }
     }
-    const bool may_write = req.method != "GET" && req.method != "HEAD";
-
     webui::testing::ScopedService service;
     webui::HandlerOptions options;
     options.max_body_bytes = 4096;
@@ -181,7 +201,7 @@ int webui_request(const uint8_t * data, size_t size) {
     options.max_update_bytes = 16384;
     options.queue_timeout_ms = 100;
     options.access_log = [](std::string_view) {};
-    webui::Handler handler(service, world().accounts(may_write), options);
+    webui::Handler handler(service, world().accounts(req.method == "POST" && req.path == "/api/v1/login"), options);
     HttpResponse res = handler.handle(req);
 
     require(res.status >= 100 && res.status <= 599);

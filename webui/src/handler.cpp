@@ -401,24 +401,34 @@ struct Call {
     std::optional<Caller> caller_cache;
 };
 
+// Walks pattern and path segment by segment ("/api/v1/documents/{id}" against
+// "/api/v1/documents/7"). It runs for every route on every request, so it allocates only for the
+// parameters it captures.
 bool match_pattern(std::string_view pattern, std::string_view path, std::vector<std::string> & params) {
     params.clear();
-    std::vector<std::string_view> want = core::split(pattern, '/');
-    std::vector<std::string_view> have = core::split(path, '/');
-    if (want.size() != have.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < want.size(); ++i) {
-        if (want[i].starts_with('{')) {
-            if (have[i].empty()) {
+    size_t p = 0;  // where the current segment starts in pattern and in path
+    size_t q = 0;
+    while (true) {
+        const size_t p_end = std::min(pattern.find('/', p), pattern.size());
+        const size_t q_end = std::min(path.find('/', q), path.size());
+        const std::string_view want = pattern.substr(p, p_end - p);
+        const std::string_view have = path.substr(q, q_end - q);
+        if (want.starts_with('{')) {
+            if (have.empty()) {
                 return false;
             }
-            params.emplace_back(have[i]);
-        } else if (want[i] != have[i]) {
+            params.emplace_back(have);
+        } else if (want != have) {
             return false;
         }
+        const bool pattern_ends = p_end == pattern.size();
+        const bool path_ends = q_end == path.size();
+        if (pattern_ends || path_ends) {
+            return pattern_ends && path_ends;
+        }
+        p = p_end + 1;
+        q = q_end + 1;
     }
-    return true;
 }
 
 bool state_changing(std::string_view method) {
