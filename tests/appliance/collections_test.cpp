@@ -23,6 +23,8 @@
 
 using namespace strongbox;
 using appliance::IngestFileResult;
+using appliance::testing::open_test_accounts;
+using appliance::testing::setup_request;
 using appliance::testing::TempDir;
 using webui::Caller;
 
@@ -477,19 +479,11 @@ TEST_CASE("a collection created from the web console is on the audit trail once"
     TempDir dir("sb_coll_web_create");
     auto app = open_app(dir.path / "data");
     auto service = appliance::make_web_service(*app);
-    webui::AccountsOptions ao;
-    ao.pwhash_opslimit = 1;
-    ao.pwhash_memlimit = 8192;
-    auto accounts = webui::Accounts::open(dir.path / "accounts.db", ao);
+    auto accounts = open_test_accounts(dir.path / "accounts.db");
     REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
     webui::Handler handler(*service, **accounts);
 
-    webui::HttpRequest setup;
-    setup.method = "POST";
-    setup.path = "/api/v1/setup";
-    setup.headers = {{"Content-Type", "application/json"}};
-    setup.body = R"({"name":"root","password":"root-password-1"})";
-    const webui::HttpResponse session = handler.handle(setup);
+    const webui::HttpResponse session = handler.handle(setup_request("root", "root-password-1"));
     REQUIRE_MESSAGE(session.status == 200, session.body);
     const std::string cookie(session.header("Set-Cookie").substr(0, session.header("Set-Cookie").find(';')));
     const std::string csrf = core::Json::parse(session.body).value().get_string("csrf_token");

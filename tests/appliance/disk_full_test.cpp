@@ -27,6 +27,8 @@
 using namespace strongbox;
 using appliance::testing::CommandRun;
 using appliance::testing::run_command;
+using appliance::testing::open_test_accounts;
+using appliance::testing::setup_request;
 using appliance::testing::TempDir;
 
 namespace {
@@ -200,17 +202,10 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
     CHECK(app.writable().error().message().find("read-only: disk full") == 0);
 
     auto service = appliance::make_web_service(app);
-    webui::AccountsOptions ao;
-    ao.pwhash_opslimit = 1;
-    ao.pwhash_memlimit = 8192;
-    auto accounts = webui::Accounts::open(dir.path / "accounts.db", ao);
+    auto accounts = open_test_accounts(dir.path / "accounts.db");
     REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
     webui::Handler handler(*service, **accounts);
-    webui::HttpRequest setup;
-    setup.method = "POST";
-    setup.path = "/api/v1/setup";
-    setup.headers = {{"Content-Type", "application/json"}};
-    setup.body = R"({"name":"root","password":"root-password-1"})";
+    const webui::HttpRequest setup = setup_request("root", "root-password-1");
     const webui::HttpResponse first_admin = handler.handle(setup);  // an account change like any other
     CHECK_MESSAGE(first_admin.status == 507, first_admin.body);
     CHECK(first_admin.body.find("disk full") != std::string::npos);

@@ -28,6 +28,7 @@ const std::filesystem::path kStrongbox = std::filesystem::path(SB_BINARY_DIR) / 
 
 using appliance::testing::CommandRun;
 using appliance::testing::run_command;
+using appliance::testing::open_test_accounts;
 using appliance::testing::TempDir;
 
 std::unique_ptr<appliance::Appliance> open_app(const std::filesystem::path & dir) {
@@ -158,10 +159,7 @@ TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /
     app->ingest({kData / "operations-guide.pdf"}, nullptr);
     auto service = appliance::make_web_service(*app);
     // A staff member who reads the default collection through their group, asking with an API token.
-    webui::AccountsOptions cheap;
-    cheap.pwhash_opslimit = 1;
-    cheap.pwhash_memlimit = 8192;
-    auto accounts = webui::Accounts::open(dir.path / "data" / "accounts.db", cheap);
+    auto accounts = open_test_accounts(dir.path / "data" / "accounts.db");
     REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
     REQUIRE((*accounts)->add_user({.name = "dana", .role = webui::kRoleStaff, .groups = {"ops"}}, "dana-password")
                 .ok());

@@ -1,11 +1,16 @@
 // Test support shared by the appliance tests.
 #pragma once
 
+#include "strongbox/core/json.h"
+#include "strongbox/webui/accounts.h"
+#include "strongbox/webui/http.h"
+
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace strongbox::appliance::testing {
@@ -49,6 +54,28 @@ inline CommandRun run_command(const std::string & command) {
     const int status = ::pclose(pipe);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return r;
+}
+
+// Web accounts beside a test's appliance, with argon2id at its minimum cost: these tests are about
+// the appliance behind the web API, not about hashing strength.
+inline core::Result<std::unique_ptr<webui::Accounts>> open_test_accounts(const std::filesystem::path & file) {
+    webui::AccountsOptions o;
+    o.pwhash_opslimit = 1;
+    o.pwhash_memlimit = 8192;
+    return webui::Accounts::open(file, o);
+}
+
+// The first-start request that creates the administrator and logs them in.
+inline webui::HttpRequest setup_request(const std::string & name, const std::string & password) {
+    core::Json body = core::Json::object();
+    body["name"] = name;
+    body["password"] = password;
+    webui::HttpRequest req;
+    req.method = "POST";
+    req.path = "/api/v1/setup";
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = body.dump();
+    return req;
 }
 
 }  // namespace strongbox::appliance::testing
