@@ -6,15 +6,16 @@
 #   tests/fuzz/campaign.sh [SECONDS_PER_TARGET] [TARGET...]     (default 600 s, every target)
 #   nice -n 19 tests/fuzz/campaign.sh 600 json webui              (two targets, 10 minutes each)
 #
-# Each target runs alone (-jobs=1) on a temporary copy of its seed corpus, with AddressSanitizer,
+# Each target runs on a temporary copy of its seed corpus, with AddressSanitizer,
 # UBSan and leak detection on, an RSS limit and a per-input timeout. A target that crashes is
 # restarted for the time it has left, so one finding does not end its run. Every crashing, leaking
 # or hanging input is copied into the corpus that the ordinary test run (make test) replays, named
 # <kind>-<sha1>, so it fails there until the bug is fixed and stays fixed afterwards.
 #
 # Environment: SB_FUZZ_BUILD_DIR (default <repo>/build/fuzz), SB_FUZZ_SKIP_BUILD=1 to use the
-# binaries already built, SB_FUZZ_RSS_MB (default 2048), SB_FUZZ_TIMEOUT_S (default 10),
-# SB_FUZZ_KEEP=1 to keep the temporary corpora. Rows are also appended to
+# binaries already built, SB_FUZZ_JOBS (default 1: fuzzer processes per target, sharing its
+# corpus; executions are summed over them), SB_FUZZ_RSS_MB (default 2048), SB_FUZZ_TIMEOUT_S
+# (default 10), SB_FUZZ_KEEP=1 to keep the temporary corpora. Rows are also appended to
 # $SB_FUZZ_BUILD_DIR/campaign/results.tsv.
 set -euo pipefail
 
@@ -24,6 +25,7 @@ seconds="${1:-600}"
 shift || true
 rss_mb="${SB_FUZZ_RSS_MB:-2048}"
 timeout_s="${SB_FUZZ_TIMEOUT_S:-10}"
+jobs="${SB_FUZZ_JOBS:-1}"
 
 # name | executable (under the build dir) | seed and replay corpus (under the repo)
 targets=(
@@ -106,10 +108,12 @@ for t in "${selected[@]}"; do
     left=$((seconds - ($(date +%s) - start)))
     [ $left -ge 5 ] || break
     run=$((run + 1))
-    # -jobs=1 runs the fuzzer in a child whose output goes to fuzz-0.log in the working directory.
-    (cd "$work" && TMPDIR="$scratch" "$bin" -jobs=1 -workers=1 -max_total_time=$left -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
+    # -jobs=N runs N fuzzers in children whose output goes to fuzz-<i>.log in the working directory.
+    (cd "$work" && TMPDIR="$scratch" "$bin" -jobs="$jobs" -workers="$jobs" -max_total_time=$left -rss_limit_mb="$rss_mb" -timeout="$timeout_s" \
       -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$work/artifacts/" corpus >"$work/run-$run.out" 2>&1) || true
-    mv "$work/fuzz-0.log" "$work/run-$run.log" 2>/dev/null || true
+    for ((i = 0; i < jobs; i++)); do
+      mv "$work/fuzz-$i.log" "$work/run-$run-$i.log" 2>/dev/null || true
+    done
     # A run ends early only when it found something; give the target the rest of its time then.
     n_found=$(find "$work/artifacts" -type f | wc -l)
     [ "$n_found" -gt "${n_found_before:-0}" ] || break
@@ -140,7 +144,7 @@ for t in "${selected[@]}"; do
     grep -m1 "SUMMARY:" "$log" >&2 || true
   done
 
-  row="$name	$execs	$rate	$crashes	$leaks	$n_seeds -> $n_corpus	${elapsed}s"
+  row="$name	$execs	$rate	$crashes	$leaks	$n_seeds -> $n_corpus	${elapsed}s	$jobs"
   rows+=("$row")
   printf '%s\t%s\n' "$(date -u +%FT%TZ)" "$row" >>"$results"
   echo "campaign.sh: $row" >&2
@@ -152,8 +156,8 @@ for t in "${selected[@]}"; do
   [ "$scratch" = "$work" ] || rm -rf "$scratch"
 done
 
-printf '\n%-14s %12s %9s %8s %6s %18s %8s\n' target executions exec/s crashes leaks "corpus (seeds->new)" time
+printf '\n%-14s %12s %9s %8s %6s %18s %8s %5s\n' target executions exec/s crashes leaks "corpus (seeds->new)" time jobs
 for r in "${rows[@]}"; do
-  IFS=$'\t' read -r name execs rate crashes leaks corpus elapsed <<<"$r"
-  printf '%-14s %12s %9s %8s %6s %18s %8s\n' "$name" "$execs" "$rate" "$crashes" "$leaks" "$corpus" "$elapsed"
+  IFS=$'\t' read -r name execs rate crashes leaks corpus elapsed jobs <<<"$r"
+  printf '%-14s %12s %9s %8s %6s %18s %8s %5s\n' "$name" "$execs" "$rate" "$crashes" "$leaks" "$corpus" "$elapsed" "$jobs"
 done
