@@ -26,7 +26,7 @@ int tokenizer_text_every_vocabulary(const uint8_t * data, size_t size) {
 
 }  // namespace
 
-TEST_CASE("every text of the tokenizer fuzz corpus encodes inside the vocabularies and round-trips in all four vocabularies") {
+TEST_CASE("every text of the tokenizer fuzz corpus encodes inside each of the four vocabularies and round-trips") {
     const size_t n = strongbox::fuzz::replay_corpus("tokenizer", &tokenizer_text_every_vocabulary);
     MESSAGE(n << " tokenizer corpus files replayed");
     CHECK(n >= 10);

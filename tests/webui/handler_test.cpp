@@ -311,7 +311,8 @@ TEST_CASE("an unknown path is a JSON 404 and a wrong method is 405 with Allow") 
     StaffHandler handler(f.service, f.quiet_options());
     check_error_body(handler.handle(get("/api/v1/nothing")), 404, "not_found");
     // Routes match whole segments: one more, one fewer or an empty one is another path.
-    for (const char * path : {"/api/v1/ask/", "/api/v1", "/api/v1/source/7/more", "/api/v1/source//7", "api/v1/ask", ""}) {
+    for (const char * path :
+         {"/api/v1/ask/", "/api/v1", "/api/v1/source/7/more", "/api/v1/source//7", "api/v1/ask", ""}) {
         CAPTURE(path);
         check_error_body(handler.handle(get(path)), 404, "not_found");
     }
