@@ -65,6 +65,25 @@ Reply https(Poco::Net::HTTPSClientSession & session, const std::string & method,
     return r;
 }
 
+// A certificate for localhost in a scratch directory, and server options that serve HTTPS with it.
+struct LocalTls {
+    ScratchDir dir;
+    std::filesystem::path cert = dir.path / kTlsCertFile;
+    std::filesystem::path key = dir.path / kTlsKeyFile;
+
+    LocalTls() { REQUIRE(ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1"}).ok()); }
+
+    ServerOptions server_options() const {
+        ServerOptions o;
+        o.port = 0;
+        o.tls_cert = cert;
+        o.tls_key = key;
+        o.access_log = [](std::string_view) {
+        };
+        return o;
+    }
+};
+
 }  // namespace
 
 TEST_CASE("a self-signed certificate is made once, with a private key only its owner can read") {
@@ -96,25 +115,16 @@ TEST_CASE("a self-signed certificate is made once, with a private key only its o
 }
 
 TEST_CASE("the server speaks HTTPS with the generated certificate and sets a Secure session cookie") {
-    ScratchDir dir;
-    const auto cert = dir.path / kTlsCertFile;
-    const auto key = dir.path / kTlsKeyFile;
-    REQUIRE(ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1"}).ok());
+    const LocalTls tls;
     TestAccounts accounts;
     CorpusService service;
     load_corpus(service);
-    ServerOptions o;
-    o.port = 0;
-    o.tls_cert = cert;
-    o.tls_key = key;
-    o.access_log = [](std::string_view) {
-    };
-    Server server(service, *accounts.accounts, o);
+    Server server(service, *accounts.accounts, tls.server_options());
     sb::core::Status started = server.start();
     REQUIRE_MESSAGE(started.ok(), started.error().to_string());
     CHECK(server.tls());
 
-    Poco::Net::HTTPSClientSession session("localhost", static_cast<Poco::UInt16>(server.port()), trusting(cert));
+    Poco::Net::HTTPSClientSession session("localhost", static_cast<Poco::UInt16>(server.port()), trusting(tls.cert));
     Reply health = https(session, "GET", "/healthz");
     CHECK(health.status == 200);
     CHECK(health.head.get("Strict-Transport-Security", "") == "max-age=31536000");
@@ -132,34 +142,26 @@ TEST_CASE("the server speaks HTTPS with the generated certificate and sets a Sec
 }
 
 TEST_CASE("over HTTPS a connection beyond max_connections also gets 503 with Retry-After") {
-    ScratchDir dir;
-    const auto cert = dir.path / kTlsCertFile;
-    const auto key = dir.path / kTlsKeyFile;
-    REQUIRE(ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1"}).ok());
+    const LocalTls tls;
     TestAccounts accounts;
     CorpusService service;
-    ServerOptions o;
-    o.port = 0;
-    o.tls_cert = cert;
-    o.tls_key = key;
+    ServerOptions o = tls.server_options();
     o.max_threads = 1;
     o.max_queued = 0;
     o.max_connections = 5;  // the least allowed with one slot and no queue
     o.keep_alive_timeout_s = 60;
     o.retry_after_seconds = 3;
-    o.access_log = [](std::string_view) {
-    };
     Server server(service, *accounts.accounts, o);
     REQUIRE(server.start().ok());
     const auto port = static_cast<Poco::UInt16>(server.port());
     std::vector<std::unique_ptr<Poco::Net::HTTPSClientSession>> held;
     for (int i = 0; i < o.max_connections; ++i) {
-        held.push_back(std::make_unique<Poco::Net::HTTPSClientSession>("localhost", port, trusting(cert)));
+        held.push_back(std::make_unique<Poco::Net::HTTPSClientSession>("localhost", port, trusting(tls.cert)));
         held.back()->setKeepAlive(true);
         REQUIRE(https(*held.back(), "GET", "/healthz").status == 200);
     }
     // The refusal completes the TLS handshake before answering, so the client reads a real 503.
-    Poco::Net::HTTPSClientSession extra("localhost", port, trusting(cert));
+    Poco::Net::HTTPSClientSession extra("localhost", port, trusting(tls.cert));
     extra.setTimeout(Poco::Timespan(5, 0));
     Reply refused = https(extra, "GET", "/healthz");
     CHECK(refused.status == 503);
