@@ -70,8 +70,9 @@ try {
   // ---- first start: the setup page creates the administrator ----
   step('setup');
   await page.goto(baseUrl);
-  assert.equal(await page.title(), 'Set up Strongbox · Strongbox');
+  // The page is drawn once /api/v1/me answers, after the load event goto waits for.
   await page.waitForSelector('#setup-name');
+  assert.equal(await page.title(), 'Set up Strongbox · Strongbox');
   // The sign-in page refuses to be skipped: any route leads back to setup while no user exists.
   await page.goto(`${baseUrl}#/audit`);
   await page.waitForSelector('#setup-name');
@@ -79,7 +80,7 @@ try {
   await page.fill('#setup-password', ADMIN.password);
   await page.fill('#setup-password-again', `${ADMIN.password}x`);
   await page.click('#auth-submit');
-  assert.match(await page.textContent('#auth-error'), /passwords differ/);
+  await page.waitForSelector('#auth-error:has-text("passwords differ")');
   await page.fill('#setup-password-again', ADMIN.password);
   await page.click('#auth-submit');
   await page.waitForSelector('#nav-admin');
