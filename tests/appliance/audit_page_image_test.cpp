@@ -6,6 +6,7 @@
 #include "audit_page_image.h"
 #include "page_render.h"
 #include "test_support.h"
+#include "support/pdf_writer.h"
 
 #include "strongbox/appliance/audit_log.h"
 #include "strongbox/core/file.h"
@@ -14,7 +15,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -158,29 +158,13 @@ TEST_CASE("a region renders to the same PNG every time, another region to anothe
 
 namespace {
 
-// A one-page PDF with a crop box inside its media box, written with a correct cross-reference table.
+// A one-page PDF with a crop box inside its media box.
 std::string pdf_with_crop_box() {
-    const std::vector<std::string> objects = {
+    return strongbox::testing::pdf_from_objects({
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /CropBox [36 72 576 720] >>",
-    };
-    std::string pdf = "%PDF-1.4\n";
-    std::vector<size_t> offsets;
-    for (size_t i = 0; i < objects.size(); ++i) {
-        offsets.push_back(pdf.size());
-        pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-    }
-    const size_t xref = pdf.size();
-    pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-    for (size_t offset : offsets) {
-        char line[24];
-        std::snprintf(line, sizeof line, "%010zu 00000 n \n", offset);
-        pdf += line;
-    }
-    pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-           std::to_string(xref) + "\n%%EOF\n";
-    return pdf;
+    });
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "pdf_pages.h"
+#include "support/pdf_writer.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
@@ -8,7 +9,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -30,8 +30,7 @@ fs::path scratch_dir(const std::string & name) {
 }
 
 // A minimal PDF with one Helvetica text block per page; `lines` are drawn 14 pt apart from
-// (72, 700) in user space, followed by `extra` page content, on pages of `media_box`. The xref
-// offsets are computed, so the file is valid.
+// (72, 700) in user space, followed by `extra` page content, on pages of `media_box`.
 std::string make_pdf(const std::vector<std::vector<std::string>> & pages,
                      int rotate = 0,
                      const std::string & extra = "",
@@ -56,22 +55,7 @@ std::string make_pdf(const std::vector<std::vector<std::string>> & pages,
                           std::to_string(5 + 2 * i) + " 0 R >>");
         objects.push_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "endstream");
     }
-    std::string out = "%PDF-1.4\n";
-    std::vector<size_t> offsets;
-    for (size_t i = 0; i < objects.size(); ++i) {
-        offsets.push_back(out.size());
-        out += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-    }
-    const size_t xref = out.size();
-    out += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-    for (size_t off : offsets) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%010zu 00000 n \n", off);
-        out += buf;
-    }
-    out += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-           std::to_string(xref) + "\n%%EOF\n";
-    return out;
+    return strongbox::testing::pdf_from_objects(objects);
 }
 
 const core::Chunk * chunk_containing(const core::ExtractedDocument & doc, const std::string & needle) {
