@@ -225,10 +225,7 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
                                const IngestTarget & target) {
     std::lock_guard lock(impl_->ingest_mu);
     const std::string actor = target.actor.empty() ? impl_->settings.holder : target.actor;
-    core::Status collection_ok = valid_collection_name(target.collection)
-                                     ? impl_->local->ensure_collection(target.collection)
-                                     : core::Status(core::Error(core::ErrorCode::kInvalidArgument,
-                                                                "collection name \"" + target.collection + "\" is not valid"));
+    core::Status collection_ok = impl_->local->ensure_collection(target.collection);
     if (!collection_ok.ok()) {
         impl_->disk->note_failure(collection_ok.error());
     }

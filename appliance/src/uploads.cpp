@@ -82,9 +82,8 @@ core::Result<std::string> start_upload(Appliance & app, const std::string & coll
     if (bytes.empty()) {
         return core::Error(core::ErrorCode::kInvalidArgument, name + ": the upload is empty");
     }
-    const int64_t limit = app.settings_store().get("max_upload_bytes").is_int()
-                              ? app.settings_store().get("max_upload_bytes").as_int()
-                              : int64_t{256} << 20;
+    const core::Json stored_limit = app.settings_store().get("max_upload_bytes");
+    const int64_t limit = stored_limit.is_int() ? stored_limit.as_int() : int64_t{256} << 20;
     if (static_cast<int64_t>(bytes.size()) > limit) {
         return core::Error(core::ErrorCode::kInvalidArgument, name + ": " + std::to_string(bytes.size()) +
                                                                   " bytes is more than the upload limit of " +
