@@ -386,20 +386,7 @@ Result<std::unique_ptr<CudaContext>> CudaContext::create(std::shared_ptr<const M
 Result<std::span<const float>> CudaContext::eval(std::span<const int32_t> tokens) {
     State & s = *state_;
     const uint32_t n_vocab = s.model->config().n_vocab;
-    if (tokens.empty()) {
-        return Error(ErrorCode::kInvalidArgument, "eval: no tokens given");
-    }
-    for (int32_t id : tokens) {
-        if (id < 0 || static_cast<uint32_t>(id) >= n_vocab) {
-            return Error(ErrorCode::kInvalidArgument, "eval: token id " + std::to_string(id) +
-                                                          " is outside the vocabulary of " + std::to_string(n_vocab));
-        }
-    }
-    if (tokens.size() > s.n_ctx - s.n_past) {
-        return Error(ErrorCode::kResourceExhausted, "eval: " + std::to_string(tokens.size()) + " tokens after " +
-                                                        std::to_string(s.n_past) + " do not fit the context of " +
-                                                        std::to_string(s.n_ctx));
-    }
+    SB_TRY(check_eval_tokens(tokens, n_vocab, s.n_past, s.n_ctx));
     SB_TRY(cuda::check(cudaSetDevice(s.device.index), "select device"));
     for (size_t i = 0; i < tokens.size(); i += s.n_batch) {
         SB_TRY(s.forward(tokens.subspan(i, std::min<size_t>(s.n_batch, tokens.size() - i))));

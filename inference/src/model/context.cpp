@@ -299,24 +299,27 @@ Result<std::unique_ptr<Context>> Context::create(std::shared_ptr<const Model> mo
     return std::unique_ptr<Context>(new Context(std::move(s)));
 }
 
-Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens) {
-    State & s = *state_;
-    const uint32_t n_vocab = s.model->config().n_vocab;
+core::Status check_eval_tokens(std::span<const int32_t> tokens, uint32_t n_vocab, uint32_t n_past, uint32_t n_ctx) {
     if (tokens.empty()) {
         return Error(ErrorCode::kInvalidArgument, "eval: no tokens given");
     }
     for (int32_t id : tokens) {
         if (id < 0 || static_cast<uint32_t>(id) >= n_vocab) {
-            return Error(ErrorCode::kInvalidArgument,
-                         "eval: token id " + std::to_string(id) + " is outside the vocabulary of " +
-                             std::to_string(n_vocab));
+            return Error(ErrorCode::kInvalidArgument, "eval: token id " + std::to_string(id) +
+                                                          " is outside the vocabulary of " + std::to_string(n_vocab));
         }
     }
-    if (tokens.size() > s.n_ctx - s.n_past) {
+    if (tokens.size() > n_ctx - n_past) {
         return Error(ErrorCode::kResourceExhausted, "eval: " + std::to_string(tokens.size()) + " tokens after " +
-                                                        std::to_string(s.n_past) + " do not fit the context of " +
-                                                        std::to_string(s.n_ctx));
+                                                        std::to_string(n_past) + " do not fit the context of " +
+                                                        std::to_string(n_ctx));
     }
+    return core::ok_status();
+}
+
+Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens) {
+    State & s = *state_;
+    SB_TRY(check_eval_tokens(tokens, s.model->config().n_vocab, s.n_past, s.n_ctx));
     for (size_t i = 0; i < tokens.size(); i += s.n_batch) {
         s.forward(tokens.subspan(i, std::min<size_t>(s.n_batch, tokens.size() - i)));
     }

@@ -5,6 +5,7 @@
 #include "strongbox/inference/model.h"
 #include "strongbox/inference/tensor_type.h"
 
+#include <span>
 #include <vector>
 
 namespace strongbox::inference {
@@ -45,5 +46,10 @@ struct Model::Impl {
 // scaling (linear, YaRN, per-frequency factors) applied. Shared by the CPU and GPU paths so
 // both rotate identically.
 void build_rope_table(const Model::Impl & m, uint32_t n_ctx, std::vector<float> & cos_t, std::vector<float> & sin_t);
+
+// Why eval must refuse `tokens` before touching any state: none given, an id outside the
+// vocabulary, or more tokens than the context has room for after `n_past`. Shared by the CPU
+// and GPU contexts so both refuse the same input with the same words.
+core::Status check_eval_tokens(std::span<const int32_t> tokens, uint32_t n_vocab, uint32_t n_past, uint32_t n_ctx);
 
 }  // namespace strongbox::inference
