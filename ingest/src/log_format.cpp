@@ -189,6 +189,28 @@ void set_time(LogHeader & h, const CivilTime & t, int offset_minutes) {
     h.time_us = civil_to_unix_micros(t, offset_minutes);
 }
 
+// The rest of an ISO 8601 stamp once its year and first separator are read: "MM<sep>DD", 'T' or a
+// space, the clock, and a zone (`default_offset` minutes when the stamp has none).
+bool parse_iso_after_year(Cursor & c, int year, char sep, int default_offset, LogHeader & h) {
+    CivilTime t;
+    auto mo = c.number(2, 2);
+    if (!mo || !c.lit(sep)) {
+        return false;
+    }
+    auto d = c.number(2, 2);
+    if (!d || !(c.lit('T') || c.lit('t') || c.lit(' '))) {
+        return false;
+    }
+    t.year = year;
+    t.month = static_cast<int>(*mo);
+    t.day = static_cast<int>(*d);
+    if (!parse_clock(c, t)) {
+        return false;
+    }
+    set_time(h, t, parse_zone(c).value_or(default_offset));
+    return true;
+}
+
 // The leading date-time stamps of application logs:
 //   2026-06-14 15:16:01[,.]123[Z|+02:00]   2026-06-14T15:16:01...   2026/06/14 15:16:01
 //   17/06/09 20:10:40 (yy/MM/dd)           081109 203615 (yyMMdd HHmmss)
@@ -201,27 +223,11 @@ bool parse_app_stamp(Cursor & c, const TimeAssumptions & ta, LogHeader & h) {
     }
     const size_t first_len = c.pos() - start;
     if (first_len == 4 && (c.peek() == '-' || c.peek() == '/')) {
-        char sep = c.peek();
+        const char sep = c.peek();
         c.lit(sep);
-        auto mo = c.number(2, 2);
-        if (!mo || !c.lit(sep)) {
+        if (!parse_iso_after_year(c, static_cast<int>(*first), sep, ta.utc_offset_minutes, h)) {
             return false;
         }
-        auto d = c.number(2, 2);
-        if (!d || !(c.lit('T') || c.lit(' '))) {
-            return false;
-        }
-        t.year = static_cast<int>(*first);
-        t.month = static_cast<int>(*mo);
-        t.day = static_cast<int>(*d);
-        if (!parse_clock(c, t)) {
-            return false;
-        }
-        int offset = ta.utc_offset_minutes;
-        if (auto z = parse_zone(c)) {
-            offset = *z;
-        }
-        set_time(h, t, offset);
     } else if (first_len == 2 && c.peek() == '/') {
         c.lit('/');
         auto mo = c.number(2, 2);
@@ -449,30 +455,10 @@ std::optional<LogHeader> parse_syslog_3164(std::string_view line, const TimeAssu
 // RFC 3339 "2003-10-11T22:14:15.003Z" (the only stamp RFC 5424 allows).
 bool parse_rfc3339(Cursor & c, LogHeader & h, const TimeAssumptions & ta) {
     const size_t start = c.pos();
-    CivilTime t;
     auto y = c.number(4, 4);
-    if (!y || !c.lit('-')) {
+    if (!y || !c.lit('-') || !parse_iso_after_year(c, static_cast<int>(*y), '-', ta.utc_offset_minutes, h)) {
         return false;
     }
-    auto mo = c.number(2, 2);
-    if (!mo || !c.lit('-')) {
-        return false;
-    }
-    auto d = c.number(2, 2);
-    if (!d || !(c.lit('T') || c.lit('t') || c.lit(' '))) {
-        return false;
-    }
-    t.year = static_cast<int>(*y);
-    t.month = static_cast<int>(*mo);
-    t.day = static_cast<int>(*d);
-    if (!parse_clock(c, t)) {
-        return false;
-    }
-    int offset = ta.utc_offset_minutes;
-    if (auto z = parse_zone(c)) {
-        offset = *z;
-    }
-    set_time(h, t, offset);
     h.time_text = std::string(c.slice(start));
     return h.time_us.has_value();
 }
