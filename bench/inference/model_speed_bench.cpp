@@ -14,17 +14,14 @@
 //   strongbox_bench_model_speed --shape qwen0.5b --type q4_0 --threads 1,2
 //   strongbox_bench_model_speed --shape all --type all            (several minutes)
 //   strongbox_bench_model_speed --layers 4 ...                    (fewer layers: quick look)
-#include "cpu/quants.h"
 #include "cpu/thread_pool.h"
-#include "strongbox/inference/gguf_writer.h"
 #include "strongbox/inference/model.h"
-#include "strongbox/inference/quantize.h"
 
 #include "bench_util.h"
+#include "random_model.h"
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -33,26 +30,19 @@
 #include <vector>
 
 using strongbox::bench::cpu_seconds;
+using strongbox::bench::find_model_shape;
 using strongbox::bench::median;
+using strongbox::bench::ModelShape;
 using strongbox::bench::now_s;
 using strongbox::bench::split;
+using strongbox::bench::write_random_model;
+using strongbox::bench::XorshiftRng;
 
 using namespace strongbox;
 using namespace strongbox::inference;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Shape {
-    const char * name;
-    const char * arch;
-    uint32_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab;
-};
-
-constexpr Shape kShapes[] = {
-    {"qwen0.5b", "qwen2", 896, 24, 14, 2, 4864, 32000},
-    {"tinyllama1.1b", "llama", 2048, 22, 32, 4, 5632, 32000},
-};
 
 // llama.cpp on the reference machine: {prefill 2 threads, prefill 1, decode 2, decode 1} tok/s.
 struct Reference {
@@ -65,83 +55,6 @@ const std::map<std::string, Reference> kReference = {
     {"tinyllama1.1b/q4_0", {42, 21.5, 18.9, 8.5}},   {"tinyllama1.1b/q4_k_m", {26.2, 9.6, 13.5, 6.5}},
     {"tinyllama1.1b/q8_0", {28.4, 14.9, 7.7, 4.3}},  {"tinyllama1.1b/f16", {39.3, 29.1, 6.9, 4.0}},
 };
-
-// Deterministic, fast normal-ish numbers (sum of uniforms) so model files are reproducible.
-struct Rng {
-    uint64_t s;
-    uint64_t next() {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        return s;
-    }
-    float uniform() { return static_cast<float>(next() >> 40) * (1.0f / 16777216.0f); }
-    float normal() { return (uniform() + uniform() + uniform() + uniform() - 2.0f) * 1.7320508f; }
-};
-
-core::Status write_random_model(const Shape & sh, uint32_t n_layer, const std::string & target, const fs::path & out,
-                                cpu::ThreadPool & pool) {
-    GgufWriter w;
-    const std::string a = std::string(sh.arch) + ".";
-    w.set("general.architecture", GgufValue::of_string(sh.arch));
-    w.set("general.name", GgufValue::of_string(std::string("random ") + sh.name));
-    w.set(a + "context_length", GgufValue::of_uint32(4096));
-    w.set(a + "embedding_length", GgufValue::of_uint32(sh.n_embd));
-    w.set(a + "block_count", GgufValue::of_uint32(n_layer));
-    w.set(a + "feed_forward_length", GgufValue::of_uint32(sh.n_ff));
-    w.set(a + "attention.head_count", GgufValue::of_uint32(sh.n_head));
-    w.set(a + "attention.head_count_kv", GgufValue::of_uint32(sh.n_head_kv));
-    w.set(a + "attention.layer_norm_rms_epsilon", GgufValue::of_float32(1e-6f));
-    w.set(a + "rope.freq_base", GgufValue::of_float32(10000.0f));
-    const uint64_t hd = sh.n_embd / sh.n_head;
-    const uint64_t q_dim = hd * sh.n_head;
-    const uint64_t kv_dim = hd * sh.n_head_kv;
-    uint64_t seed = 1;
-    auto add = [&](const std::string & name, std::vector<uint64_t> shape, float scale) -> core::Status {
-        SB_ASSIGN_OR_RETURN(TensorType type,
-                            plan_tensor_type(target, name, shape, TensorType::kF32, n_layer, false));
-        const uint64_t tensor_seed = ++seed * 0x9E3779B97F4A7C15ull;
-        const bool ones = scale == 0.0f;
-        return w.add_tensor(name, type, shape, [=, &pool](std::span<uint8_t> dst) {
-            const auto cols = static_cast<size_t>(shape[0]);
-            const size_t rows = shape.size() > 1 ? static_cast<size_t>(shape[1]) : 1;
-            const size_t stride = *row_size(type, cols);
-            pool.parallel_for(rows, [&](size_t begin, size_t end) {
-                std::vector<float> row(cols);
-                for (size_t r = begin; r < end; ++r) {
-                    Rng rng{tensor_seed ^ (r * 0xBF58476D1CE4E5B9ull + 1)};
-                    for (float & x : row) {
-                        x = ones ? 1.0f : rng.normal() * scale;
-                    }
-                    SB_CHECK(cpu::quantize_row(type, row.data(), dst.data() + r * stride, cols));
-                }
-            });
-            return core::ok_status();
-        });
-    };
-    const float wscale = 1.0f / std::sqrt(static_cast<float>(sh.n_embd));
-    SB_TRY(add("token_embd.weight", {sh.n_embd, sh.n_vocab}, 1.0f));
-    SB_TRY(add("output_norm.weight", {sh.n_embd}, 0.0f));
-    SB_TRY(add("output.weight", {sh.n_embd, sh.n_vocab}, wscale));
-    for (uint32_t i = 0; i < n_layer; ++i) {
-        const std::string p = "blk." + std::to_string(i) + ".";
-        SB_TRY(add(p + "attn_norm.weight", {sh.n_embd}, 0.0f));
-        SB_TRY(add(p + "attn_q.weight", {sh.n_embd, q_dim}, wscale));
-        SB_TRY(add(p + "attn_k.weight", {sh.n_embd, kv_dim}, wscale));
-        SB_TRY(add(p + "attn_v.weight", {sh.n_embd, kv_dim}, wscale));
-        if (std::string(sh.arch) == "qwen2") {
-            SB_TRY(add(p + "attn_q.bias", {q_dim}, 0.02f));
-            SB_TRY(add(p + "attn_k.bias", {kv_dim}, 0.02f));
-            SB_TRY(add(p + "attn_v.bias", {kv_dim}, 0.02f));
-        }
-        SB_TRY(add(p + "attn_output.weight", {q_dim, sh.n_embd}, wscale));
-        SB_TRY(add(p + "ffn_norm.weight", {sh.n_embd}, 0.0f));
-        SB_TRY(add(p + "ffn_gate.weight", {sh.n_embd, sh.n_ff}, wscale));
-        SB_TRY(add(p + "ffn_up.weight", {sh.n_embd, sh.n_ff}, wscale));
-        SB_TRY(add(p + "ffn_down.weight", {sh.n_ff, sh.n_embd}, 1.0f / std::sqrt(static_cast<float>(sh.n_ff))));
-    }
-    return w.write(out);
-}
 
 // Streaming-read bandwidth in bytes/s over a buffer much larger than the caches.
 double read_bandwidth(int n_threads) {
@@ -242,10 +155,7 @@ int main(int argc, char ** argv) {
                 "ref", "decode t/s", "ref", "bw-bound", "of bound", "prefill t/cpu", "decode t/cpu");
     cpu::ThreadPool writer_pool(2);
     for (const std::string & shape_name : split(shapes)) {
-        const Shape * sh = nullptr;
-        for (const Shape & s : kShapes) {
-            sh = shape_name == s.name ? &s : sh;
-        }
+        const ModelShape * sh = find_model_shape(shape_name);
         if (sh == nullptr) {
             std::fprintf(stderr, "unknown shape %s (qwen0.5b, tinyllama1.1b)\n", shape_name.c_str());
             return 2;
@@ -278,7 +188,7 @@ int main(int argc, char ** argv) {
                     return 1;
                 }
                 std::vector<int32_t> ids(static_cast<size_t>(prompt));
-                Rng rng{42};
+                XorshiftRng rng{42};
                 for (int32_t & id : ids) {
                     id = static_cast<int32_t>(rng.next() % sh->n_vocab);
                 }
