@@ -24,6 +24,7 @@
 using namespace strongbox;
 using appliance::IngestFileResult;
 using appliance::testing::open_test_accounts;
+using appliance::testing::session_request;
 using appliance::testing::setup_request;
 using appliance::testing::TempDir;
 using webui::Caller;
@@ -485,15 +486,8 @@ TEST_CASE("a collection created from the web console is on the audit trail once"
 
     const webui::HttpResponse session = handler.handle(setup_request("root", "root-password-1"));
     REQUIRE_MESSAGE(session.status == 200, session.body);
-    const std::string cookie(session.header("Set-Cookie").substr(0, session.header("Set-Cookie").find(';')));
-    const std::string csrf = core::Json::parse(session.body).value().get_string("csrf_token");
-
-    webui::HttpRequest create;
-    create.method = "POST";
-    create.path = "/api/v1/collections";
-    create.headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}, {"X-CSRF-Token", csrf}};
-    create.body = R"({"name":"ops"})";
-    const webui::HttpResponse created = handler.handle(create);
+    const webui::HttpResponse created =
+        handler.handle(session_request(session, "POST", "/api/v1/collections", R"({"name":"ops"})"));
     REQUIRE_MESSAGE(created.status == 201, created.body);
 
     auto changes = app->audit().list({"", "", "collection_change", ""});

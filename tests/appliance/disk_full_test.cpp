@@ -27,6 +27,7 @@
 using namespace strongbox;
 using appliance::testing::CommandRun;
 using appliance::testing::run_command;
+using appliance::testing::session_request;
 using appliance::testing::open_test_accounts;
 using appliance::testing::setup_request;
 using appliance::testing::TempDir;
@@ -220,22 +221,14 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
     login.path = "/api/v1/login";
     const webui::HttpResponse session = handler.handle(login);
     REQUIRE_MESSAGE(session.status == 200, session.body);
-    const std::string cookie(session.header("Set-Cookie").substr(0, session.header("Set-Cookie").find(';')));
-    const std::string csrf = core::Json::parse(session.body).value().get_string("csrf_token");
 
-    webui::HttpRequest create;
-    create.method = "POST";
-    create.path = "/api/v1/collections";
-    create.headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}, {"X-CSRF-Token", csrf}};
-    create.body = R"({"name":"ops"})";
-    const webui::HttpResponse refused = handler.handle(create);
+    const webui::HttpResponse refused =
+        handler.handle(session_request(session, "POST", "/api/v1/collections", R"({"name":"ops"})"));
     CHECK_MESSAGE(refused.status == 507, refused.body);
     CHECK(refused.body.find("insufficient_storage") != std::string::npos);
     CHECK(refused.body.find("disk full") != std::string::npos);
-    webui::HttpRequest add_user = create;
-    add_user.path = "/api/v1/users";
-    add_user.body = R"({"name":"sam","password":"sam-password-1","role":"staff","groups":[]})";
-    const webui::HttpResponse no_user = handler.handle(add_user);
+    const webui::HttpResponse no_user = handler.handle(session_request(
+        session, "POST", "/api/v1/users", R"({"name":"sam","password":"sam-password-1","role":"staff","groups":[]})"));
     CHECK_MESSAGE(no_user.status == 507, no_user.body);
     CHECK_MESSAGE(no_user.body.find("the disk holding " + data.string()) != std::string::npos, no_user.body);
     CHECK((*accounts)->user("sam").error().code() == core::ErrorCode::kNotFound);

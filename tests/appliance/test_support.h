@@ -78,4 +78,19 @@ inline webui::HttpRequest setup_request(const std::string & name, const std::str
     return req;
 }
 
+// A JSON request made in the browser session a login or setup `response` opened: its cookie, and
+// the CSRF token every state-changing request must carry.
+inline webui::HttpRequest session_request(const webui::HttpResponse & response, const std::string & method,
+                                          const std::string & path, const std::string & body) {
+    const std::string set_cookie(response.header("Set-Cookie"));
+    webui::HttpRequest req;
+    req.method = method;
+    req.path = path;
+    req.headers = {{"Content-Type", "application/json"},
+                   {"Cookie", set_cookie.substr(0, set_cookie.find(';'))},
+                   {"X-CSRF-Token", core::Json::parse(response.body).value().get_string("csrf_token")}};
+    req.body = body;
+    return req;
+}
+
 }  // namespace strongbox::appliance::testing
