@@ -15,7 +15,8 @@
 // fork + exec, so the FAISS/OpenMP threads of the driver never meet fork().
 #pragma once
 
-#include "strongbox/core/hash.h"
+#include "test_support.h"
+
 #include "strongbox/retrieval/retriever.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -73,26 +74,7 @@ inline std::vector<std::string> doc_texts(int64_t n, int64_t version) {
 }
 
 inline core::ExtractedDocument make_soak_doc(int64_t n, int64_t version) {
-    core::ExtractedDocument doc;
-    doc.source_path = doc_path(n);
-    doc.media_type = "text/plain";
-    std::string all;
-    int line = 1;
-    for (const auto & t : doc_texts(n, version)) {
-        core::Chunk c;
-        c.text = t;
-        c.provenance.source_path = doc.source_path;
-        c.provenance.line_start = line;
-        c.provenance.line_end = line;
-        c.provenance.extractor = "plain-text";
-        ++line;
-        all += t + "\n";
-        doc.chunks.push_back(std::move(c));
-    }
-    doc.sha256 = core::sha256_hex(all);
-    doc.size_bytes = static_cast<int64_t>(all.size());
-    doc.page_count = line - 1;
-    return doc;
+    return make_doc(doc_path(n), doc_texts(n, version));
 }
 
 inline RetrieverOptions soak_options(const std::filesystem::path & dir) {
