@@ -32,6 +32,22 @@ inline std::vector<core::Json> read_jsonl(const std::filesystem::path & p) {
     return out;
 }
 
+// The texts of a tokenizer vector file (*.inp): each one followed by "\n__ggml_vocab_test__\n".
+inline std::vector<std::string> read_vocab_test_inputs(const std::filesystem::path & p) {
+    auto text = core::read_file(p);
+    REQUIRE_MESSAGE(text.ok(), text.error().message());
+    const std::string sep = "\n__ggml_vocab_test__\n";
+    std::vector<std::string> inputs;
+    size_t pos = 0;
+    while (pos < text->size()) {
+        const size_t next = text->find(sep, pos);
+        REQUIRE_MESSAGE(next != std::string::npos, (p.string() + ": the last text has no separator"));
+        inputs.push_back(text->substr(pos, next - pos));
+        pos = next + sep.size();
+    }
+    return inputs;
+}
+
 inline std::vector<int32_t> ids_of(const core::Json & arr) {
     std::vector<int32_t> out;
     for (const auto & v : arr.as_array()) {

@@ -1,5 +1,6 @@
 // Token ids on the llama.cpp tokenizer vectors (test-tokenizer-0 format): every input of every
 // vocabulary that ships with its GGUF, plus decode round trips on the same inputs.
+#include "golden_support.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 #include "strongbox/inference/gguf.h"
@@ -28,19 +29,9 @@ struct VectorCase {
 // Inputs are separated by "\n__ggml_vocab_test__\n" (the file ends with one); line i of the
 // .out file holds the ids of input i.
 std::vector<VectorCase> load_vectors(const std::string & inp_path, const std::string & out_path) {
-    auto inp = core::read_file(inp_path);
+    const std::vector<std::string> inputs = inference::testing::read_vocab_test_inputs(inp_path);
     auto out = core::read_file(out_path);
-    REQUIRE_MESSAGE(inp.ok(), inp_path);
     REQUIRE_MESSAGE(out.ok(), out_path);
-    const std::string sep = "\n__ggml_vocab_test__\n";
-    std::vector<std::string> inputs;
-    size_t pos = 0;
-    while (pos < inp->size()) {
-        const size_t next = inp->find(sep, pos);
-        REQUIRE(next != std::string::npos);
-        inputs.push_back(inp->substr(pos, next - pos));
-        pos = next + sep.size();
-    }
     std::vector<VectorCase> cases;
     std::istringstream lines(*out);
     std::string line;
