@@ -51,18 +51,8 @@ url=${url%/}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 hz=$(getconf CLK_TCK)
 
-# An API token for the benchmark account: first start creates the administrator through the
-# setup route; later runs sign in as it. The token itself needs no CSRF header.
-jar="$work/cookies.txt"
-rm -f "$jar"
-account='{"name":"loadbench","password":"load benchmark password"}'
-body=$(curl -sf -c "$jar" -H 'Content-Type: application/json' -d "$account" "$url/api/v1/setup" ||
-       curl -sf -c "$jar" -H 'Content-Type: application/json' -d "$account" "$url/api/v1/login") ||
-    { echo "could not create or sign in as the benchmark administrator" >&2; exit 1; }
-csrf=$(printf '%s' "$body" | sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p')
-token=$(curl -sf -b "$jar" -H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-        -d '{"name":"load benchmark"}' "$url/api/v1/tokens" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-[ -n "$token" ] || { echo "could not create an API token" >&2; exit 1; }
+. "$here/api_token.sh"
+make_token "load benchmark"
 
 chunks=$(curl -sf "$url/healthz" | sed -n 's/.*"chunks":\([0-9]*\).*/\1/p')
 echo "strongbox web load: ${chunks:-?} chunks, $threads wrk threads, $duration per run, $(nproc) CPUs," \

@@ -79,22 +79,7 @@ start_server() {
     url=${url%/}
 }
 
-# An API token for the benchmark administrator: the first start creates it through the setup
-# route; later runs log in as it. The token itself needs no CSRF header.
-user=loadbench
-password="load benchmark password"
-make_token() {
-    jar="$work/cookies.txt"
-    rm -f "$jar"
-    account="{\"name\":\"$user\",\"password\":\"$password\"}"
-    body=$(curl -sf -c "$jar" -H 'Content-Type: application/json' -d "$account" "$url/api/v1/setup" ||
-           curl -sf -c "$jar" -H 'Content-Type: application/json' -d "$account" "$url/api/v1/login") ||
-        { echo "could not create or log in as the benchmark administrator" >&2; exit 1; }
-    csrf=$(printf '%s' "$body" | sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p')
-    token=$(curl -sf -b "$jar" -H 'Content-Type: application/json' -H "X-CSRF-Token: $csrf" \
-            -d '{"name":"open-loop benchmark"}' "$url/api/v1/tokens" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-    [ -n "$token" ] || { echo "could not create an API token" >&2; exit 1; }
-}
+. "$here/api_token.sh"
 
 # run LABEL STREAM...: one timed run of the streams side by side.
 header=--header
@@ -118,7 +103,7 @@ echo "strongbox open-loop web load: $files x $paragraphs chunks, ${duration} s p
     "serve options: ${serve_options:-none}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086 # the options are words
 start_server $serve_options
-make_token
+make_token "open-loop benchmark"
 warm search@5/4 ask@5/4 source@5/4 documents@2/2
 for scenario in $scenarios; do
     case $scenario in
@@ -152,7 +137,7 @@ case " $scenarios " in
         [ -f "$model" ] || { echo "no model at $model" >&2; exit 1; }
         # shellcheck disable=SC2086 # the options are words
         start_server $serve_options --model "$model" $model_options
-        make_token
+        make_token "open-loop benchmark"
         warm ask@2/2
         for level in below above; do
             run "ask-model-$level" model-ask=ask@$($level $model_ask_rates)/48 healthz@5/8
