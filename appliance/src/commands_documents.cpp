@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "daemon_client.h"
 #include "progress.h"
+#include "uploads.h"
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/webui/server.h"
 #include "strongbox/webui/tls.h"
@@ -327,6 +328,12 @@ int run_serve(const CommandContext & ctx) {
     auto app = open_appliance(ctx, "strongbox serve");
     if (!app.ok()) {
         return fail("serve", app.error().message());
+    }
+    // Uploads accepted before the last stop (or a crash) go in before new ones.
+    if (auto resumed = resume_uploads(**app); !resumed.ok()) {
+        std::fprintf(stderr, "strongbox serve: %s\n", resumed.error().message().c_str());
+    } else if (*resumed > 0) {
+        std::printf("Resuming %zu upload job(s) accepted before the last stop\n", *resumed);
     }
     auto service = make_web_service(**app);
     webui::Server server(*service, **accounts, options);

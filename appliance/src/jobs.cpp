@@ -49,9 +49,7 @@ void JobQueue::shutdown() {
         job.state = "failed";
         for (JobFile & f : job.files) {
             f.state = "failed";
-            f.error = "the appliance stopped before this job ran; upload the file again";
-            std::error_code ec;
-            std::filesystem::remove(f.staged, ec);
+            f.error = "the appliance stopped before this job ran; it runs when the appliance serves again";
         }
     }
     queue_.clear();

@@ -8,7 +8,8 @@
 //    competing with itself. The queue is bounded so an upload flood is refused
 //    (kResourceExhausted) instead of filling memory and disk.
 // 3. Destruction stops intake, lets the running job finish, and marks jobs that never ran as
-//    failed ("the appliance stopped before this job ran"); their staged files are removed.
+//    failed ("the appliance stopped before this job ran"). Their staged files stay: the runner's
+//    owner keeps a record of each job and queues it again at the next start (uploads.h).
 // 4. Finished jobs stay queryable until kKeepFinished newer ones have finished.
 //
 // Thread-safety: all methods may be called from any thread. The runner is called on the worker

@@ -9,7 +9,10 @@
 #include "strongbox/core/log.h"
 #include "strongbox/core/text.h"
 
+#include <algorithm>
 #include <atomic>
+#include <set>
+#include <tuple>
 
 namespace strongbox::appliance {
 namespace {
@@ -19,6 +22,61 @@ namespace fs = std::filesystem;
 std::string new_upload_id() {
     static std::atomic<uint64_t> counter{0};
     return "upload-" + core::utc_now_compact() + "-" + std::to_string(counter.fetch_add(1) + 1);
+}
+
+fs::path staging_dir(Appliance & app) { return app.data_dir() / "staging"; }
+
+// staging/<job>.job: what a restart needs to run an accepted upload job again.
+fs::path manifest_path(Appliance & app, const std::string & job_id) {
+    return staging_dir(app) / (job_id + ".job");
+}
+
+JobFile staged_file(Appliance & app, const std::string & job_id, const std::string & name) {
+    JobFile f;
+    f.name = name;
+    f.staged = staging_dir(app) / (job_id + "-" + name);
+    return f;
+}
+
+core::Json manifest_of(const Job & job) {
+    core::Json j = core::Json::object();
+    j["job_id"] = job.id;
+    j["collection"] = job.collection;
+    j["actor"] = job.actor;
+    j["created_at"] = job.created_at;
+    core::Json names = core::Json::array();
+    for (const JobFile & f : job.files) {
+        names.push_back(f.name);
+    }
+    j["files"] = std::move(names);
+    return j;
+}
+
+void discard_upload(Appliance & app, const Job & job) {
+    std::error_code ec;
+    for (const JobFile & f : job.files) {
+        fs::remove(f.staged, ec);
+    }
+    fs::remove(manifest_path(app, job.id), ec);
+}
+
+core::Result<Job> job_from_manifest(Appliance & app, const fs::path & path) {
+    SB_ASSIGN_OR_RETURN(std::string text, core::read_file(path));
+    SB_ASSIGN_OR_RETURN(core::Json j, core::Json::parse(text));
+    const core::Json * names = j.find("files");
+    Job job;
+    job.id = j.get_string("job_id");
+    job.collection = j.get_string("collection");
+    job.actor = j.get_string("actor");
+    job.created_at = j.get_string("created_at");
+    if (job.id != path.stem().string() || names == nullptr || !names->is_array()) {
+        return core::Error(core::ErrorCode::kCorruptInput, path.string() + ": not an upload job record");
+    }
+    for (const core::Json & name : names->as_array()) {
+        SB_ASSIGN_OR_RETURN(std::string checked, upload_file_name(name.is_string() ? name.as_string() : ""));
+        job.files.push_back(staged_file(app, job.id, checked));
+    }
+    return job;
 }
 
 // Keeps `path`'s bytes under sources/<sha256> (a hard link when possible, else a copy).
@@ -73,8 +131,8 @@ core::Result<std::string> upload_file_name(const std::string & name) {
     return base;
 }
 
-core::Result<std::string> start_upload(Appliance & app, const std::string & collection, const std::string & file_name,
-                                       const std::string & bytes, const std::string & actor) {
+core::Result<Job> stage_upload(Appliance & app, const std::string & collection, const std::string & file_name,
+                               const std::string & bytes, const std::string & actor) {
     if (!valid_collection_name(collection) || !app.local_state().has_collection(collection)) {
         return core::Error(core::ErrorCode::kNotFound, "no collection \"" + core::sanitize_utf8(collection) + "\"");
     }
@@ -94,49 +152,129 @@ core::Result<std::string> start_upload(Appliance & app, const std::string & coll
     job.collection = collection;
     job.actor = actor;
     job.created_at = core::utc_now_iso8601();
-    JobFile file;
-    file.name = name;
-    file.staged = app.data_dir() / "staging" / (job.id + "-" + name);
+    job.files.push_back(staged_file(app, job.id, name));
     std::error_code ec;
-    fs::create_directories(file.staged.parent_path(), ec);
-    if (auto st = core::write_file_atomic(file.staged, bytes); !st.ok()) {
-        return std::move(st).error().with_context("stage upload " + name);
+    fs::create_directories(staging_dir(app), ec);
+    core::Status staged = core::write_file_atomic(job.files.back().staged, bytes);
+    if (staged.ok()) {
+        staged = core::write_file_atomic(manifest_path(app, job.id), manifest_of(job).dump());
     }
-    job.files.push_back(std::move(file));
-    const fs::path staged = job.files.back().staged;
+    if (!staged.ok()) {
+        discard_upload(app, job);
+        return std::move(staged).error().with_context("stage upload " + name);
+    }
+    return job;
+}
+
+core::Result<std::string> start_upload(Appliance & app, const std::string & collection, const std::string & file_name,
+                                       const std::string & bytes, const std::string & actor) {
+    SB_ASSIGN_OR_RETURN(Job job, stage_upload(app, collection, file_name, bytes, actor));
     const std::string id = job.id;
-    if (auto st = app.jobs().submit(std::move(job)); !st.ok()) {
-        fs::remove(staged, ec);
+    if (auto st = app.jobs().submit(job); !st.ok()) {
+        discard_upload(app, job);
         return std::move(st).error();
     }
     return id;
 }
 
+core::Result<size_t> resume_uploads(Appliance & app) {
+    const fs::path dir = staging_dir(app);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        return size_t{0};
+    }
+    std::vector<Job> jobs;
+    std::set<std::string> unreadable;  // job ids whose record could not be read: their files stay
+    for (const fs::directory_entry & entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".job") {
+            continue;
+        }
+        if (auto job = job_from_manifest(app, entry.path()); job.ok()) {
+            jobs.push_back(std::move(job).value());
+        } else {
+            SB_LOG_ERROR("resume uploads: %s", job.error().message().c_str());
+            unreadable.insert(entry.path().stem().string());
+        }
+    }
+    if (ec) {
+        return core::Error(core::ErrorCode::kIoError, "resume uploads: reading " + dir.string() + ": " + ec.message());
+    }
+    // Whatever no job record names never reached a client as accepted: interrupted uploads,
+    // temporary files of writes and exports.
+    std::set<fs::path> named;
+    for (const Job & job : jobs) {
+        named.insert(manifest_path(app, job.id));
+        for (const JobFile & f : job.files) {
+            named.insert(f.staged);
+        }
+    }
+    for (const fs::directory_entry & entry : fs::directory_iterator(dir, ec)) {
+        const std::string file = entry.path().filename().string();
+        const bool of_unreadable = std::any_of(unreadable.begin(), unreadable.end(), [&](const std::string & id) {
+            return file.starts_with(id + "-") || file == id + ".job";
+        });
+        if (entry.is_regular_file() && !named.contains(entry.path()) && !of_unreadable) {
+            std::error_code removed;
+            fs::remove(entry.path(), removed);
+        }
+    }
+    std::sort(jobs.begin(), jobs.end(), [](const Job & a, const Job & b) {
+        return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
+    });
+    size_t resumed = 0;
+    for (Job & job : jobs) {
+        const std::string id = job.id;
+        if (auto st = app.jobs().submit(std::move(job)); !st.ok()) {
+            SB_LOG_WARN("resume uploads: job %s waits for the next start: %s", id.c_str(), st.error().message().c_str());
+            continue;
+        }
+        ++resumed;
+    }
+    return resumed;
+}
+
 void run_upload_job(Appliance & app, const Job & job) {
+    // Once this returns or throws, the job is over: a restart must not run it again.
+    struct Finished {
+        fs::path manifest;
+        ~Finished() {
+            std::error_code ec;
+            fs::remove(manifest, ec);
+        }
+    } finished{manifest_path(app, job.id)};
+    const auto fail = [&](size_t i, const std::string & error) {
+        app.jobs().update_file(job.id, i, [&](JobFile & f) {
+            f.state = "failed";
+            f.error = error;
+        });
+    };
     for (size_t i = 0; i < job.files.size(); ++i) {
         const JobFile & file = job.files[i];
         app.jobs().update_file(job.id, i, [](JobFile & f) { f.state = "running"; });
         const fs::path target = app.data_dir() / "documents" / job.collection / file.name;
         std::error_code ec;
         fs::create_directories(target.parent_path(), ec);
-        // What was at the target before, so a refused upload does not take its place.
-        std::string previous_sha;
-        if (fs::exists(target, ec)) {
-            if (auto sha = core::sha256_file_hex(target); sha.ok()) {
-                previous_sha = *sha;
-                keep_source(app.data_dir(), target, previous_sha);
+        std::string previous_sha;  // what was at the target before, so a refused upload does not take its place
+        if (fs::exists(file.staged, ec)) {
+            if (fs::exists(target, ec)) {
+                if (auto sha = core::sha256_file_hex(target); sha.ok()) {
+                    previous_sha = *sha;
+                    keep_source(app.data_dir(), target, previous_sha);
+                }
             }
-        }
-        fs::rename(file.staged, target, ec);
-        if (ec) {
-            const std::string error = file.name + ": moving the upload into place failed: " + ec.message();
-            fs::remove(file.staged, ec);
-            app.jobs().update_file(job.id, i, [&](JobFile & f) {
-                f.state = "failed";
-                f.error = error;
-            });
+            fs::rename(file.staged, target, ec);
+            if (ec) {
+                const std::string error = file.name + ": moving the upload into place failed: " + ec.message();
+                fs::remove(file.staged, ec);
+                fail(i, error);
+                continue;
+            }
+        } else if (!fs::exists(target, ec)) {
+            fail(i, file.name + ": the appliance stopped while ingesting this upload and its bytes are gone; "
+                                "upload the file again");
             continue;
         }
+        // else: a job resumed after a stop that came once the file was in place; ingest it there.
         IngestTarget where;
         where.collection = job.collection;
         where.actor = job.actor;

@@ -3,6 +3,8 @@
 //
 // Layout under the data directory:
 //   staging/<job>-<name>            an upload waiting for the worker (written atomically)
+//   staging/<job>.job               the accepted job (collection, account, file names), removed when
+//                                   the job ends; `strongbox serve` resumes the jobs it finds
 //   documents/<collection>/<name>   the current bytes of an uploaded document (its store path)
 //   sources/<sha256>                every ingested upload's bytes, so older versions still render
 //   quarantine/<sha256>             the bytes of every file ingest refused
@@ -29,11 +31,21 @@ inline constexpr size_t kUploadQueueCapacity = 64;
 // of valid UTF-8 without control characters, not starting with '.'.
 core::Result<std::string> upload_file_name(const std::string & name);
 
-// Stages `bytes` and queues a job that ingests them into `collection` on behalf of `actor`.
-// kNotFound for an unknown collection, kInvalidArgument for a bad name or size,
-// kResourceExhausted when the queue is full. Returns the job id.
+// Stages `bytes` and records a job that ingests them into `collection` on behalf of `actor`,
+// without queueing it. kNotFound for an unknown collection, kInvalidArgument for a bad name or size.
+core::Result<Job> stage_upload(Appliance & app, const std::string & collection, const std::string & file_name,
+                               const std::string & bytes, const std::string & actor);
+
+// stage_upload, then queues the job; kResourceExhausted (and nothing kept) when the queue is full.
+// Returns the job id.
 core::Result<std::string> start_upload(Appliance & app, const std::string & collection, const std::string & file_name,
                                        const std::string & bytes, const std::string & actor);
+
+// Queues again, oldest first, the upload jobs a stop or crash interrupted, under their own ids,
+// and removes what no job names from staging/ (uploads never accepted, temporary files). Call it
+// before accepting uploads. Returns how many jobs were queued; one the queue has no room for
+// waits for the next start.
+core::Result<size_t> resume_uploads(Appliance & app);
 
 // The job worker's body: moves each staged file into place and ingests it, reporting per file.
 void run_upload_job(Appliance & app, const Job & job);

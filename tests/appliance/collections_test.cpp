@@ -4,6 +4,7 @@
 
 #include "daemon_client.h"
 #include "test_support.h"
+#include "uploads.h"
 
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
@@ -170,6 +171,74 @@ TEST_CASE("an uploaded PDF becomes a job that reports its pages and makes it sea
     CHECK(refused.error().code() == core::ErrorCode::kPermissionDenied);
     // Someone who cannot read the collection cannot see the job either.
     CHECK(service->job(*id, staff("harry", {"hr"})).error().code() == core::ErrorCode::kNotFound);
+}
+
+TEST_CASE("an upload accepted before the appliance stopped goes in when it serves again; unaccepted leftovers go") {
+    TempDir dir("sb_coll_resume");
+    const fs::path data = dir.path / "data";
+    const Caller writer = staff("wendy", {"ops"}, {"ops"});
+    std::string job_id;
+    {
+        auto app = open_app(data);
+        REQUIRE(appliance::make_web_service(*app)->create_collection("ops", admin()).ok());
+        // The client was told "accepted", then the appliance stopped before its worker took the job;
+        // a second upload was still arriving, so nobody was told anything about it.
+        auto job = appliance::stage_upload(*app, "ops", "operations-guide.pdf", read(kData / "operations-guide.pdf"),
+                                           writer.user);
+        REQUIRE_MESSAGE(job.ok(), job.error().to_string());
+        job_id = job->id;
+        REQUIRE(core::write_file_atomic(data / "staging" / "upload-19700101T000000Z-1-half.pdf", "%PDF-1.4").ok());
+    }
+    auto app = open_app(data);
+    auto service = appliance::make_web_service(*app);
+    auto resumed = appliance::resume_uploads(*app);
+    REQUIRE_MESSAGE(resumed.ok(), resumed.error().to_string());
+    CHECK(*resumed == 1);
+    const core::Json job = wait_for_job(*service, job_id, writer);
+    CHECK(job.get_string("state") == "done");
+    CHECK(job.find("files")->as_array().at(0).get_string("state") == "added");
+    auto hits = service->search("monthly archive tapes", 5, {}, writer);
+    REQUIRE(hits.ok());
+    CHECK(hits->find("hits")->size() > 0);
+    // Nothing is left to run twice.
+    CHECK(fs::is_empty(data / "staging"));
+    CHECK(appliance::resume_uploads(*app).value() == 0);
+}
+
+TEST_CASE("a resumed job finishes a file already moved into place and says which upload lost its bytes") {
+    TempDir dir("sb_coll_resume_moved");
+    const fs::path data = dir.path / "data";
+    const Caller writer = staff("wendy", {"ops"}, {"ops"});
+    std::string moved_id;
+    std::string lost_id;
+    {
+        auto app = open_app(data);
+        REQUIRE(appliance::make_web_service(*app)->create_collection("ops", admin()).ok());
+        auto moved = appliance::stage_upload(*app, "ops", "operations-guide.pdf", read(kData / "operations-guide.pdf"),
+                                             writer.user);
+        auto lost = appliance::stage_upload(*app, "ops", "notes.txt", "Backups are kept for 35 days.\n", writer.user);
+        REQUIRE(moved.ok());
+        REQUIRE(lost.ok());
+        moved_id = moved->id;
+        lost_id = lost->id;
+        // The stop came after the worker moved the first file to where documents live, before its
+        // ingest committed; the second file's bytes were lost with the disk they were on.
+        const fs::path target = data / "documents" / "ops" / "operations-guide.pdf";
+        fs::create_directories(target.parent_path());
+        fs::rename(moved->files.at(0).staged, target);
+        fs::remove(lost->files.at(0).staged);
+    }
+    auto app = open_app(data);
+    auto service = appliance::make_web_service(*app);
+    REQUIRE(appliance::resume_uploads(*app).value() == 2);
+    const core::Json moved = wait_for_job(*service, moved_id, writer);
+    CHECK(moved.get_string("state") == "done");
+    CHECK(moved.find("files")->as_array().at(0).get_string("state") == "added");
+    const core::Json lost = wait_for_job(*service, lost_id, writer);
+    CHECK(lost.get_string("state") == "failed");
+    const std::string why = lost.find("files")->as_array().at(0).get_string("error");
+    CHECK_MESSAGE(why.find("notes.txt: the appliance stopped while ingesting this upload") != std::string::npos, why);
+    CHECK(fs::is_empty(data / "staging"));
 }
 
 TEST_CASE("a reader of one collection gets no trace of another through ask, search, source, page image, documents "
