@@ -289,7 +289,9 @@ class WebService final : public webui::AppService {
             return denied("only an admin creates collections");
         }
         SB_TRY(app_.writable());
-        SB_TRY(app_.local_state().create_collection(name, caller.user));
+        if (core::Status created = app_.local_state().create_collection(name, caller.user); !created.ok()) {
+            return refusal_if_disk_full(std::move(created).error());
+        }
         core::Json body = core::Json::object();
         body["action"] = "create";
         body["collection"] = name;
@@ -371,8 +373,8 @@ class WebService final : public webui::AppService {
         }
         SB_TRY(app_.writable());
         auto job = appliance::start_upload(app_, collection, file_name, bytes, caller.user);
-        if (!job.ok() && app_.note_write_failure(job.error())) {
-            return app_.writable().error();  // the read-only refusal, naming the disk
+        if (!job.ok()) {
+            return refusal_if_disk_full(std::move(job).error());
         }
         return job;
     }
@@ -575,7 +577,11 @@ class WebService final : public webui::AppService {
     core::Result<core::Json> update_settings(const core::Json & changes, const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
         SB_TRY(app_.writable());
-        SB_ASSIGN_OR_RETURN(SettingsChange change, app_.settings_store().update(changes));
+        auto updated = app_.settings_store().update(changes);
+        if (!updated.ok()) {
+            return refusal_if_disk_full(std::move(updated).error());
+        }
+        const SettingsChange & change = *updated;
         core::Json changed = core::Json::object();
         for (const auto & [name, value] : change.new_settings.as_object()) {
             const core::Json * before = change.old_settings.find(name);
@@ -652,6 +658,16 @@ class WebService final : public webui::AppService {
     }
 
   private:
+    // A write that failed on a full disk puts the appliance in read-only mode, and its caller gets
+    // that refusal (507, naming the disk) as if it had been refused up front.
+    core::Error refusal_if_disk_full(core::Error error) {
+        if (!app_.note_write_failure(error)) {
+            return error;
+        }
+        core::Status refusal = app_.writable();
+        return refusal.ok() ? std::move(error) : std::move(refusal).error();
+    }
+
     static std::string user_of(const webui::AskRequest & request) {
         if (!request.user.empty()) {
             return request.user;
