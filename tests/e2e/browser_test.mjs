@@ -3,17 +3,20 @@
 // an auditor account (all through the Admin page); the staff user uploads a PDF, watches its
 // ingest progress, asks, reads the streamed answer, opens a citation and sees the cited region
 // highlighted on the rendered page; the auditor finds that question in the Audit page and
-// switches the interface to Korean. Screenshots at laptop and tablet sizes go to <out-dir>.
-// Exits non-zero on the first expectation that fails.
-// Usage: node browser_test.mjs <base-url> <out-dir> <pdf>
+// switches the interface to Korean; last, the disk fills (the server's I/O fault injector, switched
+// on by creating <disk-full-switch>) and the Admin page says the appliance is read-only and why.
+// Screenshots at laptop and tablet sizes go to <out-dir>. Exits non-zero on the first expectation
+// that fails.
+// Usage: node browser_test.mjs <base-url> <out-dir> <pdf> <disk-full-switch>
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [baseUrl, outDir, pdf] = process.argv.slice(2);
-if (!baseUrl || !outDir || !pdf) {
-  console.error('usage: node browser_test.mjs <base-url> <out-dir> <pdf>');
+const [baseUrl, outDir, pdf, diskFull] = process.argv.slice(2);
+if (!baseUrl || !outDir || !pdf || !diskFull) {
+  console.error('usage: node browser_test.mjs <base-url> <out-dir> <pdf> <disk-full-switch>');
   process.exit(2);
 }
 
@@ -250,8 +253,25 @@ try {
   await page.setViewportSize(LAPTOP);
   await signOut();
   assert.equal(await page.textContent('#auth-submit'), '로그인');
-
   assert.deepEqual(problems, [], 'the page logged errors or reached outside the appliance');
+
+  // ---- admin: the disk fills; the change is refused and the Admin page says why ----
+  step('admin: full disk');
+  await signIn(ADMIN);
+  await page.click('#nav-admin');
+  await page.click('#tab-collections');
+  fs.writeFileSync(diskFull, '');
+  await page.fill('#new-collection-name', 'overflow');
+  await page.click('#add-collection button[type=submit]');
+  await page.waitForSelector('#add-collection .notice-error:has-text("read-only")');
+  await page.reload();
+  await page.waitForSelector('#read-only-banner', { state: 'visible' });
+  assert.match(await page.textContent('#read-only-reason'), /create collection overflow: database or disk is full/);
+  assert.equal(await page.$(`section[data-collection="overflow"]`), null, 'the refused collection was not created');
+  await shot(page, 'laptop-admin-read-only.png');
+  fs.unlinkSync(diskFull);
+  // The browser reports the refusal (507) as a failed resource; nothing else may have gone wrong.
+  assert.deepEqual(problems.filter((p) => !/status of 507/.test(p)), [], 'the page logged errors or reached outside the appliance');
   step(`browser test passed; screenshots in ${outDir}`);
 } catch (err) {
   failed = true;

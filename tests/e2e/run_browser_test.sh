@@ -2,14 +2,17 @@
 # Browser end-to-end test of the Strongbox web UI: starts the real `strongbox serve` on an empty
 # data directory, then drives the page with headless Chromium through playwright-core (set up
 # the administrator, accounts and a collection, upload a PDF, ask, follow a citation, audit,
-# Korean), leaving screenshots in the output directory.
-# Usage: run_browser_test.sh <strongbox-binary> <pdf> <output-dir>
+# Korean, a full disk shown on the Admin page), leaving screenshots in the output directory.
+# The server runs with the I/O fault injector preloaded, inert until the browser test creates
+# <output-dir>/disk-full: then every write under the data directory fails with ENOSPC.
+# Usage: run_browser_test.sh <strongbox-binary> <pdf> <output-dir> <io-fault-library>
 # Exit 77 (CTest "skipped") only when Chromium is missing and cannot be installed here.
 set -eu
 
 strongbox=$1
 pdf=$2
 out=$3
+io_fault=$4
 here=$(cd "$(dirname "$0")" && pwd)
 chromium=${STRONGBOX_CHROMIUM:-/usr/bin/chromium}
 mkdir -p "$out"
@@ -43,9 +46,10 @@ fi
 
 data="$out/data"
 rm -rf "$data"
-rm -f "$out"/*.png
+rm -f "$out"/*.png "$out/disk-full"
 mkdir -p "$data"
-"$strongbox" --data-dir "$data" serve --port 0 >"$out/server.log" 2>&1 &
+LD_PRELOAD="$io_fault" SB_FAULT_DIR="$data" SB_FAULT_SWITCH="$out/disk-full" \
+    "$strongbox" --data-dir "$data" serve --port 0 >"$out/server.log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT INT TERM
 
@@ -63,7 +67,7 @@ while [ ! -s "$data/daemon.json" ]; do
 done
 url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$data/daemon.json")
 
-node "$here/browser_test.mjs" "$url" "$out" "$pdf" || {
+node "$here/browser_test.mjs" "$url" "$out" "$pdf" "$out/disk-full" || {
     echo "--- server log (last 40 lines) ---" >&2
     tail -n 40 "$out/server.log" >&2
     exit 1
