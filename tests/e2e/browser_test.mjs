@@ -267,7 +267,8 @@ try {
   await page.reload();
   await page.waitForSelector('#read-only-banner', { state: 'visible' });
   assert.match(await page.textContent('#read-only-reason'), /create collection overflow: database or disk is full/);
-  assert.equal(await page.$(`section[data-collection="overflow"]`), null, 'the refused collection was not created');
+  await page.waitForSelector(`section[data-collection="${COLLECTION}"]`);
+  assert.equal(await page.$('section[data-collection="overflow"]'), null, 'the refused collection was not created');
   await shot(page, 'laptop-admin-read-only.png');
   fs.unlinkSync(diskFull);
   // The browser reports the refusal (507) as a failed resource; nothing else may have gone wrong.
