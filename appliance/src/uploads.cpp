@@ -183,6 +183,11 @@ core::Result<size_t> resume_uploads(Appliance & app) {
     if (!fs::is_directory(dir, ec)) {
         return size_t{0};
     }
+    // On a full disk every job would fail and be dropped; they wait for a start with room instead.
+    if (core::Status writable = app.writable(); !writable.ok()) {
+        SB_LOG_WARN("resume uploads: not now: %s", writable.error().message().c_str());
+        return size_t{0};
+    }
     std::vector<Job> jobs;
     std::set<std::string> unreadable;  // job ids whose record could not be read: their files stay
     for (const fs::directory_entry & entry : fs::directory_iterator(dir, ec)) {

@@ -43,8 +43,8 @@ core::Result<std::string> start_upload(Appliance & app, const std::string & coll
 
 // Queues again, oldest first, the upload jobs a stop or crash interrupted, under their own ids,
 // and removes what no job names from staging/ (uploads never accepted, temporary files). Call it
-// before accepting uploads. Returns how many jobs were queued; one the queue has no room for
-// waits for the next start.
+// before accepting uploads. Returns how many jobs were queued; one the queue has no room for,
+// and all of them while the appliance is read-only, wait for the next start.
 core::Result<size_t> resume_uploads(Appliance & app);
 
 // The job worker's body: moves each staged file into place and ingests it, reporting per file.

@@ -14,6 +14,7 @@
 #include "strongbox/webui/service.h"
 
 #include <doctest/doctest.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -173,7 +174,7 @@ TEST_CASE("an uploaded PDF becomes a job that reports its pages and makes it sea
     CHECK(service->job(*id, staff("harry", {"hr"})).error().code() == core::ErrorCode::kNotFound);
 }
 
-TEST_CASE("an upload accepted before the appliance stopped goes in when it serves again; unaccepted leftovers go") {
+TEST_CASE("an upload accepted before the appliance stopped goes in when it serves again with room; unaccepted leftovers go") {
     TempDir dir("sb_coll_resume");
     const fs::path data = dir.path / "data";
     const Caller writer = staff("wendy", {"ops"}, {"ops"});
@@ -188,6 +189,19 @@ TEST_CASE("an upload accepted before the appliance stopped goes in when it serve
         REQUIRE_MESSAGE(job.ok(), job.error().to_string());
         job_id = job->id;
         REQUIRE(core::write_file_atomic(data / "staging" / "upload-19700101T000000Z-1-half.pdf", "%PDF-1.4").ok());
+    }
+    {
+        // Back on a full disk (a reserve larger than what is free): the job waits for room rather
+        // than failing for want of it.
+        struct statvfs disk {};
+        REQUIRE(::statvfs(dir.path.c_str(), &disk) == 0);
+        appliance::Settings s;
+        s.data_dir = data;
+        s.disk_reserve_bytes = static_cast<uint64_t>(disk.f_bavail) * disk.f_frsize + (uint64_t{1} << 30);
+        auto full = appliance::Appliance::open(s);
+        REQUIRE_MESSAGE(full.ok(), full.error().to_string());
+        CHECK(appliance::resume_uploads(**full).value() == 0);
+        CHECK(fs::exists(data / "staging" / (job_id + ".job")));
     }
     auto app = open_app(data);
     auto service = appliance::make_web_service(*app);
