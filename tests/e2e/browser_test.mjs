@@ -267,6 +267,7 @@ try {
   await page.reload();
   await page.waitForSelector('#read-only-banner', { state: 'visible' });
   assert.match(await page.textContent('#read-only-reason'), /create collection overflow: database or disk is full/);
+  await page.waitForSelector('#status.warn #status-text:has-text("read-only, disk full")');
   await page.waitForSelector(`section[data-collection="${COLLECTION}"]`);
   assert.equal(await page.$('section[data-collection="overflow"]'), null, 'the refused collection was not created');
   await shot(page, 'laptop-admin-read-only.png');

@@ -198,7 +198,8 @@ document.getElementById('language').addEventListener('change', async (event) => 
   render();
 });
 
-// Liveness in the top bar: a dot and the number of documents.
+// Liveness in the top bar: a dot and the number of documents, and read-only mode when the disk is
+// full, so that nobody has to try an upload to find out.
 let health = null;  // last /healthz body, or 'offline'
 
 function paintStatus() {
@@ -211,9 +212,12 @@ function paintStatus() {
     return;
   }
   const up = health.status !== 'down';
-  status.className = up ? 'status ok' : 'status down';
-  text.textContent = typeof health.documents === 'number'
+  const readOnly = up && !!(health.disk && health.disk.read_only);
+  status.className = `status ${!up ? 'down' : readOnly ? 'warn' : 'ok'}`;
+  status.title = readOnly ? health.disk.reason || '' : '';
+  const line = typeof health.documents === 'number'
     ? t('status.online_docs', { n: health.documents }) : t(up ? 'status.online' : 'status.down');
+  text.textContent = readOnly ? `${line} · ${t('status.read_only')}` : line;
 }
 
 async function refreshStatus() {
