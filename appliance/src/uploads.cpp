@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <set>
 #include <tuple>
 
 namespace strongbox::appliance {
@@ -189,36 +188,30 @@ core::Result<size_t> resume_uploads(Appliance & app) {
         return size_t{0};
     }
     std::vector<Job> jobs;
-    std::set<std::string> unreadable;  // job ids whose record could not be read: their files stay
+    std::vector<std::string> ids;  // of every job record, readable or not: their files stay
     for (const fs::directory_entry & entry : fs::directory_iterator(dir, ec)) {
         if (entry.path().extension() != ".job") {
             continue;
         }
+        ids.push_back(entry.path().stem().string());
         if (auto job = job_from_manifest(app, entry.path()); job.ok()) {
             jobs.push_back(std::move(job).value());
         } else {
             SB_LOG_ERROR("resume uploads: %s", job.error().message().c_str());
-            unreadable.insert(entry.path().stem().string());
         }
     }
     if (ec) {
         return core::Error(core::ErrorCode::kIoError, "resume uploads: reading " + dir.string() + ": " + ec.message());
     }
-    // Whatever no job record names never reached a client as accepted: interrupted uploads,
+    // What belongs to no job record never reached a client as accepted: interrupted uploads,
     // temporary files of writes and exports.
-    std::set<fs::path> named;
-    for (const Job & job : jobs) {
-        named.insert(manifest_path(app, job.id));
-        for (const JobFile & f : job.files) {
-            named.insert(f.staged);
-        }
-    }
     for (const fs::directory_entry & entry : fs::directory_iterator(dir, ec)) {
         const std::string file = entry.path().filename().string();
-        const bool of_unreadable = std::any_of(unreadable.begin(), unreadable.end(), [&](const std::string & id) {
-            return file.starts_with(id + "-") || file == id + ".job";
-        });
-        if (entry.is_regular_file() && !named.contains(entry.path()) && !of_unreadable) {
+        const bool of_a_job = entry.path().extension() == ".job" ||
+                              std::any_of(ids.begin(), ids.end(), [&](const std::string & id) {
+                                  return file.starts_with(id + "-");
+                              });
+        if (entry.is_regular_file() && !of_a_job) {
             std::error_code removed;
             fs::remove(entry.path(), removed);
         }
