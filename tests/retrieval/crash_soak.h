@@ -10,6 +10,11 @@
 //   4. every chunk of an acknowledged version is found exactly once by BM25 (its marker word) and
 //      by dense search (its text), and the markers of replaced or removed versions find nothing.
 //
+// Kills are placed by the writer's progress, not by wall time: the driver waits for a random
+// number of the writer's reports (0: still starting up) and then a random delay, so every cycle
+// lands where intended on a fast machine, a loaded one, or under a sanitizer that slows start-up
+// tenfold.
+//
 // Shared by the crash test (a couple of dozen cycles in the ordinary run) and the
 // strongbox_retrieval_soak program (hundreds of cycles). The writer is that program started with
 // fork + exec, so the FAISS/OpenMP threads of the driver never meet fork().
@@ -23,6 +28,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -334,9 +340,59 @@ inline std::vector<std::string> verify(const std::filesystem::path & dir, Model 
     return failures;
 }
 
-// One cycle: start the writer, kill it after a random delay, restart and verify.
+// The writer's report lines as they arrive on the pipe.
+class Reports {
+  public:
+    explicit Reports(int fd) : fd_(fd) {}
+
+    // Waits until `n` lines have arrived; false when the writer closed its end first (it exited)
+    // or reported nothing for `quiet`.
+    bool wait_for_lines(size_t n, std::chrono::milliseconds quiet) {
+        while (lines_ < n) {
+            if (!read_some(static_cast<int>(quiet.count()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Reads what is left once the writer is gone.
+    void drain() {
+        while (read_some(-1)) {
+        }
+    }
+
+    const std::string & text() const { return text_; }
+    bool timed_out() const { return timed_out_; }
+
+  private:
+    bool read_some(int timeout_ms) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, timeout_ms) <= 0) {
+            timed_out_ = true;
+            return false;
+        }
+        char buf[4096];
+        const ssize_t got = ::read(fd_, buf, sizeof buf);
+        if (got <= 0) {
+            return false;
+        }
+        text_.append(buf, static_cast<size_t>(got));
+        lines_ += static_cast<size_t>(std::count(buf, buf + got, '\n'));
+        return true;
+    }
+
+    int fd_;
+    std::string text_;
+    size_t lines_ = 0;
+    bool timed_out_ = false;
+};
+
+// One cycle: start the writer, let it report a random number of steps (0 to max_reports; 0 kills
+// it while it starts up), wait a random delay of up to max_delay_ms, kill it, restart and verify.
 inline std::vector<std::string> run_cycle(const std::string & writer, const std::filesystem::path & dir, Model & model,
-                                          Totals & totals, std::mt19937 & rng, int max_delay_ms, bool full) {
+                                          Totals & totals, std::mt19937 & rng, int max_reports, int max_delay_ms,
+                                          bool full) {
     std::vector<std::string> failures;
     int fds[2];
     if (::pipe(fds) != 0) {
@@ -347,6 +403,8 @@ inline std::vector<std::string> run_cycle(const std::string & writer, const std:
     const std::string first = std::to_string(model.next_doc);
     const std::string fd = std::to_string(fds[1]);
     const std::string seed_text = std::to_string(seed);
+    const auto reports_before_kill = static_cast<size_t>(rng() % (static_cast<unsigned>(max_reports) + 1));
+    const auto delay = std::chrono::microseconds(rng() % (static_cast<unsigned>(max_delay_ms) * 1000 + 1));
     pid_t pid = ::fork();
     if (pid == 0) {
         ::execl(writer.c_str(), writer.c_str(), "writer", dir.c_str(), first.c_str(), seed_text.c_str(), fd.c_str(),
@@ -358,16 +416,18 @@ inline std::vector<std::string> run_cycle(const std::string & writer, const std:
         ::close(fds[0]);
         return {"fork failed"};
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % (static_cast<unsigned>(max_delay_ms) * 1000 + 1)));
+    Reports reports(fds[0]);
+    reports.wait_for_lines(reports_before_kill, std::chrono::minutes(2));
+    if (reports.timed_out()) {
+        failures.push_back("the writer reported nothing for 2 minutes");
+    }
+    std::this_thread::sleep_for(delay);
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
-    std::string out;
-    char buf[4096];
-    for (ssize_t got; (got = ::read(fds[0], buf, sizeof buf)) > 0;) {
-        out.append(buf, static_cast<size_t>(got));
-    }
+    reports.drain();
     ::close(fds[0]);
+    const std::string & out = reports.text();
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
         failures.push_back("writer exited with status " + std::to_string(WEXITSTATUS(status)));
     }

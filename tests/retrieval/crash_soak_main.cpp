@@ -1,6 +1,6 @@
 // strongbox_retrieval_soak: the writer process of the crash test, and a long-running soak.
 //
-//   strongbox_retrieval_soak soak [cycles=300] [max-delay-ms=80]   SIGKILL soak, prints a summary
+//   strongbox_retrieval_soak soak [cycles=300] [max-reports=40] [max-delay-ms=20]   SIGKILL soak, prints a summary
 //   strongbox_retrieval_soak writer <dir> <first-doc> <seed> <fd>  (started by the driver)
 //
 // Exit status 0 when every cycle passed.
@@ -18,12 +18,13 @@ int main(int argc, char ** argv) {
                                 std::atoi(argv[5]));
     }
     if (mode != "soak") {
-        std::fprintf(stderr, "usage: %s soak [cycles] [max-delay-ms] | writer <dir> <first-doc> <seed> <fd>\n",
+        std::fprintf(stderr, "usage: %s soak [cycles] [max-reports] [max-delay-ms] | writer <dir> <first-doc> <seed> <fd>\n",
                      argv[0]);
         return 2;
     }
     const int cycles = argc > 2 ? std::atoi(argv[2]) : 300;
-    const int max_delay_ms = argc > 3 ? std::atoi(argv[3]) : 80;
+    const int max_reports = argc > 3 ? std::atoi(argv[3]) : 40;
+    const int max_delay_ms = argc > 4 ? std::atoi(argv[4]) : 20;
     const auto dir = std::filesystem::temp_directory_path() / ("sb_retrieval_soak_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
@@ -32,7 +33,7 @@ int main(int argc, char ** argv) {
     soak::Totals totals;
     std::mt19937 rng(20240605);
     for (int i = 0; i < cycles; ++i) {
-        auto failures = soak::run_cycle(self, dir, model, totals, rng, max_delay_ms, i + 1 == cycles || i % 50 == 49);
+        auto failures = soak::run_cycle(self, dir, model, totals, rng, max_reports, max_delay_ms, i + 1 == cycles || i % 50 == 49);
         for (const auto & f : failures) {
             std::printf("cycle %d: %s\n", i + 1, f.c_str());
         }
