@@ -1,5 +1,5 @@
 # The two commands: `make demo` and `make test`. Both install missing Debian packages first.
-# `make sanitize` runs the unit tier under ASan+UBSan and the threaded suites under TSan (CI does).
+# `make sanitize` runs the unit and slow tiers under ASan+UBSan and the threaded suites under TSan (CI does).
 BUILD_DIR ?= build/dev
 JOBS ?= $(shell nproc)
 DATA_DIR ?= strongbox-data

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make sanitize: the unit tier under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan),
+# make sanitize: the unit and slow tiers (crash soaks included) under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan),
 # then the job queue and the HTTP server tests under ThreadSanitizer (build/tsan).
 #
 # Both presets build at -O1 with assertions on, without benchmarks or the CUDA backend. The
@@ -32,7 +32,7 @@ run_asan() {
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:disable_coredump=1:detect_stack_use_after_return=1:check_initialization_order=1" \
   LSAN_OPTIONS="suppressions=${supp}/lsan.supp:print_suppressions=0" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-    ctest --test-dir build/asan -L unit -E "a worker over its memory limit|a worker killed by a signal mid-file" --output-on-failure -j "${jobs}"
+    ctest --test-dir build/asan -L "unit|slow" -E "a worker over its memory limit|a worker killed by a signal mid-file" --output-on-failure -j "${jobs}"
   elapsed "asan+ubsan unit tests" "${t0}"
 }
 

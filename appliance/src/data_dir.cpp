@@ -1,4 +1,4 @@
-#include "data_dir.h"
+#include "strongbox/appliance/data_dir.h"
 
 #include "strongbox/core/text.h"
 

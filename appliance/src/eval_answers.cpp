@@ -1,6 +1,6 @@
 #include "strongbox/appliance/eval.h"
 
-#include "strongbox/appliance/verifier.h"
+#include "strongbox/answer/verifier.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/text.h"
 #include "strongbox/webui/service.h"

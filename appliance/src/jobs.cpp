@@ -1,4 +1,4 @@
-#include "jobs.h"
+#include "strongbox/appliance/jobs.h"
 
 #include "strongbox/core/log.h"
 

@@ -1,4 +1,4 @@
-#include "local_state.h"
+#include "strongbox/appliance/local_state.h"
 
 #include "strongbox/core/clock.h"
 #include "strongbox/core/json.h"

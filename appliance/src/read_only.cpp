@@ -1,4 +1,4 @@
-#include "read_only.h"
+#include "strongbox/appliance/read_only.h"
 
 #include "strongbox/core/clock.h"
 #include "strongbox/core/log.h"
@@ -142,8 +142,8 @@ core::Status DiskGuard::writable() {
     if (!read_only_) {
         return core::ok_status();
     }
-    return core::Error(core::ErrorCode::kResourceExhausted,
-                       std::string(webui::kReadOnlyRefusal) + "disk full: " + reason_ +
+    return core::Error(core::ErrorCode::kReadOnly,
+                       "read-only: disk full: " + reason_ +
                            "; nothing was changed. Free space on that disk; Strongbox leaves read-only mode by "
                            "itself.");
 }

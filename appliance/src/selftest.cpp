@@ -1,15 +1,15 @@
-#include "selftest.h"
+#include "strongbox/appliance/selftest.h"
 
-#include "audit_salt.h"
-#include "daemon_client.h"
 #include "model_embedder.h"
-#include "strongbox/appliance/audit_log.h"
+#include "strongbox/access/accounts.h"
+#include "strongbox/appliance/fingerprint.h"
+#include "strongbox/appliance/web_service.h"
+#include "strongbox/audit/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/json.h"
 #include "strongbox/retrieval/embedder.h"
 #include "strongbox/retrieval/vector_index.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/server.h"
 #include "strongbox/webui/tls.h"
 
@@ -151,7 +151,7 @@ SelftestCheck check_web_tls(const fs::path & data_dir, Appliance & app) {
         c.detail = made.error().message();
         return c;
     }
-    auto accounts = webui::Accounts::open(data_dir / "accounts.db");
+    auto accounts = access::Accounts::open(data_dir / "accounts.db");
     if (!accounts.ok()) {
         c.detail = accounts.error().message();
         return c;

@@ -1,8 +1,8 @@
-#include "uploads.h"
+#include "strongbox/appliance/uploads.h"
 
-#include "local_state.h"
 #include "settings_store.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/local_state.h"
 #include "strongbox/core/clock.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"

@@ -11,22 +11,22 @@
 // 4. A Caller without a role comes from a handler that has no accounts (the legacy /api/ask);
 //    it reads the "default" collection only, as before collections existed, and writes nothing.
 
-#include "daemon_client.h"
-#include "data_dir.h"
-#include "jobs.h"
-#include "local_state.h"
-#include "page_render.h"
-#include "selftest.h"
+#include "strongbox/appliance/web_service.h"
 #include "settings_store.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/data_dir.h"
+#include "strongbox/appliance/jobs.h"
+#include "strongbox/appliance/local_state.h"
+#include "strongbox/appliance/selftest.h"
+#include "strongbox/appliance/uploads.h"
 #include "strongbox/core/clock.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/text.h"
+#include "strongbox/extract/page_render.h"
 #include "strongbox/provisioning/installer.h"
 #include "strongbox/provisioning/io.h"
 #include "strongbox/provisioning/key_set.h"
 #include "strongbox/webui/service.h"
-#include "uploads.h"
 
 #include <sys/statvfs.h>
 

@@ -10,7 +10,7 @@
 // DIR should be on the disk the appliance uses (fsync cost dominates); default: the temp dir.
 
 #include "strongbox/appliance/appliance.h"
-#include "strongbox/appliance/audit_log.h"
+#include "strongbox/audit/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/bundle.h"

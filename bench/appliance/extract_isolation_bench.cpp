@@ -6,7 +6,7 @@
 //
 //   strongbox_bench_extract_isolation [data dir] [runs] [worker]
 //   (defaults: tests/data/ingest of this repository, 5, ../appliance/strongbox-extract beside this program)
-#include "strongbox/appliance/extract_worker.h"
+#include "strongbox/extract/extract_worker.h"
 #include "strongbox/ingest/ingest.h"
 
 #include "bench_util.h"

@@ -16,6 +16,7 @@ std::string_view to_string(ErrorCode code) {
         case ErrorCode::kDeadlineExceeded: return "deadline_exceeded";
         case ErrorCode::kUnavailable: return "unavailable";
         case ErrorCode::kInternal: return "internal";
+        case ErrorCode::kReadOnly: return "read_only";
     }
     return "unknown";
 }

@@ -8,7 +8,7 @@
 # Usage: build-image.sh --output FILE [--binary FILE] [--worker FILE] [--model FILE] [--settings FILE]
 #                       [--prompts DIR] [--golden FILE] [--tessdata FILE] [--trusted-keys FILE]
 # Defaults: the release preset's binary (build/release/appliance/strongbox), the worker beside it,
-# prompts from appliance/prompts, eng.traineddata from Debian's tesseract-ocr-eng.
+# prompts from appliance/answer/prompts, eng.traineddata from Debian's tesseract-ocr-eng.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,7 +17,7 @@ binary="$repo/build/release/appliance/strongbox"
 worker=""
 model=""
 settings=""
-prompts="$repo/appliance/prompts"
+prompts="$repo/appliance/answer/prompts"
 golden=""
 tessdata="/usr/share/tesseract-ocr/5/tessdata/eng.traineddata"
 trusted_keys=""

@@ -24,7 +24,7 @@
 // cycles, bench/README.md).
 #pragma once
 
-#include "strongbox/appliance/audit_log.h"
+#include "strongbox/audit/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/retriever.h"
 

@@ -6,13 +6,13 @@
 #include "test_support.h"
 
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/fingerprint.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/bundle.h"
 #include "strongbox/provisioning/installer.h"
 #include "strongbox/provisioning/key_set.h"
 #include "strongbox/provisioning/slots.h"
-#include "audit_salt.h"
 
 #include <doctest/doctest.h>
 

@@ -2,14 +2,14 @@
 // collections and access, uploads and their jobs, quarantine, documents, page images, settings
 // and the audit trail, as the web UI sees them through webui::AppService.
 
-#include "daemon_client.h"
+#include "strongbox/appliance/uploads.h"
+#include "strongbox/appliance/web_service.h"
 #include "test_support.h"
-#include "uploads.h"
 
+#include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/service.h"
 

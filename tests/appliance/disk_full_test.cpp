@@ -6,13 +6,13 @@
 // once space is back ingest works again; an EIO while saving the vector index is reported and
 // repaired at the next start.
 
-#include "daemon_client.h"
+#include "strongbox/appliance/web_service.h"
 #include "test_support.h"
 
+#include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/retriever.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/service.h"
 
@@ -213,9 +213,9 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
     CHECK_FALSE((*accounts)->has_users().value());
     // Made on the box (as `strongbox user add` would once space is back), root logs in: a session
     // is a small write that read-only mode still lets through.
-    webui::User admin;
+    access::User admin;
     admin.name = "root";
-    admin.role = webui::kRoleAdmin;
+    admin.role = access::kRoleAdmin;
     REQUIRE((*accounts)->add_user(admin, "root-password-1").ok());
     webui::HttpRequest login = setup;
     login.path = "/api/v1/login";

@@ -1,11 +1,11 @@
 // The thin path end to end: real files in, a cited answer out, over the library, HTTP and the CLI.
 
-#include "daemon_client.h"
+#include "strongbox/appliance/web_service.h"
 #include "test_support.h"
 
+#include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/server.h"
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -161,7 +161,7 @@ TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /
     // A staff member who reads the default collection through their group, asking with an API token.
     auto accounts = open_test_accounts(dir.path / "data" / "accounts.db");
     REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
-    REQUIRE((*accounts)->add_user({.name = "dana", .role = webui::kRoleStaff, .groups = {"ops"}}, "dana-password")
+    REQUIRE((*accounts)->add_user({.name = "dana", .role = access::kRoleStaff, .groups = {"ops"}}, "dana-password")
                 .ok());
     REQUIRE((*accounts)->set_grant("ops", "default", "read").ok());
     auto token = (*accounts)->create_token("dana", "e2e");

@@ -2,8 +2,8 @@
 // verification, refusal and the audit record. stories260K writes children's stories, not
 // grounded answers, so the pipeline must refuse or flag what it writes.
 
+#include "strongbox/answer/grounded.h"
 #include "strongbox/appliance/appliance.h"
-#include "strongbox/appliance/grounded.h"
 #include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>

@@ -1,8 +1,8 @@
 // Retrieved text is data: instructions, fake system prompts and fake citation markers inside
 // documents change neither what is answered nor what is cited.
 
+#include "strongbox/answer/verifier.h"
 #include "strongbox/appliance/appliance.h"
-#include "strongbox/appliance/verifier.h"
 #include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>

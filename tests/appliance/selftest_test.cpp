@@ -1,11 +1,11 @@
 // The behaviour check: a healthy box passes every check, and each way a box can fail to deliver
 // what its image promises fails exactly the check that names it.
 
-#include "selftest.h"
+#include "strongbox/appliance/selftest.h"
 #include "test_support.h"
 
-#include "audit_salt.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/fingerprint.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 

@@ -1,68 +1,31 @@
-// Test support shared by the appliance tests.
+// Test support shared by the tests of the appliance and its command line: web accounts and
+// signed-in requests; TempDir and run_command come from tests/support.
 #pragma once
 
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+#include "strongbox/access/accounts.h"
 #include "strongbox/core/json.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/http.h"
 
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
 
 namespace strongbox::appliance::testing {
 
-// A fresh directory under the system temp directory, removed with everything in it at scope exit.
-struct TempDir {
-    std::filesystem::path path;
-
-    explicit TempDir(const std::string & name) : path(std::filesystem::temp_directory_path() / name) {
-        std::filesystem::remove_all(path);
-        std::filesystem::create_directories(path);
-    }
-
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-
-    TempDir(const TempDir &) = delete;
-    TempDir & operator=(const TempDir &) = delete;
-};
-
-// What a shell command printed (stdout and stderr together, as written) and its exit status.
-struct CommandRun {
-    int exit_code = -1;  // -1 when it was killed by a signal or could not start
-    std::string output;
-};
-
-inline CommandRun run_command(const std::string & command) {
-    CommandRun r;
-    FILE * pipe = ::popen((command + " 2>&1").c_str(), "r");
-    if (pipe == nullptr) {
-        r.output = "cannot start: " + command;
-        return r;
-    }
-    std::array<char, 4096> buf{};
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-        r.output.append(buf.data(), n);
-    }
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using strongbox::testing::CommandRun;
+using strongbox::testing::run_command;
+using strongbox::testing::TempDir;
 
 // Web accounts beside a test's appliance, with argon2id at its minimum cost: these tests are about
 // the appliance behind the web API, not about hashing strength.
-inline core::Result<std::unique_ptr<webui::Accounts>> open_test_accounts(const std::filesystem::path & file) {
-    webui::AccountsOptions o;
+inline core::Result<std::unique_ptr<access::Accounts>> open_test_accounts(const std::filesystem::path & file) {
+    access::AccountsOptions o;
     o.pwhash_opslimit = 1;
     o.pwhash_memlimit = 8192;
-    return webui::Accounts::open(file, o);
+    return access::Accounts::open(file, o);
 }
 
 // The first-start request that creates the administrator and logs them in.

@@ -11,10 +11,10 @@
 // Seeds: tests/fuzz/corpus/audit_bundle (see its SOURCES.md).
 #include "fuzz_targets.h"
 
-#include "audit_archive.h"
-#include "audit_signing.h"
+#include "archive.h"
+#include "signing.h"
 
-#include "strongbox/appliance/audit_log.h"
+#include "strongbox/audit/audit_log.h"
 #include "strongbox/core/hash.h"
 
 #include <filesystem>

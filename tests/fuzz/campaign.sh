@@ -32,7 +32,7 @@ targets=(
   "json|tests/core/strongbox_json_fuzz|tests/fuzz/corpus/json"
   "webui|tests/webui/strongbox_webui_fuzz|tests/fuzz/corpus/webui"
   "settings|tests/appliance/strongbox_settings_fuzz|tests/fuzz/corpus/settings"
-  "audit_bundle|tests/appliance/strongbox_audit_bundle_fuzz|tests/fuzz/corpus/audit_bundle"
+  "audit_bundle|tests/audit/strongbox_audit_bundle_fuzz|tests/fuzz/corpus/audit_bundle"
   "tokenizer|tests/inference/strongbox_tokenizer_fuzz|tests/fuzz/corpus/tokenizer"
   "gguf|tests/inference/strongbox_gguf_fuzz|tests/data/inference/gguf-corpus"
   "ingest_log|tests/ingest/strongbox_ingest_log_fuzz|tests/fuzz/corpus/ingest_log"

@@ -18,8 +18,8 @@
 
 #include "scoped_service.h"
 
+#include "strongbox/access/accounts.h"
 #include "strongbox/core/json.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/http.h"
 
@@ -48,8 +48,8 @@ struct Credential {
     std::string csrf;
 };
 
-webui::AccountsOptions accounts_options() {
-    webui::AccountsOptions o;
+access::AccountsOptions accounts_options() {
+    access::AccountsOptions o;
     o.pwhash_opslimit = 1;  // argon2id at its minimum cost: the target is about the handler
     o.pwhash_memlimit = 8192;
     o.clock = [] { return int64_t{1'790'000'000}; };
@@ -65,10 +65,10 @@ class World {
         fs::remove_all(dir_);
         fs::create_directories(dir_);
         {
-            auto accounts = std::move(webui::Accounts::open(dir_ / "pristine.db", accounts_options())).value();
-            const char * roles[] = {webui::kRoleStaff, webui::kRoleAdmin, webui::kRoleAuditor};
+            auto accounts = std::move(access::Accounts::open(dir_ / "pristine.db", accounts_options())).value();
+            const char * roles[] = {access::kRoleStaff, access::kRoleAdmin, access::kRoleAuditor};
             for (int i = 0; i < 3; ++i) {
-                webui::User u;
+                access::User u;
                 u.name = std::string(roles[i]) + "-user";
                 u.role = roles[i];
                 u.groups = {"readers"};
@@ -76,7 +76,7 @@ class World {
                 auto t = accounts->create_token(u.name, "fuzz");
                 require(t.ok());
                 auto s = accounts->login(u.name, "password-" + u.name, "127.0.0.1");
-                require(s.ok() && s->outcome == webui::LoginAttempt::Outcome::kOk);
+                require(s.ok() && s->outcome == access::LoginAttempt::Outcome::kOk);
                 creds_[i + 1] = {t->token, s->session.id, s->session.csrf_token};
             }
             require(accounts->set_grant("readers", "alpha", "read").ok());
@@ -94,7 +94,7 @@ class World {
     // committed anything, or was a login, whose failures Accounts counts in memory only. PRAGMA
     // data_version on a connection of our own moves with every commit made by another connection
     // (the handler's), and most requests commit nothing.
-    webui::Accounts & accounts(bool login) {
+    access::Accounts & accounts(bool login) {
         if (!watch_ || last_was_login_ || data_version() != clean_version_) {
             reset();
         }
@@ -113,7 +113,7 @@ class World {
         for (const char * suffix : {"-wal", "-shm", "-journal"}) {
             fs::remove(dir_ / (std::string("accounts.db") + suffix));
         }
-        accounts_ = std::move(webui::Accounts::open(dir_ / "accounts.db", accounts_options())).value();
+        accounts_ = std::move(access::Accounts::open(dir_ / "accounts.db", accounts_options())).value();
         watch_.emplace((dir_ / "accounts.db").string(), SQLite::OPEN_READONLY);
         version_query_.emplace(*watch_, "PRAGMA data_version");
         clean_version_ = data_version();
@@ -126,7 +126,7 @@ class World {
     }
 
     fs::path dir_;
-    std::unique_ptr<webui::Accounts> accounts_;
+    std::unique_ptr<access::Accounts> accounts_;
     std::optional<SQLite::Database> watch_;
     std::optional<SQLite::Statement> version_query_;
     int64_t clean_version_ = 0;

@@ -39,16 +39,16 @@ struct Login {
 // victim; the service holds collections alpha, beta and reference.
 struct World {
     explicit World(HandlerOptions options = quiet_options(), bool with_users = true) {
-        AccountsOptions ao = fast_accounts_options();
+        sb::access::AccountsOptions ao = fast_accounts_options();
         ao.clock = [this] { return now.load(); };
-        auto opened = Accounts::open(dir.path / "accounts.db", ao);
+        auto opened = sb::access::Accounts::open(dir.path / "accounts.db", ao);
         REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
         accounts = std::move(opened).value();
         if (with_users) {
-            add("root", kRoleAdmin, {});
-            add("sam", kRoleStaff, {"alpha-team"});
-            add("audrey", kRoleAuditor, {"alpha-team"});
-            add("victim", kRoleStaff, {});
+            add("root", sb::access::kRoleAdmin, {});
+            add("sam", sb::access::kRoleStaff, {"alpha-team"});
+            add("audrey", sb::access::kRoleAuditor, {"alpha-team"});
+            add("victim", sb::access::kRoleStaff, {});
             REQUIRE(accounts->set_grant("alpha-team", "alpha", "write").ok());
             REQUIRE(accounts->set_grant("alpha-team", "reference", "read").ok());
         }
@@ -56,7 +56,7 @@ struct World {
     }
 
     void add(const std::string & name, const std::string & role, std::vector<std::string> groups) {
-        User u;
+        sb::access::User u;
         u.name = name;
         u.role = role;
         u.groups = std::move(groups);
@@ -106,7 +106,7 @@ struct World {
 
     std::atomic<int64_t> now{1'800'000'000};
     ScratchDir dir;
-    std::unique_ptr<Accounts> accounts;
+    std::unique_ptr<sb::access::Accounts> accounts;
     ScopedService service;
     std::unique_ptr<Handler> handler;
 };
@@ -457,7 +457,7 @@ TEST_CASE("a token in use sees its user's new role at once and stops when revoke
     CHECK(role_seen(tokens[0]) == "auditor");
 
     // Another process with the same accounts file revokes the first token.
-    auto other = Accounts::open(w.dir.path / "accounts.db", fast_accounts_options());
+    auto other = sb::access::Accounts::open(w.dir.path / "accounts.db", fast_accounts_options());
     REQUIRE(other.ok());
     REQUIRE(other.value()->revoke_token(ids[0]).ok());
     CHECK(history_status(tokens[0]) == 401);

@@ -28,17 +28,17 @@ HttpRequest login_request(const std::string & name, const std::string & password
 
 TEST_CASE("while password checks are saturated, /healthz and /readyz answer and an extra login gets 429 at once") {
     ScratchDir dir;
-    AccountsOptions ao;
+    sb::access::AccountsOptions ao;
     // Dearer than the other tests' minimum, so a check lasts long enough to be seen in progress.
     ao.pwhash_opslimit = 2;
     ao.pwhash_memlimit = 16 << 20;
     ao.clock = [] { return int64_t{1'000'000}; };  // lockouts report their full length
-    auto opened = Accounts::open(dir.path / "accounts.db", ao);
+    auto opened = sb::access::Accounts::open(dir.path / "accounts.db", ao);
     REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
-    Accounts & accounts = *opened.value();
-    User slowpoke;
+    sb::access::Accounts & accounts = *opened.value();
+    sb::access::User slowpoke;
     slowpoke.name = "slowpoke";
-    slowpoke.role = kRoleStaff;
+    slowpoke.role = sb::access::kRoleStaff;
     REQUIRE(accounts.add_user(slowpoke, "slowpoke-password").ok());
 
     CorpusService service;

@@ -187,8 +187,8 @@ class ScopedService : public AppService {
         if (read_only_reason_.empty()) {
             return core::ok_status();
         }
-        return core::Error(core::ErrorCode::kResourceExhausted,
-                           std::string(kReadOnlyRefusal) + "disk full: " + read_only_reason_ + "; nothing was changed");
+        return core::Error(core::ErrorCode::kReadOnly,
+                           std::string("read-only: disk full: ") + read_only_reason_ + "; nothing was changed");
     }
     void set_read_only(std::string reason) {
         std::lock_guard lock(mu_);

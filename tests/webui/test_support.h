@@ -4,8 +4,8 @@
 
 #include "corpus_service.h"
 
+#include "strongbox/access/accounts.h"
 #include "strongbox/core/json.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/http.h"
 
@@ -72,8 +72,8 @@ inline bool eventually(const std::function<bool()> & cond, std::chrono::millisec
 }
 
 // argon2id at its minimum cost: the tests are about the handler, not about hashing strength.
-inline AccountsOptions fast_accounts_options() {
-    AccountsOptions o;
+inline access::AccountsOptions fast_accounts_options() {
+    access::AccountsOptions o;
     o.pwhash_opslimit = 1;
     o.pwhash_memlimit = 8192;
     return o;
@@ -100,13 +100,13 @@ struct ScratchDir {
 // An accounts store in a scratch directory holding one staff user, "tester", and an API token of
 // theirs, for tests about what an authenticated caller sees.
 struct TestAccounts {
-    explicit TestAccounts(AccountsOptions options = fast_accounts_options()) {
-        auto opened = Accounts::open(dir.path / "accounts.db", std::move(options));
+    explicit TestAccounts(access::AccountsOptions options = fast_accounts_options()) {
+        auto opened = access::Accounts::open(dir.path / "accounts.db", std::move(options));
         REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
         accounts = std::move(opened).value();
-        User u;
+        access::User u;
         u.name = "tester";
-        u.role = kRoleStaff;
+        u.role = access::kRoleStaff;
         u.groups = {"readers"};
         REQUIRE(accounts->add_user(u, "tester-password").ok());
         auto t = accounts->create_token("tester", "tests");
@@ -114,7 +114,7 @@ struct TestAccounts {
         token = t.value().token;
     }
     ScratchDir dir;
-    std::unique_ptr<Accounts> accounts;
+    std::unique_ptr<access::Accounts> accounts;
     std::string token;
 };
 

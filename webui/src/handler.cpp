@@ -122,7 +122,7 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 }
 
 HttpResponse error_response(const core::Error & error, std::string_view request_id) {
-    if (error.code() == core::ErrorCode::kResourceExhausted && error.message().starts_with(kReadOnlyRefusal)) {
+    if (error.code() == core::ErrorCode::kReadOnly) {
         return error_response(507, "insufficient_storage", error.message(), request_id);
     }
     return error_response(status_for(error.code()), core::to_string(error.code()), error.message(), request_id);
@@ -322,7 +322,7 @@ bool equal_secret(std::string_view a, std::string_view b) {
     return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-core::Json user_json(const User & u) {
+core::Json user_json(const access::User & u) {
     core::Json j = core::Json::object();
     j["name"] = u.name;
     j["role"] = u.role;
@@ -337,7 +337,7 @@ core::Json user_json(const User & u) {
     return j;
 }
 
-core::Json token_json(const ApiToken & t) {
+core::Json token_json(const access::ApiToken & t) {
     core::Json j = core::Json::object();
     j["id"] = t.id;
     j["name"] = t.name;
@@ -377,13 +377,13 @@ enum Roles : unsigned {
 };
 
 unsigned role_bit(std::string_view role) {
-    if (role == kRoleAdmin) {
+    if (role == access::kRoleAdmin) {
         return kAdmin;
     }
-    if (role == kRoleStaff) {
+    if (role == access::kRoleStaff) {
         return kStaff;
     }
-    if (role == kRoleAuditor) {
+    if (role == access::kRoleAuditor) {
         return kAuditor;
     }
     return 0;
@@ -396,7 +396,7 @@ struct Call {
     const HttpRequest & req;
     const std::string & request_id;
     std::vector<std::string> params;     // the {x} segments of the pattern, in order
-    std::optional<Principal> principal;  // set for authenticated calls
+    std::optional<access::Principal> principal;  // set for authenticated calls
     std::string session_id;              // raw cookie value, for logout
     std::optional<Caller> caller_cache;
 };
@@ -448,13 +448,13 @@ struct Handler::Impl {
     };
     static std::span<const Route> routes();
 
-    Impl(AppService & s, Accounts & a, HandlerOptions o)
+    Impl(AppService & s, access::Accounts & a, HandlerOptions o)
         : service(s), accounts(a), options(std::move(o)), gate(options.max_concurrent, options.max_queued),
           login_gate(options.max_concurrent_logins, options.max_queued_logins) {}
 
     HttpResponse dispatch(const HttpRequest & req, const std::string & request_id, std::string_view & route);
     const Route * find_route(const HttpRequest & req, std::vector<std::string> & params, std::string & allow) const;
-    std::optional<Principal> authenticate(const HttpRequest & req, std::string & session_id, bool & presented);
+    std::optional<access::Principal> authenticate(const HttpRequest & req, std::string & session_id, bool & presented);
     std::optional<HttpResponse> serve_asset(const HttpRequest & req, std::string_view name);
     HttpResponse readiness(const std::string & request_id);
     HttpResponse metrics_page(const HttpRequest & req, const std::string & request_id);
@@ -468,7 +468,7 @@ struct Handler::Impl {
     core::Result<core::Json> json_body(const Call & call, int & status, std::string & code);
     const Caller & caller(Call & call);
     void record(const std::string & kind, const std::string & actor, core::Json body);
-    HttpResponse session_response(const Session & s, const std::string & request_id);
+    HttpResponse session_response(const access::Session & s, const std::string & request_id);
     std::string cookie(const std::string & value, int64_t max_age) const;
     HttpResponse bad_request(const Call & call, std::string message) {
         return error_response(400, "invalid_argument", message, call.request_id);
@@ -527,7 +527,7 @@ struct Handler::Impl {
     core::Result<AskRequest> parse_ask(Call & call, int & status, std::string & code);
 
     AppService & service;
-    Accounts & accounts;
+    access::Accounts & accounts;
     HandlerOptions options;
     Gate gate;
     Gate login_gate;  // password checks only: see HandlerOptions::max_concurrent_logins
@@ -611,13 +611,13 @@ const Handler::Impl::Route * Handler::Impl::find_route(const HttpRequest & req, 
     return nullptr;
 }
 
-std::optional<Principal> Handler::Impl::authenticate(const HttpRequest & req, std::string & session_id,
+std::optional<access::Principal> Handler::Impl::authenticate(const HttpRequest & req, std::string & session_id,
                                                      bool & presented) {
     presented = false;
     std::string_view auth = req.header("Authorization");
     if (starts_with_ci(auth, "Bearer ")) {
         presented = true;
-        core::Result<Principal> p = accounts.token(core::trim(auth.substr(7)));
+        core::Result<access::Principal> p = accounts.token(core::trim(auth.substr(7)));
         if (!p.ok()) {
             if (p.error().code() != core::ErrorCode::kNotFound) {
                 SB_LOG_ERROR("auth: %s", p.error().message().c_str());
@@ -632,7 +632,7 @@ std::optional<Principal> Handler::Impl::authenticate(const HttpRequest & req, st
     }
     presented = true;
     session_id = std::string(id);
-    core::Result<Principal> p = accounts.session(id);
+    core::Result<access::Principal> p = accounts.session(id);
     if (!p.ok()) {
         if (p.error().code() != core::ErrorCode::kNotFound) {
             SB_LOG_ERROR("auth: %s", p.error().message().c_str());
@@ -647,11 +647,11 @@ const Caller & Handler::Impl::caller(Call & call) {
         return *call.caller_cache;
     }
     Caller c;
-    const User & u = call.principal->user;
+    const access::User & u = call.principal->user;
     c.user = u.name;
     c.role = u.role;
     c.groups = u.groups;
-    if (u.role == kRoleAdmin) {
+    if (u.role == access::kRoleAdmin) {
         // Admins reach every collection the service knows. This runs on every request: names only,
         // not collections(), which counts every collection's documents.
         core::Result<std::vector<std::string>> names = service.collection_names();
@@ -668,12 +668,12 @@ const Caller & Handler::Impl::caller(Call & call) {
     } else {
         std::set<std::string> readable;
         std::set<std::string> writable;
-        core::Result<std::vector<Grant>> grants = accounts.grants_of(u.groups);
+        core::Result<std::vector<access::Grant>> grants = accounts.grants_of(u.groups);
         if (grants.ok()) {
-            for (const Grant & g : grants.value()) {
+            for (const access::Grant & g : grants.value()) {
                 readable.insert(g.collection);
                 // Auditors change nothing, whatever their groups may write.
-                if (g.access == "write" && u.role == kRoleStaff) {
+                if (g.access == "write" && u.role == access::kRoleStaff) {
                     writable.insert(g.collection);
                 }
             }
@@ -703,7 +703,7 @@ std::string Handler::Impl::cookie(const std::string & value, int64_t max_age) co
     return c;
 }
 
-HttpResponse Handler::Impl::session_response(const Session & s, const std::string & request_id) {
+HttpResponse Handler::Impl::session_response(const access::Session & s, const std::string & request_id) {
     (void)request_id;
     core::Json body = core::Json::object();
     body["user"] = user_json(s.user);
@@ -777,7 +777,7 @@ HttpResponse Handler::Impl::me(Call & call) {
     }
     std::string session_id;
     bool presented = false;
-    std::optional<Principal> p = authenticate(call.req, session_id, presented);
+    std::optional<access::Principal> p = authenticate(call.req, session_id, presented);
     core::Json body = core::Json::object();
     body["setup_required"] = !any.value();
     body["user"] = p ? user_json(p->user) : core::Json();
@@ -802,7 +802,7 @@ HttpResponse Handler::Impl::setup(Call & call) {
     core::Json event = core::Json::object();
     event["action"] = "setup";
     event["user"] = name;
-    event["role"] = kRoleAdmin;
+    event["role"] = access::kRoleAdmin;
     event["client"] = client_ip(call.req.remote_address);
     record("user_change", name, event);
     return login(call);
@@ -829,27 +829,27 @@ HttpResponse Handler::Impl::login(Call & call) {
             return res;
         }
     }
-    core::Result<LoginAttempt> attempt = accounts.login(name, password, ip);
+    core::Result<access::LoginAttempt> attempt = accounts.login(name, password, ip);
     if (!attempt.ok()) {
         return error_response(attempt.error(), call.request_id);
     }
-    const std::string actor = Accounts::valid_name(name) ? name : "(invalid name)";
+    const std::string actor = access::Accounts::valid_name(name) ? name : "(invalid name)";
     core::Json event = core::Json::object();
     event["user"] = actor;
     event["client"] = ip;
     switch (attempt.value().outcome) {
-        case LoginAttempt::Outcome::kThrottled: {
+        case access::LoginAttempt::Outcome::kThrottled: {
             metrics.record_login("throttled");
             HttpResponse res = error_response(429, "too_many_attempts",
                                               "too many failed logins; try again later", call.request_id);
             res.set_header("Retry-After", std::to_string(attempt.value().retry_after_s));
             return res;
         }
-        case LoginAttempt::Outcome::kBadCredentials:
+        case access::LoginAttempt::Outcome::kBadCredentials:
             metrics.record_login("failed");
             record("login_failed", actor, event);
             return error_response(401, "invalid_credentials", "wrong user name or password", call.request_id);
-        case LoginAttempt::Outcome::kOk: break;
+        case access::LoginAttempt::Outcome::kOk: break;
     }
     // Logging in stores a session row even in read-only mode: a few hundred bytes, written like the
     // audit records of answers into the space the disk reserve freed (read_only.h note 2), so staff
@@ -881,12 +881,12 @@ HttpResponse Handler::Impl::set_language(Call & call) {
         return *refused;
     }
     SB_JSON_BODY(body);
-    UserChange change;
+    access::UserChange change;
     change.language = body.get_string("language");
     if (core::Status st = accounts.update_user(call.principal->user.name, change); !st.ok()) {
         return error_response(st.error(), call.request_id);
     }
-    core::Result<User> u = accounts.user(call.principal->user.name);
+    core::Result<access::User> u = accounts.user(call.principal->user.name);
     if (!u.ok()) {
         return error_response(u.error(), call.request_id);
     }
@@ -1081,14 +1081,14 @@ HttpResponse Handler::Impl::collections(Call & call) {
         return error_response(out.error(), call.request_id);
     }
     core::Json body = std::move(out).value();
-    if (call.principal->user.role == kRoleAdmin) {
+    if (call.principal->user.role == access::kRoleAdmin) {
         // Admins manage grants on the same page: attach them.
-        core::Result<std::vector<Grant>> grants = accounts.grants();
+        core::Result<std::vector<access::Grant>> grants = accounts.grants();
         core::Json * list = body.is_object() ? &body["collections"] : nullptr;
         if (grants.ok() && list != nullptr && list->is_array()) {
             for (core::Json & col : list->as_array()) {
                 core::Json gs = core::Json::array();
-                for (const Grant & g : grants.value()) {
+                for (const access::Grant & g : grants.value()) {
                     if (g.collection == col.get_string("name")) {
                         core::Json gj = core::Json::object();
                         gj["group"] = g.group;
@@ -1127,7 +1127,7 @@ HttpResponse Handler::Impl::set_grants(Call & call) {
     if (list == nullptr || !list->is_array()) {
         return bad_request(call, "\"grants\" must be an array of {\"group\",\"access\"}");
     }
-    std::vector<Grant> grants;
+    std::vector<access::Grant> grants;
     for (const core::Json & g : list->as_array()) {
         if (!g.is_object()) {
             return bad_request(call, "\"grants\" must be an array of {\"group\",\"access\"}");
@@ -1301,12 +1301,12 @@ HttpResponse Handler::Impl::audit_export(Call & call) {
 // ---- users, groups, tokens -----------------------------------------------------------------------
 
 HttpResponse Handler::Impl::list_users(Call & call) {
-    core::Result<std::vector<User>> users = accounts.users();
+    core::Result<std::vector<access::User>> users = accounts.users();
     if (!users.ok()) {
         return error_response(users.error(), call.request_id);
     }
     core::Json list = core::Json::array();
-    for (const User & u : users.value()) {
+    for (const access::User & u : users.value()) {
         list.push_back(user_json(u));
     }
     core::Json out = core::Json::object();
@@ -1319,7 +1319,7 @@ HttpResponse Handler::Impl::add_user(Call & call) {
         return *refused;
     }
     SB_JSON_BODY(body);
-    User u;
+    access::User u;
     u.name = body.get_string("name");
     u.role = body.get_string("role");
     u.language = body.get_string("language", "en");
@@ -1341,7 +1341,7 @@ HttpResponse Handler::Impl::add_user(Call & call) {
     }
     event["groups"] = std::move(groups_json);
     record("user_change", call.principal->user.name, event);
-    core::Result<User> made = accounts.user(u.name);
+    core::Result<access::User> made = accounts.user(u.name);
     if (!made.ok()) {
         return error_response(made.error(), call.request_id);
     }
@@ -1353,7 +1353,7 @@ HttpResponse Handler::Impl::add_user(Call & call) {
 HttpResponse Handler::Impl::change_user(Call & call) {
     SB_JSON_BODY(body);
     const std::string & name = call.params[0];
-    UserChange change;
+    access::UserChange change;
     core::Json event = core::Json::object();
     event["action"] = "update";
     event["user"] = name;
@@ -1397,7 +1397,7 @@ HttpResponse Handler::Impl::change_user(Call & call) {
         return error_response(st.error(), call.request_id);
     }
     record("user_change", call.principal->user.name, event);
-    core::Result<User> u = accounts.user(name);
+    core::Result<access::User> u = accounts.user(name);
     if (!u.ok()) {
         return error_response(u.error(), call.request_id);
     }
@@ -1425,8 +1425,8 @@ HttpResponse Handler::Impl::delete_user(Call & call) {
 
 HttpResponse Handler::Impl::list_groups(Call & call) {
     core::Result<std::vector<std::string>> groups = accounts.groups();
-    core::Result<std::vector<User>> users = accounts.users();
-    core::Result<std::vector<Grant>> grants = accounts.grants();
+    core::Result<std::vector<access::User>> users = accounts.users();
+    core::Result<std::vector<access::Grant>> grants = accounts.grants();
     for (const core::Error * e : {groups.ok() ? nullptr : &groups.error(), users.ok() ? nullptr : &users.error(),
                                   grants.ok() ? nullptr : &grants.error()}) {
         if (e != nullptr) {
@@ -1436,13 +1436,13 @@ HttpResponse Handler::Impl::list_groups(Call & call) {
     core::Json list = core::Json::array();
     for (const std::string & g : groups.value()) {
         core::Json members = core::Json::array();
-        for (const User & u : users.value()) {
+        for (const access::User & u : users.value()) {
             if (std::find(u.groups.begin(), u.groups.end(), g) != u.groups.end()) {
                 members.push_back(u.name);
             }
         }
         core::Json gs = core::Json::array();
-        for (const Grant & gr : grants.value()) {
+        for (const access::Grant & gr : grants.value()) {
             if (gr.group == g) {
                 core::Json gj = core::Json::object();
                 gj["collection"] = gr.collection;
@@ -1490,7 +1490,7 @@ HttpResponse Handler::Impl::create_token(Call & call) {
         return *refused;
     }
     SB_JSON_BODY(body);
-    core::Result<ApiToken> t = accounts.create_token(call.principal->user.name, body.get_string("name"));
+    core::Result<access::ApiToken> t = accounts.create_token(call.principal->user.name, body.get_string("name"));
     if (!t.ok()) {
         return error_response(t.error(), call.request_id);
     }
@@ -1505,13 +1505,13 @@ HttpResponse Handler::Impl::create_token(Call & call) {
 }
 
 HttpResponse Handler::Impl::list_tokens(Call & call) {
-    const bool admin = call.principal->user.role == kRoleAdmin;
-    core::Result<std::vector<ApiToken>> tokens = accounts.tokens(admin ? "" : call.principal->user.name);
+    const bool admin = call.principal->user.role == access::kRoleAdmin;
+    core::Result<std::vector<access::ApiToken>> tokens = accounts.tokens(admin ? "" : call.principal->user.name);
     if (!tokens.ok()) {
         return error_response(tokens.error(), call.request_id);
     }
     core::Json list = core::Json::array();
-    for (const ApiToken & t : tokens.value()) {
+    for (const access::ApiToken & t : tokens.value()) {
         list.push_back(token_json(t));
     }
     core::Json out = core::Json::object();
@@ -1526,9 +1526,9 @@ HttpResponse Handler::Impl::revoke_token(Call & call) {
     }
     // Revocation is never refused in read-only mode (a one-row delete): a leaked token must be
     // stoppable whatever the disk holds.
-    core::Result<ApiToken> t = accounts.token_by_id(*id);
+    core::Result<access::ApiToken> t = accounts.token_by_id(*id);
     // Someone else's token is answered as if it did not exist; admins may revoke any.
-    if (!t.ok() || (t.value().user != call.principal->user.name && call.principal->user.role != kRoleAdmin)) {
+    if (!t.ok() || (t.value().user != call.principal->user.name && call.principal->user.role != access::kRoleAdmin)) {
         return error_response(404, "not_found", "no token with id " + std::to_string(*id), call.request_id);
     }
     if (core::Status st = accounts.revoke_token(*id); !st.ok()) {
@@ -1633,11 +1633,11 @@ HttpResponse Handler::Impl::metrics_page(const HttpRequest & req, const std::str
     if (!(options.open_metrics_on_loopback && is_loopback_ip(client_ip(req.remote_address)))) {
         std::string session_id;
         bool presented = false;
-        std::optional<Principal> p = authenticate(req, session_id, presented);
+        std::optional<access::Principal> p = authenticate(req, session_id, presented);
         if (!p) {
             return error_response(401, "unauthenticated", "/metrics needs an admin's session or API token", request_id);
         }
-        if (p->user.role != kRoleAdmin) {
+        if (p->user.role != access::kRoleAdmin) {
             return error_response(403, "forbidden", "/metrics is for admins", request_id);
         }
     }
@@ -1802,7 +1802,7 @@ void Handler::Impl::finish(const HttpRequest & req, const std::string & request_
     }
 }
 
-Handler::Handler(AppService & service, Accounts & accounts, HandlerOptions options)
+Handler::Handler(AppService & service, access::Accounts & accounts, HandlerOptions options)
     : impl_(std::make_unique<Impl>(service, accounts, std::move(options))) {}
 
 Handler::~Handler() = default;
@@ -1844,7 +1844,7 @@ size_t Handler::body_limit(const HttpRequest & head) {
     try {
         std::string session_id;
         bool presented = false;
-        std::optional<Principal> p = impl_->authenticate(head, session_id, presented);
+        std::optional<access::Principal> p = impl_->authenticate(head, session_id, presented);
         if (p && (r->roles & role_bit(p->user.role)) != 0) {
             return impl_->limit_for(r->body);
         }

@@ -322,7 +322,7 @@ Poco::Net::Context::Ptr server_context(const ServerOptions & o) {
 }  // namespace
 
 struct Server::Impl {
-    Impl(AppService & service, Accounts & accounts, ServerOptions o)
+    Impl(AppService & service, access::Accounts & accounts, ServerOptions o)
         : options(std::move(o)), handler(service, accounts, handler_options(options)) {}
 
     ServerOptions options;
@@ -335,7 +335,7 @@ struct Server::Impl {
     int port = 0;
 };
 
-Server::Server(AppService & service, Accounts & accounts, ServerOptions options)
+Server::Server(AppService & service, access::Accounts & accounts, ServerOptions options)
     : impl_(std::make_unique<Impl>(service, accounts, std::move(options))) {}
 
 bool Server::tls() const {

@@ -30,14 +30,14 @@
 // does); generation with the model is serialised; ingest() serialises with itself.
 #pragma once
 
-#include "strongbox/appliance/answerer.h"
-#include "strongbox/appliance/audit_log.h"
-#include "strongbox/appliance/caps.h"
-#include "strongbox/appliance/extract_worker.h"
-#include "strongbox/appliance/verifier.h"
+#include "strongbox/answer/answerer.h"
+#include "strongbox/answer/caps.h"
+#include "strongbox/answer/verifier.h"
+#include "strongbox/audit/audit_log.h"
 #include "strongbox/core/answer.h"
 #include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
+#include "strongbox/extract/extract_worker.h"
 #include "strongbox/retrieval/retriever.h"
 
 #include <cstdint>
@@ -174,7 +174,7 @@ class Appliance {
     core::Json health();
 
     // Read-only mode (disk full, see read_only.h): ok while writes may go ahead, else the refusal
-    // (kResourceExhausted, message starting with webui::kReadOnlyRefusal) naming the reason.
+    // (kReadOnly, its message naming the reason).
     core::Status writable();
     // After a failed write to the data directory: true (and read-only from now) when the disk was full.
     bool note_write_failure(const core::Error & error);

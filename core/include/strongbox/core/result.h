@@ -34,6 +34,7 @@ enum class ErrorCode {
     kDeadlineExceeded = 10,
     kUnavailable = 11,      // a dependency (daemon, device) is not there right now
     kInternal = 12,
+    kReadOnly = 13,         // a change refused: the appliance is in read-only mode (its disk is full)
 };
 
 std::string_view to_string(ErrorCode code);

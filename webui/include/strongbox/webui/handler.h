@@ -23,7 +23,7 @@
 //   HttpResponse res = handler.handle(request);
 #pragma once
 
-#include "strongbox/webui/accounts.h"
+#include "strongbox/access/accounts.h"
 #include "strongbox/webui/http.h"
 #include "strongbox/webui/service.h"
 
@@ -76,7 +76,7 @@ struct HandlerLoad {
 
 class Handler {
   public:
-    Handler(AppService & service, Accounts & accounts, HandlerOptions options = {});
+    Handler(AppService & service, access::Accounts & accounts, HandlerOptions options = {});
     ~Handler();
     Handler(const Handler &) = delete;
     Handler & operator=(const Handler &) = delete;

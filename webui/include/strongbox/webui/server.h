@@ -21,8 +21,8 @@
 //   server.stop();
 #pragma once
 
+#include "strongbox/access/accounts.h"
 #include "strongbox/core/result.h"
-#include "strongbox/webui/accounts.h"
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/service.h"
 
@@ -68,7 +68,7 @@ struct ServerOptions {
 
 class Server {
   public:
-    Server(AppService & service, Accounts & accounts, ServerOptions options);
+    Server(AppService & service, access::Accounts & accounts, ServerOptions options);
     ~Server();
     Server(const Server &) = delete;
     Server & operator=(const Server &) = delete;

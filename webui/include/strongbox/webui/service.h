@@ -9,9 +9,9 @@
 // Thread-safety: the server calls these from its worker threads concurrently; implementations
 // must be thread-safe. Errors come back as Result and the server maps their codes to HTTP
 // statuses (kInvalidArgument -> 400, kNotFound -> 404, kPermissionDenied -> 403,
-// kResourceExhausted -> 429, kUnavailable -> 503, everything else -> 500). A kResourceExhausted
-// whose message begins with kReadOnlyRefusal is a write refused because the appliance's disk is
-// full (read-only mode): 507 Insufficient Storage, so clients can tell it from a quota or cap.
+// kResourceExhausted -> 429, kUnavailable -> 503, everything else -> 500). kReadOnly is a write
+// refused because the appliance's disk is full (read-only mode): 507 Insufficient Storage, so
+// clients can tell it from a quota or cap.
 //
 // Every method past the original three has a default answering kUnsupported so test doubles
 // implement only what they exercise.
@@ -29,8 +29,6 @@
 #include <vector>
 
 namespace strongbox::webui {
-
-inline constexpr std::string_view kReadOnlyRefusal = "read-only: ";
 
 // Who is calling, resolved by the handler from the session or API token.
 struct Caller {
@@ -125,8 +123,8 @@ class AppService {
     // server treats as ready whenever it can serve at all.
     virtual core::Result<core::Json> readiness() { return unsupported("readiness"); }
 
-    // Ok while changes may be stored, else the read-only refusal (kResourceExhausted, message
-    // beginning with kReadOnlyRefusal and naming the reason). The handler asks it before account,
+    // Ok while changes may be stored, else the read-only refusal (kReadOnly, its message
+    // naming the reason). The handler asks it before account,
     // group, grant and token changes, which it stores itself, so they are refused up front like
     // the service's own writes. The default: always writable (a service with no disk of its own).
     virtual core::Status writable() { return core::ok_status(); }

@@ -1,0 +1,275 @@
+#include "strongbox/answer/answerer.h"
+
+#include "strongbox/core/text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string_view>
+
+namespace strongbox::appliance {
+namespace {
+
+const std::set<std::string, std::less<>> & stop_words() {
+    static const std::set<std::string, std::less<>> kWords = {
+        "a",     "about", "after", "all",   "also",  "an",    "and",   "any",   "are",   "as",    "at",    "be",
+        "been",  "before", "being", "but",  "by",    "can",   "could", "did",   "do",    "does",  "doing", "for",
+        "from",  "had",   "has",   "have",  "having", "he",   "her",   "here",  "him",   "his",   "how",   "i",
+        "if",    "in",    "into",  "is",    "it",    "its",   "me",    "more",  "most",  "my",    "no",    "not",
+        "of",    "on",    "or",    "other", "our",   "out",   "over",  "own",   "same",  "she",   "should", "so",
+        "some",  "such",  "than",  "that",  "the",   "their", "them",  "then",  "there", "these", "they",  "this",
+        "those", "to",    "under", "until", "up",    "very",  "was",   "we",    "were",  "what",  "when",  "where",
+        "which", "while", "who",   "whom",  "why",   "will",  "with",  "would", "you",   "your",  "tell",  "please",
+        "long",  "much",  "many",  "happen", "happened", "s",
+    };
+    return kWords;
+}
+
+// Light stemming: enough that "backups"/"backup" and "failed"/"fails"/"failure" meet.
+std::string stem(std::string w) {
+    auto strip = [&](std::string_view suffix, size_t min_left) {
+        if (w.size() >= suffix.size() + min_left && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            w.resize(w.size() - suffix.size());
+            return true;
+        }
+        return false;
+    };
+    strip("ies", 3) && (w += "y", true);
+    strip("ures", 3) || strip("ure", 3) || strip("ing", 3) || strip("ed", 3) || strip("es", 4) || strip("s", 3);
+    return w;
+}
+
+bool is_word_byte(unsigned char c) {
+    return std::isalnum(c) != 0 || c >= 0x80;
+}
+
+struct Sentence {
+    size_t passage = 0;
+    size_t begin = 0;  // byte range in the passage text
+    size_t end = 0;
+    std::set<std::string> words;
+    double score = 0;
+};
+
+// Text addressed to a language model rather than to a reader: injected instructions, fake system
+// prompts and chat-template control spellings. Such a sentence states no fact about the subject,
+// so it is never quoted as an answer (it stays retrievable and citable as a document).
+bool looks_like_instruction(std::string_view sentence) {
+    static const char * const kMarkers[] = {
+        "previous instructions", "prior instructions", "above instructions", "ignore all", "ignore the above",
+        "disregard",             "you are now",         "system prompt",      "developer mode", "<|",
+        "|>",                    "[inst]",              "<<sys>>",            "</s>",           "cite [",
+    };
+    const std::string lower = core::ascii_lower(sentence);
+    return std::any_of(std::begin(kMarkers), std::end(kMarkers),
+                       [&](const char * m) { return lower.find(m) != std::string::npos; });
+}
+
+}  // namespace
+
+// Splits a passage into sentences: at . ! ? followed by whitespace, at line breaks after a
+// statement or before a blank line, and at every line break when each line is a record (logs).
+std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, bool line_records) {
+    std::vector<std::pair<size_t, size_t>> spans;
+    size_t start = 0;
+    auto push = [&](size_t end) {
+        std::string_view piece = core::trim(std::string_view(text).substr(start, end - start));
+        if (!piece.empty()) {
+            size_t b = static_cast<size_t>(piece.data() - text.data());
+            spans.emplace_back(b, b + piece.size());
+        }
+        start = end;
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '\n') {
+            // A wrapped line continues the sentence unless the line ended a statement.
+            size_t j = i;
+            while (j > start && (text[j - 1] == ' ' || text[j - 1] == '\r')) {
+                --j;
+            }
+            bool ends_statement = j > start && (text[j - 1] == '.' || text[j - 1] == '!' || text[j - 1] == '?' ||
+                                                text[j - 1] == ':');
+            bool blank_next = i + 1 < text.size() && text[i + 1] == '\n';
+            if (line_records || ends_statement || blank_next) {
+                push(i + 1);
+            }
+        } else if ((c == '.' || c == '!' || c == '?') && i + 1 < text.size() &&
+                   (text[i + 1] == ' ' || text[i + 1] == '\n')) {
+            // "e.g. " and "No. 5" are rare in our corpora; a following lower-case letter keeps them whole.
+            size_t k = i + 1;
+            while (k < text.size() && text[k] == ' ') {
+                ++k;
+            }
+            if (k >= text.size() || std::islower(static_cast<unsigned char>(text[k])) == 0) {
+                push(i + 1);
+            }
+        }
+    }
+    push(text.size());
+    return spans;
+}
+
+std::vector<std::string> content_words(const std::string & text) {
+    std::vector<std::string> words;
+    std::string cur;
+    auto flush = [&] {
+        if (!cur.empty()) {
+            std::string w = core::ascii_lower(cur);
+            if (stop_words().count(w) == 0) {
+                words.push_back(stem(std::move(w)));
+            }
+            cur.clear();
+        }
+    };
+    for (char c : text) {
+        if (is_word_byte(static_cast<unsigned char>(c)) || ((c == '-' || c == '_' || c == '/') && !cur.empty())) {
+            cur += c;
+        } else {
+            flush();
+        }
+    }
+    flush();
+    for (std::string & w : words) {
+        while (!w.empty() && (w.back() == '-' || w.back() == '_' || w.back() == '/')) {
+            w.pop_back();
+        }
+    }
+    std::erase_if(words, [](const std::string & w) { return w.empty(); });
+    return words;
+}
+
+core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
+                                 const AnswerOptions & options) {
+    core::Answer answer;
+    answer.question = question;
+    answer.answerer = "extractive";
+
+    std::vector<std::string> q_words = content_words(question);
+    std::set<std::string> query(q_words.begin(), q_words.end());
+    auto refuse = [&](std::string reason) {
+        answer.refused = true;
+        answer.refusal_reason = std::move(reason);
+        return answer;
+    };
+    if (query.empty()) {
+        return refuse("The question has no content words to look for; please ask about something specific.");
+    }
+    if (passages.empty()) {
+        return refuse("Not found in the indexed documents: no passage matches the question.");
+    }
+
+    std::vector<Sentence> sentences;
+    for (size_t p = 0; p < passages.size(); ++p) {
+        const bool line_records = passages[p].provenance.extractor.rfind("log", 0) == 0;
+        for (auto [b, e] : sentence_spans(passages[p].text, line_records)) {
+            if (looks_like_instruction(std::string_view(passages[p].text).substr(b, e - b))) {
+                continue;
+            }
+            Sentence s{p, b, e, {}, 0};
+            for (std::string & w : content_words(passages[p].text.substr(b, e - b))) {
+                s.words.insert(std::move(w));
+            }
+            sentences.push_back(std::move(s));
+        }
+    }
+
+    // Rarer question words weigh more: a sentence holding the specific term beats one holding
+    // only the common one.
+    std::map<std::string, double> weight;
+    double total = 0;
+    for (const std::string & w : query) {
+        size_t df = static_cast<size_t>(std::count_if(sentences.begin(), sentences.end(),
+                                                      [&](const Sentence & s) { return s.words.count(w) > 0; }));
+        weight[w] = 1.0 + std::log((1.0 + static_cast<double>(sentences.size())) / (1.0 + static_cast<double>(df)));
+        total += weight[w];
+    }
+    for (Sentence & s : sentences) {
+        double matched = 0;
+        for (const std::string & w : query) {
+            if (s.words.count(w) > 0) {
+                matched += weight[w];
+            }
+        }
+        // Coverage first; the passage's retrieval rank breaks near-ties.
+        s.score = matched / total - 0.01 * static_cast<double>(s.passage);
+    }
+    std::vector<const Sentence *> ranked;
+    for (const Sentence & s : sentences) {
+        ranked.push_back(&s);
+    }
+    std::stable_sort(ranked.begin(), ranked.end(), [](const Sentence * a, const Sentence * b) { return a->score > b->score; });
+
+    // Further sentences must come close to the best one, so a sentence that shares only the
+    // common words of the question does not ride along.
+    const double floor = ranked.empty() ? 1.0 : std::max(options.min_coverage, options.relative_floor * ranked.front()->score);
+    std::map<size_t, int> citation_of_passage;
+    std::set<std::string> seen_text;
+    for (const Sentence * s : ranked) {
+        if (static_cast<int>(answer.sentences.size()) >= options.max_sentences || s->score < floor) {
+            break;
+        }
+        const Passage & p = passages[s->passage];
+        std::string text = core::collapse_whitespace(p.text.substr(s->begin, s->end - s->begin));
+        if (!seen_text.insert(text).second) {
+            continue;  // the same sentence from two versions or overlapping chunks
+        }
+        auto [it, inserted] = citation_of_passage.emplace(s->passage, static_cast<int>(answer.citations.size()) + 1);
+        if (inserted) {
+            core::Citation c;
+            c.number = it->second;
+            c.chunk_id = p.chunk_id;
+            c.provenance = p.provenance;
+            c.score = p.score;
+            answer.citations.push_back(std::move(c));
+        }
+        core::Citation & c = answer.citations[static_cast<size_t>(it->second - 1)];
+        c.quote += (c.quote.empty() ? "" : " ") + text;
+        narrow_citation(c, p, s->begin, s->end, inserted);
+        answer.sentences.push_back(core::AnswerSentence{text, {it->second}, core::Support::kSupported});
+    }
+    if (answer.sentences.empty()) {
+        return refuse("Not found in the indexed documents: no passage states an answer to the question.");
+    }
+    return answer;
+}
+
+void narrow_citation(core::Citation & c, const Passage & p, size_t begin, size_t end, bool first) {
+    // Boxes: the words of the range where the lines have word boxes, else its lines.
+    if (!p.provenance.boxes.empty() && p.provenance.boxes.front().text_begin >= 0) {
+        if (first) {
+            c.provenance.boxes.clear();
+            c.provenance.word_boxes.clear();
+        }
+        auto add = [](std::vector<core::Box> & to, const core::Box & box) {
+            if (std::find(to.begin(), to.end(), box) == to.end()) {
+                to.push_back(box);
+            }
+        };
+        const auto b = static_cast<int64_t>(begin);
+        const auto e = static_cast<int64_t>(end);
+        for (const core::Box & box : core::boxes_for_span(p.provenance, b, e)) {
+            add(c.provenance.boxes, box);
+        }
+        for (const core::Box & box : p.provenance.word_boxes) {
+            if (box.text_end > b && box.text_begin < e) {
+                add(c.provenance.word_boxes, box);
+            }
+        }
+    }
+    // Lines (text, Markdown and log sources): the lines the range touches.
+    if (p.provenance.line_start > 0) {
+        auto line_at = [&](size_t offset) {
+            const auto stop = p.text.begin() + static_cast<std::ptrdiff_t>(offset);
+            return p.provenance.line_start + static_cast<int>(std::count(p.text.begin(), stop, '\n'));
+        };
+        const int lb = line_at(begin);
+        const int last = line_at(end);
+        const int le = p.provenance.line_end > 0 ? std::min(last, p.provenance.line_end) : last;
+        c.provenance.line_start = first ? lb : std::min(c.provenance.line_start, lb);
+        c.provenance.line_end = first ? le : std::max(c.provenance.line_end, le);
+    }
+}
+
+}  // namespace strongbox::appliance

@@ -1,0 +1,184 @@
+// strongbox-extract: the worker process that runs the third-party parsers (Poppler, Tesseract,
+// Poco Zip/XML) on one untrusted file for the daemon (see extract_worker.h).
+//
+//   strongbox-extract --memory-mib N --cpu-s N --file-size-mib N  < request  3> result
+//
+// The request on stdin is one JSON object, {"path": "...", "options": {...}}, so nothing secret
+// (a PDF password) shows on the command line. The limits are set before the request is read and
+// before any parser runs; links only ingest and core, so the address space it starts with is
+// small and the memory limit is mostly left to the parsers.
+#include "protocol.h"
+
+#include "strongbox/core/document.h"
+#include "strongbox/core/json.h"
+#include "strongbox/ingest/ingest.h"
+
+#include <malloc.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace {
+
+namespace proto = strongbox::appliance::extract_protocol;
+using strongbox::core::Json;
+
+// Writes all of `text`; a parent that went away (EPIPE) ends the worker, there is no one to tell.
+void write_all(std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t n = ::write(proto::kResultFd, text.data(), text.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            std::_Exit(1);
+        }
+        text.remove_prefix(static_cast<size_t>(n));
+    }
+}
+
+// Called by operator new when the address-space limit refuses memory. Exiting here, with a code
+// the daemon knows, beats letting a library catch bad_alloc and go on half-initialised.
+[[noreturn]] void out_of_memory() {
+    static const char kMessage[] = "strongbox-extract: out of memory\n";
+    [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    std::_Exit(proto::kExitOutOfMemory);
+}
+
+// AddressSanitizer and ThreadSanitizer reserve terabytes of shadow address space, so under them an
+// address-space limit stops the worker at its first allocation; sanitizer builds go without it.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kLimitAddressSpace = false;
+#else
+constexpr bool kLimitAddressSpace = true;
+#endif
+
+bool set_limit(int resource, rlim_t soft, rlim_t hard) {
+    const rlimit lim{soft, hard};
+    return ::setrlimit(resource, &lim) == 0;
+}
+
+bool parse_count(const char * text, long long & out) {
+    char * end = nullptr;
+    errno = 0;
+    out = std::strtoll(text, &end, 10);
+    return errno == 0 && end != text && *end == '\0' && out > 0;
+}
+
+int usage(const char * why) {
+    std::fprintf(stderr, "strongbox-extract: %s\nusage: strongbox-extract --memory-mib N --cpu-s N --file-size-mib N\n",
+                 why);
+    return proto::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    // Dies with the daemon thread that started it: a worker nobody waits for must not linger.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // No core dumps (whatever core_pattern says) and no ptrace by other processes of this user:
+    // the memory holds the document and perhaps its password.
+    ::prctl(PR_SET_DUMPABLE, 0);
+    if (::getppid() == 1) {
+        return 1;
+    }
+    long long memory_mib = 0;
+    long long cpu_s = 0;
+    long long file_size_mib = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        long long * target = arg == "--memory-mib"      ? &memory_mib
+                             : arg == "--cpu-s"         ? &cpu_s
+                             : arg == "--file-size-mib" ? &file_size_mib
+                                                        : nullptr;
+        if (target == nullptr || i + 1 >= argc || !parse_count(argv[++i], *target)) {
+            return usage(("bad argument " + std::string(arg)).c_str());
+        }
+    }
+    if (memory_mib == 0 || cpu_s == 0 || file_size_mib == 0) {
+        return usage("every limit must be given");
+    }
+    const rlim_t mib = 1024 * 1024;
+    // CPU: SIGXCPU at the soft limit, SIGKILL a second later should a library catch it.
+    if (!set_limit(RLIMIT_CORE, 0, 0) ||
+        (kLimitAddressSpace && !set_limit(RLIMIT_AS, memory_mib * mib, memory_mib * mib)) ||
+        !set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1) || !set_limit(RLIMIT_FSIZE, file_size_mib * mib, file_size_mib * mib)) {
+        std::fprintf(stderr, "strongbox-extract: cannot set resource limits: %s\n", std::strerror(errno));
+        return 1;
+    }
+    std::set_new_handler(out_of_memory);
+    // One malloc arena: each extra one reserves 64 MiB of address space, and a thread whose arena
+    // cannot grow under the limit falls back to one mmap per small allocation, which turns a
+    // quick "out of memory" into minutes of system calls.
+    ::mallopt(M_ARENA_MAX, 1);
+
+    std::string request;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return usage("cannot read the request");
+        }
+        if (n == 0) {
+            break;
+        }
+        request.append(buf, static_cast<size_t>(n));
+    }
+    auto parsed = Json::parse(request);
+    if (!parsed.ok() || !parsed->is_object() || parsed->get_string("path").empty()) {
+        return usage("the request is not {\"path\": ..., \"options\": {...}}");
+    }
+    const Json * options_json = parsed->find("options");
+    strongbox::ingest::IngestOptions options =
+        proto::options_from_json(options_json != nullptr ? *options_json : Json::object());
+    // Called one at a time (ingest.h); one short write() per line, so lines never interleave.
+    options.progress = [](size_t done, size_t total) {
+        write_all("{\"progress\":[" + std::to_string(done) + "," + std::to_string(total) + "]}\n");
+    };
+
+    Json out = Json::object();
+    try {
+        auto doc = strongbox::ingest::extract_file(parsed->get_string("path"), options);
+        if (doc.ok()) {
+            out["document"] = strongbox::core::to_json(*doc);
+        } else {
+            Json error = Json::object();
+            error["code"] = static_cast<int>(doc.error().code());
+            error["message"] = doc.error().message();
+            out["error"] = std::move(error);
+        }
+    } catch (const std::bad_alloc &) {
+        out_of_memory();
+    } catch (const std::system_error & e) {
+        // A thread whose stack does not fit under the limit: the same shortage, by another name.
+        if (e.code() == std::errc::resource_unavailable_try_again || e.code() == std::errc::not_enough_memory) {
+            out_of_memory();
+        }
+        Json error = Json::object();
+        error["code"] = static_cast<int>(strongbox::core::ErrorCode::kInternal);
+        error["message"] = std::string("extraction failed: ") + e.what();
+        out["error"] = std::move(error);
+    } catch (const std::exception & e) {
+        Json error = Json::object();
+        error["code"] = static_cast<int>(strongbox::core::ErrorCode::kInternal);
+        error["message"] = std::string("extraction failed: ") + e.what();
+        out["error"] = std::move(error);
+    }
+    write_all(out.dump() + "\n");
+    // No static destructors: the parsers' teardown is not worth a crash after the result is out.
+    std::_Exit(0);
+}

@@ -1,0 +1,21 @@
+// The appliance's audit trail: AuditLog (audit/audit_log.h) opened with the page renderer that
+// gives citation-trail bundles their scanned-page images (extract/page_render.h).
+//
+// Thread-safety and errors: as AuditLog::open.
+//
+//   SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(data_dir.audit_path()));
+#pragma once
+
+#include "strongbox/audit/audit_log.h"
+
+#include <filesystem>
+#include <memory>
+
+namespace strongbox::appliance {
+
+// Renders greyscale: the regions come from scans, and grey takes a third of the memory of RGB.
+PageRegionRenderer page_region_renderer();
+
+core::Result<std::unique_ptr<AuditLog>> open_audit_trail(const std::filesystem::path & path);
+
+}  // namespace strongbox::appliance

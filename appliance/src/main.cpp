@@ -1,5 +1,0 @@
-#include "strongbox/appliance/cli.h"
-
-int main(int argc, char ** argv) {
-    return strongbox::appliance::run_cli(argc, argv);
-}

@@ -1,0 +1,42 @@
+# Dependencies flow one way (ARCHITECTURE.md). sb_check_layering() fails the configure step when a
+# library links, publicly or privately, against one of our modules it must not reach: e.g.
+# retrieval against inference, or audit against the composition root. Each library is checked on
+# its direct links, so the rule holds transitively.
+set(SB_ALLOWED_core "")
+set(SB_ALLOWED_ingest core)
+set(SB_ALLOWED_retrieval core)
+set(SB_ALLOWED_inference core)
+set(SB_ALLOWED_provisioning core)
+set(SB_ALLOWED_access core)
+set(SB_ALLOWED_audit core)
+set(SB_ALLOWED_answer core inference retrieval)
+set(SB_ALLOWED_extract core ingest)
+set(SB_ALLOWED_webui core access)
+set(SB_ALLOWED_appliance core ingest retrieval inference provisioning access audit answer extract webui)
+set(SB_ALLOWED_cli core ingest retrieval inference provisioning access audit answer extract webui appliance)
+
+function(sb_check_layering)
+  set(modules core ingest retrieval inference provisioning access audit answer extract webui appliance cli)
+  foreach(module IN LISTS modules)
+    set(target strongbox_${module})
+    if(NOT TARGET ${target})
+      message(FATAL_ERROR "layering: no library ${target}")
+    endif()
+    get_target_property(links ${target} LINK_LIBRARIES)
+    get_target_property(interface_links ${target} INTERFACE_LINK_LIBRARIES)
+    foreach(link IN LISTS links interface_links)
+      string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" link "${link}")
+      if(link MATCHES "^(strongbox::|strongbox_)([a-z_]+)$")
+        set(dep ${CMAKE_MATCH_2})
+        # strongbox_warnings is build flags; strongbox_<module>_<part> is the module's own.
+        if(dep STREQUAL "warnings" OR dep STREQUAL module OR dep MATCHES "^${module}_")
+          continue()
+        endif()
+        if(NOT dep IN_LIST SB_ALLOWED_${module})
+          message(FATAL_ERROR "layering: strongbox_${module} links ${link}, but ${module} may depend only on: "
+                              "${SB_ALLOWED_${module}} (see ARCHITECTURE.md)")
+        endif()
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
