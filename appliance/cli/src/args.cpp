@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <charconv>
+#include <cstdio>
 
 namespace strongbox::appliance {
 
@@ -67,6 +68,26 @@ core::Result<int> Args::get_int(const std::string & name, int fallback) const {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || p != s.data() + s.size()) {
         return core::Error(core::ErrorCode::kInvalidArgument, "option --" + name + " expects a number, got '" + s + "'");
+    }
+    return v;
+}
+
+core::Result<double> Args::get_double(const std::string & name, double fallback, double min, double max) const {
+    auto it = values_.find(name);
+    if (it == values_.end()) {
+        return fallback;
+    }
+    double v = 0;
+    const std::string & s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) {
+        return core::Error(core::ErrorCode::kInvalidArgument, "option --" + name + " expects a number, got '" + s + "'");
+    }
+    if (!(v >= min && v <= max)) {
+        char range[64];
+        std::snprintf(range, sizeof range, "%g and %g", min, max);
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "option --" + name + " must be between " + range + ", got " + s);
     }
     return v;
 }

@@ -23,7 +23,10 @@ class Args {
     bool has(const std::string & name) const { return values_.count(name) > 0; }
 
     std::string get(const std::string & name, const std::string & fallback = "") const;
+    // The option as a number; kInvalidArgument naming the option and the text when it is not one
+    // (`--temperature warm`), or when it lies outside [min, max].
     core::Result<int> get_int(const std::string & name, int fallback) const;
+    core::Result<double> get_double(const std::string & name, double fallback, double min, double max) const;
 
     const std::vector<std::string> & positionals() const { return positionals_; }
 

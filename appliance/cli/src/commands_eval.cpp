@@ -114,9 +114,11 @@ int run_eval_answers(const CommandContext & ctx) {
     if (ctx.args.has("prompts")) {
         options.settings.prompt_dir = ctx.args.get("prompts");
     }
-    if (ctx.args.has("threshold")) {
-        options.settings.min_question_coverage = std::atof(ctx.args.get("threshold").c_str());
+    auto threshold = ctx.args.get_double("threshold", options.settings.min_question_coverage, 0, 1);
+    if (!threshold.ok()) {
+        return fail("eval answers", threshold.error().message());
     }
+    options.settings.min_question_coverage = *threshold;
     options.settings.caps.max_new_tokens = *max_new;
     options.settings.caps.max_prompt_tokens = *max_prompt;
     options.settings.caps.daily_user_tokens = 0;  // an evaluation is not a user

@@ -25,6 +25,24 @@ core::Result<inference::LanguageModelOptions> lm_options(const Args & args) {
     return o;
 }
 
+// Length, seed and sampler options, checked before the model is loaded.
+core::Result<inference::GenerateOptions> generate_options(const Args & args) {
+    inference::GenerateOptions gen;
+    SB_ASSIGN_OR_RETURN(gen.max_tokens, args.get_int("max-tokens", 128));
+    SB_ASSIGN_OR_RETURN(int seed, args.get_int("seed", 0));
+    gen.sampler.seed = static_cast<uint64_t>(seed);
+    SB_ASSIGN_OR_RETURN(double temperature, args.get_double("temperature", 0, 0, 100));
+    SB_ASSIGN_OR_RETURN(gen.sampler.top_k, args.get_int("top-k", 0));
+    SB_ASSIGN_OR_RETURN(double top_p, args.get_double("top-p", 1, 0, 1));
+    SB_ASSIGN_OR_RETURN(double min_p, args.get_double("min-p", 0, 0, 1));
+    SB_ASSIGN_OR_RETURN(double repeat_penalty, args.get_double("repeat-penalty", 1, 0, 100));
+    gen.sampler.temperature = static_cast<float>(temperature);
+    gen.sampler.top_p = static_cast<float>(top_p);
+    gen.sampler.min_p = static_cast<float>(min_p);
+    gen.sampler.repetition_penalty = static_cast<float>(repeat_penalty);
+    return gen;
+}
+
 int run_generate(const CommandContext & ctx) {
     const std::string model_path = ctx.args.get("model");
     if (model_path.empty()) {
@@ -34,23 +52,15 @@ int run_generate(const CommandContext & ctx) {
     if (!options.ok()) {
         return fail("generate", options.error().message());
     }
+    auto gen_options = generate_options(ctx.args);
+    if (!gen_options.ok()) {
+        return fail("generate", gen_options.error().message());
+    }
+    inference::GenerateOptions gen = std::move(gen_options).value();
     auto lm = inference::LanguageModel::open(model_path, *options);
     if (!lm.ok()) {
         return fail("generate", lm.error().message());
     }
-    inference::GenerateOptions gen;
-    auto max_tokens = ctx.args.get_int("max-tokens", 128);
-    auto seed = ctx.args.get_int("seed", 0);
-    if (!max_tokens.ok() || !seed.ok()) {
-        return fail("generate", (!max_tokens.ok() ? max_tokens.error() : seed.error()).message());
-    }
-    gen.max_tokens = *max_tokens;
-    gen.sampler.seed = static_cast<uint64_t>(*seed);
-    gen.sampler.temperature = std::stof(ctx.args.get("temperature", "0"));
-    gen.sampler.top_k = std::stoi(ctx.args.get("top-k", "0"));
-    gen.sampler.top_p = std::stof(ctx.args.get("top-p", "1"));
-    gen.sampler.min_p = std::stof(ctx.args.get("min-p", "0"));
-    gen.sampler.repetition_penalty = std::stof(ctx.args.get("repeat-penalty", "1"));
     if (ctx.args.has("stop")) {
         gen.stop.push_back(ctx.args.get("stop"));
     }

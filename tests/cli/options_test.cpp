@@ -1,0 +1,51 @@
+// Numeric options are checked before any work starts: a word where a number belongs, or a number
+// out of range, is a clear error naming the option, never a crash or a silent zero.
+
+#include "support/run_command.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+
+using strongbox::testing::CommandRun;
+using strongbox::testing::run_command;
+
+namespace {
+
+const std::filesystem::path kStrongbox = std::filesystem::path(SB_BINARY_DIR) / "appliance" / "strongbox";
+const std::string kModel = (std::filesystem::path(SB_TEST_DATA_DIR) / "inference" / "stories260K.gguf").string();
+
+CommandRun run_strongbox(const std::string & args) {
+    return run_command(kStrongbox.string() + " " + args);
+}
+
+}  // namespace
+
+TEST_CASE("generate --temperature warm names the option and the word, and loads no model") {
+    const CommandRun r = run_strongbox("generate --model " + kModel + " --prompt hi --temperature warm");
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK(r.output.find("option --temperature expects a number, got 'warm'") != std::string::npos);
+    CHECK(r.output.find("terminate") == std::string::npos);
+}
+
+TEST_CASE("generate refuses a top-p outside 0..1 and a top-k that is not a whole number") {
+    const CommandRun p = run_strongbox("generate --model " + kModel + " --prompt hi --top-p 1.5");
+    INFO(p.output);
+    CHECK(p.exit_code == 1);
+    CHECK(p.output.find("option --top-p must be between 0 and 1, got 1.5") != std::string::npos);
+    const CommandRun k = run_strongbox("generate --model " + kModel + " --prompt hi --top-k 2.5");
+    INFO(k.output);
+    CHECK(k.exit_code == 1);
+    CHECK(k.output.find("option --top-k expects a number, got '2.5'") != std::string::npos);
+}
+
+TEST_CASE("generate with valid sampler options still generates") {
+    const CommandRun r = run_strongbox("generate --model " + kModel +
+                                       " --prompt 'Once upon a time' --max-tokens 8 --temperature 0.7 --top-p 0.9 "
+                                       "--seed 3");
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.find("8 generated") != std::string::npos);
+}
