@@ -9,6 +9,8 @@ std::string new_job_id() {
     return "ingest-" + core::utc_now_compact();  // ingest-20261122T134512.123456Z
 }
 
+}  // namespace
+
 std::string_view outcome_name(IngestFileResult::Outcome o) {
     switch (o) {
         case IngestFileResult::Outcome::kAdded: return "added";
@@ -18,7 +20,6 @@ std::string_view outcome_name(IngestFileResult::Outcome o) {
     }
     return "failed";
 }
-}  // namespace
 
 size_t IngestReport::count(IngestFileResult::Outcome outcome) const {
     return static_cast<size_t>(

@@ -95,16 +95,6 @@ void keep_source(const fs::path & data_dir, const fs::path & path, const std::st
     }
 }
 
-std::string_view state_of(IngestFileResult::Outcome o) {
-    switch (o) {
-        case IngestFileResult::Outcome::kAdded: return "added";
-        case IngestFileResult::Outcome::kNewVersion: return "new_version";
-        case IngestFileResult::Outcome::kUnchanged: return "unchanged";
-        case IngestFileResult::Outcome::kFailed: return "failed";
-    }
-    return "failed";
-}
-
 }  // namespace
 
 core::Result<std::string> upload_file_name(const std::string & name) {
@@ -303,7 +293,7 @@ void run_upload_job(Appliance & app, const Job & job) {
             at += file.name.size();
         }
         app.jobs().update_file(job.id, i, [&](JobFile & f) {
-            f.state = std::string(state_of(r.outcome));
+            f.state = std::string(outcome_name(r.outcome));
             f.error = error;
             if (r.outcome != IngestFileResult::Outcome::kFailed && f.pages_total > 0) {
                 f.pages_done = f.pages_total;

@@ -106,6 +106,9 @@ struct IngestFileResult {
     bool quarantined = false;           // a failed file whose bytes were kept in quarantine
 };
 
+// "added", "new_version", "unchanged" or "failed": the outcome as the audit trail and the API spell it.
+std::string_view outcome_name(IngestFileResult::Outcome outcome);
+
 // Where an ingest goes and who asked for it.
 struct IngestTarget {
     std::string collection = std::string(retrieval::kDefaultCollection);
