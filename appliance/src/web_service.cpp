@@ -1,4 +1,4 @@
-// The AppService the web server calls, backed by the appliance.
+// The web server's services (webui/service.h: query, documents, audit, admin), backed by the appliance.
 //
 // Design notes
 // 1. The handler has checked the caller's role; this file enforces collections. Every read goes
@@ -144,7 +144,7 @@ core::Json filter_json(const AuditFilter & f) {
     return j;
 }
 
-class WebService final : public webui::AppService {
+class WebService final : public webui::AllServices {
   public:
     explicit WebService(Appliance & app) : app_(app) {}
 
@@ -774,7 +774,7 @@ class WebService final : public webui::AppService {
 
 }  // namespace
 
-std::unique_ptr<webui::AppService> make_web_service(Appliance & app) {
+std::unique_ptr<webui::AllServices> make_web_service(Appliance & app) {
     return std::make_unique<WebService>(app);
 }
 

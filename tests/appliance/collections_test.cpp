@@ -1,6 +1,6 @@
 // The web services of the appliance against a real Appliance on a scratch data directory:
 // collections and access, uploads and their jobs, quarantine, documents, page images, settings
-// and the audit trail, as the web UI sees them through webui::AppService.
+// and the audit trail, as the web UI sees them through webui's services.
 
 #include "strongbox/appliance/uploads.h"
 #include "strongbox/appliance/web_service.h"
@@ -76,7 +76,7 @@ std::string read(const fs::path & p) {
 }
 
 // Polls the job until it leaves queued/running; fails the test instead of hanging.
-core::Json wait_for_job(webui::AppService & service, const std::string & id, const Caller & caller) {
+core::Json wait_for_job(webui::AllServices & service, const std::string & id, const Caller & caller) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
         auto job = service.job(id, caller);
@@ -90,7 +90,7 @@ core::Json wait_for_job(webui::AppService & service, const std::string & id, con
     }
 }
 
-int64_t first_hit_chunk(webui::AppService & service, const std::string & query, const Caller & caller) {
+int64_t first_hit_chunk(webui::AllServices & service, const std::string & query, const Caller & caller) {
     auto hits = service.search(query, 5, {}, caller);
     REQUIRE_MESSAGE(hits.ok(), hits.error().to_string());
     REQUIRE(hits->find("hits")->size() > 0);

@@ -1,4 +1,4 @@
-// CorpusService: a small, complete AppService over plain-text files, for the web UI tests and the
+// CorpusService: a small query service over plain-text files, for the web UI tests and the
 // browser end-to-end server. Each blank-line separated paragraph is a chunk with its line range and
 // the file's sha256; ask() ranks chunks by how many distinct question terms they contain and
 // answers with the best-matching sentence of each, citing it, or refuses when no chunk matches
@@ -9,7 +9,7 @@
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/text.h"
-#include "strongbox/webui/service.h"
+#include "unsupported_services.h"
 
 #include <algorithm>
 #include <cctype>
@@ -21,7 +21,7 @@
 
 namespace strongbox::webui::testing {
 
-class CorpusService : public AppService {
+class CorpusService : public UnsupportedServices {
   public:
     core::Status add_file(const std::filesystem::path & path) {
         SB_ASSIGN_OR_RETURN(std::string text, core::read_file(path));

@@ -47,7 +47,7 @@ HandlerOptions quiet() {
 }
 
 // A service whose every call fails with one code, for the status mapping.
-class FailingService : public sb::webui::AppService {
+class FailingService : public sb::webui::testing::UnsupportedServices {
   public:
     explicit FailingService(ErrorCode code) : code_(code) {}
 
@@ -72,8 +72,8 @@ class ThrowingService : public FailingService {
     sb::core::Result<sb::core::Answer> ask(const sb::webui::AskRequest &) override { throw std::runtime_error("boom"); }
 };
 
-// Uses AppService's default ask_stream and readiness.
-class PlainService : public sb::webui::AppService {
+// Streams through stream_whole_answer and reports no readiness of its own (UnsupportedServices).
+class PlainService : public sb::webui::testing::UnsupportedServices {
   public:
     sb::core::Result<sb::core::Answer> ask(const sb::webui::AskRequest & r) override {
         sb::core::Answer a;

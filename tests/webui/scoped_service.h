@@ -1,4 +1,4 @@
-// ScopedService: an AppService double for the handler's authorization tests. It keeps the
+// ScopedService: a service double for the handler's authorization tests. It keeps the
 // collection rule of the real service (a document or chunk outside caller.readable is kNotFound,
 // writing outside caller.writable is refused) over a fixed little world, and records the events
 // and callers it sees so tests can check what the handler resolved:
@@ -6,7 +6,7 @@
 //   chunks 11 (alpha), 12 (beta), 13 (reference).
 #pragma once
 
-#include "strongbox/webui/service.h"
+#include "unsupported_services.h"
 
 #include <algorithm>
 #include <map>
@@ -16,7 +16,7 @@
 
 namespace strongbox::webui::testing {
 
-class ScopedService : public AppService {
+class ScopedService : public UnsupportedServices {
   public:
     struct Event {
         std::string kind;

@@ -121,7 +121,7 @@ struct TestAccounts {
 // A Handler whose requests carry the staff token of TestAccounts unless they bring credentials.
 class StaffHandler {
   public:
-    StaffHandler(AppService & service, HandlerOptions options) : handler_(service, *accounts_.accounts, std::move(options)) {}
+    StaffHandler(Services services, HandlerOptions options) : handler_(services, *accounts_.accounts, std::move(options)) {}
 
     HttpResponse handle(HttpRequest request) {
         if (request.header("Authorization").empty() && request.header("Cookie").empty()) {

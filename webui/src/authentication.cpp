@@ -46,11 +46,11 @@ const Caller & Handler::Impl::caller(Call & call) {
     if (u.role == access::kRoleAdmin) {
         // Admins reach every collection the service knows. This runs on every request: names only,
         // not collections(), which counts every collection's documents.
-        core::Result<std::vector<std::string>> names = service.collection_names();
+        core::Result<std::vector<std::string>> names = services.documents.collection_names();
         if (names.ok()) {
             c.readable = std::move(names).value();
         } else if (names.error().code() == core::ErrorCode::kUnsupported) {
-            core::Result<core::Json> all = service.collections(c);
+            core::Result<core::Json> all = services.documents.collections(c);
             const core::Json * list = all.ok() ? all.value().find("collections") : nullptr;
             for (size_t i = 0; list != nullptr && list->is_array() && i < list->as_array().size(); ++i) {
                 c.readable.push_back(list->as_array()[i].get_string("name"));

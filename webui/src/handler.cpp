@@ -5,7 +5,7 @@
 namespace strongbox::webui {
 
 void Handler::Impl::record(const std::string & kind, const std::string & actor, core::Json body) {
-    core::Status st = service.record_event(kind, actor, body);
+    core::Status st = services.audit.record_event(kind, actor, body);
     if (!st.ok() && st.error().code() != core::ErrorCode::kUnsupported) {
         SB_LOG_ERROR("audit: cannot record %s by %s: %s", kind.c_str(), actor.c_str(), st.error().message().c_str());
     }
@@ -59,7 +59,7 @@ std::optional<HttpResponse> Handler::Impl::serve_asset(const HttpRequest & req, 
 }
 
 HttpResponse Handler::Impl::readiness(const std::string & request_id) {
-    core::Result<core::Json> ready = service.readiness();
+    core::Result<core::Json> ready = services.admin.readiness();
     if (!ready.ok()) {
         if (ready.error().code() == core::ErrorCode::kUnsupported) {
             // The service has no readiness notion: serving this request is all there is to check.
@@ -89,7 +89,7 @@ HttpResponse Handler::Impl::metrics_page(const HttpRequest & req, const std::str
     HandlerLoad now = gate.load();
     HttpResponse res;
     res.body = metrics.render(now.running, now.queued);
-    res.body += detail::render_service_metrics(service.health());
+    res.body += detail::render_service_metrics(services.admin.health());
     res.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return res;
 }
@@ -145,7 +145,7 @@ HttpResponse Handler::Impl::dispatch(const HttpRequest & req, const std::string 
         if (auto refused = only_get("/healthz")) {
             return *refused;
         }
-        return json_response(200, service.health());
+        return json_response(200, services.admin.health());
     }
     if (path == "/readyz") {
         if (auto refused = only_get("/readyz")) {
@@ -247,8 +247,8 @@ void Handler::Impl::finish(const HttpRequest & req, const std::string & request_
     }
 }
 
-Handler::Handler(AppService & service, access::Accounts & accounts, HandlerOptions options)
-    : impl_(std::make_unique<Impl>(service, accounts, std::move(options))) {}
+Handler::Handler(Services services, access::Accounts & accounts, HandlerOptions options)
+    : impl_(std::make_unique<Impl>(services, accounts, std::move(options))) {}
 
 Handler::~Handler() = default;
 

@@ -208,8 +208,8 @@ struct Handler::Impl {
     };
     static std::span<const Route> routes();
 
-    Impl(AppService & s, access::Accounts & a, HandlerOptions o)
-        : service(s), accounts(a), options(std::move(o)), gate(options.max_concurrent, options.max_queued),
+    Impl(Services s, access::Accounts & a, HandlerOptions o)
+        : services(s), accounts(a), options(std::move(o)), gate(options.max_concurrent, options.max_queued),
           login_gate(options.max_concurrent_logins, options.max_queued_logins) {}
 
     HttpResponse dispatch(const HttpRequest & req, const std::string & request_id, std::string_view & route);
@@ -241,7 +241,7 @@ struct Handler::Impl {
     // with 507 and the reason, like the service's own writes, instead of failing half-way with 500.
     // Logins, logouts, token revocations and disabling a user are not asked: see the route functions.
     std::optional<HttpResponse> read_only_refusal(const Call & call) {
-        core::Status st = service.writable();
+        core::Status st = services.admin.writable();
         return st.ok() ? std::nullopt : std::optional<HttpResponse>(error_response(st.error(), call.request_id));
     }
 
@@ -286,7 +286,7 @@ struct Handler::Impl {
 
     core::Result<AskRequest> parse_ask(Call & call, int & status, std::string & code);
 
-    AppService & service;
+    Services services;
     access::Accounts & accounts;
     HandlerOptions options;
     Gate gate;

@@ -250,7 +250,7 @@ HttpResponse Handler::Impl::revoke_token(Call & call) {
 // ---- administration ------------------------------------------------------------------------------
 
 HttpResponse Handler::Impl::admin_status(Call & call) {
-    core::Result<core::Json> out = service.admin_status(caller(call));
+    core::Result<core::Json> out = services.admin.admin_status(caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
@@ -259,18 +259,18 @@ HttpResponse Handler::Impl::selftest(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> out = service.run_selftest(caller(call));
+    core::Result<core::Json> out = services.admin.run_selftest(caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
 HttpResponse Handler::Impl::get_settings(Call & call) {
-    core::Result<core::Json> out = service.settings(caller(call));
+    core::Result<core::Json> out = services.admin.settings(caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
 HttpResponse Handler::Impl::put_settings(Call & call) {
     SB_JSON_BODY(body);
-    core::Result<core::Json> out = service.update_settings(body, caller(call));
+    core::Result<core::Json> out = services.admin.update_settings(body, caller(call));
     if (out.ok()) {
         return json_response(200, out.value());
     }
@@ -291,7 +291,7 @@ HttpResponse Handler::Impl::install_update(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> out = service.install_update(call.req.body, caller(call));
+    core::Result<core::Json> out = services.admin.install_update(call.req.body, caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 

@@ -29,7 +29,7 @@ HttpResponse Handler::Impl::audit_search(Call & call) {
     if (!filters.ok()) {
         return bad_request(call, filters.error().message());
     }
-    core::Result<core::Json> out = service.audit_search(filters.value(), caller(call));
+    core::Result<core::Json> out = services.audit.audit_search(filters.value(), caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
@@ -38,7 +38,7 @@ HttpResponse Handler::Impl::audit_record(Call & call) {
     if (!id) {
         return bad_request(call, "audit record id must be a positive integer");
     }
-    core::Result<core::Json> out = service.audit_record(*id, caller(call));
+    core::Result<core::Json> out = services.audit.audit_record(*id, caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
@@ -55,7 +55,7 @@ HttpResponse Handler::Impl::audit_export(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<Download> out = service.audit_export(format, filters.value(), caller(call));
+    core::Result<Download> out = services.audit.audit_export(format, filters.value(), caller(call));
     if (!out.ok()) {
         return error_response(out.error(), call.request_id);
     }

@@ -4,7 +4,7 @@
 namespace strongbox::webui {
 
 HttpResponse Handler::Impl::collections(Call & call) {
-    core::Result<core::Json> out = service.collections(caller(call));
+    core::Result<core::Json> out = services.documents.collections(caller(call));
     if (!out.ok()) {
         return error_response(out.error(), call.request_id);
     }
@@ -34,7 +34,7 @@ HttpResponse Handler::Impl::collections(Call & call) {
 HttpResponse Handler::Impl::create_collection(Call & call) {
     SB_JSON_BODY(body);
     const std::string name = body.get_string("name");
-    if (core::Status st = service.create_collection(name, caller(call)); !st.ok()) {
+    if (core::Status st = services.documents.create_collection(name, caller(call)); !st.ok()) {
         return error_response(st.error(), call.request_id);
     }
     // The service records the creation on the audit trail (as the command line does); recording it
@@ -93,7 +93,7 @@ HttpResponse Handler::Impl::documents(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> out = service.documents(*collection, caller(call));
+    core::Result<core::Json> out = services.documents.documents(*collection, caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
@@ -119,7 +119,7 @@ HttpResponse Handler::Impl::upload(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<std::string> job = service.start_upload(*collection, *name, call.req.body, c);
+    core::Result<std::string> job = services.documents.start_upload(*collection, *name, call.req.body, c);
     if (!job.ok()) {
         return error_response(job.error(), call.request_id);
     }
@@ -129,7 +129,7 @@ HttpResponse Handler::Impl::upload(Call & call) {
 }
 
 HttpResponse Handler::Impl::job(Call & call) {
-    core::Result<core::Json> out = service.job(call.params[0], caller(call));
+    core::Result<core::Json> out = services.documents.job(call.params[0], caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
@@ -138,7 +138,7 @@ HttpResponse Handler::Impl::versions(Call & call) {
     if (!id) {
         return bad_request(call, "document id must be a positive integer");
     }
-    core::Result<core::Json> out = service.document_versions(*id, caller(call));
+    core::Result<core::Json> out = services.documents.document_versions(*id, caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
@@ -147,7 +147,7 @@ HttpResponse Handler::Impl::remove_document(Call & call) {
     if (!id) {
         return bad_request(call, "document id must be a positive integer");
     }
-    if (core::Status st = service.remove_document(*id, caller(call)); !st.ok()) {
+    if (core::Status st = services.documents.remove_document(*id, caller(call)); !st.ok()) {
         return error_response(st.error(), call.request_id);
     }
     HttpResponse res;
@@ -156,7 +156,7 @@ HttpResponse Handler::Impl::remove_document(Call & call) {
 }
 
 HttpResponse Handler::Impl::quarantine(Call & call) {
-    core::Result<core::Json> out = service.quarantine(caller(call));
+    core::Result<core::Json> out = services.documents.quarantine(caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 

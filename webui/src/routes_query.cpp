@@ -44,7 +44,7 @@ HttpResponse Handler::Impl::ask(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Answer> answer = service.ask(ask_request.value());
+    core::Result<core::Answer> answer = services.query.ask(ask_request.value());
     if (!answer.ok()) {
         return error_response(answer.error(), call.request_id);
     }
@@ -87,7 +87,7 @@ HttpResponse Handler::Impl::ask_stream(Call & call) {
         };
         core::Status done = core::ok_status();
         try {
-            done = service.ask_stream(ask_request, sink);
+            done = services.query.ask_stream(ask_request, sink);
         } catch (const std::exception & e) {
             done = core::Error(core::ErrorCode::kInternal, std::string("ask_stream threw: ") + e.what());
         }
@@ -120,12 +120,12 @@ HttpResponse Handler::Impl::search(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> hits = service.search(query, top_k, collections.value(), caller(call));
+    core::Result<core::Json> hits = services.query.search(query, top_k, collections.value(), caller(call));
     return hits.ok() ? json_response(200, hits.value()) : error_response(hits.error(), call.request_id);
 }
 
 HttpResponse Handler::Impl::history(Call & call) {
-    core::Result<core::Json> out = service.history(caller(call));
+    core::Result<core::Json> out = services.query.history(caller(call));
     return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
 }
 
@@ -138,7 +138,7 @@ HttpResponse Handler::Impl::source(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<SourceView> view = service.source(*id, caller(call));
+    core::Result<SourceView> view = services.query.source(*id, caller(call));
     return view.ok() ? json_response(200, to_json(view.value())) : error_response(view.error(), call.request_id);
 }
 
@@ -159,7 +159,7 @@ HttpResponse Handler::Impl::page_image(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<std::string> png = service.page_image(*id, dpi, caller(call));
+    core::Result<std::string> png = services.query.page_image(*id, dpi, caller(call));
     if (!png.ok()) {
         return error_response(png.error(), call.request_id);
     }

@@ -322,8 +322,8 @@ Poco::Net::Context::Ptr server_context(const ServerOptions & o) {
 }  // namespace
 
 struct Server::Impl {
-    Impl(AppService & service, access::Accounts & accounts, ServerOptions o)
-        : options(std::move(o)), handler(service, accounts, handler_options(options)) {}
+    Impl(Services services, access::Accounts & accounts, ServerOptions o)
+        : options(std::move(o)), handler(services, accounts, handler_options(options)) {}
 
     ServerOptions options;
     Handler handler;
@@ -335,8 +335,8 @@ struct Server::Impl {
     int port = 0;
 };
 
-Server::Server(AppService & service, access::Accounts & accounts, ServerOptions options)
-    : impl_(std::make_unique<Impl>(service, accounts, std::move(options))) {}
+Server::Server(Services services, access::Accounts & accounts, ServerOptions options)
+    : impl_(std::make_unique<Impl>(services, accounts, std::move(options))) {}
 
 bool Server::tls() const {
     return !impl_->options.tls_cert.empty();

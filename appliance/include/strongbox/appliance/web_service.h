@@ -15,6 +15,6 @@ namespace strongbox::appliance {
 
 class Appliance;
 
-std::unique_ptr<webui::AppService> make_web_service(Appliance & app);
+std::unique_ptr<webui::AllServices> make_web_service(Appliance & app);
 
 }  // namespace strongbox::appliance

@@ -1,5 +1,5 @@
 // The web UI's request handler: authenticates, authorizes and routes an HttpRequest to the
-// AppService and builds the HttpResponse, with no socket involved. The Poco server in server.h is a
+// services (service.h) and builds the HttpResponse, with no socket involved. The Poco server in server.h is a
 // thin adaptor around it, so every route, role rule, error body, status mapping, header and limit is
 // tested here without a network.
 //
@@ -76,7 +76,7 @@ struct HandlerLoad {
 
 class Handler {
   public:
-    Handler(AppService & service, access::Accounts & accounts, HandlerOptions options = {});
+    Handler(Services services, access::Accounts & accounts, HandlerOptions options = {});
     ~Handler();
     Handler(const Handler &) = delete;
     Handler & operator=(const Handler &) = delete;

@@ -8,7 +8,7 @@
 // not cross a network in clear by accident.
 //
 // Thread-safety: start(), stop() and the destructor are called by the owner thread; requests are
-// served concurrently on worker threads, so the AppService must be thread-safe.
+// served concurrently on worker threads, so the services must be thread-safe.
 // Error contract: start() returns kUnavailable when the address cannot be bound (port taken,
 // no such interface) and kInvalidArgument for bad options (plain HTTP on a non-loopback address
 // without allow_insecure_http, unreadable certificate or key); it never throws. stop() lets requests
@@ -68,7 +68,7 @@ struct ServerOptions {
 
 class Server {
   public:
-    Server(AppService & service, access::Accounts & accounts, ServerOptions options);
+    Server(Services services, access::Accounts & accounts, ServerOptions options);
     ~Server();
     Server(const Server &) = delete;
     Server & operator=(const Server &) = delete;

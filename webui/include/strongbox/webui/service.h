@@ -13,8 +13,8 @@
 // refused because the appliance's disk is full (read-only mode): 507 Insufficient Storage, so
 // clients can tell it from a quota or cap.
 //
-// Every method past the original three has a default answering kUnsupported so test doubles
-// implement only what they exercise.
+// No method has a default: an implementation that misses one does not compile. Where the handler
+// can do without an answer (readiness, collection_names, record_event), kUnsupported says so.
 #pragma once
 
 #include "strongbox/core/answer.h"
@@ -88,204 +88,156 @@ struct AskProgress {
 // Receives streamed events; returns false when the client has gone away and work should stop.
 using AskSink = std::function<bool(const AskProgress & event)>;
 
-class AppService {
+// Asking and reading: answers (whole or streamed), sources, page images, search, history.
+class QueryService {
   public:
-    virtual ~AppService() = default;
+    virtual ~QueryService() = default;
 
     virtual core::Result<core::Answer> ask(const AskRequest & request) = 0;
 
     // The passage of `chunk_id` in context; kNotFound when the chunk is not in caller.readable.
     virtual core::Result<SourceView> source(int64_t chunk_id, const Caller & caller) = 0;
 
-    // Liveness details for /healthz: e.g. {"status":"ok","documents":3,"chunks":120}.
-    virtual core::Json health() = 0;
-
-    // Streams an answer to `sink` (server-sent events in the web UI). Implementations that generate
-    // text incrementally override this; the default computes the whole answer with ask() and
-    // emits it as a single kAnswer event. Returns kCancelled when the sink refused an event.
-    virtual core::Status ask_stream(const AskRequest & request, const AskSink & sink) {
-        core::Result<core::Answer> answer = ask(request);
-        if (!answer.ok()) {
-            return std::move(answer).error();
-        }
-        AskProgress event;
-        event.kind = AskProgress::Kind::kAnswer;
-        event.answer = std::move(answer).value();
-        if (!sink(event)) {
-            return core::Error(core::ErrorCode::kCancelled, "ask_stream: client went away");
-        }
-        return core::ok_status();
-    }
-
-    // Readiness details for /readyz: {"ready":true|false, ...checks}. "ready":false (or a
-    // kUnavailable error) makes /readyz answer 503 so a load balancer holds traffic back, e.g.
-    // while the index or the model is still loading. The default reports kUnsupported, which the
-    // server treats as ready whenever it can serve at all.
-    virtual core::Result<core::Json> readiness() { return unsupported("readiness"); }
-
-    // Ok while changes may be stored, else the read-only refusal (kReadOnly, its message
-    // naming the reason). The handler asks it before account,
-    // group, grant and token changes, which it stores itself, so they are refused up front like
-    // the service's own writes. The default: always writable (a service with no disk of its own).
-    virtual core::Status writable() { return core::ok_status(); }
-
-    // ---- Collection-scoped reading -------------------------------------------------------------
+    // Streams an answer to `sink` (server-sent events in the web UI). Implementations without
+    // incremental text answer with stream_whole_answer(). Returns kCancelled when the sink refused
+    // an event.
+    virtual core::Status ask_stream(const AskRequest & request, const AskSink & sink) = 0;
 
     // PNG bytes of the chunk's PDF page rendered at `dpi` (clamped to 36..300). kNotFound when
     // unreadable ("no chunk N"), not a PDF, or when the source file is gone or changed since
     // ingest (the message says so: "... is no longer on disk, so its pages cannot be shown").
-    virtual core::Result<std::string> page_image(int64_t chunk_id, int dpi, const Caller & caller) {
-        (void)chunk_id, (void)dpi, (void)caller;
-        return unsupported("page_image");
-    }
+    virtual core::Result<std::string> page_image(int64_t chunk_id, int dpi, const Caller & caller) = 0;
 
     // {"hits":[{"chunk_id","location","snippet","score","document":{"id","name","collection"}}]}
     // from hybrid retrieval over caller.readable ∩ collections (empty collections = all readable).
     virtual core::Result<core::Json> search(const std::string & query, int top_k,
-                                            const std::vector<std::string> & collections, const Caller & caller) {
-        (void)query, (void)top_k, (void)collections, (void)caller;
-        return unsupported("search");
-    }
+                                            const std::vector<std::string> & collections, const Caller & caller) = 0;
 
     // {"questions":[{"question","at","audit_id"}]}: the caller's recent questions, newest first, max 20.
-    virtual core::Result<core::Json> history(const Caller & caller) {
-        (void)caller;
-        return unsupported("history");
-    }
+    virtual core::Result<core::Json> history(const Caller & caller) = 0;
+};
 
-    // ---- Collections and documents -------------------------------------------------------------
+// Collections, documents, uploads and their jobs, quarantine.
+class DocumentService {
+  public:
+    virtual ~DocumentService() = default;
 
     // {"collections":[{"name","access":"read"|"write"|"admin","documents":n}]} of the readable ones.
-    virtual core::Result<core::Json> collections(const Caller & caller) {
-        (void)caller;
-        return unsupported("collections");
-    }
+    virtual core::Result<core::Json> collections(const Caller & caller) = 0;
 
     // The names of every collection: an admin caller's readable set, resolved on each request, so
     // it must stay cheap (collections() also counts documents). kUnsupported: the handler falls
     // back to collections().
-    virtual core::Result<std::vector<std::string>> collection_names() { return unsupported("collection_names"); }
+    virtual core::Result<std::vector<std::string>> collection_names() = 0;
 
     // Admin only (kPermissionDenied otherwise); kAlreadyExists when present; kInvalidArgument for
     // a bad name (1..64 chars of [A-Za-z0-9._-], not starting with '.'). Records the creation on the
     // audit trail itself.
-    virtual core::Status create_collection(const std::string & name, const Caller & caller) {
-        (void)name, (void)caller;
-        return unsupported("create_collection");
-    }
+    virtual core::Status create_collection(const std::string & name, const Caller & caller) = 0;
 
     // {"documents":[{"id","path","name","collection","sha256","version","status","chunks","pages",
     // "ingested_at","warnings":[...]}]}, current versions only; kNotFound for an unreadable collection.
-    virtual core::Result<core::Json> documents(const std::string & collection, const Caller & caller) {
-        (void)collection, (void)caller;
-        return unsupported("documents");
-    }
+    virtual core::Result<core::Json> documents(const std::string & collection, const Caller & caller) = 0;
 
     // {"versions":[{...document...}]} of the document's path, newest first; older ones have
     // status "superseded".
-    virtual core::Result<core::Json> document_versions(int64_t id, const Caller & caller) {
-        (void)id, (void)caller;
-        return unsupported("document_versions");
-    }
+    virtual core::Result<core::Json> document_versions(int64_t id, const Caller & caller) = 0;
 
     // Tombstones the document (audited as a deletion). Needs write on its collection:
     // kNotFound when unreadable, kPermissionDenied when readable but not writable.
-    virtual core::Status remove_document(int64_t id, const Caller & caller) {
-        (void)id, (void)caller;
-        return unsupported("remove_document");
-    }
+    virtual core::Status remove_document(int64_t id, const Caller & caller) = 0;
 
     // Stages `bytes` and queues an ingest job into `collection`; returns the job id. Needs write
     // on the collection; kResourceExhausted when the job queue is full.
     virtual core::Result<std::string> start_upload(const std::string & collection, const std::string & file_name,
-                                                   std::string bytes, const Caller & caller) {
-        (void)collection, (void)file_name, (void)bytes, (void)caller;
-        return unsupported("start_upload");
-    }
+                                                   std::string bytes, const Caller & caller) = 0;
 
     // {"job_id","state":"queued"|"running"|"done"|"failed","files":[{"name","state","pages_done",
     // "pages_total","error"}]}; kNotFound for unknown jobs and for jobs of collections not readable.
-    virtual core::Result<core::Json> job(const std::string & job_id, const Caller & caller) {
-        (void)job_id, (void)caller;
-        return unsupported("job");
-    }
+    virtual core::Result<core::Json> job(const std::string & job_id, const Caller & caller) = 0;
 
     // {"files":[{"name","sha256","reason","at","collection"}]} (admin).
-    virtual core::Result<core::Json> quarantine(const Caller & caller) {
-        (void)caller;
-        return unsupported("quarantine");
-    }
+    virtual core::Result<core::Json> quarantine(const Caller & caller) = 0;
+};
 
-    // ---- Audit trail ---------------------------------------------------------------------------
+// The audit trail: search, single records, exports, and events the handler records.
+class AuditService {
+  public:
+    virtual ~AuditService() = default;
 
     // filters: {"since","until" (ISO 8601), "user","document","text","kind" (strings), "limit" (int)}
     // -> {"records":[{"id","at","kind","actor","summary"}]} newest first.
-    virtual core::Result<core::Json> audit_search(const core::Json & filters, const Caller & caller) {
-        (void)filters, (void)caller;
-        return unsupported("audit_search");
-    }
+    virtual core::Result<core::Json> audit_search(const core::Json & filters, const Caller & caller) = 0;
 
     // {"record":{...full record incl. body, hash, prev_hash}}
-    virtual core::Result<core::Json> audit_record(int64_t id, const Caller & caller) {
-        (void)id, (void)caller;
-        return unsupported("audit_record");
-    }
+    virtual core::Result<core::Json> audit_record(int64_t id, const Caller & caller) = 0;
 
     // format "bundle" (zip, verifiable offline) | "jsonl" | "csv", same filters as audit_search.
     virtual core::Result<Download> audit_export(const std::string & format, const core::Json & filters,
-                                                const Caller & caller) {
-        (void)format, (void)filters, (void)caller;
-        return unsupported("audit_export");
-    }
+                                                const Caller & caller) = 0;
 
     // Appends an event (login, login_failed, logout, user_change, grant_change, ...) to the audit trail.
-    virtual core::Status record_event(const std::string & kind, const std::string & actor, const core::Json & body) {
-        (void)kind, (void)actor, (void)body;
-        return unsupported("record_event");
-    }
+    virtual core::Status record_event(const std::string & kind, const std::string & actor, const core::Json & body) = 0;
+};
 
-    // ---- Administration (admin only; kPermissionDenied otherwise) ------------------------------
+// Liveness, readiness, read-only mode, status, self-test, settings and image updates.
+class AdminService {
+  public:
+    virtual ~AdminService() = default;
+
+    // Liveness details for /healthz: e.g. {"status":"ok","documents":3,"chunks":120}.
+    virtual core::Json health() = 0;
+
+    // Readiness details for /readyz: {"ready":true|false, ...checks}. "ready":false (or a
+    // kUnavailable error) makes /readyz answer 503 so a load balancer holds traffic back, e.g.
+    // while the index or the model is still loading. kUnsupported: the server treats the service
+    // as ready whenever it can serve at all.
+    virtual core::Result<core::Json> readiness() = 0;
+
+    // Ok while changes may be stored, else the read-only refusal (kReadOnly, its message naming
+    // the reason). The handler asks it before account, group, grant and token changes, which it
+    // stores itself, so they are refused up front like the service's own writes.
+    virtual core::Status writable() = 0;
 
     // {"model":{...},"index":{"documents","chunks","vectors"},"disk":{"free_bytes","total_bytes"},
     //  "fingerprint":...|null,"selftest":{...}|null}
-    virtual core::Result<core::Json> admin_status(const Caller & caller) {
-        (void)caller;
-        return unsupported("admin_status");
-    }
+    virtual core::Result<core::Json> admin_status(const Caller & caller) = 0;
 
     // Runs the appliance self-test now and returns its report JSON.
-    virtual core::Result<core::Json> run_selftest(const Caller & caller) {
-        (void)caller;
-        return unsupported("run_selftest");
-    }
+    virtual core::Result<core::Json> run_selftest(const Caller & caller) = 0;
 
     // {"settings":{...},"version":n}
-    virtual core::Result<core::Json> settings(const Caller & caller) {
-        (void)caller;
-        return unsupported("settings");
-    }
+    virtual core::Result<core::Json> settings(const Caller & caller) = 0;
 
     // Applies a partial or full settings object (members of "settings" or top-level members; an
     // optional "version" must equal the current one) and returns the new {"settings","version"}.
     // Invalid values: kInvalidArgument whose message is JSON {"fields":{"<name>":"<why>"}}; read
     // it with settings_errors() and answer 400 "invalid_settings" with those fields.
-    virtual core::Result<core::Json> update_settings(const core::Json & changes, const Caller & caller) {
-        (void)changes, (void)caller;
-        return unsupported("update_settings");
-    }
+    virtual core::Result<core::Json> update_settings(const core::Json & changes, const Caller & caller) = 0;
 
     // Verifies an image bundle exactly as `strongbox image flash` does and stages it; returns the
     // verification result JSON. kInvalidArgument / kCorruptInput with the reason when it fails.
-    virtual core::Result<core::Json> install_update(std::string bundle_bytes, const Caller & caller) {
-        (void)bundle_bytes, (void)caller;
-        return unsupported("install_update");
-    }
-
-  protected:
-    static core::Error unsupported(const char * what) {
-        return core::Error(core::ErrorCode::kUnsupported, std::string(what) + ": not implemented by this service");
-    }
+    virtual core::Result<core::Json> install_update(std::string bundle_bytes, const Caller & caller) = 0;
 };
+
+// One object implementing every service, as the appliance's adapter does.
+class AllServices : public QueryService, public DocumentService, public AuditService, public AdminService {};
+
+// The four services a handler works with: four objects, or one AllServices.
+struct Services {
+    Services(QueryService & q, DocumentService & d, AuditService & a, AdminService & m)
+        : query(q), documents(d), audit(a), admin(m) {}
+    Services(AllServices & all) : query(all), documents(all), audit(all), admin(all) {}  // NOLINT: implicit by design
+
+    QueryService & query;
+    DocumentService & documents;
+    AuditService & audit;
+    AdminService & admin;
+};
+
+// For implementations without incremental text: computes the whole answer with ask() and emits it
+// as the single kAnswer event. kCancelled when the sink refused it.
+core::Status stream_whole_answer(QueryService & service, const AskRequest & request, const AskSink & sink);
 
 // The per-field errors carried by update_settings' kInvalidArgument message, or null when the
 // message is not such a JSON object.
