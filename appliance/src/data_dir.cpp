@@ -24,7 +24,8 @@ core::Result<DataDir> DataDir::acquire(const std::filesystem::path & root, const
     const std::filesystem::path lock_path = root / "LOCK";
     int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        return core::Error(core::ErrorCode::kIoError, "cannot open " + lock_path.string() + ": " + std::strerror(errno));
+        const int err = errno;
+        return core::Error(core::code_for_errno(err), "cannot open " + lock_path.string() + ": " + std::strerror(err));
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd);
@@ -35,7 +36,8 @@ core::Result<DataDir> DataDir::acquire(const std::filesystem::path & root, const
     std::string text = holder + " (pid " + std::to_string(::getpid()) + ")\n";
     if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) < 0) {
         ::close(fd);
-        return core::Error(core::ErrorCode::kIoError, "cannot write " + lock_path.string() + ": " + std::strerror(errno));
+        const int err = errno;
+        return core::Error(core::code_for_errno(err), "cannot write " + lock_path.string() + ": " + std::strerror(err));
     }
     return DataDir(std::filesystem::absolute(root), fd);
 }

@@ -11,7 +11,9 @@ namespace strongbox::appliance {
 namespace {
 
 core::Error db_error(const std::filesystem::path & path, const std::string & what, const std::exception & e) {
-    return core::Error(core::ErrorCode::kIoError, path.string() + ": " + what + ": " + e.what());
+    const auto * sql = dynamic_cast<const SQLite::Exception *>(&e);
+    return core::Error(sql != nullptr ? core::code_for_sqlite(sql->getErrorCode()) : core::ErrorCode::kIoError,
+                       path.string() + ": " + what + ": " + e.what());
 }
 
 }  // namespace

@@ -38,11 +38,9 @@ std::string mib(uint64_t bytes) {
 }  // namespace
 
 bool is_disk_full(const core::Error & error) {
-    // SQLite's SQLITE_FULL text and strerror(ENOSPC / EDQUOT): the store, the audit trail and the
-    // file layer each wrap them with their own code, but keep the text.
-    const std::string & m = error.message();
-    return m.find("disk is full") != std::string::npos || m.find(std::strerror(ENOSPC)) != std::string::npos ||
-           m.find(std::strerror(EDQUOT)) != std::string::npos;
+    // kDiskFull from the file layer and every SQLite store (core::code_for_errno, code_for_sqlite);
+    // kReadOnly from accounts.db, which refuses in the appliance's own words.
+    return error.code() == core::ErrorCode::kDiskFull || error.code() == core::ErrorCode::kReadOnly;
 }
 
 DiskGuard::DiskGuard(std::filesystem::path data_dir, uint64_t reserve_bytes)
@@ -77,8 +75,8 @@ core::Status DiskGuard::allocate_reserve() {
     }
     const int fd = ::open(reserve_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        return core::Error(core::ErrorCode::kIoError,
-                           "cannot create " + reserve_path_.string() + ": " + std::strerror(errno));
+        const int err = errno;
+        return core::Error(core::code_for_errno(err), "cannot create " + reserve_path_.string() + ": " + std::strerror(err));
     }
     const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(reserve_bytes_));
     const int synced = rc == 0 ? ::fsync(fd) : 0;
@@ -86,9 +84,9 @@ core::Status DiskGuard::allocate_reserve() {
     ::close(fd);
     if (rc != 0 || synced != 0) {
         ::unlink(reserve_path_.c_str());
-        return core::Error(core::ErrorCode::kResourceExhausted,
-                           "cannot allocate the " + mib(reserve_bytes_) + " reserve " + reserve_path_.string() + ": " +
-                               std::strerror(rc != 0 ? rc : sync_errno));
+        const int err = rc != 0 ? rc : sync_errno;
+        return core::Error(core::code_for_errno(err), "cannot allocate the " + mib(reserve_bytes_) + " reserve " +
+                                                          reserve_path_.string() + ": " + std::strerror(err));
     }
     return core::ok_status();
 }

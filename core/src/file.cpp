@@ -13,12 +13,8 @@ namespace strongbox::core {
 namespace {
 
 Error os_error(std::string_view what, const std::filesystem::path & path) {
-    int err = errno;
-    ErrorCode code = err == ENOSPC || err == EDQUOT ? ErrorCode::kResourceExhausted
-                     : err == ENOENT               ? ErrorCode::kNotFound
-                     : err == EACCES               ? ErrorCode::kPermissionDenied
-                                                   : ErrorCode::kIoError;
-    return Error(code, std::string(what) + " " + path.string() + ": " + std::strerror(err));
+    const int err = errno;
+    return Error(code_for_errno(err), std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
 }  // namespace

@@ -215,26 +215,6 @@ Result<void> register_bm25(sqlite3 * db, const std::filesystem::path & path) {
     return {};
 }
 
-ErrorCode code_for_sqlite(int rc) {
-    switch (rc & 0xFF) {
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return ErrorCode::kCorruptInput;
-    case SQLITE_FULL:
-        return ErrorCode::kResourceExhausted;
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-        return ErrorCode::kIoError;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return ErrorCode::kUnavailable;
-    default:
-        return ErrorCode::kInternal;
-    }
-}
-
 std::string_view status_sql(DocumentStatus s) {
     switch (s) {
     case DocumentStatus::kActive:
@@ -639,7 +619,7 @@ struct Store::Impl {
     }
 
     Error sqlite_error(std::string_view what, const SQLite::Exception & e) const {
-        return Error(code_for_sqlite(e.getErrorCode()), std::string(what) + " in " + path.string() + ": " + e.what());
+        return Error(core::code_for_sqlite(e.getErrorCode()), std::string(what) + " in " + path.string() + ": " + e.what());
     }
 
     Error other_error(std::string_view what, const std::exception & e) const {

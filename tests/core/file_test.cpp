@@ -1,7 +1,9 @@
 #include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
+#include <cerrno>
 #include <filesystem>
 
 using namespace strongbox::core;
@@ -28,4 +30,16 @@ TEST_CASE("write_file_atomic into a missing directory fails with the path in the
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code() == ErrorCode::kNotFound);
     CHECK(st.error().message().find("/nonexistent-dir-sb/") != std::string::npos);
+}
+
+TEST_CASE("a full disk is kDiskFull whether the OS or SQLite reports it, so callers decide on the code") {
+    CHECK(code_for_errno(ENOSPC) == ErrorCode::kDiskFull);
+    CHECK(code_for_errno(EDQUOT) == ErrorCode::kDiskFull);
+    CHECK(code_for_errno(ENOENT) == ErrorCode::kNotFound);
+    CHECK(code_for_errno(EACCES) == ErrorCode::kPermissionDenied);
+    CHECK(code_for_errno(EIO) == ErrorCode::kIoError);
+    CHECK(code_for_sqlite(SQLITE_FULL) == ErrorCode::kDiskFull);
+    CHECK(code_for_sqlite(SQLITE_IOERR_WRITE) == ErrorCode::kIoError);  // extended codes map by their primary
+    CHECK(code_for_sqlite(SQLITE_CORRUPT) == ErrorCode::kCorruptInput);
+    CHECK(code_for_sqlite(SQLITE_BUSY) == ErrorCode::kUnavailable);
 }

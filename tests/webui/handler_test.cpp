@@ -258,6 +258,8 @@ TEST_CASE("service error codes map to HTTP statuses as the service contract says
         {ErrorCode::kNotFound, 404, "not_found"},
         {ErrorCode::kPermissionDenied, 403, "permission_denied"},
         {ErrorCode::kResourceExhausted, 429, "resource_exhausted"},
+        {ErrorCode::kReadOnly, 507, "insufficient_storage"},
+        {ErrorCode::kDiskFull, 507, "insufficient_storage"},
         {ErrorCode::kUnavailable, 503, "unavailable"},
         {ErrorCode::kIoError, 500, "io_error"},
         {ErrorCode::kInternal, 500, "internal"},

@@ -39,7 +39,7 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 }
 
 HttpResponse error_response(const core::Error & error, std::string_view request_id) {
-    if (error.code() == core::ErrorCode::kReadOnly) {
+    if (error.code() == core::ErrorCode::kReadOnly || error.code() == core::ErrorCode::kDiskFull) {
         return error_response(507, "insufficient_storage", error.message(), request_id);
     }
     return error_response(status_for(error.code()), core::to_string(error.code()), error.message(), request_id);

@@ -68,7 +68,7 @@ core::Status write_private(const std::filesystem::path & path, const std::string
     const std::filesystem::path tmp = core::temp_sibling(path);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
-        return core::Error(core::ErrorCode::kIoError, "create " + tmp.string() + ": " + std::strerror(errno));
+        return core::Error(core::code_for_errno(errno), "create " + tmp.string() + ": " + std::strerror(errno));
     }
     size_t done = 0;
     while (done < bytes.size()) {
@@ -80,18 +80,18 @@ core::Status write_private(const std::filesystem::path & path, const std::string
             const int err = errno;
             ::close(fd);
             ::unlink(tmp.c_str());
-            return core::Error(core::ErrorCode::kIoError, "write " + tmp.string() + ": " + std::strerror(err));
+            return core::Error(core::code_for_errno(err), "write " + tmp.string() + ": " + std::strerror(err));
         }
         done += static_cast<size_t>(n);
     }
     if (::fsync(fd) != 0 || ::close(fd) != 0) {
         ::unlink(tmp.c_str());
-        return core::Error(core::ErrorCode::kIoError, "sync " + tmp.string() + ": " + std::strerror(errno));
+        return core::Error(core::code_for_errno(errno), "sync " + tmp.string() + ": " + std::strerror(errno));
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const int err = errno;
         ::unlink(tmp.c_str());
-        return core::Error(core::ErrorCode::kIoError, "rename to " + path.string() + ": " + std::strerror(err));
+        return core::Error(core::code_for_errno(err), "rename to " + path.string() + ": " + std::strerror(err));
     }
     return core::ok_status();
 }

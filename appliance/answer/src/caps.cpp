@@ -50,7 +50,8 @@ struct QuotaLedger::Impl {
     SQLite::Database db;
 
     core::Error error(const std::string & what, const std::exception & e) const {
-        return core::Error(core::ErrorCode::kIoError,
+        const auto * sql = dynamic_cast<const SQLite::Exception *>(&e);
+        return core::Error(sql != nullptr ? core::code_for_sqlite(sql->getErrorCode()) : core::ErrorCode::kIoError,
                            "token usage ledger " + path.string() + ": " + what + ": " + e.what());
     }
 };

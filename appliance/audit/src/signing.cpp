@@ -22,7 +22,8 @@ core::Error key_error(const std::filesystem::path & path, const std::string & re
 }
 
 core::Error os_error(const std::string & what, const std::filesystem::path & path) {
-    return core::Error(core::ErrorCode::kIoError, what + " " + path.string() + ": " + std::strerror(errno));
+    const int err = errno;
+    return core::Error(core::code_for_errno(err), what + " " + path.string() + ": " + std::strerror(err));
 }
 
 void ensure_sodium() {

@@ -47,4 +47,11 @@ std::vector<Command> collection_commands();  // collections list/create, quarant
 // Prints "strongbox <command>: <message>" to stderr and returns kExitFailure.
 int fail(const std::string & command, const std::string & message);
 
+// The exit status for an error, the one mapping every command uses: kExitReadOnly for a write
+// refused in read-only mode or one that ran out of space, kExitFailure otherwise.
+int exit_code_for(const core::Error & error);
+
+// Prints "strongbox <command>: <message>" to stderr and returns exit_code_for(error).
+int fail(const std::string & command, const core::Error & error);
+
 }  // namespace strongbox::appliance

@@ -59,13 +59,13 @@ int run_export(const CommandContext & ctx) {
     }
     auto audit = open_audit(ctx);
     if (!audit.ok()) {
-        return fail("audit export", audit.error().message());
+        return fail("audit export", audit.error());
     }
     const AuditFilter filter = filter_from(ctx.args);
     if (format == "bundle") {
         auto s = (*audit)->export_bundle(output, filter, kCliActor);
         if (!s.ok()) {
-            return fail("audit export", s.error().message());
+            return fail("audit export", s.error());
         }
         std::printf("wrote %s: %zu records, %zu cited excerpts, chain head %lld %s\nbundle sha256 %s\n"
                     "signed by key %s\n",
@@ -84,7 +84,7 @@ int run_export(const CommandContext & ctx) {
     }
     body["filters"] = std::move(filters);
     if (auto id = (*audit)->append(audit_kind::kExport, kCliActor, body); !id.ok()) {
-        return fail("audit export", id.error().message());
+        return fail("audit export", id.error());
     }
     std::ofstream file;
     if (!output.empty()) {
@@ -96,7 +96,7 @@ int run_export(const CommandContext & ctx) {
     std::ostream & out = output.empty() ? std::cout : file;
     auto n = format == "csv" ? (*audit)->export_csv(out, filter) : (*audit)->export_jsonl(out, filter);
     if (!n.ok()) {
-        return fail("audit export", n.error().message());
+        return fail("audit export", n.error());
     }
     out.flush();
     if (!out) {
@@ -112,7 +112,7 @@ int verify_bundle_command(const std::string & bundle, const std::string & key_fi
     }
     auto v = verify_bundle_file(bundle, key_file);
     if (!v.ok()) {
-        return fail("audit verify", v.error().message());
+        return fail("audit verify", v.error());
     }
     if (!v->ok) {
         std::fprintf(stderr, "strongbox audit verify: %s FAILED verification (%zu problems):\n", bundle.c_str(),
@@ -142,10 +142,10 @@ int run_verify(const CommandContext & ctx) {
     }
     auto audit = open_audit(ctx);
     if (!audit.ok()) {
-        return fail("audit verify", audit.error().message());
+        return fail("audit verify", audit.error());
     }
     if (auto st = (*audit)->verify(); !st.ok()) {
-        return fail("audit verify", st.error().message());
+        return fail("audit verify", st.error());
     }
     auto count = (*audit)->count();
     std::printf("audit trail verified: %lld records, chain intact, checkpoint signatures valid\n",
@@ -156,7 +156,7 @@ int run_verify(const CommandContext & ctx) {
 int run_key(const CommandContext & ctx) {
     auto audit = open_audit(ctx);
     if (!audit.ok()) {
-        return fail("audit key", audit.error().message());
+        return fail("audit key", audit.error());
     }
     std::printf("public key   %s\nfingerprint  %s\n", (*audit)->public_key_hex().c_str(),
                 grouped((*audit)->key_fingerprint()).c_str());
@@ -172,11 +172,11 @@ int run_expire(const CommandContext & ctx) {
     }
     auto audit = open_audit(ctx);
     if (!audit.ok()) {
-        return fail("audit expire", audit.error().message());
+        return fail("audit expire", audit.error());
     }
     auto id = (*audit)->record_retention(before, kCliActor);
     if (!id.ok()) {
-        return fail("audit expire", id.error().message());
+        return fail("audit expire", id.error());
     }
     std::printf("recorded retention expiry before %s as audit record %lld (signed); no record was deleted\n",
                 before.c_str(), static_cast<long long>(*id));

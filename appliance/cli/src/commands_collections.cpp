@@ -21,11 +21,11 @@ core::Result<std::unique_ptr<Appliance>> open_for(const CommandContext & ctx, co
 int run_collections_list(const CommandContext & ctx) {
     auto app = open_for(ctx, "strongbox collections list");
     if (!app.ok()) {
-        return fail("collections list", app.error().message());
+        return fail("collections list", app.error());
     }
     auto docs = (*app)->retriever().store().list_documents();
     if (!docs.ok()) {
-        return fail("collections list", docs.error().message());
+        return fail("collections list", docs.error());
     }
     std::map<std::string, int64_t> counts;
     for (const auto & d : *docs) {
@@ -43,21 +43,21 @@ int run_collections_create(const CommandContext & ctx) {
     }
     auto app = open_for(ctx, "strongbox collections create");
     if (!app.ok()) {
-        return fail("collections create", app.error().message());
+        return fail("collections create", app.error());
     }
     if (core::Status writable = (*app)->writable(); !writable.ok()) {
-        fail("collections create", writable.error().message());
+        fail("collections create", writable.error());
         return kExitReadOnly;
     }
     const std::string & name = ctx.args.positionals()[0];
     if (auto st = (*app)->local_state().create_collection(name, "cli"); !st.ok()) {
-        return fail("collections create", st.error().message());
+        return fail("collections create", st.error());
     }
     core::Json body = core::Json::object();
     body["action"] = "create";
     body["collection"] = name;
     if (auto id = (*app)->audit().append("collection_change", "cli", body); !id.ok()) {
-        return fail("collections create", id.error().message());
+        return fail("collections create", id.error());
     }
     std::fprintf(stderr, "created collection %s\n", name.c_str());
     return kExitOk;
@@ -73,11 +73,11 @@ int run_quarantine_list(const CommandContext & ctx) {
     }
     auto state = LocalState::open(db);
     if (!state.ok()) {
-        return fail("quarantine list", state.error().message());
+        return fail("quarantine list", state.error());
     }
     auto records = (*state)->quarantine();
     if (!records.ok()) {
-        return fail("quarantine list", records.error().message());
+        return fail("quarantine list", records.error());
     }
     if (ctx.args.has("json")) {
         core::Json files = core::Json::array();

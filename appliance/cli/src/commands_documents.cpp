@@ -116,10 +116,10 @@ int run_ingest(const CommandContext & ctx) {
     }
     auto app = open_appliance(ctx, "strongbox ingest");
     if (!app.ok()) {
-        return fail("ingest", app.error().message());
+        return fail("ingest", app.error());
     }
     if (core::Status writable = (*app)->writable(); !writable.ok()) {
-        fail("ingest", writable.error().message());
+        fail("ingest", writable.error());
         return kExitReadOnly;
     }
     std::vector<std::filesystem::path> inputs(ctx.args.positionals().begin(), ctx.args.positionals().end());
@@ -173,10 +173,10 @@ int run_remove(const CommandContext & ctx) {
     }
     auto app = open_appliance(ctx, "strongbox remove");
     if (!app.ok()) {
-        return fail("remove", app.error().message());
+        return fail("remove", app.error());
     }
     if (core::Status writable = (*app)->writable(); !writable.ok()) {
-        fail("remove", writable.error().message());
+        fail("remove", writable.error());
         return kExitReadOnly;
     }
     int failed = 0;
@@ -205,7 +205,7 @@ int run_ask(const CommandContext & ctx) {
     }
     auto top_k = ctx.args.get_int("top-k", 5);
     if (!top_k.ok()) {
-        return fail("ask", top_k.error().message());
+        return fail("ask", top_k.error());
     }
     // Who asks: --user, else the invoking login (see daemon_client.h); through a running daemon it
     // must be a Strongbox account that may ask.
@@ -233,10 +233,10 @@ int run_ask(const CommandContext & ctx) {
         // A running daemon owns the data directory: ask it instead.
         answer = ask_daemon(ctx.data_dir, question, user, *top_k);
     } else {
-        return fail("ask", app.error().message());
+        return fail("ask", app.error());
     }
     if (!answer.ok()) {
-        return fail("ask", answer.error().message());
+        return fail("ask", answer.error());
     }
     if (ctx.args.has("json")) {
         std::printf("%s\n", core::to_json(*answer).dump(2).c_str());
@@ -297,7 +297,7 @@ int run_serve(const CommandContext & ctx) {
     options.host = ctx.args.get("host", "127.0.0.1");
     auto port = ctx.args.get_int("port", 8080);
     if (!port.ok()) {
-        return fail("serve", port.error().message());
+        return fail("serve", port.error());
     }
     options.port = *port;
     // Admission limits: calls beyond max-concurrent wait in a queue of max-queued; more get 503.
@@ -309,15 +309,15 @@ int run_serve(const CommandContext & ctx) {
     options.max_threads = *concurrent;
     options.max_queued = *queued;
     if (auto st = configure_web_security(ctx, options); !st.ok()) {
-        return fail("serve", st.error().message());
+        return fail("serve", st.error());
     }
     auto accounts = access::Accounts::open(ctx.data_dir / "accounts.db");
     if (!accounts.ok()) {
-        return fail("serve", accounts.error().message());
+        return fail("serve", accounts.error());
     }
     // One-use tokens of `strongbox ask` commands killed mid-question: nobody holds them any more.
     if (auto stale = revoke_local_tokens(**accounts); !stale.ok()) {
-        return fail("serve", stale.error().message());
+        return fail("serve", stale.error());
     }
     // Block the stop signals before any thread starts so only sigwait() below sees them.
     sigset_t stop_signals;
@@ -328,7 +328,7 @@ int run_serve(const CommandContext & ctx) {
 
     auto app = open_appliance(ctx, "strongbox serve");
     if (!app.ok()) {
-        return fail("serve", app.error().message());
+        return fail("serve", app.error());
     }
     // Uploads accepted before the last stop (or a crash) go in before new ones.
     if (auto resumed = resume_uploads(**app); !resumed.ok()) {
@@ -339,7 +339,7 @@ int run_serve(const CommandContext & ctx) {
     auto service = make_web_service(**app);
     webui::Server server(*service, **accounts, options);
     if (auto st = server.start(); !st.ok()) {
-        return fail("serve", st.error().message());
+        return fail("serve", st.error());
     }
     const std::string url =
         std::string(server.tls() ? "https://" : "http://") + options.host + ":" + std::to_string(server.port()) + "/";
@@ -351,7 +351,7 @@ int run_serve(const CommandContext & ctx) {
     daemon.url = local_daemon_url(options.host, server.port(), server.tls());
     daemon.tls_cert = server.tls() ? options.tls_cert : std::filesystem::path();
     if (auto st = write_daemon_file(ctx.data_dir, daemon); !st.ok()) {
-        return fail("serve", st.error().message());
+        return fail("serve", st.error());
     }
     std::printf("Strongbox is serving %s on %s (Ctrl-C to stop)\n", ctx.data_dir.string().c_str(), url.c_str());
     std::fflush(stdout);
@@ -370,7 +370,7 @@ int run_serve(const CommandContext & ctx) {
 int run_status(const CommandContext & ctx) {
     auto app = open_appliance(ctx, "strongbox status");
     if (!app.ok()) {
-        return fail("status", app.error().message());
+        return fail("status", app.error());
     }
     std::printf("%s\n", (*app)->health().dump(2).c_str());
     return kExitOk;
@@ -420,6 +420,16 @@ std::vector<Command> document_commands() {
 int fail(const std::string & command, const std::string & message) {
     std::fprintf(stderr, "strongbox %s: %s\n", command.c_str(), message.c_str());
     return kExitFailure;
+}
+
+int exit_code_for(const core::Error & error) {
+    const bool no_space = error.code() == core::ErrorCode::kReadOnly || error.code() == core::ErrorCode::kDiskFull;
+    return no_space ? kExitReadOnly : kExitFailure;
+}
+
+int fail(const std::string & command, const core::Error & error) {
+    fail(command, error.message());
+    return exit_code_for(error);
 }
 
 std::vector<Command> all_commands() {

@@ -45,11 +45,11 @@ int run_eval_retrieval(const CommandContext & ctx) {
     }
     auto limit = ctx.args.get_int("limit", 0);
     if (!limit.ok()) {
-        return fail("eval retrieval", limit.error().message());
+        return fail("eval retrieval", limit.error());
     }
     auto data = load_dataset(ctx.args.positionals()[0], static_cast<size_t>(std::max(0, *limit)));
     if (!data.ok()) {
-        return fail("eval retrieval", data.error().message());
+        return fail("eval retrieval", data.error());
     }
     std::vector<retrieval::EvalRun> runs(3);
     runs[0].name = "bm25";
@@ -62,7 +62,7 @@ int run_eval_retrieval(const CommandContext & ctx) {
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
     if (!results.ok()) {
-        return fail("eval retrieval", results.error().message());
+        return fail("eval retrieval", results.error());
     }
     std::printf("%s: %zu documents, %zu queries\n", data->name.c_str(), data->corpus.size(), data->queries.size());
     std::printf("%-8s %9s %9s %9s %9s %9s %12s\n", "run", "recall@1", "recall@5", "recall@10", "MRR@10", "nDCG@10",
@@ -91,17 +91,17 @@ int run_eval_answers(const CommandContext & ctx) {
     const std::string arg = ctx.args.positionals()[0];
     auto data = retrieval::load_pubmedqa(dataset_dir(arg));
     if (!data.ok()) {
-        return fail("eval answers", data.error().message());
+        return fail("eval answers", data.error());
     }
     auto answerable = load_answer_cases(queries_file(arg), static_cast<size_t>(std::max(0, *limit)));
     if (!answerable.ok()) {
-        return fail("eval answers", answerable.error().message());
+        return fail("eval answers", answerable.error());
     }
     std::vector<AnswerCase> unanswerable;
     if (ctx.args.has("unanswerable")) {
         auto u = load_answer_cases(ctx.args.get("unanswerable"));
         if (!u.ok()) {
-            return fail("eval answers", u.error().message());
+            return fail("eval answers", u.error());
         }
         unanswerable = std::move(u).value();
     }
@@ -116,7 +116,7 @@ int run_eval_answers(const CommandContext & ctx) {
     }
     auto threshold = ctx.args.get_double("threshold", options.settings.min_question_coverage, 0, 1);
     if (!threshold.ok()) {
-        return fail("eval answers", threshold.error().message());
+        return fail("eval answers", threshold.error());
     }
     options.settings.min_question_coverage = *threshold;
     options.settings.caps.max_new_tokens = *max_new;
@@ -125,7 +125,7 @@ int run_eval_answers(const CommandContext & ctx) {
     options.settings.verifier.remove_unsupported = !ctx.args.has("flag-unsupported");
     auto report = evaluate_answers(data->corpus, *answerable, unanswerable, options);
     if (!report.ok()) {
-        return fail("eval answers", report.error().message());
+        return fail("eval answers", report.error());
     }
     const AnswerEvalReport & r = *report;
     if (ctx.args.has("json")) {

@@ -117,7 +117,7 @@ int run_keygen(const CommandContext & ctx) {
     const prov::KeyPair key = prov::generate_key_pair();
     auto status = write_private(output, prov::encode_key_pair(key));
     if (!status.ok()) {
-        return fail("image keygen", status.error().message());
+        return fail("image keygen", status.error());
     }
     std::printf("%s\n", prov::to_hex(key.public_key).c_str());
     return kExitOk;
@@ -153,7 +153,7 @@ int run_key_set(const CommandContext & ctx) {
                                    core::Status(keys.ok() ? core::Status() : keys.error()),
                                    core::Status(revoked.ok() ? core::Status() : revoked.error())}) {
         if (!s.ok()) {
-            return fail("image key-set", s.error().message());
+            return fail("image key-set", s.error());
         }
     }
     prov::KeySet set{kProduct, *version, static_cast<uint32_t>(*threshold), *keys, *revoked};
@@ -161,11 +161,11 @@ int run_key_set(const CommandContext & ctx) {
     // Re-verify what was produced so a bad threshold is caught here, not on the box.
     auto check = prov::verify_key_set(doc, root->public_key);
     if (!check.ok()) {
-        return fail("image key-set", check.error().message());
+        return fail("image key-set", check.error());
     }
     auto status = core::write_file_atomic(ctx.args.get("output", "key-set.json"), doc);
     if (!status.ok()) {
-        return fail("image key-set", status.error().message());
+        return fail("image key-set", status.error());
     }
     return kExitOk;
 }
@@ -179,11 +179,11 @@ int run_trust(const CommandContext & ctx) {
     const std::string text = prov::encode_trust_store(*root, *doc);
     auto store = prov::load_trust_store(text);
     if (!store.ok()) {
-        return fail("image trust", store.error().message());
+        return fail("image trust", store.error());
     }
     auto status = core::write_file_atomic(ctx.args.get("output", "trusted-keys.json"), text);
     if (!status.ok()) {
-        return fail("image trust", status.error().message());
+        return fail("image trust", status.error());
     }
     std::printf("trusting key set version %llu: %u of %zu release keys\n",
                 static_cast<unsigned long long>(store->key_set.version), store->key_set.threshold,
@@ -218,7 +218,7 @@ int run_bundle(const CommandContext & ctx) {
              {&m.salt.index_params_sha256, "index-params"}}) {
         auto h = optional_hash(ctx.args, option);
         if (!h.ok()) {
-            return fail("image bundle", h.error().message());
+            return fail("image bundle", h.error());
         }
         *field = *h;
     }
@@ -226,7 +226,7 @@ int run_bundle(const CommandContext & ctx) {
     for (const auto & path : comma_list(ctx.args.get("keys"))) {
         auto key = load_key(path);
         if (!key.ok()) {
-            return fail("image bundle", key.error().message());
+            return fail("image bundle", key.error());
         }
         signers.push_back(*key);
     }
@@ -273,7 +273,7 @@ int run_inspect(const CommandContext & ctx) {
     uint64_t total = 0;
     auto head = read_head(pos[0], total);
     if (!head.ok()) {
-        return fail("image inspect", head.error().message());
+        return fail("image inspect", head.error());
     }
     core::Json out = core::Json::object();
     auto trust = prov::load_trust_store_file(trusted_keys_path(ctx));
@@ -328,18 +328,18 @@ int run_flash(const CommandContext & ctx) {
     // Fail closed before touching anything: without trusted keys nothing installs.
     auto trust = prov::load_trust_store_file(trusted_keys_path(ctx));
     if (!trust.ok()) {
-        return fail("image flash", trust.error().message());
+        return fail("image flash", trust.error());
     }
     const fs::path dir = slots_dir(ctx);
     auto lock = DataDir::acquire(dir, "strongbox image flash");
     if (!lock.ok()) {
-        return fail("image flash", lock.error().message());
+        return fail("image flash", lock.error());
     }
     auto storage = prov::open_posix_storage(dir);
     std::fprintf(stderr, "copying %s to staging\n", pos[0].c_str());
     auto staged = prov::stage_bundle(*storage, pos[0]);
     if (!staged.ok()) {
-        return fail("image flash", staged.error().message());
+        return fail("image flash", staged.error());
     }
     auto result = prov::install_staged_bundle(*storage, trust->key_set, kProduct);
     core::Json body = core::Json::object();
@@ -348,7 +348,7 @@ int run_flash(const CommandContext & ctx) {
     if (!result.ok()) {
         body["error"] = result.error().message();
         record_audit(ctx, body);
-        return fail("image flash", result.error().message());
+        return fail("image flash", result.error());
     }
     body["version"] = result->manifest.version;
     body["security_version"] = result->manifest.security_version;
@@ -367,12 +367,12 @@ int run_boot_select(const CommandContext & ctx) {
     const fs::path dir = slots_dir(ctx);
     auto lock = DataDir::acquire(dir, "strongbox boot select");
     if (!lock.ok()) {
-        return fail("boot select", lock.error().message());
+        return fail("boot select", lock.error());
     }
     auto storage = prov::open_posix_storage(dir);
     auto d = prov::select_boot_slot(*storage);
     if (!d.ok()) {
-        return fail("boot select", d.error().message());
+        return fail("boot select", d.error());
     }
     // stdout is the slot letter alone, for the bootloader script; the reason goes to stderr.
     std::fprintf(stderr, "%s\n", d->reason.c_str());
@@ -384,26 +384,26 @@ int run_mark_good(const CommandContext & ctx) {
     const fs::path dir = slots_dir(ctx);
     auto lock = DataDir::acquire(dir, "strongbox boot mark-good");
     if (!lock.ok()) {
-        return fail("boot mark-good", lock.error().message());
+        return fail("boot mark-good", lock.error());
     }
     auto storage = prov::open_posix_storage(dir);
     int slot = -1;
     if (ctx.args.has("slot")) {
         auto s = prov::slot_from_letter(ctx.args.get("slot"));
         if (!s.ok()) {
-            return fail("boot mark-good", s.error().message());
+            return fail("boot mark-good", s.error());
         }
         slot = *s;
     } else {
         auto state = prov::BootStore(*storage).load();
         if (!state.ok()) {
-            return fail("boot mark-good", state.error().message());
+            return fail("boot mark-good", state.error());
         }
         slot = state->booted_slot;
     }
     auto status = prov::mark_good(*storage, slot);
     if (!status.ok()) {
-        return fail("boot mark-good", status.error().message());
+        return fail("boot mark-good", status.error());
     }
     std::printf("%s marked good\n", slot < 0 ? "?" : prov::slot_name(slot).c_str());
     return kExitOk;
@@ -413,7 +413,7 @@ int run_boot_status(const CommandContext & ctx) {
     auto storage = prov::open_posix_storage(slots_dir(ctx));
     auto state = prov::BootStore(*storage).load();
     if (!state.ok()) {
-        return fail("boot status", state.error().message());
+        return fail("boot status", state.error());
     }
     std::printf("generation %llu, anti-rollback floor %llu, good slot %s, booted slot %s\n",
                 static_cast<unsigned long long>(state->generation),
@@ -520,7 +520,7 @@ int run_selftest_command(const CommandContext & ctx) {
         if (trust.ok() && state.ok() && state->booted_slot >= 0) {
             auto m = prov::read_slot_manifest(*storage, *state, state->booted_slot, trust->key_set, kProduct);
             if (!m.ok()) {
-                return fail("selftest", m.error().message());
+                return fail("selftest", m.error());
             }
             apply_manifest(ctx, *m, options);
         }
@@ -542,12 +542,12 @@ int run_boot_confirm(const CommandContext & ctx) {
     const fs::path dir = slots_dir(ctx);
     auto lock = DataDir::acquire(dir, "strongbox boot confirm");
     if (!lock.ok()) {
-        return fail("boot confirm", lock.error().message());
+        return fail("boot confirm", lock.error());
     }
     auto storage = prov::open_posix_storage(dir);
     auto state = prov::BootStore(*storage).load();
     if (!state.ok()) {
-        return fail("boot confirm", state.error().message());
+        return fail("boot confirm", state.error());
     }
     const int slot = state->booted_slot;
     if (slot < 0) {
@@ -595,7 +595,7 @@ int run_boot_confirm(const CommandContext & ctx) {
         return kExitOk;
     }
     if (auto st = prov::mark_good(*storage, slot); !st.ok()) {
-        return fail("boot confirm", st.error().message());
+        return fail("boot confirm", st.error());
     }
     auto after = prov::BootStore(*storage).load();
     const uint64_t floor = after.ok() ? after->security_floor : 0;

@@ -50,16 +50,16 @@ int run_generate(const CommandContext & ctx) {
     }
     auto options = lm_options(ctx.args);
     if (!options.ok()) {
-        return fail("generate", options.error().message());
+        return fail("generate", options.error());
     }
     auto gen_options = generate_options(ctx.args);
     if (!gen_options.ok()) {
-        return fail("generate", gen_options.error().message());
+        return fail("generate", gen_options.error());
     }
     inference::GenerateOptions gen = std::move(gen_options).value();
     auto lm = inference::LanguageModel::open(model_path, *options);
     if (!lm.ok()) {
-        return fail("generate", lm.error().message());
+        return fail("generate", lm.error());
     }
     if (ctx.args.has("stop")) {
         gen.stop.push_back(ctx.args.get("stop"));
@@ -79,7 +79,7 @@ int run_generate(const CommandContext & ctx) {
     }
     std::printf("\n");
     if (!result.ok()) {
-        return fail("generate", result.error().message());
+        return fail("generate", result.error());
     }
     const auto & r = *result;
     std::fprintf(stderr, "[%zu prompt tokens in %.3f s, %zu generated in %.3f s (%.1f tok/s), stop: %s]\n",
@@ -95,20 +95,20 @@ int run_info(const CommandContext & ctx) {
     }
     auto file = inference::GgufFile::open(ctx.args.positionals()[0]);
     if (!file.ok()) {
-        return fail("model info", file.error().message());
+        return fail("model info", file.error());
     }
     // Sentence-embedding encoders and language models are loaded by different runtimes.
     if (file->get_string("general.architecture").value_or("") == "bert") {
         auto encoder = inference::EmbeddingModel::open(std::move(file).value());
         if (!encoder.ok()) {
-            return fail("model info", encoder.error().message());
+            return fail("model info", encoder.error());
         }
         std::printf("%s", (*encoder)->info().c_str());
         return kExitOk;
     }
     auto model = inference::Model::load(std::move(file).value());
     if (!model.ok()) {
-        return fail("model info", model.error().message());
+        return fail("model info", model.error());
     }
     std::printf("%s", (*model)->info().c_str());
     return kExitOk;
@@ -121,7 +121,7 @@ int run_quantize(const CommandContext & ctx) {
     }
     auto report = inference::quantize_model(pos[0], pos[1], ctx.args.get("type"));
     if (!report.ok()) {
-        return fail("model quantize", report.error().message());
+        return fail("model quantize", report.error());
     }
     for (const auto & [type, n] : report->tensor_types) {
         std::printf("  %-8s %u tensors\n", type.c_str(), n);
@@ -148,14 +148,14 @@ int run_bench_model(const CommandContext & ctx) {
     }
     auto model = inference::Model::load(model_path);
     if (!model.ok()) {
-        return fail("bench-model", model.error().message());
+        return fail("bench-model", model.error());
     }
     inference::ContextOptions co;
     co.n_threads = options->n_threads;
     co.n_ctx = static_cast<uint32_t>(*n_prompt + *n_gen + 8);
     auto context = inference::Context::create(*model, co);
     if (!context.ok()) {
-        return fail("bench-model", context.error().message());
+        return fail("bench-model", context.error());
     }
     const int32_t n_vocab = static_cast<int32_t>((*model)->config().n_vocab);
     std::vector<int32_t> prompt(static_cast<size_t>(*n_prompt));
@@ -168,14 +168,14 @@ int run_bench_model(const CommandContext & ctx) {
         (*context)->reset();
         auto t0 = std::chrono::steady_clock::now();
         if (auto st = (*context)->eval(prompt); !st.ok()) {
-            return fail("bench-model", st.error().message());
+            return fail("bench-model", st.error());
         }
         auto t1 = std::chrono::steady_clock::now();
         int32_t tok = 1;
         for (int i = 0; i < *n_gen; ++i) {
             auto logits = (*context)->eval(std::span<const int32_t>(&tok, 1));
             if (!logits.ok()) {
-                return fail("bench-model", logits.error().message());
+                return fail("bench-model", logits.error());
             }
             tok = static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) - logits->begin());
         }

@@ -140,7 +140,7 @@ int run_user_add(const CommandContext & ctx) {
     u.language = ctx.args.get("language", "en");
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("user add", accounts.error().message());
+        return fail("user add", accounts.error());
     }
     auto disk = disk_guard(ctx);
     if (int rc = refuse_when_read_only(*disk, "user add"); rc != kExitOk) {
@@ -148,7 +148,7 @@ int run_user_add(const CommandContext & ctx) {
     }
     auto password = read_password(ctx, "Password for " + u.name + ": ");
     if (!password.ok()) {
-        return fail("user add", password.error().message());
+        return fail("user add", password.error());
     }
     if (auto st = (*accounts)->add_user(u, *password); !st.ok()) {
         return write_failed("user add", st.error(), disk.get());
@@ -160,11 +160,11 @@ int run_user_add(const CommandContext & ctx) {
 int run_user_list(const CommandContext & ctx) {
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("user list", accounts.error().message());
+        return fail("user list", accounts.error());
     }
     auto users = (*accounts)->users();
     if (!users.ok()) {
-        return fail("user list", users.error().message());
+        return fail("user list", users.error());
     }
     for (const access::User & u : *users) {
         std::string groups;
@@ -184,7 +184,7 @@ int run_user_passwd(const CommandContext & ctx) {
     const std::string name = ctx.args.positionals()[0];
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("user passwd", accounts.error().message());
+        return fail("user passwd", accounts.error());
     }
     auto disk = disk_guard(ctx);
     if (int rc = refuse_when_read_only(*disk, "user passwd"); rc != kExitOk) {
@@ -192,7 +192,7 @@ int run_user_passwd(const CommandContext & ctx) {
     }
     auto password = read_password(ctx, "New password for " + name + ": ");
     if (!password.ok()) {
-        return fail("user passwd", password.error().message());
+        return fail("user passwd", password.error());
     }
     access::UserChange change;
     change.password = *password;
@@ -210,7 +210,7 @@ int run_user_disable(const CommandContext & ctx) {
     const std::string name = ctx.args.positionals()[0];
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("user disable", accounts.error().message());
+        return fail("user disable", accounts.error());
     }
     access::UserChange change;
     change.disabled = !ctx.args.has("enable");
@@ -234,7 +234,7 @@ int run_group_add(const CommandContext & ctx) {
     }
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("group add", accounts.error().message());
+        return fail("group add", accounts.error());
     }
     auto disk = disk_guard(ctx);
     if (int rc = refuse_when_read_only(*disk, "group add"); rc != kExitOk) {
@@ -254,7 +254,7 @@ int run_grant(const CommandContext & ctx) {
     const auto & p = ctx.args.positionals();
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("grant", accounts.error().message());
+        return fail("grant", accounts.error());
     }
     auto disk = disk_guard(ctx);
     if (int rc = refuse_when_read_only(*disk, "grant"); rc != kExitOk) {
@@ -273,7 +273,7 @@ int run_token_create(const CommandContext & ctx) {
     }
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("token create", accounts.error().message());
+        return fail("token create", accounts.error());
     }
     auto disk = disk_guard(ctx);
     if (int rc = refuse_when_read_only(*disk, "token create"); rc != kExitOk) {
@@ -293,11 +293,11 @@ int run_token_create(const CommandContext & ctx) {
 int run_token_list(const CommandContext & ctx) {
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("token list", accounts.error().message());
+        return fail("token list", accounts.error());
     }
     auto tokens = (*accounts)->tokens(ctx.args.get("user"));
     if (!tokens.ok()) {
-        return fail("token list", tokens.error().message());
+        return fail("token list", tokens.error());
     }
     for (const access::ApiToken & t : *tokens) {
         const std::string used = t.last_used_at == 0 ? "never" : core::format_iso8601_utc(t.last_used_at * 1000000);
@@ -319,7 +319,7 @@ int run_token_revoke(const CommandContext & ctx) {
     }
     auto accounts = open_accounts(ctx);
     if (!accounts.ok()) {
-        return fail("token revoke", accounts.error().message());
+        return fail("token revoke", accounts.error());
     }
     if (auto st = (*accounts)->revoke_token(id); !st.ok()) {
         return write_failed("token revoke", st.error());

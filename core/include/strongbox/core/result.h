@@ -35,9 +35,19 @@ enum class ErrorCode {
     kUnavailable = 11,      // a dependency (daemon, device) is not there right now
     kInternal = 12,
     kReadOnly = 13,         // a change refused: the appliance is in read-only mode (its disk is full)
+    kDiskFull = 14,         // a write failed for want of space: ENOSPC, EDQUOT, SQLITE_FULL
 };
 
 std::string_view to_string(ErrorCode code);
+
+// The one mapping from the OS and SQLite to our codes, so every store and file operation decides
+// alike (a full disk is kDiskFull wherever it happens, never recognised by its message).
+// errno: ENOSPC/EDQUOT kDiskFull, ENOENT kNotFound, EACCES/EPERM kPermissionDenied, else kIoError.
+ErrorCode code_for_errno(int err);
+// A SQLite result code, primary or extended: SQLITE_FULL kDiskFull, SQLITE_CORRUPT/NOTADB
+// kCorruptInput, SQLITE_BUSY/LOCKED kUnavailable, SQLITE_IOERR/CANTOPEN/READONLY/PERM kIoError,
+// else kInternal.
+ErrorCode code_for_sqlite(int result_code);
 
 class Error {
   public:

@@ -9,9 +9,9 @@
 // Thread-safety: the server calls these from its worker threads concurrently; implementations
 // must be thread-safe. Errors come back as Result and the server maps their codes to HTTP
 // statuses (kInvalidArgument -> 400, kNotFound -> 404, kPermissionDenied -> 403,
-// kResourceExhausted -> 429, kUnavailable -> 503, everything else -> 500). kReadOnly is a write
-// refused because the appliance's disk is full (read-only mode): 507 Insufficient Storage, so
-// clients can tell it from a quota or cap.
+// kResourceExhausted -> 429, kUnavailable -> 503, everything else -> 500). kReadOnly (a write
+// refused because the appliance is in read-only mode) and kDiskFull (a write that ran out of
+// space) are 507 Insufficient Storage, so clients can tell them from a quota or cap.
 //
 // No method has a default: an implementation that misses one does not compile. Where the handler
 // can do without an answer (readiness, collection_names, record_event), kUnsupported says so.
