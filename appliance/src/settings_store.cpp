@@ -79,50 +79,138 @@ Check embedding_model() {
     };
 }
 
-const std::map<std::string, Check, std::less<>> & fields() {
-    static const std::map<std::string, Check, std::less<>> kFields = {
-        {"top_k", int_in(1, 50)},
-        {"min_question_coverage", number_in(0, 1)},
-        {"max_prompt_tokens", int_in(128, 32768)},
-        {"max_new_tokens", int_in(16, 4096)},
-        {"deadline_ms", int_in(1000, 600000)},
-        {"daily_user_tokens", int_in(0, 1000000000)},
-        {"flag_unsupported", boolean()},
-        {"max_upload_bytes", int_in(1024, int64_t{4} << 30)},
-        {"ocr_language", ocr_languages()},
-        {"session_hours", int_in(1, 720)},
-        {"audit_retention_days", int_in(0, 36500)},
-        {"embedding_model", embedding_model()},
-    };
-    return kFields;
-}
-
 }  // namespace
 
+// The one declaration of every setting: its check, default, unit and labels, and where it lands
+// in Settings. Validation, defaults, the stored settings' effect, the restart list and the
+// console's labels (GET /api/v1/settings "fields") all read this table.
+const std::vector<SettingSpec> & setting_specs() {
+    using A = SettingSpec::Applies;
+    static const std::vector<SettingSpec> kSpecs = {
+        {"top_k", "int", 5, 1, 50, "passages", A::kNextStart,
+         {"Passages per answer", "답변당 검토할 구절 수"},
+         {"How many retrieved passages the answerer considers for each question.",
+          "질문마다 답변에 검토할 검색 구절의 수입니다."},
+         [](const core::Json & v, Settings & s) { s.top_k = static_cast<int>(v.as_int()); }},
+        {"min_question_coverage", "number", 0.5, 0, 1, "share", A::kNextStart,
+         {"Refusal threshold", "답변 거절 기준"},
+         {"Share of the question's content words the best passage must hold; below it the answer is "
+          "\"not found\".",
+          "가장 적합한 구절이 질문의 핵심 단어를 이 비율 이상 담아야 하며, 미만이면 \"찾을 수 없음\"으로 "
+          "답합니다."},
+         [](const core::Json & v, Settings & s) { s.min_question_coverage = v.as_double(); }},
+        {"max_prompt_tokens", "int", 1536, 128, 32768, "tokens", A::kNextStart,
+         {"Prompt size limit", "프롬프트 크기 한도"},
+         {"Most tokens of question and passages given to a language model.",
+          "언어 모델에 넘기는 질문과 구절의 최대 토큰 수입니다."},
+         [](const core::Json & v, Settings & s) { s.caps.max_prompt_tokens = v.as_int(); }},
+        {"max_new_tokens", "int", 256, 16, 4096, "tokens", A::kNextStart,
+         {"Answer length limit", "답변 길이 한도"},
+         {"Most tokens a language model may generate for one answer.",
+          "언어 모델이 한 답변에 생성할 수 있는 최대 토큰 수입니다."},
+         [](const core::Json & v, Settings & s) { s.caps.max_new_tokens = v.as_int(); }},
+        {"deadline_ms", "int", 60000, 1000, 600000, "ms", A::kNextStart,
+         {"Answer deadline", "답변 제한 시간"},
+         {"Longest one answer may take; a model answer is stopped there.",
+          "한 답변에 허용되는 최대 시간이며, 넘으면 모델 답변을 멈춥니다."},
+         [](const core::Json & v, Settings & s) { s.caps.deadline_ms = v.as_int(); }},
+        {"daily_user_tokens", "int", 200000, 0, 1000000000, "tokens per day", A::kNextStart,
+         {"Daily model tokens per user", "사용자별 일일 모델 토큰"},
+         {"Language-model tokens each user may spend per day; 0 means no limit.",
+          "사용자마다 하루에 쓸 수 있는 언어 모델 토큰 수이며, 0이면 제한이 없습니다."},
+         [](const core::Json & v, Settings & s) { s.caps.daily_user_tokens = v.as_int(); }},
+        {"flag_unsupported", "bool", false, 0, 0, "", A::kNextStart,
+         {"Flag unsupported sentences", "근거 없는 문장 표시"},
+         {"Keep generated sentences their citations do not support, marked as unsupported, instead of "
+          "removing them.",
+          "인용이 뒷받침하지 않는 생성 문장을 지우지 않고 \"근거 없음\"으로 표시해 둡니다."},
+         [](const core::Json & v, Settings & s) { s.verifier.remove_unsupported = !v.as_bool(); }},
+        {"max_upload_bytes", "int", int64_t{256} << 20, 1024, static_cast<double>(int64_t{4} << 30), "bytes",
+         A::kNextJob, {"Largest upload", "최대 업로드 크기"},
+         {"Largest file an upload from the console or the API may carry.",
+          "콘솔이나 API로 올릴 수 있는 가장 큰 파일 크기입니다."},
+         nullptr},
+        {"ocr_language", "text", "eng", 0, 0, "", A::kNextJob, {"OCR languages", "OCR 언어"},
+         {"Tesseract languages for scanned pages, joined by +: eng, or eng+kor.",
+          "스캔한 페이지에 쓰는 Tesseract 언어이며 +로 잇습니다(eng, eng+kor)."},
+         nullptr, ocr_languages()},
+        {"session_hours", "int", 8, 1, 720, "hours", A::kNextStart, {"Session length", "로그인 유지 시간"},
+         {"How long a console sign-in lasts before the user signs in again.",
+          "콘솔에 로그인한 뒤 다시 로그인해야 할 때까지의 시간입니다."},
+         [](const core::Json & v, Settings & s) { s.session_hours = static_cast<int>(v.as_int()); }},
+        {"embedding_model", "text", "", 0, 0, "", A::kNextStart, {"Embedding model", "임베딩 모델"},
+         {"Absolute path of a BERT sentence-embedding .gguf file for dense search; empty for the built-in "
+          "embedder. A change needs the documents embedded again.",
+          "밀집 검색에 쓰는 BERT 문장 임베딩 .gguf 파일의 절대 경로이며, 비우면 내장 임베더를 씁니다. 바꾸면 "
+          "문서를 다시 임베딩해야 합니다."},
+         nullptr, embedding_model()},
+    };
+    return kSpecs;
+}
+
+const SettingSpec * find_setting(std::string_view name) {
+    for (const SettingSpec & spec : setting_specs()) {
+        if (spec.name == name) {
+            return &spec;
+        }
+    }
+    return nullptr;
+}
+
+std::string SettingSpec::check_value(const core::Json & v) const {
+    std::string why;
+    if (type == "int") {
+        why = int_in(static_cast<int64_t>(min), static_cast<int64_t>(max))(v);
+    } else if (type == "number") {
+        why = number_in(min, max)(v);
+    } else if (type == "bool") {
+        why = boolean()(v);
+    } else if (!v.is_string()) {
+        why = "must be text";
+    }
+    return why.empty() && check ? check(v) : why;
+}
+
+core::Json settings_schema() {
+    core::Json fields = core::Json::array();
+    for (const SettingSpec & spec : setting_specs()) {
+        core::Json f = core::Json::object();
+        f["name"] = std::string(spec.name);
+        f["type"] = std::string(spec.type);
+        f["default"] = spec.default_value;
+        if (spec.type == "int" || spec.type == "number") {
+            f["min"] = spec.type == "int" ? core::Json(static_cast<int64_t>(spec.min)) : core::Json(spec.min);
+            f["max"] = spec.type == "int" ? core::Json(static_cast<int64_t>(spec.max)) : core::Json(spec.max);
+        }
+        f["unit"] = std::string(spec.unit);
+        f["applies"] = spec.applies == SettingSpec::Applies::kNextJob ? "next_job" : "next_start";
+        core::Json label = core::Json::object();
+        label["en"] = std::string(spec.label.en);
+        label["ko"] = std::string(spec.label.ko);
+        core::Json help = core::Json::object();
+        help["en"] = std::string(spec.help.en);
+        help["ko"] = std::string(spec.help.ko);
+        f["label"] = std::move(label);
+        f["help"] = std::move(help);
+        fields.push_back(std::move(f));
+    }
+    return fields;
+}
+
 void apply_stored_settings(const core::Json & stored, Settings & settings) {
-    settings.top_k = static_cast<int>(stored.get_int("top_k", settings.top_k));
-    settings.min_question_coverage = stored.get_double("min_question_coverage", settings.min_question_coverage);
-    settings.caps.max_prompt_tokens = stored.get_int("max_prompt_tokens", settings.caps.max_prompt_tokens);
-    settings.caps.max_new_tokens = stored.get_int("max_new_tokens", settings.caps.max_new_tokens);
-    settings.caps.deadline_ms = stored.get_int("deadline_ms", settings.caps.deadline_ms);
-    settings.caps.daily_user_tokens = stored.get_int("daily_user_tokens", settings.caps.daily_user_tokens);
-    settings.verifier.remove_unsupported = !stored.get_bool("flag_unsupported", !settings.verifier.remove_unsupported);
+    for (const SettingSpec & spec : setting_specs()) {
+        const core::Json * v = stored.find(spec.name);
+        if (spec.apply && v != nullptr && spec.check_value(*v).empty()) {
+            spec.apply(*v, settings);
+        }
+    }
 }
 
 core::Json SettingsStore::defaults() {
     core::Json j = core::Json::object();
-    j["top_k"] = 5;
-    j["min_question_coverage"] = 0.5;
-    j["max_prompt_tokens"] = 1536;
-    j["max_new_tokens"] = 256;
-    j["deadline_ms"] = 60000;
-    j["daily_user_tokens"] = 200000;
-    j["flag_unsupported"] = false;
-    j["max_upload_bytes"] = int64_t{256} << 20;
-    j["ocr_language"] = "eng";
-    j["session_hours"] = 12;
-    j["audit_retention_days"] = 0;
-    j["embedding_model"] = "";
+    for (const SettingSpec & spec : setting_specs()) {
+        j[std::string(spec.name)] = spec.default_value;
+    }
     return j;
 }
 
@@ -141,8 +229,8 @@ core::Result<std::unique_ptr<SettingsStore>> SettingsStore::open(const std::file
         // Known fields with valid values override the defaults; anything else is ignored, so a
         // file written by a newer Strongbox still opens.
         for (const auto & [name, value] : (*doc)["settings"].as_object()) {
-            auto f = fields().find(name);
-            bool valid = f != fields().end() && f->second(value).empty();
+            const SettingSpec * spec = find_setting(name);
+            bool valid = spec != nullptr && spec->check_value(value).empty();
             if (name == "embedding_model") {
                 // A saved model path stays even when its file has gone since: opening the appliance
                 // then fails naming the missing model, instead of quietly switching to the built-in
@@ -199,12 +287,12 @@ core::Result<SettingsChange> SettingsStore::update(const core::Json & changes) {
             if (wanted == nullptr && name == "version") {
                 continue;
             }
-            auto f = fields().find(name);
-            if (f == fields().end()) {
+            const SettingSpec * spec = find_setting(name);
+            if (spec == nullptr) {
                 errors[name] = "is not a setting";
                 continue;
             }
-            if (std::string why = f->second(value); !why.empty()) {
+            if (std::string why = spec->check_value(value); !why.empty()) {
                 errors[name] = why;
                 continue;
             }

@@ -8,10 +8,11 @@
 //    was based on, and a stale one is refused so two admins cannot silently overwrite each other.
 // 3. The file is replaced atomically (write, fsync, rename): a crash leaves the old or the new
 //    settings, never a mix.
-// 4. Answer-shaping fields (top_k, coverage, caps, flag_unsupported) apply when the appliance
-//    opens; upload and ingest fields (max_upload_bytes, ocr_language) apply to the next job.
-//    embedding_model also applies when the appliance opens; a vector index built with another
-//    embedder then refuses to open until the corpus is re-embedded.
+// 4. Every setting is declared once, in setting_specs() (settings_store.cpp): its check, default,
+//    unit, labels in English and Korean, and when it applies. Answer-shaping fields, the session
+//    length and embedding_model apply when the appliance opens (a vector index built with another
+//    embedder then refuses to open until the corpus is re-embedded); max_upload_bytes and
+//    ocr_language apply to the next job.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -20,8 +21,12 @@
 #include "strongbox/core/result.h"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace strongbox::appliance {
 
@@ -61,7 +66,40 @@ class SettingsStore {
     int64_t version_ = 0;
 };
 
-// Copies the stored answer-shaping fields onto `settings` (called when the appliance opens).
+// One setting, declared once in setting_specs(): everything else about settings derives from it.
+struct SettingSpec {
+    enum class Applies { kNextStart, kNextJob };  // read when the appliance opens, or by the next job
+    struct Text {
+        std::string_view en;
+        std::string_view ko;
+    };
+
+    std::string_view name;
+    std::string_view type;  // "int", "number", "bool", "text"
+    core::Json default_value;
+    double min = 0;  // int and number: the accepted range, inclusive
+    double max = 0;
+    std::string_view unit;  // "tokens", "ms", "bytes", "hours", ... ("" for none)
+    Applies applies = Applies::kNextStart;
+    Text label;
+    Text help;
+    // Copies a checked value into Settings; null for settings read where they are used.
+    std::function<void(const core::Json &, Settings &)> apply;
+    // A further check for text settings: "" when acceptable, else why not.
+    std::function<std::string(const core::Json &)> check;
+
+    // "" when `value` is acceptable, else why not ("must be between 1 and 50").
+    std::string check_value(const core::Json & value) const;
+};
+
+const std::vector<SettingSpec> & setting_specs();
+const SettingSpec * find_setting(std::string_view name);
+
+// [{"name","type","default","min","max","unit","applies","label":{"en","ko"},"help":{"en","ko"}}]
+// in declaration order, for the console's settings form.
+core::Json settings_schema();
+
+// Copies the stored settings that land in Settings onto `settings` (called when the appliance opens).
 void apply_stored_settings(const core::Json & stored, Settings & settings);
 
 }  // namespace strongbox::appliance

@@ -12,7 +12,9 @@
 //    it reads the "default" collection only, as before collections existed, and writes nothing.
 
 #include "strongbox/appliance/web_service.h"
+
 #include "settings_store.h"
+
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/appliance/data_dir.h"
 #include "strongbox/appliance/jobs.h"
@@ -571,7 +573,9 @@ class WebService final : public webui::AllServices {
 
     core::Result<core::Json> settings(const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
-        return app_.settings_store().current();
+        core::Json out = app_.settings_store().current();
+        out["fields"] = settings_schema();
+        return out;
     }
 
     core::Result<core::Json> update_settings(const core::Json & changes, const webui::Caller & caller) override {
@@ -598,10 +602,10 @@ class WebService final : public webui::AllServices {
         body["changed"] = changed;
         SB_TRY(app_.audit().append(audit_kind::kSettingsChange, caller.user, body));
         core::Json out = app_.settings_store().current();
-        // Answer-shaping values are read when the appliance opens; upload and OCR ones at once.
         core::Json restart = core::Json::array();
         for (const auto & [name, value] : changed.as_object()) {
-            if (name != "max_upload_bytes" && name != "ocr_language" && name != "session_hours") {
+            const SettingSpec * spec = find_setting(name);
+            if (spec != nullptr && spec->applies == SettingSpec::Applies::kNextStart) {
                 restart.push_back(name);
             }
         }

@@ -2,21 +2,23 @@
 // collections and access, uploads and their jobs, quarantine, documents, page images, settings
 // and the audit trail, as the web UI sees them through webui's services.
 
-#include "strongbox/appliance/uploads.h"
-#include "strongbox/appliance/web_service.h"
 #include "test_support.h"
 
 #include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/uploads.h"
+#include "strongbox/appliance/web_service.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/webui/handler.h"
 #include "strongbox/webui/service.h"
 
 #include <doctest/doctest.h>
+
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -465,6 +467,54 @@ TEST_CASE("settings are validated field by field, versioned, persisted and their
     auto reopened = open_app(dir.path / "data");
     CHECK(reopened->settings().top_k == 8);
     CHECK(appliance::make_web_service(*reopened)->settings(admin())->get_int("version") == 1);
+}
+
+TEST_CASE("every setting is declared once: the form gets its label, help and unit in both languages, its default and range") {
+    TempDir dir("sb_coll_settings_schema");
+    auto app = open_app(dir.path / "data");
+    auto service = appliance::make_web_service(*app);
+    auto got = service->settings(admin());
+    REQUIRE(got.ok());
+    const core::Json & values = *got->find("settings");
+    const core::Json * fields = got->find("fields");
+    REQUIRE(fields != nullptr);
+    REQUIRE(fields->size() == values.size());
+    for (const core::Json & f : fields->as_array()) {
+        const std::string name = f.get_string("name");
+        CAPTURE(name);
+        CHECK(values.contains(name));
+        CHECK(*f.find("default") == *values.find(name));  // a fresh appliance runs on the declared defaults
+        CHECK_FALSE(f.find("label")->get_string("en").empty());
+        CHECK_FALSE(f.find("label")->get_string("ko").empty());
+        CHECK_FALSE(f.find("help")->get_string("en").empty());
+        CHECK_FALSE(f.find("help")->get_string("ko").empty());
+        const std::string type = f.get_string("type");
+        if (type == "int" || type == "number") {
+            CHECK(f.get_double("min") <= f.get_double("max"));
+        }
+    }
+    CHECK_FALSE(values.contains("audit_retention_days"));  // nothing read it: no longer offered
+    const auto session = std::find_if(fields->as_array().begin(), fields->as_array().end(),
+                                      [](const core::Json & f) { return f.get_string("name") == "session_hours"; });
+    REQUIRE(session != fields->as_array().end());
+    CHECK(session->get_string("unit") == "hours");
+    CHECK(session->get_string("applies") == "next_start");
+}
+
+TEST_CASE("a saved session length is what the appliance opens with, and a change says it needs a restart") {
+    TempDir dir("sb_coll_session_hours");
+    {
+        auto app = open_app(dir.path / "data");
+        CHECK(app->settings().session_hours == 8);
+        auto applied = appliance::make_web_service(*app)->update_settings(
+            core::Json::parse(R"({"settings":{"session_hours":2,"max_upload_bytes":2048}})").value(), admin());
+        REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
+        const core::Json * restart = applied->find("restart_required");
+        REQUIRE(restart != nullptr);
+        REQUIRE(restart->size() == 1);  // the upload limit applies to the next upload
+        CHECK(restart->as_array()[0].as_string() == "session_hours");
+    }
+    CHECK(open_app(dir.path / "data")->settings().session_hours == 2);
 }
 
 TEST_CASE("removing a document needs write access, keeps its versions listed and is audited") {

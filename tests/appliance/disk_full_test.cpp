@@ -7,6 +7,7 @@
 // repaired at the next start.
 
 #include "strongbox/appliance/web_service.h"
+
 #include "test_support.h"
 
 #include "strongbox/access/accounts.h"

@@ -1,6 +1,7 @@
 // The thin path end to end: real files in, a cited answer out, over the library, HTTP and the CLI.
 
 #include "strongbox/appliance/web_service.h"
+
 #include "test_support.h"
 
 #include "strongbox/access/accounts.h"

@@ -3,6 +3,7 @@
 // a model_change whenever the configured model differs from the last one recorded.
 
 #include "strongbox/appliance/web_service.h"
+
 #include "test_support.h"
 
 #include "strongbox/appliance/appliance.h"

@@ -2,6 +2,7 @@
 // what its image promises fails exactly the check that names it.
 
 #include "strongbox/appliance/selftest.h"
+
 #include "test_support.h"
 
 #include "strongbox/appliance/appliance.h"

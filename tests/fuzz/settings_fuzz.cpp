@@ -70,7 +70,6 @@ void check_values(const core::Json & current) {
     require(s->find("flag_unsupported")->is_bool());
     require(in(*s->find("max_upload_bytes"), 1024, int64_t{4} << 30));
     require(in(*s->find("session_hours"), 1, 720));
-    require(in(*s->find("audit_retention_days"), 0, 36500));
     const core::Json & ocr = *s->find("ocr_language");
     require(ocr.is_string() && !ocr.as_string().empty() && ocr.as_string().size() <= 64);
 
@@ -79,6 +78,7 @@ void check_values(const core::Json & current) {
     require(applied.top_k >= 1 && applied.top_k <= 50);
     require(applied.min_question_coverage >= 0 && applied.min_question_coverage <= 1);
     require(applied.caps.max_new_tokens >= 16 && applied.caps.max_new_tokens <= 4096);
+    require(applied.session_hours >= 1 && applied.session_hours <= 720);
 }
 
 }  // namespace

@@ -5,11 +5,12 @@
 // enough of the question. Thread-safe after loading (read-only).
 #pragma once
 
+#include "unsupported_services.h"
+
 #include "strongbox/core/answer.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/text.h"
-#include "unsupported_services.h"
 
 #include <algorithm>
 #include <cctype>

@@ -3,7 +3,7 @@
 // beside each field) and image updates. Above the tabs, a banner says when the appliance is
 // read-only because its disk is full, and why: every change on these tabs is refused until then.
 import { get, post, put, patch, del, request } from './api.js';
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 import { h, clear, errorText, field, keyValues, toast, confirmButton, formatBytes, formatNumber, formatTime, emptyRow, setNotice } from './ui.js';
 
 const TABS = ['users', 'collections', 'system', 'settings', 'update'];
@@ -288,15 +288,20 @@ function settingsTab(panel) {
   let version = null;
   let fields = new Map();  // setting path -> { wrapper, read }
 
-  function control(path, value) {
-    const label = t(`setting.${path}`, {}, path);
+  // `spec`: the server's declaration of the setting (label, help and unit in both languages, range).
+  function control(path, value, spec) {
+    const lang = language();
+    const label = spec ? `${spec.label[lang] || spec.label.en}${spec.unit ? ` (${spec.unit})` : ''}` : path;
+    const hint = spec ? `${spec.help[lang] || spec.help.en} [${path}]` : null;
     let input;
     let read;
     if (typeof value === 'boolean') {
       input = h('input', { type: 'checkbox', props: { checked: value } });
       read = () => input.checked;
     } else if (typeof value === 'number') {
-      input = h('input', { type: 'number', step: 'any', value: String(value) });
+      input = h('input', { type: 'number', step: spec && spec.type === 'int' ? '1' : 'any', value: String(value) });
+      if (spec && spec.min !== undefined) input.min = String(spec.min);
+      if (spec && spec.max !== undefined) input.max = String(spec.max);
       read = () => (input.value === '' ? null : Number(input.value));
     } else if (value !== null && typeof value === 'object') {
       input = h('textarea', { rows: 3, class: 'mono', props: { value: JSON.stringify(value, null, 2) } });
@@ -307,7 +312,7 @@ function settingsTab(panel) {
     }
     input.name = path;
     input.id = `setting-${path.replace(/[^a-z0-9_-]/gi, '-')}`;
-    const wrapper = field(label, input, path !== label ? path : null);
+    const wrapper = field(label, input, hint);
     fields.set(path, { wrapper, read });
     return wrapper;
   }
@@ -317,7 +322,8 @@ function settingsTab(panel) {
       const body = await get('/api/v1/settings');
       version = body.version ?? null;
       fields = new Map();
-      clear(form, Object.entries(body.settings || {}).map(([key, value]) => control(key, value)));
+      const specs = new Map((body.fields || []).map((spec) => [spec.name, spec]));
+      clear(form, Object.entries(body.settings || {}).map(([key, value]) => control(key, value, specs.get(key))));
     } catch (err) {
       clear(form, h('p', { class: 'notice notice-error', text: errorText(err) }));
     }

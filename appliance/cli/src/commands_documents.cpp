@@ -311,14 +311,6 @@ int run_serve(const CommandContext & ctx) {
     if (auto st = configure_web_security(ctx, options); !st.ok()) {
         return fail("serve", st.error());
     }
-    auto accounts = access::Accounts::open(ctx.data_dir / "accounts.db");
-    if (!accounts.ok()) {
-        return fail("serve", accounts.error());
-    }
-    // One-use tokens of `strongbox ask` commands killed mid-question: nobody holds them any more.
-    if (auto stale = revoke_local_tokens(**accounts); !stale.ok()) {
-        return fail("serve", stale.error());
-    }
     // Block the stop signals before any thread starts so only sigwait() below sees them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -329,6 +321,16 @@ int run_serve(const CommandContext & ctx) {
     auto app = open_appliance(ctx, "strongbox serve");
     if (!app.ok()) {
         return fail("serve", app.error());
+    }
+    access::AccountsOptions account_options;
+    account_options.session_lifetime_s = int64_t{(*app)->settings().session_hours} * 3600;
+    auto accounts = access::Accounts::open(ctx.data_dir / "accounts.db", account_options);
+    if (!accounts.ok()) {
+        return fail("serve", accounts.error());
+    }
+    // One-use tokens of `strongbox ask` commands killed mid-question: nobody holds them any more.
+    if (auto stale = revoke_local_tokens(**accounts); !stale.ok()) {
+        return fail("serve", stale.error());
     }
     // Uploads accepted before the last stop (or a crash) go in before new ones.
     if (auto resumed = resume_uploads(**app); !resumed.ok()) {

@@ -86,6 +86,8 @@ struct Settings {
     // Kept free in DATA/reserve.bin and released to the audit trail when the disk fills (read-only
     // mode, see read_only.h); 0 turns the reserve off (free space is still watched).
     uint64_t disk_reserve_bytes = 16u << 20;
+    // How long a console sign-in lasts (`strongbox serve` gives it to the accounts store).
+    int session_hours = 8;
     // PDFs and DOCX files are parsed in a strongbox-extract worker process under these limits.
     ExtractLimits extract;
 
