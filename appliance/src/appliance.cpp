@@ -57,7 +57,7 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     std::unique_ptr<GroundedAnswerer> grounded;
     if (!settings.model_path.empty()) {
         SB_ASSIGN_OR_RETURN(grounded, GroundedAnswerer::open(settings.model_path, find_prompt_dir(settings.prompt_dir),
-                                                             settings.model_threads));
+                                                             settings.model_threads, settings.model_device));
     }
     SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(dir.audit_path()));
     provisioning::HiddenSalt salt;

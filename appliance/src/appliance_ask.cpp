@@ -160,6 +160,7 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
         model["file"] = impl_->grounded->model_info().file_name;
         model["sha256"] = impl_->grounded->model_info().sha256;
         model["architecture"] = impl_->grounded->model_info().architecture;
+        model["device"] = impl_->grounded->model_info().device;
         body["model"] = std::move(model);
         core::Json tokens = core::Json::object();
         tokens["prompt"] = static_cast<uint64_t>(run.prompt_tokens);

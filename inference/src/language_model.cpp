@@ -1,6 +1,52 @@
 #include "strongbox/inference/language_model.h"
 
+#include "strongbox/inference/cuda.h"
+
 namespace strongbox::inference {
+namespace {
+
+// The GPU context when `device` allows one and the model fits; null to run on the CPU. kCuda
+// without a usable GPU is an error that says why.
+core::Result<std::unique_ptr<Evaluator>> gpu_context(std::shared_ptr<const Model> model, const ContextOptions & options,
+                                                     Device device) {
+    if (device == Device::kCpu) {
+        return std::unique_ptr<Evaluator>();
+    }
+    const std::vector<CudaDeviceInfo> devices = cuda_devices();
+    std::string why;
+    if (devices.empty()) {
+        why = cuda_available() ? "no CUDA device answers" : "no CUDA device (or no CUDA backend in this build)";
+    } else if (const uint64_t needed = cuda_bytes_needed(*model, options); needed > devices.front().free_bytes) {
+        why = "the model needs " + std::to_string(needed >> 20) + " MiB on " + devices.front().name + ", which has " +
+              std::to_string(devices.front().free_bytes >> 20) + " MiB free";
+    } else {
+        auto gpu = CudaContext::create(std::move(model), options, devices.front().index);
+        if (gpu.ok()) {
+            return std::unique_ptr<Evaluator>(std::move(gpu).value());
+        }
+        why = gpu.error().message();
+    }
+    if (device == Device::kCuda) {
+        return core::Error(core::ErrorCode::kUnavailable, "device cuda: " + why);
+    }
+    return std::unique_ptr<Evaluator>();
+}
+
+}  // namespace
+
+core::Result<Device> parse_device(std::string_view text) {
+    if (text == "auto") {
+        return Device::kAuto;
+    }
+    if (text == "cpu") {
+        return Device::kCpu;
+    }
+    if (text == "cuda") {
+        return Device::kCuda;
+    }
+    return core::Error(core::ErrorCode::kInvalidArgument,
+                       "device must be auto, cpu or cuda, got '" + std::string(text) + "'");
+}
 
 core::Result<std::unique_ptr<LanguageModel>> LanguageModel::open(const std::filesystem::path & model_path,
                                                                  const LanguageModelOptions & options) {
@@ -18,8 +64,11 @@ core::Result<std::unique_ptr<LanguageModel>> LanguageModel::open(const std::file
     }
     const auto tmpl = lm->model_->gguf().get_string("tokenizer.chat_template");
     lm->template_ = tmpl.ok() ? detect_chat_template(*tmpl) : ChatTemplate::kPlain;
-    SB_ASSIGN_OR_RETURN(lm->context_,
-                        Context::create(lm->model_, {.n_ctx = options.n_ctx, .n_threads = options.n_threads}));
+    const ContextOptions context_options{.n_ctx = options.n_ctx, .n_threads = options.n_threads};
+    SB_ASSIGN_OR_RETURN(lm->context_, gpu_context(lm->model_, context_options, options.device));
+    if (!lm->context_) {
+        SB_ASSIGN_OR_RETURN(lm->context_, Context::create(lm->model_, context_options));
+    }
     return lm;
 }
 

@@ -49,3 +49,33 @@ TEST_CASE("generate with valid sampler options still generates") {
     CHECK(r.exit_code == 0);
     CHECK(r.output.find("8 generated") != std::string::npos);
 }
+
+TEST_CASE("generate --device chooses where the model runs: cpu always works, auto falls back to it, cuda says why not") {
+    const std::string run = "generate --model " + kModel + " --prompt 'Once upon a time' --max-tokens 8 ";
+    const CommandRun cpu = run_strongbox(run + "--device cpu");
+    INFO(cpu.output);
+    REQUIRE(cpu.exit_code == 0);
+    CHECK(cpu.output.find(", on cpu]") != std::string::npos);
+
+    const CommandRun cuda = run_strongbox(run + "--device cuda");
+    INFO(cuda.output);
+    if (cuda.exit_code == 0) {  // a machine with a GPU the model fits on
+        CHECK(cuda.output.find(", on cuda:") != std::string::npos);
+    } else {
+        CHECK(cuda.exit_code == 1);
+        CHECK(cuda.output.find("device cuda: ") != std::string::npos);
+    }
+
+    const CommandRun automatic = run_strongbox(run + "--device auto");
+    INFO(automatic.output);
+    REQUIRE(automatic.exit_code == 0);
+    CHECK(automatic.output.find(cuda.exit_code == 0 ? ", on cuda:" : ", on cpu]") != std::string::npos);
+    // Greedy decoding writes the same text wherever it runs on the CPU.
+    if (cuda.exit_code != 0) {
+        CHECK(automatic.output.substr(0, automatic.output.find('[')) == cpu.output.substr(0, cpu.output.find('[')));
+    }
+
+    const CommandRun bad = run_strongbox(run + "--device warm");
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.output.find("device must be auto, cpu or cuda, got 'warm'") != std::string::npos);
+}

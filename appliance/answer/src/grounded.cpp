@@ -50,11 +50,12 @@ GroundedAnswerer::~GroundedAnswerer() = default;
 
 core::Result<std::unique_ptr<GroundedAnswerer>> GroundedAnswerer::open(const std::filesystem::path & model_path,
                                                                        const std::filesystem::path & prompt_dir,
-                                                                       int n_threads) {
+                                                                       int n_threads, const std::string & device) {
     auto impl = std::make_unique<Impl>();
     SB_ASSIGN_OR_RETURN(impl->prompt, load_prompt_template(prompt_dir / kGroundedPromptFile));
     inference::LanguageModelOptions lo;
     lo.n_threads = std::max(1, n_threads);
+    SB_ASSIGN_OR_RETURN(lo.device, inference::parse_device(device));
     auto lm = inference::LanguageModel::open(model_path, lo);
     if (!lm.ok()) {
         return std::move(lm).error().with_context("open the answer model " + model_path.string());
@@ -64,6 +65,7 @@ core::Result<std::unique_ptr<GroundedAnswerer>> GroundedAnswerer::open(const std
     impl->info.file_name = model_path.filename().string();
     impl->info.sha256 = id.file_sha256;
     impl->info.architecture = id.architecture;
+    impl->info.device = impl->lm->device_name();
     return std::unique_ptr<GroundedAnswerer>(new GroundedAnswerer(std::move(impl)));
 }
 

@@ -25,6 +25,7 @@ const std::vector<OptionSpec> kAnswerOptions = {
     {"embedding-model", "FILE", "BERT sentence-embedding GGUF for dense retrieval (default: the saved setting, "
                                 "else the built-in embedder); changing it needs a re-embed"},
     {"threads", "N", "CPU threads for the model (default 2)"},
+    {"device", "D", "where the model runs: auto (the GPU when it fits, default), cpu or cuda"},
     {"max-prompt-tokens", "N", "cap on the evidence given to the model (default 1536)"},
     {"max-new-tokens", "N", "cap on generated tokens (default 256)"},
     {"deadline-ms", "MS", "wall-clock cap per question (default 60000)"},
@@ -41,6 +42,7 @@ core::Result<std::unique_ptr<Appliance>> open_appliance(const CommandContext & c
     settings.prompt_dir = a.get("prompts");
     settings.embedding_model_path = a.get("embedding-model");
     SB_ASSIGN_OR_RETURN(settings.model_threads, a.get_int("threads", settings.model_threads));
+    settings.model_device = a.get("device", settings.model_device);
     SB_ASSIGN_OR_RETURN(settings.caps.max_prompt_tokens, a.get_int("max-prompt-tokens", 1536));
     SB_ASSIGN_OR_RETURN(settings.caps.max_new_tokens, a.get_int("max-new-tokens", 256));
     SB_ASSIGN_OR_RETURN(settings.caps.deadline_ms, a.get_int("deadline-ms", 60000));

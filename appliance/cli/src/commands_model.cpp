@@ -17,6 +17,7 @@ namespace {
 core::Result<inference::LanguageModelOptions> lm_options(const Args & args) {
     inference::LanguageModelOptions o;
     SB_ASSIGN_OR_RETURN(o.n_threads, args.get_int("threads", 2));
+    SB_ASSIGN_OR_RETURN(o.device, inference::parse_device(args.get("device", "auto")));
     SB_ASSIGN_OR_RETURN(int n_ctx, args.get_int("ctx", 0));
     o.n_ctx = static_cast<uint32_t>(std::max(0, n_ctx));
     if (args.has("tokenizer")) {
@@ -82,10 +83,10 @@ int run_generate(const CommandContext & ctx) {
         return fail("generate", result.error());
     }
     const auto & r = *result;
-    std::fprintf(stderr, "[%zu prompt tokens in %.3f s, %zu generated in %.3f s (%.1f tok/s), stop: %s]\n",
+    std::fprintf(stderr, "[%zu prompt tokens in %.3f s, %zu generated in %.3f s (%.1f tok/s), stop: %s, on %s]\n",
                  r.n_prompt_tokens, r.prefill_seconds, r.tokens.size(), r.decode_seconds,
                  r.decode_seconds > 0 ? static_cast<double>(r.tokens.size()) / r.decode_seconds : 0.0,
-                 std::string(inference::stop_reason_name(r.stop_reason)).c_str());
+                 std::string(inference::stop_reason_name(r.stop_reason)).c_str(), (*lm)->device_name().c_str());
     return kExitOk;
 }
 
@@ -204,6 +205,7 @@ std::vector<Command> model_commands() {
     };
     std::vector<OptionSpec> gen_opts = model_opts;
     gen_opts.insert(gen_opts.end(), {
+                                        {"device", "D", "auto (the GPU when the model fits), cpu or cuda"},
                                         {"prompt", "TEXT", "the prompt"},
                                         {"chat", "", "wrap the prompt in the model's chat template"},
                                         {"max-tokens", "N", "tokens to generate (default 128)"},

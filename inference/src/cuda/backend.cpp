@@ -397,6 +397,10 @@ Result<std::span<const float>> CudaContext::eval(std::span<const int32_t> tokens
 uint32_t CudaContext::n_past() const { return state_->n_past; }
 uint32_t CudaContext::n_ctx() const { return state_->n_ctx; }
 const CudaDeviceInfo & CudaContext::device() const { return state_->device; }
+std::string CudaContext::device_name() const {
+    return "cuda:" + std::to_string(device().index) + " (" + device().name + ")";
+}
+
 uint64_t CudaContext::device_bytes() const { return state_->device_bytes; }
 
 void CudaContext::truncate(uint32_t n) {

@@ -31,6 +31,10 @@ uint32_t CudaContext::n_past() const { return 0; }
 uint32_t CudaContext::n_ctx() const { return 0; }
 void CudaContext::truncate(uint32_t /*n*/) {}
 const CudaDeviceInfo & CudaContext::device() const { return state_->device; }
+std::string CudaContext::device_name() const {
+    return "cuda:" + std::to_string(device().index) + " (" + device().name + ")";
+}
+
 uint64_t CudaContext::device_bytes() const { return 0; }
 
 }  // namespace strongbox::inference

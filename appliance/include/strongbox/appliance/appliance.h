@@ -73,6 +73,7 @@ struct Settings {
     std::filesystem::path model_path;
     std::filesystem::path prompt_dir;  // empty: see find_prompt_dir() in prompt.h
     int model_threads = 2;
+    std::string model_device = "auto";  // "auto" (the GPU when the model fits), "cpu" or "cuda"
     // Dense-retrieval embedder: a BERT sentence-embedding GGUF run with model_threads threads.
     // Empty: the stored setting "embedding_model" when an admin saved one, else the built-in
     // HashedEmbedder. A vector index built by another embedder refuses to open (re-embed).

@@ -56,7 +56,7 @@ std::vector<CudaDeviceInfo> cuda_devices();
 // Device bytes a CudaContext for this model and these options needs (weights, KV cache, scratch).
 uint64_t cuda_bytes_needed(const Model & model, const ContextOptions & options);
 
-class CudaContext {
+class CudaContext final : public Evaluator {
   public:
     struct State;
 
@@ -68,12 +68,11 @@ class CudaContext {
 
     // As Context::eval: runs `tokens` at positions n_past() ... and returns the logits after the
     // last one, valid until the next eval.
-    core::Result<std::span<const float>> eval(std::span<const int32_t> tokens);
-
-    uint32_t n_past() const;
-    uint32_t n_ctx() const;
-    void truncate(uint32_t n);
-    void reset() { truncate(0); }
+    core::Result<std::span<const float>> eval(std::span<const int32_t> tokens) override;
+    uint32_t n_past() const override;
+    uint32_t n_ctx() const override;
+    void truncate(uint32_t n) override;
+    std::string device_name() const override;
     const CudaDeviceInfo & device() const;
     uint64_t device_bytes() const;  // allocated on the device by this context
 

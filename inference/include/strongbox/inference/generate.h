@@ -92,7 +92,7 @@ class Generator {
   public:
     // The tokenizer may be null when only ids are used (text then stays empty and stop strings
     // do not apply).
-    Generator(Context & context, const Tokenizer * tokenizer) : ctx_(context), tok_(tokenizer) {}
+    Generator(Evaluator & context, const Tokenizer * tokenizer) : ctx_(context), tok_(tokenizer) {}
 
     // Continues from whatever the context holds: evaluates prompt (appended at n_past()) and
     // generates from there.
@@ -102,7 +102,7 @@ class Generator {
     core::Result<GenerateResult> generate(std::string_view prompt, const GenerateOptions & options);
 
   private:
-    Context & ctx_;
+    Evaluator & ctx_;
     const Tokenizer * tok_;
 };
 

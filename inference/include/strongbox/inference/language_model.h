@@ -27,12 +27,21 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace strongbox::inference {
+
+// Where a model runs. kAuto: the GPU when this build has the CUDA backend, a device answers and
+// the model with its context fits in the device's free memory; else the CPU.
+enum class Device { kAuto, kCpu, kCuda };
+
+// "auto", "cpu" or "cuda"; kInvalidArgument naming the text otherwise.
+core::Result<Device> parse_device(std::string_view text);
 
 struct LanguageModelOptions {
     uint32_t n_ctx = 0;  // 0: min(training context, 4096)
     int n_threads = 1;
+    Device device = Device::kAuto;  // kCuda without a usable GPU is kUnavailable, naming why
     // A SentencePiece tokenizer.model to use instead of the vocabulary inside the GGUF.
     std::optional<std::filesystem::path> tokenizer_model{};
 };
@@ -55,6 +64,7 @@ class LanguageModel {
     core::Result<ModelIdentity> identity() const { return model_->identity(); }
 
     const Model & model() const { return *model_; }
+    std::string device_name() const { return context_->device_name(); }
     const Tokenizer & tokenizer() const { return *tokenizer_; }
     ChatTemplate chat_template() const { return template_; }
 
@@ -63,7 +73,7 @@ class LanguageModel {
 
     std::shared_ptr<const Model> model_;
     std::unique_ptr<Tokenizer> tokenizer_;
-    std::unique_ptr<Context> context_;
+    std::unique_ptr<Evaluator> context_;
     ChatTemplate template_ = ChatTemplate::kPlain;
     std::mutex mutex_;
 };

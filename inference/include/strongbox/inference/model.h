@@ -103,7 +103,25 @@ struct ContextOptions {
     bool f16_kv = true;     // KV cache in F16 (half the memory); false keeps F32 (reference checks)
 };
 
-class Context {
+// What generation needs from a context: the CPU Context below and the CUDA backend's CudaContext
+// (cuda.h) both implement it, so Generator and LanguageModel run on either.
+class Evaluator {
+  public:
+    virtual ~Evaluator() = default;
+
+    // Runs `tokens` at positions n_past() ... and returns the logits (n_vocab floats) after the
+    // last one. The span stays valid until the next eval/truncate.
+    virtual core::Result<std::span<const float>> eval(std::span<const int32_t> tokens) = 0;
+    virtual uint32_t n_past() const = 0;
+    virtual uint32_t n_ctx() const = 0;
+    // Forgets cached positions from n onward (n <= n_past()), e.g. to reuse a shared prefix.
+    virtual void truncate(uint32_t n) = 0;
+    void reset() { truncate(0); }
+    // Where it runs: "cpu", or "cuda:0 (<device name>)".
+    virtual std::string device_name() const = 0;
+};
+
+class Context final : public Evaluator {
   public:
     struct State;
 
@@ -113,16 +131,12 @@ class Context {
     Context(const Context &) = delete;
     Context & operator=(const Context &) = delete;
 
-    // Runs `tokens` at positions n_past() ... and returns the logits (n_vocab floats) after the
-    // last one. The span stays valid until the next eval/reset.
-    core::Result<std::span<const float>> eval(std::span<const int32_t> tokens);
-
-    uint32_t n_past() const;
-    uint32_t n_ctx() const;
+    core::Result<std::span<const float>> eval(std::span<const int32_t> tokens) override;
+    uint32_t n_past() const override;
+    uint32_t n_ctx() const override;
+    void truncate(uint32_t n) override;
+    std::string device_name() const override { return "cpu"; }
     int n_threads() const;
-    // Forgets cached positions from n onward (n <= n_past()), e.g. to reuse a shared prefix.
-    void truncate(uint32_t n);
-    void reset() { truncate(0); }
 
     const Model & model() const;
 

@@ -40,6 +40,7 @@ struct ModelInfo {
     std::string file_name;
     std::string sha256;
     std::string architecture;
+    std::string device;  // where it runs: "cpu", "cuda:0 (<name>)"
 };
 
 struct GroundedRequest {
@@ -65,9 +66,10 @@ std::string refusal_with_nearest(const std::string & reason, const std::vector<P
 
 class GroundedAnswerer {
   public:
+    // `device`: "auto" (the GPU when the model fits), "cpu" or "cuda".
     static core::Result<std::unique_ptr<GroundedAnswerer>> open(const std::filesystem::path & model_path,
                                                                 const std::filesystem::path & prompt_dir,
-                                                                int n_threads);
+                                                                int n_threads, const std::string & device = "auto");
     ~GroundedAnswerer();
     GroundedAnswerer(const GroundedAnswerer &) = delete;
     GroundedAnswerer & operator=(const GroundedAnswerer &) = delete;
