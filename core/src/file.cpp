@@ -1,6 +1,7 @@
 #include "strongbox/core/file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -38,49 +39,72 @@ std::filesystem::path temp_sibling(const std::filesystem::path & target) {
 }
 
 Status fsync_directory(const std::filesystem::path & dir) {
-    int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
+    const UniqueFd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) {
         return os_error("cannot open directory", dir);
     }
-    int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) {
+    if (::fsync(fd.get()) != 0) {
         return os_error("cannot fsync directory", dir);
     }
     return {};
 }
 
-Status write_file_atomic(const std::filesystem::path & path, std::string_view bytes) {
-    const std::filesystem::path tmp = temp_sibling(path);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
+void UniqueFd::reset(int fd) {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+    fd_ = fd;
+}
+
+Status write_file_atomic(const std::filesystem::path & path, std::string_view bytes, const WriteOptions & options) {
+    std::filesystem::path tmp;
+    UniqueFd fd;
+    // A name left by a crashed process with the same pid is skipped, never written through.
+    for (int attempt = 0; attempt < 8 && !fd.valid(); ++attempt) {
+        tmp = temp_sibling(path);
+        fd.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, options.mode));
+        if (!fd.valid() && errno != EEXIST) {
+            break;
+        }
+    }
+    if (!fd.valid()) {
         return os_error("cannot create", tmp);
+    }
+    auto fail = [&](std::string_view what, const std::filesystem::path & where) {
+        Error e = os_error(what, where);
+        ::unlink(tmp.c_str());
+        return e;
+    };
+    // open() applies the umask; set the mode explicitly so the mode asked for is what lands on disk.
+    if (::fchmod(fd.get(), options.mode) != 0) {
+        return fail("cannot set the mode of", tmp);
     }
     size_t done = 0;
     while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        const ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            Error e = os_error("cannot write", tmp);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return e;
+            return fail("cannot write", tmp);
         }
         done += static_cast<size_t>(n);
     }
-    if (::fsync(fd) != 0) {
-        Error e = os_error("cannot fsync", tmp);
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return e;
+    if (::fsync(fd.get()) != 0) {
+        return fail("cannot fsync", tmp);
     }
-    ::close(fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        Error e = os_error("cannot rename into", path);
+    fd.reset();
+    if (options.exclusive) {
+        const int linked = ::link(tmp.c_str(), path.c_str());
+        const int link_errno = errno;
         ::unlink(tmp.c_str());
-        return e;
+        if (linked != 0) {
+            errno = link_errno;
+            return link_errno == EEXIST ? Error(ErrorCode::kAlreadyExists, path.string() + " already exists")
+                                        : os_error("cannot create", path);
+        }
+    } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        return fail("cannot rename into", path);
     }
     return fsync_directory(path.parent_path());
 }

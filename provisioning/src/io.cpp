@@ -1,5 +1,7 @@
 #include "strongbox/provisioning/io.h"
 
+#include "strongbox/core/file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,28 +23,13 @@ Error os_error(const std::string & what, const std::filesystem::path & path) {
                  what + " " + path.string() + ": " + std::strerror(err));
 }
 
-struct Fd {
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    Fd(const Fd &) = delete;
-    Fd & operator=(const Fd &) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
-
 class PosixStorage : public Storage {
   public:
     explicit PosixStorage(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
     core::Result<uint64_t> size(const std::string & name) override {
         const auto path = dir_ / name;
-        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0) {
             return os_error("open", path);
         }
@@ -56,7 +43,7 @@ class PosixStorage : public Storage {
 
     core::Result<std::string> read(const std::string & name, uint64_t offset, size_t length) override {
         const auto path = dir_ / name;
-        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0) {
             return os_error("open", path);
         }
@@ -81,7 +68,7 @@ class PosixStorage : public Storage {
 
     core::Status write(const std::string & name, uint64_t offset, std::string_view bytes) override {
         const auto path = dir_ / name;
-        Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
         if (fd.get() < 0) {
             return os_error("open for writing", path);
         }
@@ -102,7 +89,7 @@ class PosixStorage : public Storage {
 
     core::Status sync(const std::string & name) override {
         const auto path = dir_ / name;
-        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        core::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0) {
             return os_error("open", path);
         }
@@ -110,7 +97,7 @@ class PosixStorage : public Storage {
             return os_error("fsync", path);
         }
         // A newly created file is durable only once its directory entry is.
-        Fd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        core::UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (dir.get() < 0 || ::fsync(dir.get()) != 0) {
             return os_error("fsync directory", dir_);
         }

@@ -62,40 +62,6 @@ std::string bio_string(BIO * bio) {
     return std::string(data, static_cast<size_t>(n));
 }
 
-// Written under a temporary name with its final mode, then renamed: the key is never readable by
-// others, not even for a moment, and a crash leaves no half-written file under the real name.
-core::Status write_private(const std::filesystem::path & path, const std::string & bytes, mode_t mode) {
-    const std::filesystem::path tmp = core::temp_sibling(path);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        return core::Error(core::code_for_errno(errno), "create " + tmp.string() + ": " + std::strerror(errno));
-    }
-    size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            const int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return core::Error(core::code_for_errno(err), "write " + tmp.string() + ": " + std::strerror(err));
-        }
-        done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        ::unlink(tmp.c_str());
-        return core::Error(core::code_for_errno(errno), "sync " + tmp.string() + ": " + std::strerror(errno));
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        return core::Error(core::code_for_errno(err), "rename to " + path.string() + ": " + std::strerror(err));
-    }
-    return core::ok_status();
-}
-
 }  // namespace
 
 core::Result<bool> ensure_self_signed_certificate(const std::filesystem::path & cert, const std::filesystem::path & key,
@@ -162,8 +128,8 @@ core::Result<bool> ensure_self_signed_certificate(const std::filesystem::path & 
         return openssl_error("TLS: encode the certificate");
     }
     // Key first: a certificate without its key would make the next start refuse both.
-    SB_TRY(write_private(key, bio_string(key_bio.get()), 0600));
-    if (core::Status st = write_private(cert, bio_string(cert_bio.get()), 0644); !st.ok()) {
+    SB_TRY(core::write_file_atomic(key, bio_string(key_bio.get()), {.mode = 0600}));
+    if (core::Status st = core::write_file_atomic(cert, bio_string(cert_bio.get()), {.mode = 0644}); !st.ok()) {
         std::filesystem::remove(key, ec);
         return std::move(st).error();
     }

@@ -31,49 +31,6 @@ void ensure_sodium() {
     SB_CHECK(sodium_init() >= 0);
 }
 
-struct FdCloser {
-    void operator()(const int * fd) const {
-        if (fd != nullptr && *fd >= 0) {
-            ::close(*fd);
-        }
-        delete fd;
-    }
-};
-using UniqueFd = std::unique_ptr<int, FdCloser>;
-
-UniqueFd make_fd(int fd) {
-    return UniqueFd(new int(fd));
-}
-
-// Writes bytes to a fresh temporary file with `mode`, then hard-links it to `target`; link() fails
-// with EEXIST instead of replacing an existing file, which is exactly the never-overwrite rule.
-core::Status create_exclusive(const std::filesystem::path & target, std::string_view bytes, mode_t mode) {
-    const std::filesystem::path tmp = core::temp_sibling(target);
-    auto fd = make_fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-    if (*fd < 0) {
-        return os_error("create", tmp);
-    }
-    // open() applies the umask; set the mode explicitly so 0600 is what lands on disk.
-    if (::fchmod(*fd, mode) != 0 || ::write(*fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()) ||
-        ::fsync(*fd) != 0) {
-        core::Error e = os_error("write", tmp);
-        ::unlink(tmp.c_str());
-        return e;
-    }
-    fd.reset();
-    const int linked = ::link(tmp.c_str(), target.c_str());
-    const int link_errno = errno;
-    ::unlink(tmp.c_str());
-    if (linked != 0) {
-        errno = link_errno;
-        if (link_errno == EEXIST) {
-            return core::Error(core::ErrorCode::kAlreadyExists, target.string() + " already exists");
-        }
-        return os_error("create", target);
-    }
-    return core::fsync_directory(target.parent_path());
-}
-
 bool from_hex(std::string_view hex, uint8_t * out, size_t out_len) {
     size_t bin_len = 0;
     if (hex.size() != out_len * 2) {
@@ -102,8 +59,10 @@ core::Result<SigningKey> SigningKey::load_or_create(const std::filesystem::path 
         std::array<uint8_t, 64> sk{};
         PublicKey pk{};
         crypto_sign_keypair(pk.data(), sk.data());
+        // exclusive: link() fails instead of replacing a key another process made meanwhile.
         core::Status created =
-            create_exclusive(key_path, std::string_view(reinterpret_cast<const char *>(sk.data()), sk.size()), 0600);
+            core::write_file_atomic(key_path, std::string_view(reinterpret_cast<const char *>(sk.data()), sk.size()),
+                                    {.mode = 0600, .exclusive = true});
         sodium_memzero(sk.data(), sk.size());
         // Another process may have created the key between exists() and link(): load the winner's key.
         if (!created.ok() && created.error().code() != core::ErrorCode::kAlreadyExists) {
@@ -185,12 +144,12 @@ namespace {
 
 core::Status load(const std::filesystem::path & key_path, const std::filesystem::path & pub_path,
                   std::array<uint8_t, 64> & secret, PublicKey & pub) {
-    auto fd = make_fd(::open(key_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (*fd < 0) {
+    const core::UniqueFd fd(::open(key_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) {
         return os_error("open audit signing key", key_path);
     }
     struct stat st {};
-    if (::fstat(*fd, &st) != 0) {
+    if (::fstat(fd.get(), &st) != 0) {
         return os_error("stat audit signing key", key_path);
     }
     if (!S_ISREG(st.st_mode)) {
@@ -207,7 +166,7 @@ core::Status load(const std::filesystem::path & key_path, const std::filesystem:
         return key_error(key_path, "has " + std::to_string(st.st_size) + " bytes, expected " +
                                        std::to_string(secret.size()));
     }
-    if (::read(*fd, secret.data(), secret.size()) != static_cast<ssize_t>(secret.size())) {
+    if (::read(fd.get(), secret.data(), secret.size()) != static_cast<ssize_t>(secret.size())) {
         return os_error("read audit signing key", key_path);
     }
     // The secret key embeds its public half; recompute it from the seed so a damaged file is caught here

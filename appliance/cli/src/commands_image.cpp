@@ -62,14 +62,6 @@ core::Result<uint64_t> get_u64(const Args & args, const std::string & name) {
     return static_cast<uint64_t>(std::stoull(text));
 }
 
-// A file with mode 0600 from the start: secret keys never exist world-readable, even briefly.
-core::Status write_private(const fs::path & path, const std::string & text) {
-    const mode_t old = ::umask(0077);
-    auto status = core::write_file_atomic(path, text);
-    ::umask(old);
-    return status;
-}
-
 // Folders (prompt templates) hash as a tree; settings and index parameters as canonical JSON,
 // the way the running appliance hashes them (audit_salt.h); other files by their bytes.
 core::Result<std::string> optional_hash(const Args & args, const std::string & name) {
@@ -115,7 +107,7 @@ int run_keygen(const CommandContext & ctx) {
         return fail("image keygen", output + " exists; refusing to overwrite a key");
     }
     const prov::KeyPair key = prov::generate_key_pair();
-    auto status = write_private(output, prov::encode_key_pair(key));
+    auto status = core::write_file_atomic(output, prov::encode_key_pair(key), {.mode = 0600, .exclusive = true});
     if (!status.ok()) {
         return fail("image keygen", status.error());
     }

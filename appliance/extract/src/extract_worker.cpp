@@ -5,6 +5,7 @@
 
 #include "protocol.h"
 
+#include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 
 #include <fcntl.h>
@@ -47,38 +48,9 @@ std::string seconds_text(double s) {
     return ec == std::errc() ? std::string(buf, end) + " s" : "? s";
 }
 
-class Fd {
-  public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() { reset(); }
-    Fd(const Fd &) = delete;
-    Fd & operator=(const Fd &) = delete;
-    Fd(Fd && other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Fd & operator=(Fd && other) noexcept {
-        if (this != &other) {
-            reset();
-            fd_ = std::exchange(other.fd_, -1);
-        }
-        return *this;
-    }
-
-    int get() const { return fd_; }
-
-    void reset() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        fd_ = -1;
-    }
-
-  private:
-    int fd_ = -1;
-};
-
 struct Pipe {
-    Fd read;
-    Fd write;
+    core::UniqueFd read;
+    core::UniqueFd write;
 };
 
 core::Result<Pipe> make_pipe() {
@@ -87,7 +59,7 @@ core::Result<Pipe> make_pipe() {
     if (::pipe2(fds, O_CLOEXEC) != 0) {
         return core::Error(core::ErrorCode::kResourceExhausted, std::string("cannot create a pipe: ") + strerror(errno));
     }
-    return Pipe{Fd(fds[0]), Fd(fds[1])};
+    return Pipe{core::UniqueFd(fds[0]), core::UniqueFd(fds[1])};
 }
 
 // The request goes over a socket so that a worker which died before reading it costs this
@@ -97,7 +69,7 @@ core::Result<Pipe> make_request_channel() {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
         return core::Error(core::ErrorCode::kResourceExhausted, std::string("cannot create a socket pair: ") + strerror(errno));
     }
-    return Pipe{Fd(fds[0]), Fd(fds[1])};
+    return Pipe{core::UniqueFd(fds[0]), core::UniqueFd(fds[1])};
 }
 
 // A started worker; the destructor kills and reaps one that was not waited for, so an early
