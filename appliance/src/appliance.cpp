@@ -38,10 +38,10 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     auto disk = std::make_unique<DiskGuard>(dir.root(), settings.disk_reserve_bytes);
     disk->start();
     retrieval::RetrieverOptions ro;
-    ro.database = dir.store_path();
-    ro.vector_index = dir.index_path();
+    ro.database = dir.paths().store();
+    ro.vector_index = dir.paths().vector_index();
     // The embedder is chosen before the index opens: the CLI's model, else the admin's saved one.
-    SB_ASSIGN_OR_RETURN(auto settings_store, SettingsStore::open(dir.root() / "settings.json"));
+    SB_ASSIGN_OR_RETURN(auto settings_store, SettingsStore::open(dir.paths().settings()));
     SB_ASSIGN_OR_RETURN(std::filesystem::path embedding_model,
                         configured_embedding_model(settings.embedding_model_path, dir.root()));
     SB_ASSIGN_OR_RETURN(std::shared_ptr<const retrieval::Embedder> embedder,
@@ -59,7 +59,7 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
         SB_ASSIGN_OR_RETURN(grounded, GroundedAnswerer::open(settings.model_path, find_prompt_dir(settings.prompt_dir),
                                                              settings.model_threads, settings.model_device));
     }
-    SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(dir.audit_path()));
+    SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(dir.paths().audit()));
     provisioning::HiddenSalt salt;
     salt.index_params_sha256 = index_params_sha256(retriever->embedder().identity().to_string());
     if (grounded) {
@@ -74,9 +74,9 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     auto impl = std::make_unique<Impl>(settings, std::move(dir), std::move(retriever).value(), std::move(audit));
     impl->grounded = std::move(grounded);
     impl->disk = std::move(disk);
-    SB_ASSIGN_OR_RETURN(impl->quota, QuotaLedger::open(impl->data_dir.root() / kUsageFile));
+    SB_ASSIGN_OR_RETURN(impl->quota, QuotaLedger::open(impl->data_dir.paths().usage()));
     impl->loaded_salt = std::move(salt);
-    SB_ASSIGN_OR_RETURN(impl->local, LocalState::open(impl->data_dir.root() / "appliance.db"));
+    SB_ASSIGN_OR_RETURN(impl->local, LocalState::open(impl->data_dir.paths().local_state()));
     impl->settings_store = std::move(settings_store);
     if (impl->settings_store->version() > 0) {
         // What an admin saved in the web UI outlives restarts.

@@ -21,7 +21,7 @@ core::Result<DataDir> DataDir::acquire(const std::filesystem::path & root, const
         return core::Error(core::ErrorCode::kIoError, "cannot create data directory " + root.string() + ": " + ec.message());
     }
     std::filesystem::permissions(root, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
-    const std::filesystem::path lock_path = root / "LOCK";
+    const std::filesystem::path lock_path = DataPaths{root}.lock();
     int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         const int err = errno;
@@ -75,7 +75,7 @@ std::filesystem::path resolve_data_dir(const std::string & flag_value) {
 }
 
 std::string data_dir_holder(const std::filesystem::path & root) {
-    std::ifstream in(root / "LOCK");
+    std::ifstream in(DataPaths{root}.lock());
     std::stringstream ss;
     ss << in.rdbuf();
     return std::string(core::trim(ss.str()));

@@ -2,6 +2,7 @@
 
 #include "settings_store.h"
 
+#include "strongbox/appliance/data_dir.h"
 #include "strongbox/inference/embedding_model.h"
 #include "strongbox/inference/gguf.h"
 
@@ -59,7 +60,7 @@ core::Result<std::filesystem::path> configured_embedding_model(const std::filesy
     if (!cli_path.empty()) {
         return cli_path;
     }
-    SB_ASSIGN_OR_RETURN(auto store, SettingsStore::open(data_dir / "settings.json"));
+    SB_ASSIGN_OR_RETURN(auto store, SettingsStore::open(DataPaths{data_dir}.settings()));
     const core::Json stored = store->get("embedding_model");
     return std::filesystem::path(stored.is_string() ? stored.as_string() : std::string());
 }

@@ -1,5 +1,6 @@
 #include "strongbox/appliance/read_only.h"
 
+#include "strongbox/appliance/data_dir.h"
 #include "strongbox/core/clock.h"
 #include "strongbox/core/log.h"
 #include "strongbox/webui/service.h"
@@ -44,7 +45,7 @@ bool is_disk_full(const core::Error & error) {
 }
 
 DiskGuard::DiskGuard(std::filesystem::path data_dir, uint64_t reserve_bytes)
-    : root_(std::move(data_dir)), reserve_path_(root_ / "reserve.bin"), reserve_bytes_(reserve_bytes) {}
+    : root_(std::move(data_dir)), reserve_path_(DataPaths{root_}.reserve()), reserve_bytes_(reserve_bytes) {}
 
 void DiskGuard::start() {
     std::lock_guard lock(mu_);

@@ -2,6 +2,7 @@
 
 #include "model_embedder.h"
 #include "strongbox/access/accounts.h"
+#include "strongbox/appliance/data_dir.h"
 #include "strongbox/appliance/fingerprint.h"
 #include "strongbox/appliance/web_service.h"
 #include "strongbox/audit/audit_log.h"
@@ -32,7 +33,7 @@ namespace fs = std::filesystem;
 
 SelftestCheck check_database(const fs::path & data_dir) {
     SelftestCheck c{"database integrity", false, false, ""};
-    const fs::path db = data_dir / "strongbox.db";
+    const fs::path db = DataPaths{data_dir}.store();
     if (!fs::exists(db)) {
         c.detail = "no database at " + db.string();
         return c;
@@ -54,7 +55,7 @@ SelftestCheck check_database(const fs::path & data_dir) {
 
 SelftestCheck check_index(const fs::path & data_dir, const retrieval::EmbedderIdentity & expected) {
     SelftestCheck c{"vector index", false, false, ""};
-    const fs::path path = data_dir / "vectors.faiss";
+    const fs::path path = DataPaths{data_dir}.vector_index();
     if (!fs::exists(path)) {
         c.detail = "no vector index at " + path.string();
         return c;
@@ -73,7 +74,7 @@ SelftestCheck check_index(const fs::path & data_dir, const retrieval::EmbedderId
 
 SelftestCheck check_audit(const fs::path & data_dir) {
     SelftestCheck c{"audit chain", false, false, ""};
-    const fs::path path = data_dir / "audit.db";
+    const fs::path path = DataPaths{data_dir}.audit();
     if (!fs::exists(path)) {
         c.detail = "no audit trail at " + path.string();
         return c;
@@ -144,14 +145,14 @@ SelftestCheck check_salt(const SelftestOptions & o, Appliance & app) {
 // trusting only that certificate: the TLS stack, the key pair and the handler all work.
 SelftestCheck check_web_tls(const fs::path & data_dir, Appliance & app) {
     SelftestCheck c{"web server answers over TLS", false, false, ""};
-    const fs::path cert = data_dir / webui::kTlsCertFile;
-    const fs::path key = data_dir / webui::kTlsKeyFile;
+    const fs::path cert = DataPaths{data_dir}.tls_cert();
+    const fs::path key = DataPaths{data_dir}.tls_key();
     // The same pair `strongbox serve` makes at first start, when it is not there yet.
     if (auto made = webui::ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1"}); !made.ok()) {
         c.detail = made.error().message();
         return c;
     }
-    auto accounts = access::Accounts::open(data_dir / "accounts.db");
+    auto accounts = access::Accounts::open(DataPaths{data_dir}.accounts());
     if (!accounts.ok()) {
         c.detail = accounts.error().message();
         return c;

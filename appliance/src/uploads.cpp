@@ -2,6 +2,7 @@
 
 #include "settings_store.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/data_dir.h"
 #include "strongbox/appliance/local_state.h"
 #include "strongbox/core/clock.h"
 #include "strongbox/core/file.h"
@@ -23,7 +24,7 @@ std::string new_upload_id() {
     return "upload-" + core::utc_now_compact() + "-" + std::to_string(counter.fetch_add(1) + 1);
 }
 
-fs::path staging_dir(Appliance & app) { return app.data_dir() / "staging"; }
+fs::path staging_dir(Appliance & app) { return DataPaths{app.data_dir()}.staging(); }
 
 // staging/<job>.job: what a restart needs to run an accepted upload job again.
 fs::path manifest_path(Appliance & app, const std::string & job_id) {
@@ -80,7 +81,7 @@ core::Result<Job> job_from_manifest(Appliance & app, const fs::path & path) {
 
 // Keeps `path`'s bytes under sources/<sha256> (a hard link when possible, else a copy).
 void keep_source(const fs::path & data_dir, const fs::path & path, const std::string & sha256) {
-    const fs::path kept = data_dir / "sources" / sha256;
+    const fs::path kept = DataPaths{data_dir}.sources() / sha256;
     std::error_code ec;
     if (fs::exists(kept, ec)) {
         return;
@@ -239,7 +240,7 @@ void run_upload_job(Appliance & app, const Job & job) {
     for (size_t i = 0; i < job.files.size(); ++i) {
         const JobFile & file = job.files[i];
         app.jobs().update_file(job.id, i, [](JobFile & f) { f.state = "running"; });
-        const fs::path target = app.data_dir() / "documents" / job.collection / file.name;
+        const fs::path target = DataPaths{app.data_dir()}.documents() / job.collection / file.name;
         std::error_code ec;
         fs::create_directories(target.parent_path(), ec);
         std::string previous_sha;  // what was at the target before, so a refused upload does not take its place
@@ -280,7 +281,7 @@ void run_upload_job(Appliance & app, const Job & job) {
         if (r.outcome == IngestFileResult::Outcome::kFailed) {
             fs::remove(target, ec);
             if (!previous_sha.empty()) {
-                fs::create_hard_link(app.data_dir() / "sources" / previous_sha, target, ec);
+                fs::create_hard_link(DataPaths{app.data_dir()}.sources() / previous_sha, target, ec);
             }
         } else if (!r.sha256.empty()) {
             keep_source(app.data_dir(), target, r.sha256);
@@ -304,7 +305,7 @@ void run_upload_job(Appliance & app, const Job & job) {
 
 bool quarantine_file(Appliance & app, const fs::path & path, const std::string & sha256, const std::string & reason,
                      const std::string & collection, const std::string & job) {
-    const fs::path kept = app.data_dir() / "quarantine" / sha256;
+    const fs::path kept = DataPaths{app.data_dir()}.quarantine() / sha256;
     std::error_code ec;
     fs::create_directories(kept.parent_path(), ec);
     if (!fs::exists(kept, ec)) {
@@ -344,7 +345,7 @@ core::Result<fs::path> locate_source(Appliance & app, const retrieval::DocumentI
             return original;
         }
     }
-    const fs::path kept = app.data_dir() / "sources" / doc.sha256;
+    const fs::path kept = DataPaths{app.data_dir()}.sources() / doc.sha256;
     if (!doc.sha256.empty() && fs::is_regular_file(kept, ec)) {
         return kept;
     }

@@ -453,7 +453,7 @@ class WebService final : public webui::AllServices {
         const std::string stamp = core::utc_now_compact().substr(0, 15);  // 20261122T134512
         webui::Download d;
         if (format == "bundle") {
-            const fs::path tmp = app_.data_dir() / "staging" / ("audit-export-" + stamp + "-" + caller.user + ".sbaudit");
+            const fs::path tmp = DataPaths{app_.data_dir()}.staging() / ("audit-export-" + stamp + "-" + caller.user + ".sbaudit");
             std::error_code ec;
             fs::create_directories(tmp.parent_path(), ec);
             auto summary = app_.audit().export_bundle(tmp, f, caller.user);
@@ -561,7 +561,7 @@ class WebService final : public webui::AllServices {
         o.settings = app_.settings();
         o.app = &app_;
         std::error_code ec;
-        if (const fs::path golden = app_.data_dir() / "golden.json"; fs::exists(golden, ec)) {
+        if (const fs::path golden = DataPaths{app_.data_dir()}.golden(); fs::exists(golden, ec)) {
             o.golden_path = golden;
         }
         core::Json report = to_json(appliance::run_selftest(o));
@@ -755,7 +755,7 @@ class WebService final : public webui::AllServices {
     core::Result<core::Json> install(const std::string & bytes) {
         namespace prov = strongbox::provisioning;
         SB_ASSIGN_OR_RETURN(prov::TrustStore trust, prov::load_trust_store_file(kTrustedKeys));
-        const fs::path dir = app_.data_dir() / "slots";
+        const fs::path dir = DataPaths{app_.data_dir()}.slots();
         SB_ASSIGN_OR_RETURN(DataDir lock, DataDir::acquire(dir, "strongbox serve (web update)"));
         auto storage = prov::open_posix_storage(dir);
         SB_TRY(prov::stage_bundle_bytes(*storage, bytes));

@@ -23,7 +23,7 @@ std::unique_ptr<QuotaLedger> open_ledger(const std::filesystem::path & path) {
 
 TEST_CASE("tokens charged to a user are still counted after the ledger is reopened") {
     TempDir dir("sb-caps-reopen");
-    const auto path = dir.path / appliance::kUsageFile;
+    const auto path = dir.path / "usage.db";
     {
         auto ledger = open_ledger(path);
         CHECK(ledger->charge("alice", 700).value() == 700);
@@ -38,7 +38,7 @@ TEST_CASE("tokens charged to a user are still counted after the ledger is reopen
 
 TEST_CASE("each user and each UTC day has its own count") {
     TempDir dir("sb-caps-days");
-    auto ledger = open_ledger(dir.path / appliance::kUsageFile);
+    auto ledger = open_ledger(dir.path / "usage.db");
     REQUIRE(ledger->charge_on("alice", "2026-11-21", 5000).ok());
     REQUIRE(ledger->charge("bob", 30).ok());
     CHECK(ledger->used_on("alice", "2026-11-21").value() == 5000);
@@ -49,7 +49,7 @@ TEST_CASE("each user and each UTC day has its own count") {
 
 TEST_CASE("charges from two ledgers on the same file add up") {
     TempDir dir("sb-caps-shared");
-    const auto path = dir.path / appliance::kUsageFile;
+    const auto path = dir.path / "usage.db";
     auto cli = open_ledger(path);
     auto daemon = open_ledger(path);
     for (int i = 0; i < 20; ++i) {
@@ -62,7 +62,7 @@ TEST_CASE("charges from two ledgers on the same file add up") {
 
 TEST_CASE("a ledger path that cannot be a database fails open naming the file") {
     TempDir dir("sb-caps-bad");
-    auto ledger = QuotaLedger::open(dir.path / "missing-dir" / appliance::kUsageFile);
+    auto ledger = QuotaLedger::open(dir.path / "missing-dir" / "usage.db");
     REQUIRE_FALSE(ledger.ok());
     CHECK(ledger.error().message().find("missing-dir/usage.db") != std::string::npos);
 }

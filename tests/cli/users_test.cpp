@@ -6,6 +6,7 @@
 
 #include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/data_dir.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 #include "strongbox/webui/tls.h"
@@ -405,7 +406,7 @@ TEST_CASE(
 
     Daemon daemon(cli, {"--tls"});
     CHECK(daemon.url().rfind("https://127.0.0.1:", 0) == 0);
-    CHECK(std::filesystem::equivalent(daemon.tls_cert(), cli.data() / webui::kTlsCertFile));
+    CHECK(std::filesystem::equivalent(daemon.tls_cert(), appliance::DataPaths{cli.data()}.tls_cert()));
     auto accounts = access::Accounts::open(cli.data() / "accounts.db");
     REQUIRE(accounts.ok());
     CHECK((*accounts)->token(stale).error().code() == core::ErrorCode::kNotFound);

@@ -68,8 +68,8 @@ Reply https(Poco::Net::HTTPSClientSession & session, const std::string & method,
 // A certificate for localhost in a scratch directory, and server options that serve HTTPS with it.
 struct LocalTls {
     ScratchDir dir;
-    std::filesystem::path cert = dir.path / kTlsCertFile;
-    std::filesystem::path key = dir.path / kTlsKeyFile;
+    std::filesystem::path cert = dir.path / "tls-cert.pem";
+    std::filesystem::path key = dir.path / "tls-key.pem";
 
     LocalTls() { REQUIRE(ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1"}).ok()); }
 
@@ -88,8 +88,8 @@ struct LocalTls {
 
 TEST_CASE("a self-signed certificate is made once, with a private key only its owner can read") {
     ScratchDir dir;
-    const auto cert = dir.path / kTlsCertFile;
-    const auto key = dir.path / kTlsKeyFile;
+    const auto cert = dir.path / "tls-cert.pem";
+    const auto key = dir.path / "tls-key.pem";
     auto made = ensure_self_signed_certificate(cert, key, {"localhost", "127.0.0.1", "::1"});
     REQUIRE_MESSAGE(made.ok(), made.error().to_string());
     CHECK(made.value() == true);

@@ -18,7 +18,7 @@ constexpr const char * kCliActor = "cli";
 // block the writer, and appends wait for each other), so these commands do not take the
 // data-directory lock.
 core::Result<std::unique_ptr<AuditLog>> open_audit(const CommandContext & ctx) {
-    const auto path = ctx.data_dir / "audit.db";
+    const auto path = DataPaths{ctx.data_dir}.audit();
     if (!std::filesystem::exists(path)) {
         return core::Error(core::ErrorCode::kNotFound, "no audit trail at " + path.string());
     }
@@ -161,7 +161,7 @@ int run_key(const CommandContext & ctx) {
     std::printf("public key   %s\nfingerprint  %s\n", (*audit)->public_key_hex().c_str(),
                 grouped((*audit)->key_fingerprint()).c_str());
     std::printf("give auditors %s (the public key file); never the .key file\n",
-                (ctx.data_dir / "audit-signing.pub").string().c_str());
+                DataPaths{ctx.data_dir}.audit_public_key().string().c_str());
     return kExitOk;
 }
 

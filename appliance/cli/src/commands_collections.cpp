@@ -65,7 +65,7 @@ int run_collections_create(const CommandContext & ctx) {
 
 // Reads appliance.db directly (SQLite, WAL), so it works while the daemon holds the data directory.
 int run_quarantine_list(const CommandContext & ctx) {
-    const std::filesystem::path db = ctx.data_dir / "appliance.db";
+    const std::filesystem::path db = DataPaths{ctx.data_dir}.local_state();
     std::error_code ec;
     if (!std::filesystem::exists(db, ec)) {
         std::fprintf(stderr, "nothing is quarantined (no %s yet)\n", db.c_str());
@@ -90,7 +90,7 @@ int run_quarantine_list(const CommandContext & ctx) {
             j["collection"] = r.collection;
             j["source_path"] = r.source_path;
             j["job"] = r.job;
-            j["kept_at"] = (ctx.data_dir / "quarantine" / r.sha256).string();
+            j["kept_at"] = (DataPaths{ctx.data_dir}.quarantine() / r.sha256).string();
             files.push_back(std::move(j));
         }
         core::Json out = core::Json::object();
@@ -104,7 +104,7 @@ int run_quarantine_list(const CommandContext & ctx) {
     for (const QuarantineRecord & r : *records) {
         std::printf("%s  %s  [%s]  sha256 %s\n    %s\n    kept at %s\n", r.at.c_str(), r.name.c_str(),
                     r.collection.c_str(), r.sha256.substr(0, 12).c_str(), r.reason.c_str(),
-                    (ctx.data_dir / "quarantine" / r.sha256).c_str());
+                    (DataPaths{ctx.data_dir}.quarantine() / r.sha256).c_str());
     }
     return kExitOk;
 }

@@ -267,8 +267,8 @@ core::Status configure_web_security(const CommandContext & ctx, webui::ServerOpt
     if (own && !(ctx.args.has("tls-cert") && ctx.args.has("tls-key"))) {
         return core::Error(core::ErrorCode::kInvalidArgument, "--tls-cert and --tls-key go together");
     }
-    const std::filesystem::path cert = ctx.args.get("tls-cert", (ctx.data_dir / webui::kTlsCertFile).string());
-    const std::filesystem::path key = ctx.args.get("tls-key", (ctx.data_dir / webui::kTlsKeyFile).string());
+    const std::filesystem::path cert = ctx.args.get("tls-cert", DataPaths{ctx.data_dir}.tls_cert().string());
+    const std::filesystem::path key = ctx.args.get("tls-key", DataPaths{ctx.data_dir}.tls_key().string());
     if (!own) {
         std::vector<std::string> names = {"localhost", "127.0.0.1", "::1"};
         char host[256] = {};
@@ -326,7 +326,7 @@ int run_serve(const CommandContext & ctx) {
     }
     access::AccountsOptions account_options;
     account_options.session_lifetime_s = int64_t{(*app)->settings().session_hours} * 3600;
-    auto accounts = access::Accounts::open(ctx.data_dir / "accounts.db", account_options);
+    auto accounts = access::Accounts::open(DataPaths{ctx.data_dir}.accounts(), account_options);
     if (!accounts.ok()) {
         return fail("serve", accounts.error());
     }

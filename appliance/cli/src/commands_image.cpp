@@ -35,7 +35,7 @@ constexpr const char * kProduct = "strongbox";
 constexpr const char * kDefaultTrustedKeys = "/etc/strongbox/trusted-keys.json";
 
 fs::path slots_dir(const CommandContext & ctx) {
-    return ctx.args.has("slots") ? fs::path(ctx.args.get("slots")) : ctx.data_dir / "slots";
+    return ctx.args.has("slots") ? fs::path(ctx.args.get("slots")) : DataPaths{ctx.data_dir}.slots();
 }
 
 fs::path trusted_keys_path(const CommandContext & ctx) {
@@ -298,7 +298,7 @@ int run_inspect(const CommandContext & ctx) {
 }
 
 void record_audit(const CommandContext & ctx, const core::Json & body) {
-    const fs::path path = ctx.data_dir / "audit.db";
+    const fs::path path = DataPaths{ctx.data_dir}.audit();
     if (!fs::exists(path)) {
         std::fprintf(stderr, "strongbox image flash: no audit trail at %s; the update is not recorded\n",
                      path.c_str());

@@ -34,7 +34,7 @@ core::Result<std::unique_ptr<access::Accounts>> open_accounts(const CommandConte
     if (ec) {
         return core::Error(core::ErrorCode::kIoError, "create " + ctx.data_dir.string() + ": " + ec.message());
     }
-    return access::Accounts::open(ctx.data_dir / "accounts.db");
+    return access::Accounts::open(DataPaths{ctx.data_dir}.accounts());
 }
 
 // The data directory's disk guard, as the daemon keeps it: the reserve file is the mark across

@@ -1,6 +1,7 @@
 #include "daemon_client.h"
 
 #include "strongbox/access/accounts.h"
+#include "strongbox/appliance/data_dir.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 
@@ -29,7 +30,7 @@ namespace {
 constexpr const char * kLocalTokenPrefix = "strongbox ask, local, pid ";
 
 std::filesystem::path daemon_file(const std::filesystem::path & data_dir) {
-    return data_dir / "daemon.json";
+    return appliance::DataPaths{data_dir}.daemon_file();
 }
 
 // Revokes the one-use token however the request ends.
@@ -182,7 +183,7 @@ core::Result<int> revoke_local_tokens(access::Accounts & accounts) {
 core::Result<core::Answer>
 ask_daemon(const std::filesystem::path & data_dir, const std::string & question, const std::string & user, int top_k) {
     SB_ASSIGN_OR_RETURN(DaemonInfo info, read_daemon_file(data_dir));
-    SB_ASSIGN_OR_RETURN(std::unique_ptr<access::Accounts> accounts, access::Accounts::open(data_dir / "accounts.db"));
+    SB_ASSIGN_OR_RETURN(std::unique_ptr<access::Accounts> accounts, access::Accounts::open(DataPaths{data_dir}.accounts()));
     SB_TRY(check_can_ask(*accounts, user));
     SB_ASSIGN_OR_RETURN(access::ApiToken minted,
                         accounts->create_token(user, kLocalTokenPrefix + std::to_string(::getpid())));

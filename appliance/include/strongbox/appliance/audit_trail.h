@@ -3,7 +3,7 @@
 //
 // Thread-safety and errors: as AuditLog::open.
 //
-//   SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(data_dir.audit_path()));
+//   SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(data_dir.paths().audit()));
 #pragma once
 
 #include "strongbox/audit/audit_log.h"

@@ -11,6 +11,32 @@
 
 namespace strongbox::appliance {
 
+// Where each file and folder of a data directory lives: the one place that names them. A value
+// (no lock): commands that talk to a running daemon read the same names the daemon writes.
+struct DataPaths {
+    std::filesystem::path root;
+
+    std::filesystem::path lock() const { return root / "LOCK"; }
+    std::filesystem::path store() const { return root / "strongbox.db"; }
+    std::filesystem::path vector_index() const { return root / "vectors.faiss"; }
+    std::filesystem::path audit() const { return root / "audit.db"; }
+    std::filesystem::path audit_public_key() const { return root / "audit-signing.pub"; }
+    std::filesystem::path accounts() const { return root / "accounts.db"; }
+    std::filesystem::path local_state() const { return root / "appliance.db"; }  // collections, quarantine
+    std::filesystem::path settings() const { return root / "settings.json"; }
+    std::filesystem::path usage() const { return root / "usage.db"; }  // daily token quotas
+    std::filesystem::path reserve() const { return root / "reserve.bin"; }
+    std::filesystem::path daemon_file() const { return root / "daemon.json"; }
+    std::filesystem::path tls_cert() const { return root / "tls-cert.pem"; }
+    std::filesystem::path tls_key() const { return root / "tls-key.pem"; }
+    std::filesystem::path golden() const { return root / "golden.json"; }  // the image's behaviour check
+    std::filesystem::path slots() const { return root / "slots"; }
+    std::filesystem::path staging() const { return root / "staging"; }        // uploads not yet ingested
+    std::filesystem::path documents() const { return root / "documents"; }    // uploaded files, by collection
+    std::filesystem::path sources() const { return root / "sources"; }        // kept copies, by sha256
+    std::filesystem::path quarantine() const { return root / "quarantine"; }  // files that failed ingest
+};
+
 class DataDir {
   public:
     // Creates the directory (mode 0700) when missing and takes its lock; `holder` is written into
@@ -24,10 +50,7 @@ class DataDir {
     ~DataDir();
 
     const std::filesystem::path & root() const { return root_; }
-
-    std::filesystem::path store_path() const { return root_ / "strongbox.db"; }
-    std::filesystem::path index_path() const { return root_ / "vectors.faiss"; }
-    std::filesystem::path audit_path() const { return root_ / "audit.db"; }
+    DataPaths paths() const { return DataPaths{root_}; }
 
   private:
     DataDir(std::filesystem::path root, int lock_fd) : root_(std::move(root)), lock_fd_(lock_fd) {}

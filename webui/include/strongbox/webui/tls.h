@@ -18,9 +18,6 @@
 
 namespace strongbox::webui {
 
-inline constexpr const char * kTlsCertFile = "tls-cert.pem";  // default names inside the data directory
-inline constexpr const char * kTlsKeyFile = "tls-key.pem";
-
 // Keeps `cert` and `key` when both exist; when neither does, writes a new self-signed certificate
 // for `names` (DNS names and IP addresses, the first one also its common name) and its private key
 // (mode 0600). Returns whether it generated them.

@@ -11,7 +11,7 @@
 // Thread-safety: QuotaLedger is internally synchronised. Caps is plain data.
 // Errors: open() names the file; used()/charge() return kIoError naming the ledger.
 //
-//   SB_ASSIGN_OR_RETURN(auto ledger, QuotaLedger::open(data_dir / kUsageFile));
+//   SB_ASSIGN_OR_RETURN(auto ledger, QuotaLedger::open(data_paths.usage()));
 //   SB_ASSIGN_OR_RETURN(bool room, ledger->has_room("alice", caps.daily_user_tokens));
 //   if (!room) { refuse(kCapDailyQuota); }
 //   SB_TRY(ledger->charge("alice", used));
@@ -47,8 +47,6 @@ core::Json to_json(const Caps & caps);
 std::string describe_cap(std::string_view cap, const Caps & caps);
 
 // The ledger's file name inside the data directory.
-inline constexpr const char * kUsageFile = "usage.db";
-
 class QuotaLedger {
   public:
     static core::Result<std::unique_ptr<QuotaLedger>> open(const std::filesystem::path & path);
