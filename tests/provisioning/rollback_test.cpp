@@ -2,12 +2,15 @@
 // slot after exactly three tries, with the previous slot, the data directory and the
 // anti-rollback floor untouched. Health checks run in a child process, as on the box.
 
+#include "test_support.h"
+
+#include "support/temp_dir.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/boot.h"
 #include "strongbox/provisioning/installer.h"
 #include "strongbox/provisioning/slots.h"
-#include "test_support.h"
 
 #include <doctest/doctest.h>
 
@@ -23,23 +26,10 @@ using namespace sp::testing;
 
 namespace {
 
-struct TempDir {
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "sb-rollback-XXXXXX").string();
-        SB_CHECK(::mkdtemp(templ.data()) != nullptr);
-        path = templ;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    TempDir(const TempDir &) = delete;
-    TempDir & operator=(const TempDir &) = delete;
-    fs::path path;
-};
+using strongbox::testing::TempDir;
 
 struct Box {
-    TempDir dir;
+    TempDir dir{"sb-rollback"};
     fs::path slots;
     fs::path data;
     std::unique_ptr<sp::Storage> storage;

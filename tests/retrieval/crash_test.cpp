@@ -17,7 +17,7 @@ TEST_CASE("documents acknowledged before a SIGKILL are searchable exactly once a
     constexpr int kMaxDelayMs = 5;
     for (int i = 0; i < kCycles; ++i) {
         CAPTURE(i);
-        auto failures = soak::run_cycle(SB_RETRIEVAL_SOAK, dir.path(), model, totals, rng, kMaxReports, kMaxDelayMs,
+        auto failures = soak::run_cycle(SB_RETRIEVAL_SOAK, dir.path, model, totals, rng, kMaxReports, kMaxDelayMs,
                                         i + 1 == kCycles);
         INFO(soak::join(failures));
         CHECK(failures.empty());

@@ -44,7 +44,7 @@ TEST_CASE("a missing or malformed dataset file is reported with its path and lin
     REQUIRE(core::write_file_atomic(dir / "corpus_contexts1000.jsonl",
                                     "{\"pmid\":\"1\",\"contexts\":[\"text\"]}\n{\"pmid\": oops}\n")
                 .ok());
-    auto bad = load_pubmedqa(dir.path());
+    auto bad = load_pubmedqa(dir.path);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().code() == core::ErrorCode::kCorruptInput);
     CHECK(bad.error().message().find("corpus_contexts1000.jsonl:2") != std::string::npos);
@@ -68,7 +68,7 @@ TEST_CASE("a BEIR-style dataset is loaded and scored end to end") {
     REQUIRE(core::write_file_atomic(dir / "qrels" / "test.tsv",
                                     "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\n")
                 .ok());
-    auto data = load_beir(dir.path());
+    auto data = load_beir(dir.path);
     REQUIRE_MESSAGE(data.ok(), (data.ok() ? "" : data.error().message()));
     CHECK(data->corpus.size() == 3);
     REQUIRE(data->queries.size() == 2);  // q3 has no judgements

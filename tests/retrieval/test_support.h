@@ -1,5 +1,7 @@
-// Test support shared by the retrieval tests: a temporary directory and documents built in memory.
+// Test support shared by the retrieval tests: documents built in memory (TempDir from tests/support).
 #pragma once
+
+#include "support/temp_dir.h"
 
 #include "strongbox/core/document.h"
 #include "strongbox/core/hash.h"
@@ -11,27 +13,7 @@
 
 namespace strongbox::retrieval::testing {
 
-class TempDir {
-  public:
-    explicit TempDir(const std::string & name)
-        : path_(std::filesystem::temp_directory_path() /
-                ("sb_retrieval_" + name + "_" + std::to_string(::getpid()))) {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir &) = delete;
-    TempDir & operator=(const TempDir &) = delete;
-
-    const std::filesystem::path & path() const { return path_; }
-    std::filesystem::path operator/(const std::string & name) const { return path_ / name; }
-
-  private:
-    std::filesystem::path path_;
-};
+using strongbox::testing::TempDir;
 
 // One chunk per text, each on its own line range; sha256 over the joined texts, as if the file held them.
 inline core::ExtractedDocument make_doc(const std::string & path, const std::vector<std::string> & texts,
