@@ -58,18 +58,25 @@ std::string Args::get(const std::string & name, const std::string & fallback) co
     return it == values_.end() ? fallback : it->second;
 }
 
-core::Result<int> Args::get_int(const std::string & name, int fallback) const {
-    auto it = values_.find(name);
-    if (it == values_.end()) {
-        return fallback;
-    }
-    int v = 0;
-    const std::string & s = it->second;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) {
-        return core::Error(core::ErrorCode::kInvalidArgument, "option --" + name + " expects a number, got '" + s + "'");
+namespace {
+
+// The whole of `text` as a T, or the error naming the option.
+template <typename T>
+core::Result<T> parse_number(const std::string & name, const std::string & text) {
+    T v{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size()) {
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "option --" + name + " expects a number, got '" + text + "'");
     }
     return v;
+}
+
+}  // namespace
+
+core::Result<int> Args::get_int(const std::string & name, int fallback) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? core::Result<int>(fallback) : parse_number<int>(name, it->second);
 }
 
 core::Result<double> Args::get_double(const std::string & name, double fallback, double min, double max) const {
@@ -77,17 +84,12 @@ core::Result<double> Args::get_double(const std::string & name, double fallback,
     if (it == values_.end()) {
         return fallback;
     }
-    double v = 0;
-    const std::string & s = it->second;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) {
-        return core::Error(core::ErrorCode::kInvalidArgument, "option --" + name + " expects a number, got '" + s + "'");
-    }
+    SB_ASSIGN_OR_RETURN(double v, parse_number<double>(name, it->second));
     if (!(v >= min && v <= max)) {
         char range[64];
         std::snprintf(range, sizeof range, "%g and %g", min, max);
         return core::Error(core::ErrorCode::kInvalidArgument,
-                           "option --" + name + " must be between " + range + ", got " + s);
+                           "option --" + name + " must be between " + range + ", got " + it->second);
     }
     return v;
 }
