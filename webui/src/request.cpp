@@ -27,7 +27,6 @@ std::string new_request_id() {
     return buf;
 }
 
-// A proxy in front may already have named the request; keep its id when it is harmless to echo.
 bool acceptable_request_id(std::string_view id) {
     if (id.empty() || id.size() > 64) {
         return false;
@@ -49,7 +48,6 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
     return true;
 }
 
-// "host:port", "[v6]:port", "host" or a bare "v6" -> the host, lower-cased.
 std::string host_of(std::string_view header) {
     std::string_view host = header;
     if (host.starts_with('[')) {
@@ -80,7 +78,6 @@ std::string url_decode(std::string_view s) {
     return out;
 }
 
-// The decoded value of `name` in a query string; nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
     for (std::string_view pair : core::split(query, '&')) {
         const size_t eq = pair.find('=');
@@ -101,7 +98,6 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
     return {};
 }
 
-// "10.0.0.7:53122" -> "10.0.0.7"; "[::1]:53122" -> "::1".
 std::string client_ip(std::string_view remote) {
     if (remote.starts_with('[')) {
         const size_t close = remote.find(']');
@@ -130,7 +126,6 @@ std::optional<int64_t> positive_id(std::string_view text) {
     return id;
 }
 
-// A file name safe inside a quoted Content-Disposition parameter.
 std::string safe_file_name(std::string_view name) {
     std::string out;
     for (char c : name.substr(0, 128)) {

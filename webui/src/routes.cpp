@@ -16,9 +16,6 @@ unsigned role_bit(std::string_view role) {
     return 0;
 }
 
-// Walks pattern and path segment by segment ("/api/v1/documents/{id}" against
-// "/api/v1/documents/7"). It runs for every route on every request, so it allocates only for the
-// parameters it captures.
 bool match_pattern(std::string_view pattern, std::string_view path, std::vector<std::string> & params) {
     params.clear();
     size_t p = 0;  // where the current segment starts in pattern and in path
