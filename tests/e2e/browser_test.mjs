@@ -116,6 +116,20 @@ try {
   }
   assert.equal(await page.inputValue(`#users tr[data-user="${STAFF.name}"] .groups-input`), GROUP);
   await shot(page, 'laptop-admin-users.png');
+
+  // The settings form labels each setting from the server's declaration: words and a unit, the
+  // help beside it, the range on the input.
+  await page.click('#tab-settings');
+  await page.waitForSelector('#setting-session_hours');
+  assert.equal(await page.textContent('label[for="setting-session_hours"]'), 'Session length (hours)');
+  assert.equal(await page.getAttribute('#setting-session_hours', 'max'), '720');
+  await page.waitForSelector('.field-hint:has-text("How long a console sign-in lasts")');
+  const order = await page.$$eval('#settings-form input', (inputs) => inputs.map((i) => i.name));
+  assert.deepEqual(order.slice(0, 2), ['top_k', 'min_question_coverage'], 'settings follow the declared order');
+  await page.fill('#setting-session_hours', '12');
+  await page.click('#settings-save');
+  await page.waitForSelector('#settings-status:has-text("Restart Strongbox to apply: session_hours")');
+  await shot(page, 'laptop-admin-settings.png');
   await signOut();
 
   // ---- staff: upload a PDF and follow its ingest ----

@@ -322,8 +322,12 @@ function settingsTab(panel) {
       const body = await get('/api/v1/settings');
       version = body.version ?? null;
       fields = new Map();
-      const specs = new Map((body.fields || []).map((spec) => [spec.name, spec]));
-      clear(form, Object.entries(body.settings || {}).map(([key, value]) => control(key, value, specs.get(key))));
+      const values = body.settings || {};
+      const specs = body.fields || [];
+      // In the order the appliance declares them; anything it does not describe comes last.
+      const declared = specs.filter((spec) => spec.name in values).map((spec) => control(spec.name, values[spec.name], spec));
+      const rest = Object.keys(values).filter((key) => !specs.some((spec) => spec.name === key));
+      clear(form, [...declared, ...rest.map((key) => control(key, values[key]))]);
     } catch (err) {
       clear(form, h('p', { class: 'notice notice-error', text: errorText(err) }));
     }
@@ -348,7 +352,8 @@ function settingsTab(panel) {
     try {
       const body = await put('/api/v1/settings', version === null ? settings : { ...settings, version });
       if (body && body.version !== undefined) version = body.version;
-      setNotice(status, 'ok', t('admin.settings_saved'));
+      const restart = (body && body.restart_required) || [];
+      setNotice(status, 'ok', restart.length ? t('admin.settings_saved_restart', { names: restart.join(', ') }) : t('admin.settings_saved'));
     } catch (err) {
       if (err.fields) {
         for (const [path, why] of Object.entries(err.fields)) {
