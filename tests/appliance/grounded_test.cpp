@@ -90,6 +90,10 @@ TEST_CASE("with a model configured, ask generates, verifies and records model, t
     CHECK(body.get_string("prompt_template_version") == "grounded-answer/v1");
     CHECK(body.get_string("prompt_template_sha256").size() == 64);
     CHECK(body.get_string("settings_version").size() == 16);
+    // The record names where the model ran: the CPU here, a GPU where one is present and it fits.
+    REQUIRE(body.find("model") != nullptr);
+    const std::string device = body.find("model")->get_string("device");
+    CHECK((device == "cpu" || device.rfind("cuda:", 0) == 0));
     REQUIRE(body.find("verification") != nullptr);
     REQUIRE(body.find("tokens") != nullptr);
     CHECK(body.find("tokens")->get_int("prompt") > 0);
