@@ -10,7 +10,8 @@ packages=(
   libpoco-dev
   libsqlitecpp-dev libsqlite3-dev
   libpoppler-cpp-dev poppler-utils
-  libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-kor tesseract-ocr-osd
+  libstemmer-dev
   doctest-dev
   libsodium-dev
   libssl-dev

@@ -61,7 +61,8 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     }
     SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(dir.paths().audit()));
     provisioning::HiddenSalt salt;
-    salt.index_params_sha256 = index_params_sha256(retriever->embedder().identity().to_string());
+    salt.index_params_sha256 =
+        index_params_sha256(retriever->embedder().identity().to_string(), std::string(retrieval::kAnalyzerVersion));
     if (grounded) {
         salt.model_sha256 = grounded->model_info().sha256;
         SB_ASSIGN_OR_RETURN(salt.prompts_sha256, hash_prompt_tree(find_prompt_dir(settings.prompt_dir)));
@@ -219,6 +220,7 @@ core::Json Appliance::health() {
         j["audit_records"] = *n;
     }
     j["embedder"] = impl_->retriever.embedder().identity().to_string();
+    j["analyzer"] = std::string(retrieval::kAnalyzerVersion);
     j["disk"] = impl_->disk->to_json();  // "read_only" with its reason when the disk is full
     j["answerer"] = impl_->grounded ? "generative (" + impl_->grounded->model_info().file_name + ")" : "extractive";
     return j;

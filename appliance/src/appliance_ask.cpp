@@ -134,6 +134,7 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
         ctx.retrieved.push_back(RetrievedChunk{h.chunk_id, h.score, h.bm25_rank, h.dense_rank});
     }
     ctx.embedder = impl_->retriever.embedder().identity().to_string();
+    ctx.analyzer = std::string(retrieval::kAnalyzerVersion);
     ctx.settings_version = settings.settings_version();
     ctx.salt_fingerprint = provisioning::salt_fingerprint(impl_->salt());
     ctx.caps = appliance::to_json(settings.caps);

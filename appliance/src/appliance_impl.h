@@ -23,6 +23,7 @@
 #include "strongbox/core/text.h"
 #include "strongbox/extract/page_render.h"
 #include "strongbox/ingest/ingest.h"
+#include "strongbox/retrieval/analyzer.h"
 #include "strongbox/retrieval/retriever.h"
 #include "strongbox/webui/service.h"
 

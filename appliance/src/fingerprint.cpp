@@ -39,8 +39,9 @@ std::string settings_sha256(const core::Json & settings) {
     return core::sha256_hex(settings.dump());
 }
 
-std::string index_params_sha256(const std::string & embedder_identity) {
+std::string index_params_sha256(const std::string & embedder_identity, const std::string & analyzer_version) {
     core::Json j = core::Json::object();
+    j["analyzer"] = analyzer_version;
     j["embedder"] = embedder_identity;
     return core::sha256_hex(j.dump());
 }

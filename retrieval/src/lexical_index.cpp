@@ -1,71 +1,10 @@
 #include "lexical_index.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace strongbox::retrieval::detail {
-
-using core::Error;
-using core::ErrorCode;
-using core::Result;
-
-// ---- FtsTokenizer ----
-
-struct FtsTokenizer::Impl {
-    fts5_tokenizer api{};
-    Fts5Tokenizer * tokenizer = nullptr;
-    ~Impl() {
-        if (tokenizer != nullptr) {
-            api.xDelete(tokenizer);
-        }
-    }
-};
-
-FtsTokenizer::FtsTokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-FtsTokenizer::FtsTokenizer(FtsTokenizer &&) noexcept = default;
-FtsTokenizer & FtsTokenizer::operator=(FtsTokenizer &&) noexcept = default;
-FtsTokenizer::~FtsTokenizer() = default;
-
-Result<FtsTokenizer> FtsTokenizer::create(sqlite3 * db) {
-    fts5_api * api = nullptr;
-    sqlite3_stmt * stmt = nullptr;
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &stmt, nullptr) != SQLITE_OK) {
-        return Error(ErrorCode::kUnsupported, "FTS5 tokenizer: this SQLite has no FTS5");
-    }
-    sqlite3_bind_pointer(stmt, 1, static_cast<void *>(&api), "fts5_api_ptr", nullptr);
-    sqlite3_step(stmt);
-    sqlite3_finalize(stmt);
-    if (api == nullptr || api->iVersion < 2) {
-        return Error(ErrorCode::kUnsupported, "FTS5 tokenizer: FTS5 API unavailable");
-    }
-    auto impl = std::make_unique<Impl>();
-    void * user = nullptr;
-    if (api->xFindTokenizer(api, "unicode61", &user, &impl->api) != SQLITE_OK) {
-        return Error(ErrorCode::kUnsupported, "FTS5 tokenizer: unicode61 not found");
-    }
-    // The arguments of chunks_fts (schema migration 1 -> 2).
-    const char * args[] = {"remove_diacritics", "2"};
-    if (impl->api.xCreate(user, args, 2, &impl->tokenizer) != SQLITE_OK) {
-        return Error(ErrorCode::kInternal, "FTS5 tokenizer: cannot create unicode61 remove_diacritics 2");
-    }
-    return FtsTokenizer(std::move(impl));
-}
-
-void FtsTokenizer::tokenize(std::string_view text, bool query, std::vector<std::string> & out) const {
-    out.clear();
-    if (text.empty()) {
-        return;
-    }
-    auto on_token = [](void * ctx, int, const char * token, int n, int, int) -> int {
-        static_cast<std::vector<std::string> *>(ctx)->emplace_back(token, static_cast<size_t>(n));
-        return SQLITE_OK;
-    };
-    impl_->api.xTokenize(impl_->tokenizer, &out, query ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT, text.data(),
-                         static_cast<int>(text.size()), on_token);
-}
 
 // ---- LexicalIndex ----
 
@@ -101,7 +40,7 @@ constexpr double kBoundSlack = 1e-9;
 }  // namespace
 
 bool LexicalIndex::add(int64_t chunk_id, const std::vector<std::string> & heading_terms,
-                       const std::vector<std::string> & body_terms) {
+                       const std::vector<std::string> & body_terms, uint32_t body_len) {
     if (chunk_id <= last_chunk_ || chunk_id < 0 || chunk_id > std::numeric_limits<uint32_t>::max()) {
         return false;
     }
@@ -125,7 +64,7 @@ bool LexicalIndex::add(int64_t chunk_id, const std::vector<std::string> & headin
         weighted.emplace_back(term_id(t), 1);
     }
     std::sort(weighted.begin(), weighted.end());
-    const auto len = static_cast<uint32_t>(body_terms.size());
+    const uint32_t len = body_len;
     for (size_t i = 0; i < weighted.size();) {
         uint32_t term = weighted[i].first;
         uint32_t tf = 0;

@@ -2,8 +2,8 @@
 //
 // Design notes:
 // 1. Derived, never authoritative. The postings are built from the `chunks` table (heading and
-//    body, tokenized by FTS5's own unicode61 tokenizer with the table's arguments, so a term here
-//    is exactly an FTS5 term) and extended after each committed insert. Nothing is persisted, so a
+//    body, analyzed by the text analyzer that also tokenizes chunks_fts, so a term here is exactly
+//    an FTS5 term) and extended after each committed insert. Nothing is persisted, so a
 //    crash cannot leave them out of step with the database: the next open rebuilds them.
 // 2. Chunks are immutable and their ids only grow (design note 2 of store.cpp), so new postings
 //    are appended and every list stays in chunk-id order. Chunks that leave search (superseded or
@@ -27,14 +27,11 @@
 #include "strongbox/retrieval/store.h"
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-struct sqlite3;
 
 namespace strongbox::retrieval::detail {
 
@@ -50,32 +47,15 @@ struct ScoredPhrase {
     double idf = 0;
 };
 
-// FTS5's tokenizer for the chunks_fts table (unicode61 remove_diacritics 2), borrowed from the
-// connection's FTS5 module. Not thread-safe: the Store uses one under its mutex, the background
-// build its own, created on its own connection.
-class FtsTokenizer {
-  public:
-    static core::Result<FtsTokenizer> create(sqlite3 * db);
-    FtsTokenizer(FtsTokenizer &&) noexcept;
-    FtsTokenizer & operator=(FtsTokenizer &&) noexcept;
-    ~FtsTokenizer();
-
-    // The terms of `text` in order, as FTS5 indexes a document (query = false) or reads a phrase.
-    void tokenize(std::string_view text, bool query, std::vector<std::string> & out) const;
-
-  private:
-    struct Impl;
-    explicit FtsTokenizer(std::unique_ptr<Impl> impl);
-    std::unique_ptr<Impl> impl_;
-};
-
 class LexicalIndex {
   public:
     static constexpr uint32_t kBlockSize = 128;
 
-    // Appends one chunk. Ids must grow; returns false (and changes nothing) otherwise.
+    // Appends one chunk: its terms (heading and body, colocated ones included) and the number
+    // of positions of its body (FTS5's column size). Ids must grow; returns false (and changes
+    // nothing) otherwise.
     bool add(int64_t chunk_id, const std::vector<std::string> & heading_terms,
-             const std::vector<std::string> & body_terms);
+             const std::vector<std::string> & body_terms, uint32_t body_len);
 
     // Drops chunks from the postings: each entry is a chunk id with the terms it was added with
     // (heading and body, any order, repeats allowed). Chunks or terms the index does not hold are

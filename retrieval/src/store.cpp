@@ -25,7 +25,7 @@
 // 7. Lexical top-k: an in-memory postings index derived from `chunks` (lexical_index.h) ranks a
 //    query with dynamic pruning instead of scoring every chunk that matches any term, with the
 //    same statistics, scores and tie order as the FTS5 query, which stays as the reference
-//    (lexical_search_exhaustive) and as the path for phrases FTS5 splits into several terms.
+//    (lexical_search_exhaustive) and as the path while the index builds.
 //    It is rebuilt after every open rather than persisted: a file beside the database would need
 //    its own crash-safe reconciliation, and the database already has everything. A thread owned
 //    by the Store builds it without the mutex, through its own read-only connection, reading the
@@ -38,10 +38,18 @@
 //    swapped in, the index is extended after each committed insert and loses the chunks of each
 //    superseded or removed document, under the mutex, so it is never ahead of or behind the
 //    database it serves. The destructor stops the build between two rows and joins it.
+// 8. Terms: chunks_fts, the postings, chunk lengths (n_tokens) and queries all take their terms
+//    from the text analyzer (analyzer.h), so the two paths see the same words. The `analyzer`
+//    table names the analyzer the index was built with; when it differs from this build's,
+//    open() re-indexes every chunk in one transaction, logging progress, so the index never mixes
+//    two analyzers and an interrupted rebuild starts again on the next open. n_tokens is derived
+//    data, the only column of a chunk that is ever rewritten.
 #include "strongbox/retrieval/store.h"
 
+#include "fts_tokenizer.h"
 #include "lexical_index.h"
-#include "tokenize.h"
+
+#include "strongbox/retrieval/analyzer.h"
 
 #include "strongbox/core/clock.h"
 #include "strongbox/core/log.h"
@@ -119,6 +127,16 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5 (
     heading, text, content = 'chunks', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
 );
 INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild');
+)sql",
+        // 2 -> 3: chunks_fts is tokenized by the text analyzer (analyzer.h). The analyzer table
+        // names the analyzer the index was built with; the empty name makes open() build it.
+        R"sql(
+DROP TABLE chunks_fts;
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+    heading, text, content = 'chunks', content_rowid = 'id', tokenize = 'strongbox'
+);
+CREATE TABLE analyzer (version TEXT NOT NULL);
+INSERT INTO analyzer (version) VALUES ('');
 )sql",
     };
     return kMigrations;
@@ -419,8 +437,7 @@ struct Store::Impl {
     };
     mutable std::unordered_map<std::string, Visibility> cache;
     mutable const ChunkIdSet * visible_slot = nullptr;  // what sb_visible() tests, during one query
-    std::optional<detail::FtsTokenizer> tokenizer;
-    mutable std::vector<std::string> heading_terms;  // scratch for the tokenizer, under mu
+    mutable std::vector<std::string> heading_terms;  // scratch for index_chunk, under mu
     mutable std::vector<std::string> body_terms;
 
     // Design note 7. Under mu: the index once swapped in (null before), whether a build runs, and
@@ -441,6 +458,53 @@ struct Store::Impl {
         }
     }
 
+    // Before the Store is shared (design note 8): rebuilds chunks_fts and n_tokens when the index
+    // was built with another analyzer.
+    void reindex_for_analyzer() {
+        const std::string built_with = db->execAndGet("SELECT version FROM analyzer").getString();
+        if (built_with == kAnalyzerVersion) {
+            return;
+        }
+        const int64_t total = db->execAndGet("SELECT count(*) FROM chunks").getInt64();
+        if (total > 0) {
+                SB_LOG_INFO("%s: index built with analyzer \"%s\", this build uses \"%s\": re-indexing %lld chunks",
+                        path.string().c_str(), built_with.empty() ? "unicode61" : built_with.c_str(),
+                        std::string(kAnalyzerVersion).c_str(), static_cast<long long>(total));
+        }
+        SQLite::Transaction tx(*db);
+        db->exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('delete-all')");
+        SQLite::Statement rows(*db, "SELECT id, heading, text FROM chunks ORDER BY id");
+        SQLite::Statement set_length(*db, "UPDATE chunks SET n_tokens = ? WHERE id = ?");
+        SQLite::Statement insert_fts(*db, "INSERT INTO chunks_fts (rowid, heading, text) VALUES (?, ?, ?)");
+        const int64_t report_every = std::max<int64_t>(1000, total / 10);
+        int64_t done = 0;
+        while (rows.executeStep()) {
+            const int64_t id = rows.getColumn(0).getInt64();
+            const std::string heading = rows.getColumn(1).getString();
+            const std::string text = rows.getColumn(2).getString();
+            set_length.reset();
+            set_length.bind(1, count_positions(text));
+            set_length.bind(2, id);
+            set_length.exec();
+            insert_fts.reset();
+            insert_fts.bind(1, id);
+            insert_fts.bind(2, heading);
+            insert_fts.bind(3, text);
+            insert_fts.exec();
+            if (++done % report_every == 0) {
+                SB_LOG_INFO("%s: re-indexed %lld of %lld chunks", path.string().c_str(), static_cast<long long>(done),
+                            static_cast<long long>(total));
+            }
+        }
+        SQLite::Statement record(*db, "UPDATE analyzer SET version = ?");
+        record.bind(1, std::string(kAnalyzerVersion));
+        record.exec();
+        tx.commit();
+        if (total > 0) {
+            SB_LOG_INFO("%s: re-indexed %lld chunks", path.string().c_str(), static_cast<long long>(total));
+        }
+    }
+
     // Called with mu held, or before the Store is shared: starts a background build.
     void start_lexical_build() {
         if (lexical_builder.joinable()) {
@@ -452,12 +516,22 @@ struct Store::Impl {
         lexical_builder = std::thread([this] { build_lexical(); });
     }
 
-    static void index_chunk(detail::LexicalIndex & index, const detail::FtsTokenizer & tok, int64_t id,
-                            std::string_view heading, std::string_view text, std::vector<std::string> & heading_buf,
-                            std::vector<std::string> & body_buf) {
-        tok.tokenize(heading, false, heading_buf);
-        tok.tokenize(text, false, body_buf);
-        if (!index.add(id, heading_buf, body_buf)) {
+    // The terms of `text` as chunks_fts indexes them; returns the number of positions.
+    static uint32_t terms_of(std::string_view text, std::vector<std::string> & out) {
+        out.clear();
+        uint32_t positions = 0;
+        for (Term & t : analyze(text)) {
+            positions += t.colocated ? 0 : 1;
+            out.push_back(std::move(t.text));
+        }
+        return positions;
+    }
+
+    static void index_chunk(detail::LexicalIndex & index, int64_t id, std::string_view heading, std::string_view text,
+                            std::vector<std::string> & heading_buf, std::vector<std::string> & body_buf) {
+        terms_of(heading, heading_buf);
+        const uint32_t body_len = terms_of(text, body_buf);
+        if (!index.add(id, heading_buf, body_buf, body_len)) {
             throw std::runtime_error("chunk " + std::to_string(id) + " is not newer than the lexical index");
         }
     }
@@ -470,10 +544,6 @@ struct Store::Impl {
             {
                 SQLite::Database reader(path.string(), SQLite::OPEN_READONLY);
                 reader.setBusyTimeout(5000);
-                auto tok = detail::FtsTokenizer::create(reader.getHandle());
-                if (!tok.ok()) {
-                    throw std::runtime_error(tok.error().message());
-                }
                 std::vector<std::string> heading_buf;
                 std::vector<std::string> body_buf;
                 SQLite::Statement batch(reader, "SELECT c.id, c.heading, c.text FROM chunks c JOIN documents d "
@@ -488,7 +558,7 @@ struct Store::Impl {
                             return;
                         }
                         last = batch.getColumn(0).getInt64();
-                        index_chunk(*index, *tok, last, text_of(batch.getColumn(1)), text_of(batch.getColumn(2)),
+                        index_chunk(*index, last, text_of(batch.getColumn(1)), text_of(batch.getColumn(2)),
                                     heading_buf, body_buf);
                     }
                 }
@@ -501,7 +571,7 @@ struct Store::Impl {
                                         "ON d.id = c.document_id WHERE c.id > ? AND d.status = 'active' ORDER BY c.id");
             rest.bind(1, last);
             while (rest.executeStep()) {
-                index_chunk(*index, *tokenizer, rest.getColumn(0).getInt64(), text_of(rest.getColumn(1)),
+                index_chunk(*index, rest.getColumn(0).getInt64(), text_of(rest.getColumn(1)),
                             text_of(rest.getColumn(2)), heading_terms, body_terms);
             }
             drop_from(*index, left_while_building);
@@ -534,8 +604,8 @@ struct Store::Impl {
             if (!q.executeStep()) {
                 continue;
             }
-            tokenizer->tokenize(text_of(q.getColumn(0)), false, heading_terms);
-            tokenizer->tokenize(text_of(q.getColumn(1)), false, body_terms);
+            terms_of(text_of(q.getColumn(0)), heading_terms);
+            terms_of(text_of(q.getColumn(1)), body_terms);
             auto & terms = chunks.emplace_back(id, std::move(heading_terms)).second;
             terms.insert(terms.end(), body_terms.begin(), body_terms.end());
             heading_terms = {};
@@ -552,7 +622,7 @@ struct Store::Impl {
         }
         try {
             for (size_t i = 0; i < ids.size(); ++i) {
-                index_chunk(*lexical, *tokenizer, ids[i], headings[i], doc.chunks[i].text, heading_terms, body_terms);
+                index_chunk(*lexical, ids[i], headings[i], doc.chunks[i].text, heading_terms, body_terms);
             }
         } catch (const std::exception & e) {
             SB_LOG_WARN("lexical index of %s: %s; rebuilding it", path.string().c_str(), e.what());
@@ -721,6 +791,9 @@ Result<Store> Store::open(const std::filesystem::path & path) {
             }
         }
         impl->db->exec("PRAGMA synchronous = FULL");  // design note 4
+        if (auto registered = detail::register_fts_tokenizer(impl->db->getHandle()); !registered.ok()) {
+            return std::move(registered).error().with_context("open " + path.string());
+        }
 
         int version = impl->read_schema_version();
         const auto & steps = migrations();
@@ -739,6 +812,7 @@ Result<Store> Store::open(const std::filesystem::path & path) {
             tx.commit();
         }
         impl->schema_version = static_cast<int>(steps.size());
+        impl->reindex_for_analyzer();
     } catch (const SQLite::Exception & e) {
         return impl->sqlite_error("open database", e);
     } catch (const std::exception & e) {
@@ -746,11 +820,6 @@ Result<Store> Store::open(const std::filesystem::path & path) {
     }
     SB_TRY(register_bm25(impl->db->getHandle(), path));
     SB_TRY(register_visible(impl->db->getHandle(), path, &impl->visible_slot));
-    auto tokenizer = detail::FtsTokenizer::create(impl->db->getHandle());
-    if (!tokenizer.ok()) {
-        return std::move(tokenizer).error().with_context("open " + path.string());
-    }
-    impl->tokenizer.emplace(std::move(tokenizer).value());
     impl->start_lexical_build();  // design note 7
     return Store(std::move(impl));
 }
@@ -868,7 +937,7 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
             } else {
                 insert_chunk.bind(8, chunk.metadata.dump());
             }
-            insert_chunk.bind(9, detail::count_tokens(chunk.text));
+            insert_chunk.bind(9, count_positions(chunk.text));
             const std::string heading = heading_of(chunk.metadata);
             insert_chunk.bind(10, heading);
             insert_chunk.exec();
@@ -1017,6 +1086,24 @@ Result<DocumentInfo> Store::get_document(int64_t document_id) const {
     }
 }
 
+Result<void> Store::check_integrity() const {
+    std::lock_guard lock(impl_->mu);
+    try {
+        const std::string sqlite = impl_->db->execAndGet("PRAGMA integrity_check").getString();
+        if (sqlite != "ok") {
+            return Error(ErrorCode::kCorruptInput, impl_->path.string() + ": integrity_check: " + sqlite);
+        }
+    } catch (const SQLite::Exception & e) {
+        return impl_->sqlite_error("integrity check", e);
+    }
+    try {
+        impl_->db->exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')");
+    } catch (const SQLite::Exception & e) {
+        return Error(ErrorCode::kCorruptInput, impl_->path.string() + ": full-text index: " + e.what());
+    }
+    return {};
+}
+
 Result<StoreStats> Store::stats() const {
     std::lock_guard lock(impl_->mu);
     try {
@@ -1101,26 +1188,22 @@ Result<std::vector<std::string>> Store::chunk_texts(const std::vector<int64_t> &
 
 namespace {
 
-// A free-text query as lexical search reads it: each distinct non-stopword token, as typed and as
-// one quoted FTS5 phrase, so user punctuation, quotes and operator words (AND, NEAR, *) are plain
-// text to FTS5.
+// A free-text query as lexical search reads it: its distinct search terms (analyzer.h), each also
+// as one quoted FTS5 phrase, so user punctuation, quotes and operator words (AND, NEAR, *) are
+// plain text to FTS5. The tokenizer passes query terms through unchanged (fts_tokenizer.h).
 struct LexicalQuery {
-    std::vector<std::string_view> raw;
+    std::vector<std::string> terms;
     std::vector<std::string> phrases;
 };
 
 LexicalQuery parse_lexical_query(std::string_view query) {
     LexicalQuery q;
-    std::unordered_set<std::string> seen;
-    for (const auto & token : detail::tokenize(query)) {
-        if (detail::is_stopword(token.folded) || !seen.insert(token.folded).second) {
-            continue;
-        }
-        q.raw.push_back(token.raw);
-        q.phrases.push_back(quote_phrase(token.raw));
-        if (q.phrases.size() == kMaxQueryTerms) {
-            break;
-        }
+    q.terms = query_terms(query);
+    if (q.terms.size() > kMaxQueryTerms) {
+        q.terms.resize(kMaxQueryTerms);
+    }
+    for (const std::string & term : q.terms) {
+        q.phrases.push_back(quote_phrase(term));
     }
     return q;
 }
@@ -1159,22 +1242,14 @@ Result<std::vector<LexicalHit>> Store::lexical_search_with(std::string_view quer
         }
         const double avg_len = vis.total_len / n_chunks;
 
-        // Design note 7: the postings path, unless a phrase is several FTS5 terms (FTS5 then
-        // matches them as an adjacent sequence, which the postings do not record).
+        // Design note 7: the postings path.
         if (!exhaustive && impl_->lexical) {
             const detail::LexicalIndex & index = *impl_->lexical;
             std::vector<detail::ScoredPhrase> scored;
-            std::vector<std::string> terms;
-            bool single_terms = true;
-            for (size_t i = 0; i < parsed.phrases.size() && single_terms; ++i) {
-                impl_->tokenizer->tokenize(parsed.raw[i], true, terms);
-                if (terms.size() > 1) {
-                    single_terms = false;
-                    break;
-                }
-                int64_t term = terms.empty() ? -1 : index.find(terms.front());
+            for (size_t i = 0; i < parsed.terms.size(); ++i) {
+                int64_t term = index.find(parsed.terms[i]);
                 if (term < 0) {
-                    continue;  // no chunk has it (or FTS5 reduces it to nothing): it cannot match
+                    continue;  // no chunk has it: it cannot match
                 }
                 auto cached = vis.df.find(parsed.phrases[i]);
                 int64_t df = cached != vis.df.end() ? cached->second
@@ -1188,9 +1263,7 @@ Result<std::vector<LexicalHit>> Store::lexical_search_with(std::string_view quer
                                                           std::log(1.0 + (n_chunks - d + 0.5) / (d + 0.5))});
                 }
             }
-            if (single_terms) {
-                return index.top_k(scored, visible, std::max(1.0, avg_len), limit);
-            }
+            return index.top_k(scored, visible, std::max(1.0, avg_len), limit);
         }
 
         std::vector<std::string> kept;

@@ -7,10 +7,8 @@
 #include <cstdint>
 
 namespace strongbox::retrieval::detail {
-namespace {
 
-// Decodes one code point at s[i]; invalid bytes decode as U+FFFD and advance one byte.
-uint32_t decode(std::string_view s, size_t & i) {
+uint32_t decode_utf8(std::string_view s, size_t & i) {
     auto b0 = static_cast<uint8_t>(s[i]);
     if (b0 < 0x80) {
         ++i;
@@ -47,26 +45,26 @@ uint32_t decode(std::string_view s, size_t & i) {
     return cp;
 }
 
-enum class Kind { kSeparator, kTokenChar, kIgnorable };
-
-Kind classify(uint32_t cp) {
+CharKind classify(uint32_t cp) {
     if (cp < 0x80) {
         bool alnum = (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-        return alnum ? Kind::kTokenChar : Kind::kSeparator;
+        return alnum ? CharKind::kTokenChar : CharKind::kSeparator;
     }
     if (cp >= 0x300 && cp <= 0x36F) {
-        return Kind::kIgnorable;  // combining diacritics: folded away, they do not split words
+        return CharKind::kIgnorable;  // combining diacritics: folded away, they do not split words
     }
     if (cp == 0xAA || cp == 0xB5 || cp == 0xBA) {
-        return Kind::kTokenChar;
+        return CharKind::kTokenChar;
     }
     if ((cp >= 0x80 && cp <= 0xBF) || cp == 0xD7 || cp == 0xF7 || (cp >= 0x2000 && cp <= 0x2BFF) ||
         (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
         (cp >= 0x1F000 && cp <= 0x1FAFF) || cp == 0xFFFD || cp == 0xFEFF) {
-        return Kind::kSeparator;
+        return CharKind::kSeparator;
     }
-    return Kind::kTokenChar;
+    return CharKind::kTokenChar;
 }
+
+namespace {
 
 // Latin-1 letters U+00C0..U+00FF folded to ASCII (nullptr: not a letter).
 constexpr std::array<const char *, 64> kLatin1Fold = {
@@ -75,6 +73,8 @@ constexpr std::array<const char *, 64> kLatin1Fold = {
     "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
     "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u", "u", "y", "th", "y",
 };
+
+}  // namespace
 
 void append_folded(std::string & out, uint32_t cp) {
     if (cp < 0x80) {
@@ -102,6 +102,8 @@ void append_folded(std::string & out, uint32_t cp) {
     core::append_utf8(out, cp);
 }
 
+namespace {
+
 template <typename F>
 void for_each_token(std::string_view text, F && on_token) {
     size_t i = 0;
@@ -109,9 +111,9 @@ void for_each_token(std::string_view text, F && on_token) {
     std::string folded;
     while (i < text.size()) {
         size_t at = i;
-        uint32_t cp = decode(text, i);
-        Kind kind = classify(cp);
-        if (kind == Kind::kSeparator) {
+        uint32_t cp = decode_utf8(text, i);
+        CharKind kind = classify(cp);
+        if (kind == CharKind::kSeparator) {
             if (start != std::string_view::npos) {
                 on_token(text.substr(start, at - start), folded);
                 folded.clear();
@@ -122,7 +124,7 @@ void for_each_token(std::string_view text, F && on_token) {
         if (start == std::string_view::npos) {
             start = at;
         }
-        if (kind == Kind::kTokenChar) {
+        if (kind == CharKind::kTokenChar) {
             append_folded(folded, cp);
         }
     }

@@ -111,7 +111,9 @@ TEST_CASE("a cited line range is narrowed to the lines of the quoted sentence") 
     CHECK(a.citations[0].provenance.line_end == 14);
 }
 
-TEST_CASE("content words drop stop words and meet across simple inflections") {
-    auto words = appliance::content_words("How long are the Backups kept after failures?");
-    CHECK(words == std::vector<std::string>{"backup", "kept", "fail"});
+TEST_CASE("content words drop stop and question words and meet across inflections") {
+    CHECK(appliance::content_words("How long are the Backups kept after failures?") ==
+          std::vector<std::string>{"backup", "kept", "failur"});
+    CHECK(appliance::content_words("backup failure") == appliance::content_words("Backups' failures"));
+    CHECK(appliance::content_words("long options") == std::vector<std::string>{"long", "option"});
 }

@@ -10,6 +10,7 @@
 #include "strongbox/appliance/fingerprint.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
+#include "strongbox/retrieval/analyzer.h"
 #include "strongbox/webui/service.h"
 
 #include <doctest/doctest.h>
@@ -80,7 +81,7 @@ TEST_CASE("changing a prompt template changes the model-backed appliance's finge
     CHECK(after.get_string("fingerprint") != before.get_string("fingerprint"));
 }
 
-TEST_CASE("an answer's audit record carries the fingerprint /readyz reports") {
+TEST_CASE("an answer's audit record carries the fingerprint /readyz reports and the analyzer that matched words") {
     TempDir dir("sb_salt_record");
     appliance::Settings s;
     s.data_dir = dir.path / "data";
@@ -102,7 +103,12 @@ TEST_CASE("an answer's audit record carries the fingerprint /readyz reports") {
     REQUIRE(asks.size() == 2);  // an answer and a refusal
     for (const appliance::AuditRecord & r : asks) {
         CHECK(r.body.get_string("salt_fingerprint") == fingerprint);
+        CHECK(r.body.get_string("analyzer") == retrieval::kAnalyzerVersion);
     }
+    // The index parameters the fingerprint pins name the analyzer: a new analyzer is a new salt.
+    CHECK(ready->find("salt")->get_string("index_params_sha256") ==
+          appliance::index_params_sha256(app->health().get_string("embedder"), std::string(retrieval::kAnalyzerVersion)));
+    CHECK(appliance::index_params_sha256("hashed/1/256", "a") != appliance::index_params_sha256("hashed/1/256", "b"));
 }
 
 TEST_CASE("a model other than the last one recorded is recorded as a model_change at open") {

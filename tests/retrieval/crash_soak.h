@@ -248,15 +248,8 @@ inline std::vector<std::string> verify(const std::filesystem::path & dir, Model 
         return failures;
     }
     // After open: a writer killed while creating the database leaves it without the schema.
-    try {
-        SQLite::Database db((dir / "soak.db").string(), SQLite::OPEN_READWRITE);
-        std::string check = db.execAndGet("PRAGMA integrity_check").getString();
-        if (check != "ok") {
-            failures.push_back("SQLite integrity_check: " + check);
-        }
-        db.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')");
-    } catch (const std::exception & e) {
-        failures.push_back(std::string("database check: ") + e.what());
+    if (auto checked = r->store().check_integrity(); !checked.ok()) {
+        failures.push_back("database check: " + checked.error().message());
     }
     totals.repaired_added += r->open_report().added;
     totals.repaired_removed += r->open_report().removed;

@@ -319,7 +319,7 @@ TEST_CASE("postings with chunks removed equal postings built without them, and k
     auto add_round = [&](size_t n) {
         for (auto & terms : random_chunks(rng, n)) {
             const auto id = static_cast<int64_t>(all.size()) + 1;
-            REQUIRE(pruned.add(id, {}, terms));
+            REQUIRE(pruned.add(id, {}, terms, static_cast<uint32_t>(terms.size())));
             ids.push_back(id);
             all.push_back(std::move(terms));
             gone.push_back(false);
@@ -350,7 +350,7 @@ TEST_CASE("postings with chunks removed equal postings built without them, and k
         detail::LexicalIndex fresh;  // only the chunks still present
         for (size_t i = 0; i < all.size(); ++i) {
             if (!gone[i]) {
-                REQUIRE(fresh.add(static_cast<int64_t>(i) + 1, {}, all[i]));
+                REQUIRE(fresh.add(static_cast<int64_t>(i) + 1, {}, all[i], static_cast<uint32_t>(all[i].size())));
             }
         }
         check_same_postings(pruned, fresh, ChunkIdSet(ids), rng);

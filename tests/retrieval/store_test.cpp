@@ -1,5 +1,7 @@
 #include "strongbox/retrieval/store.h"
 
+#include "strongbox/retrieval/analyzer.h"
+
 #include "test_support.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -31,6 +33,16 @@ std::vector<int64_t> lexical_ids(const Store & store, const std::string & query,
     return ids;
 }
 
+std::vector<int64_t> exhaustive_ids(const Store & store, const std::string & query) {
+    auto hits = store.lexical_search_exhaustive(query, all_of(), 10);
+    REQUIRE_MESSAGE(hits.ok(), (hits.ok() ? "" : hits.error().message()));
+    std::vector<int64_t> ids;
+    for (const auto & h : *hits) {
+        ids.push_back(h.chunk_id);
+    }
+    return ids;
+}
+
 }  // namespace
 
 TEST_CASE("a new database gets the current schema and reopens with its documents") {
@@ -38,7 +50,7 @@ TEST_CASE("a new database gets the current schema and reopens with its documents
     {
         auto store = Store::open(dir / "sb.db");
         REQUIRE(store.ok());
-        CHECK(store->schema_version() == 2);
+        CHECK(store->schema_version() == 3);
         auto added = store->add_document(make_doc("/docs/a.txt", {"alpha", "beta"}));
         REQUIRE(added.ok());
         CHECK(added->outcome == AddOutcome::kAdded);
@@ -193,7 +205,8 @@ TEST_CASE("a failure midway through add_document leaves nothing half-written") {
     CHECK(lexical_ids(*store, "first", all_of()) == v1->chunk_ids);
     SQLite::Database raw((dir / "sb.db").string());
     CHECK(raw.execAndGet("SELECT count(*) FROM chunks").getInt() == 1);
-    CHECK(raw.execAndGet("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'zebra'").getInt() == 0);
+    CHECK(exhaustive_ids(*store, "zebra").empty());
+    CHECK(store->check_integrity().ok());
 }
 
 TEST_CASE("chunks that are not valid UTF-8 are rejected naming the chunk") {
@@ -446,11 +459,36 @@ INSERT INTO chunks_fts (rowid, text) VALUES (7, 'Open ports are listed below.'),
     }
     auto store = Store::open(dir / "sb.db");
     REQUIRE_MESSAGE(store.ok(), (store.ok() ? "" : store.error().message()));
-    CHECK(store->schema_version() == 2);
+    CHECK(store->schema_version() == 3);
     CHECK(lexical_ids(*store, "firewall", all_of()) == std::vector<int64_t>{7});
     CHECK(lexical_ids(*store, "ports", all_of()) == std::vector<int64_t>{7});
     CHECK(lexical_ids(*store, "nothing", all_of()) == std::vector<int64_t>{8});
+    CHECK(exhaustive_ids(*store, "ports") == std::vector<int64_t>{7});
     SQLite::Database raw((dir / "sb.db").string(), SQLite::OPEN_READWRITE);
     CHECK(raw.execAndGet("PRAGMA integrity_check").getString() == "ok");
-    raw.exec("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')");
+    CHECK(raw.execAndGet("SELECT version FROM analyzer").getString() == kAnalyzerVersion);
+    CHECK(raw.execAndGet("SELECT n_tokens FROM chunks WHERE id = 7").getInt() == 5);
+}
+
+TEST_CASE("an index built by another analyzer is rebuilt on open, and then matches word forms") {
+    TempDir dir("reanalyze");
+    {
+        auto store = Store::open(dir / "sb.db");
+        REQUIRE(store.ok());
+        REQUIRE(store->add_document(make_doc("/docs/lgpl.txt", {"You may redistribute the library under the "
+                                                                 "terms of the GNU Lesser General Public License."}))
+                    .ok());
+    }
+    {
+        // What a database written by the previous analyzer looks like to this one.
+        SQLite::Database raw((dir / "sb.db").string(), SQLite::OPEN_READWRITE);
+        raw.exec("UPDATE analyzer SET version = 'unicode61'; UPDATE chunks SET n_tokens = 0");
+    }
+    auto store = Store::open(dir / "sb.db");
+    REQUIRE(store.ok());
+    CHECK(lexical_ids(*store, "Under what licence may it be redistributed?", all_of()).size() == 1);
+    CHECK(exhaustive_ids(*store, "licence redistributed") == lexical_ids(*store, "licence redistributed", all_of()));
+    SQLite::Database raw((dir / "sb.db").string(), SQLite::OPEN_READONLY);
+    CHECK(raw.execAndGet("SELECT version FROM analyzer").getString() == kAnalyzerVersion);
+    CHECK(raw.execAndGet("SELECT n_tokens FROM chunks").getInt() > 10);
 }

@@ -1,6 +1,7 @@
 #include "strongbox/answer/answerer.h"
 
 #include "strongbox/core/text.h"
+#include "strongbox/retrieval/analyzer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,39 +11,6 @@
 
 namespace strongbox::appliance {
 namespace {
-
-const std::set<std::string, std::less<>> & stop_words() {
-    static const std::set<std::string, std::less<>> kWords = {
-        "a",     "about", "after", "all",   "also",  "an",    "and",   "any",   "are",   "as",    "at",    "be",
-        "been",  "before", "being", "but",  "by",    "can",   "could", "did",   "do",    "does",  "doing", "for",
-        "from",  "had",   "has",   "have",  "having", "he",   "her",   "here",  "him",   "his",   "how",   "i",
-        "if",    "in",    "into",  "is",    "it",    "its",   "me",    "more",  "most",  "my",    "no",    "not",
-        "of",    "on",    "or",    "other", "our",   "out",   "over",  "own",   "same",  "she",   "should", "so",
-        "some",  "such",  "than",  "that",  "the",   "their", "them",  "then",  "there", "these", "they",  "this",
-        "those", "to",    "under", "until", "up",    "very",  "was",   "we",    "were",  "what",  "when",  "where",
-        "which", "while", "who",   "whom",  "why",   "will",  "with",  "would", "you",   "your",  "tell",  "please",
-        "long",  "much",  "many",  "happen", "happened", "s",
-    };
-    return kWords;
-}
-
-// Light stemming: enough that "backups"/"backup" and "failed"/"fails"/"failure" meet.
-std::string stem(std::string w) {
-    auto strip = [&](std::string_view suffix, size_t min_left) {
-        if (w.size() >= suffix.size() + min_left && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0) {
-            w.resize(w.size() - suffix.size());
-            return true;
-        }
-        return false;
-    };
-    strip("ies", 3) && (w += "y", true);
-    strip("ures", 3) || strip("ure", 3) || strip("ing", 3) || strip("ed", 3) || strip("es", 4) || strip("s", 3);
-    return w;
-}
-
-bool is_word_byte(unsigned char c) {
-    return std::isalnum(c) != 0 || c >= 0x80;
-}
 
 struct Sentence {
     size_t passage = 0;
@@ -111,34 +79,7 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
     return spans;
 }
 
-std::vector<std::string> content_words(const std::string & text) {
-    std::vector<std::string> words;
-    std::string cur;
-    auto flush = [&] {
-        if (!cur.empty()) {
-            std::string w = core::ascii_lower(cur);
-            if (stop_words().count(w) == 0) {
-                words.push_back(stem(std::move(w)));
-            }
-            cur.clear();
-        }
-    };
-    for (char c : text) {
-        if (is_word_byte(static_cast<unsigned char>(c)) || ((c == '-' || c == '_' || c == '/') && !cur.empty())) {
-            cur += c;
-        } else {
-            flush();
-        }
-    }
-    flush();
-    for (std::string & w : words) {
-        while (!w.empty() && (w.back() == '-' || w.back() == '_' || w.back() == '/')) {
-            w.pop_back();
-        }
-    }
-    std::erase_if(words, [](const std::string & w) { return w.empty(); });
-    return words;
-}
+std::vector<std::string> content_words(const std::string & text) { return retrieval::query_terms(text); }
 
 core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
                                  const AnswerOptions & options) {

@@ -238,10 +238,14 @@ struct ClaimWords {
     std::set<std::string> words;  // content words
     std::vector<std::string> keys;  // key tokens as written
     std::set<std::string> key_set;  // and lower-cased, without thousands separators
+    std::set<std::string> surface;  // every token, lower-cased: function words too
 
     explicit ClaimWords(const std::string & sentence) {
         const std::vector<std::string> w = content_words(sentence);
         words.insert(w.begin(), w.end());
+        for (std::string_view raw : raw_tokens(sentence)) {
+            surface.insert(core::ascii_lower(strip_token(raw)));
+        }
         keys = key_tokens(sentence);
         for (const std::string & k : keys) {
             key_set.insert(core::ascii_lower(k));
@@ -269,7 +273,8 @@ struct ClaimWords {
 };
 
 // The shortest run of tokens [first, last] of text[from, to) that holds every claim word and key
-// token found there at all; first == tokens.size() when none is.
+// token found there at all, widened over the claim's own function words at its edges ("each
+// backup is kept"); first == tokens.size() when none is.
 struct WordRun {
     std::vector<Token> toks;
     size_t first = 0;
@@ -308,6 +313,18 @@ WordRun claim_run(std::string_view text, size_t from, size_t to, const ClaimWord
                 covered -= --need[x] == 0 ? 1 : 0;
             }
             ++lo;
+        }
+    }
+    if (run.first < run.toks.size()) {
+        auto in_claim = [&](size_t i) {
+            const Token & t = run.toks[i];
+            return claim.surface.count(core::ascii_lower(strip_token(text.substr(t.begin, t.end - t.begin)))) > 0;
+        };
+        while (run.first > 0 && in_claim(run.first - 1)) {
+            --run.first;
+        }
+        while (run.last + 1 < run.toks.size() && in_claim(run.last + 1)) {
+            ++run.last;
         }
     }
     return run;

@@ -9,7 +9,8 @@
 //   prompts       the template folder: sorted relative names, each with its file's sha256
 //   tokenizer     a separate tokenizer file's bytes (empty: the model file carries its vocabulary)
 //   settings      the canonical JSON of the settings that shape answers (Settings::to_json())
-//   index_params  the canonical JSON {"embedder": "<identity>"} of the embedding space
+//   index_params  the canonical JSON {"analyzer": "<version>", "embedder": "<identity>"}: how
+//                 the index matches words and the embedding space
 //
 // Thread-safety: pure functions, except that the file hashes read the file system.
 // Errors: kNotFound / kIoError naming the file or folder.
@@ -32,7 +33,7 @@ class AuditLog;
 core::Result<std::string> hash_prompt_tree(const std::filesystem::path & dir);
 
 std::string settings_sha256(const core::Json & settings);
-std::string index_params_sha256(const std::string & embedder_identity);
+std::string index_params_sha256(const std::string & embedder_identity, const std::string & analyzer_version);
 
 // The hash of a settings or index-parameters JSON file as the appliance would compute it from
 // the same values: whitespace and key order do not matter.

@@ -163,6 +163,10 @@ class Store {
     core::Result<DocumentInfo> get_document(int64_t document_id) const;
     core::Result<StoreStats> stats() const;
 
+    // SQLite's integrity check and FTS5's check that chunks_fts holds exactly the analyzed
+    // chunks; kCorruptInput naming what failed.
+    core::Result<void> check_integrity() const;
+
     // ---- used by the vector index and the retriever ----
 
     // Ids of all chunks of active documents, ascending.

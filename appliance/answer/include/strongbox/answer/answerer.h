@@ -48,8 +48,8 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
 // copied from the whole passage); later calls add the range to it, without repeating a box.
 void narrow_citation(core::Citation & c, const Passage & p, size_t begin, size_t end, bool first);
 
-// Content words of a text as the answerer sees them: lower-cased, stop words removed, light
-// suffix stripping ("backups" -> "backup"). Exposed for tests and for the retrieval query.
+// Content words of a text as the answerer and the verifier match them: the text analyzer's
+// search terms (strongbox/retrieval/analyzer.h), so they meet the words retrieval matched.
 std::vector<std::string> content_words(const std::string & text);
 
 }  // namespace strongbox::appliance

@@ -124,12 +124,13 @@ struct AnswerRecordContext {
     std::string channel;                    // "cli" or "http"
     std::vector<RetrievedChunk> retrieved;  // every chunk handed to the answerer, best first
     std::string embedder;                   // embedder identity
+    std::string analyzer;                   // text analyzer version the index and the answerer matched words with
     std::string model_sha256;               // sha256 of the model file; empty for the extractive answerer
     std::string prompt_template_version;
     std::string prompt_template_sha256;
     std::string index_version;              // vector index / store generation the search ran against
     std::string settings_version;
-    std::string salt_fingerprint;           // the hidden salt in one hash (see audit_salt.h), as /readyz reports it
+    std::string salt_fingerprint;           // the hidden salt in one hash (see fingerprint.h), as /readyz reports it
     core::Json caps = core::Json::object(); // limits that applied, e.g. {"max_tokens":512,"top_k":5}
     double latency_ms = 0;                  // end to end, as the user saw it
 };
