@@ -9,6 +9,7 @@ find_package(SQLiteCpp REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(Poco REQUIRED COMPONENTS Foundation Net Util JSON XML Zip)
 find_package(doctest REQUIRED)
+find_package(Freetype REQUIRED)  # tests render Korean scans with fonts-nanum
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)

@@ -12,6 +12,7 @@ packages=(
   libpoppler-cpp-dev poppler-utils
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-kor tesseract-ocr-osd
   libstemmer-dev
+  libfreetype-dev fonts-nanum
   doctest-dev
   libsodium-dev
   libssl-dev

@@ -52,6 +52,13 @@ Json to_json(const Answer & a) {
     if (a.audit_id > 0) {
         j["audit_id"] = a.audit_id;
     }
+    if (a.score >= 0) {
+        j["score"] = a.score;
+        j["threshold"] = a.threshold;
+        if (!a.confidence.empty()) {
+            j["confidence"] = a.confidence;
+        }
+    }
     Json sentences = Json::array();
     for (const AnswerSentence & s : a.sentences) {
         Json sj = Json::object();
@@ -62,6 +69,9 @@ Json to_json(const Answer & a) {
         }
         sj["citations"] = std::move(cites);
         sj["support"] = std::string(to_string(s.support));
+        if (s.score >= 0) {
+            sj["score"] = s.score;
+        }
         sentences.push_back(std::move(sj));
     }
     j["sentences"] = std::move(sentences);
@@ -84,6 +94,9 @@ Result<Answer> answer_from_json(const Json & j) {
     a.answerer = j.get_string("answerer");
     a.latency_ms = j.get_double("latency_ms");
     a.audit_id = j.get_int("audit_id");
+    a.score = j.get_double("score", -1);
+    a.threshold = j.get_double("threshold");
+    a.confidence = j.get_string("confidence");
     if (const Json * sentences = j.find("sentences"); sentences != nullptr && sentences->is_array()) {
         for (const Json & sj : sentences->as_array()) {
             AnswerSentence s;
@@ -97,6 +110,7 @@ Result<Answer> answer_from_json(const Json & j) {
             s.support = support == "partial" ? Support::kPartial
                         : support == "unsupported" ? Support::kUnsupported
                                                    : Support::kSupported;
+            s.score = sj.get_double("score", -1);
             a.sentences.push_back(std::move(s));
         }
     }

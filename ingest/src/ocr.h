@@ -1,5 +1,5 @@
-// OCR of rendered page images through Tesseract's C++ API, with orientation detection (OSD)
-// and deskew (Leptonica) before recognition. Word boxes come back in PDF points of the image's
+// OCR of rendered page images through Tesseract's C++ API, with orientation and script
+// detection (OSD: a Hangul page is read as kor+eng) and deskew (Leptonica) before recognition. Word boxes come back in PDF points of the image's
 // page (origin top-left, y down), whatever rotation was applied to read them.
 //
 // Thread-safety: one OcrEngine per thread (a TessBaseAPI is not shareable); engines on
@@ -36,6 +36,7 @@ struct OcrResult {
     double mean_confidence = -1;  // mean word confidence 0..100; -1 when no words
     int rotation_degrees = 0;     // clockwise turn applied to read the page (0, 90, 180, 270)
     double skew_degrees = 0;      // deskew angle applied after the turn
+    std::string language;         // what read the page: the configured one, or "kor+eng" for Hangul
 };
 
 class OcrEngine {

@@ -186,6 +186,7 @@ core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages,
                     meta["reason"] = to_ocr[k].second;
                     meta["page_confidence"] = r.mean_confidence;
                     meta["rotation_degrees"] = r.rotation_degrees;
+                    meta["ocr_language"] = r.language;
                     meta["skew_degrees"] = std::round(r.skew_degrees * 100) / 100;
                     meta["low_confidence"] = low;
                     for (core::Chunk & c : out.chunks) {

@@ -172,6 +172,14 @@ Term word_term(const Word & w) {
         std::string folded = w.folded;
         fold_spelling(folded);
         t.text = stem_english(folded);
+        // Snowball keeps the -ur of -ure nouns ("failure" -> failur, "failed" -> fail); the noun
+        // and the verb should meet. Short stems keep it ("secure", "ensure" stay apart from "sec").
+        for (std::string_view ure : {"ure", "ures", "ured", "uring"}) {
+            if (ends_with(folded, ure) && ends_with(t.text, "ur") && t.text.size() >= 6) {
+                t.text.resize(t.text.size() - 2);
+                break;
+            }
+        }
     } else {
         t.text = w.folded;
     }
@@ -223,7 +231,7 @@ bool is_korean_stopword(std::string_view stem) {
     static const std::unordered_set<std::string_view> kWords = {
         "무엇", "뭐", "무엇을", "언제", "어디", "어디서", "누구", "누가", "얼마", "얼마나", "몇", "며칠", "어떻게",
         "어떤", "무슨", "왜", "어느", "것", "수", "등", "및", "또는", "그리고", "하지만", "그러나", "또한",
-        "그", "이", "저", "때", "동안", "대한", "대해", "위해", "통해", "있", "없",
+        "그", "이", "저", "때", "동안", "대한", "대해", "위해", "통해", "있", "없", "자주", "다시",
     };
     return kWords.count(stem) > 0;
 }
@@ -240,7 +248,10 @@ std::string_view strip_korean_suffix(std::string_view w) {
 // A Korean word as syllable bigrams of its stem (a one-syllable stem as itself), each a position.
 void add_korean_terms(const Word & w, std::vector<Term> & out) {
     const std::string_view stem = strip_korean_suffix(w.folded);
-    const bool stop = is_korean_stopword(stem) || is_korean_stopword(w.folded);
+    // A verb ending written as its own word ("하나요", "됩니까") says nothing about the subject.
+    const auto & suffixes = korean_suffixes();
+    const bool stop = is_korean_stopword(stem) || is_korean_stopword(w.folded) ||
+                      std::find(suffixes.begin(), suffixes.end(), std::string_view(w.folded)) != suffixes.end();
     const size_t n = syllables(stem);
     if (n <= 1 || stem.size() % kSyllableBytes != 0) {
         out.push_back(Term{std::string(stem), w.begin, w.end, false, stop});

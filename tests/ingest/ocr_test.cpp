@@ -1,5 +1,6 @@
 #include "ocr.h"
 
+#include "hangul_scan.h"
 #include "layout.h"
 #include "pdf_pages.h"
 #include "test_support.h"
@@ -327,4 +328,76 @@ TEST_CASE("an image file is read as grey at its recorded resolution, and a non-i
     REQUIRE_FALSE(text.ok());
     CHECK(text.error().code() == core::ErrorCode::kCorruptInput);
     CHECK(text.error().message().find("notes.txt") != std::string::npos);
+}
+
+namespace {
+
+const std::vector<std::string> kKoreanPage = {
+    "야간 백업은 매일 01:30 UTC에 시작하며, 변경된 파일을 백업 장비로 복사한다.",
+    "야간 백업본은 35일 동안 보관된다.",
+    "매월 첫째 일요일에 전체 아카이브 사본을 테이프 두 세트에 기록한다.",
+    "월간 아카이브 테이프는 기록 관리 규정에 따라 7년 동안 보관한다.",
+    "야간 백업이 실패하면 백업 장비가 당직 엔지니어에게 경보를 보낸다.",
+};
+
+std::string joined_lines(const std::vector<std::string> & lines) {
+    std::string out;
+    for (const std::string & l : lines) {
+        out += l + "\n";
+    }
+    return out;
+}
+
+std::string words_text(const ingest::OcrResult & r) {
+    std::string out;
+    int line = -1;
+    for (const ingest::Word & w : r.words) {
+        out += (out.empty() ? "" : (w.line_id != line ? "\n" : " ")) + w.text;
+        line = w.line_id;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a Korean scan is read as Korean with no language setting, upright, noisy or JPEG-compressed") {
+    // The engine is configured as an English install is: the page's script chooses Korean.
+    auto engine = ingest::OcrEngine::create("eng", "");
+    REQUIRE(engine.ok());
+    const ingest::GrayImage clean = ingest::testing::render_lines(kKoreanPage, 200);
+    const std::string reference = joined_lines(kKoreanPage);
+    struct Condition {
+        const char * name;
+        ingest::GrayImage image;
+        int rotation;
+    };
+    const std::vector<Condition> conditions = {
+        {"clean, 200 dpi", clean, 0},
+        {"turned a quarter left", ingest::testing::turned_left(clean), 90},
+        {"noisy (grain 25, 0.5% specks)", ingest::testing::noisy(clean, 25, 0.005, 7), 0},
+        {"JPEG quality 40", ingest::testing::jpeg_round_trip(clean, 40), 0},
+    };
+    for (const Condition & c : conditions) {
+        INFO(std::string(c.name));
+        auto r = (*engine)->recognize(c.image);
+        REQUIRE(r.ok());
+        CHECK(r->language == "kor+eng");
+        CHECK(r->rotation_degrees == c.rotation);
+        const double cer = ingest::character_error_rate(words_text(*r), reference);
+        MESSAGE(std::string(c.name) << ": CER " << cer);
+        CHECK(cer < 0.10);
+    }
+}
+
+TEST_CASE("an English scan keeps the configured language") {
+    auto engine = ingest::OcrEngine::create("eng", "");
+    REQUIRE(engine.ok());
+    const ingest::GrayImage page = ingest::testing::render_lines(
+        {"Nightly backups start at 01:30 UTC and are kept for 35 days.",
+         "Monthly archive tapes are kept for seven years in the fire safe."},
+        200);
+    auto r = (*engine)->recognize(page);
+    REQUIRE(r.ok());
+    CHECK(r->language == "eng");
+    CHECK(words_text(*r).find("archive tapes") != std::string::npos);
 }

@@ -18,7 +18,83 @@ struct Sentence {
     size_t end = 0;
     std::set<std::string> words;
     double score = 0;
+    bool heading = false;  // a Markdown heading line: context for the sentences under it, never an answer
 };
+
+// What kind of answer a question asks for, when its wording says so.
+enum class AnswerType { kAny, kTime, kQuantity };
+
+AnswerType answer_type(const std::string & question) {
+    const std::string q = " " + core::ascii_lower(question) + " ";
+    auto has = [&](std::string_view w) { return q.find(w) != std::string::npos; };
+    if (has(" when ") || has(" what time") || has(" what date") || has("언제") || has("몇 시")) {
+        return AnswerType::kTime;
+    }
+    if (has(" how many ") || has(" how much ") || has(" how long ") || has(" how often ") || has(" how old ") ||
+        has(" how big ") || has(" how large ") || has("며칠") || has("몇") || has("얼마")) {
+        return AnswerType::kQuantity;
+    }
+    return AnswerType::kAny;
+}
+
+// Whether a sentence holds something of the asked type: a number, or a word that is one.
+bool holds_type(std::string_view sentence, AnswerType type) {
+    if (type == AnswerType::kAny) {
+        return true;
+    }
+    if (std::any_of(sentence.begin(), sentence.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return true;
+    }
+    static const char * const kQuantityWords[] = {
+        " one ", " two ", " three ", " four ", " five ", " six ", " seven ", " eight ", " nine ", " ten ", " twelve ",
+        " once ", " twice ", " every ", " each ", " daily", " weekly", " monthly", " yearly", " hourly", " half ",
+        " several ", " single ", "매일", "매주", "매월", "매년", "마다", "한 번", "두 번",
+    };
+    static const char * const kTimeWords[] = {
+        " monday", " tuesday", " wednesday", " thursday", " friday", " saturday", " sunday", " january",
+        " february", " march", " april", " may ", " june", " july", " august", " september", " october",
+        " november", " december", " before ", " after ", " during ", " at boot", " at startup", " daily",
+        " weekly", " monthly", " every ", " night", " morning", " evening", "요일", "매일", "매주", "매월", " 전에",
+        " 후에", "때 ", "동안",
+    };
+    const std::string lower = " " + core::ascii_lower(sentence) + " ";
+    auto any_of = [&](const auto & words) {
+        return std::any_of(std::begin(words), std::end(words), [&](const char * w) { return lower.find(w) != std::string::npos; });
+    };
+    return type == AnswerType::kTime ? any_of(kTimeWords) : any_of(kQuantityWords);
+}
+
+// The question's key terms: the words that name what it is about rather than what it asks
+// (numbers, identifiers and options, capitalised names, Latin words in a Korean question).
+// A passage that holds none of one cannot be about the same thing.
+std::vector<std::pair<std::string, std::string>> key_terms(const std::string & question) {
+    std::vector<std::pair<std::string, std::string>> keys;  // term, as written
+    // Lead bytes of U+A000..U+DFFF, the block Hangul syllables lie in.
+    const bool hangul = std::any_of(question.begin(), question.end(), [](char c) {
+        const auto b = static_cast<unsigned char>(c);
+        return b >= 0xEA && b <= 0xED;
+    });
+    bool first_word = true;
+    for (const retrieval::Term & t : retrieval::analyze(question)) {
+        if (t.colocated) {
+            continue;
+        }
+        const std::string_view raw = std::string_view(question).substr(t.begin, t.end - t.begin);
+        const bool was_first = first_word;
+        first_word = false;
+        if (t.stop) {
+            continue;
+        }
+        const bool ascii = std::all_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+        const bool digit = std::any_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const bool joined = std::any_of(raw.begin(), raw.end(), [](char c) { return c == '_' || c == '-' || c == '.'; });
+        const bool capital = !was_first && std::any_of(raw.begin(), raw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        if (digit || joined || capital || (hangul && ascii)) {
+            keys.emplace_back(t.text, std::string(raw));
+        }
+    }
+    return keys;
+}
 
 // Text addressed to a language model rather than to a reader: injected instructions, fake system
 // prompts and chat-template control spellings. Such a sentence states no fact about the subject,
@@ -60,7 +136,15 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
             bool ends_statement = j > start && (text[j - 1] == '.' || text[j - 1] == '!' || text[j - 1] == '?' ||
                                                 text[j - 1] == ':');
             bool blank_next = i + 1 < text.size() && text[i + 1] == '\n';
-            if (line_records || ends_statement || blank_next) {
+            // A Markdown heading is a line of its own, never the start of the sentence after it.
+            const size_t line_begin = text.rfind('\n', i == 0 ? 0 : i - 1) == std::string::npos
+                                          ? 0
+                                          : text.rfind('\n', i - 1) + 1;
+            const bool heading = line_begin >= start && text.compare(line_begin, 1, "#") == 0;
+            if (heading && line_begin > start) {
+                push(line_begin);
+            }
+            if (line_records || ends_statement || blank_next || heading) {
                 push(i + 1);
             }
         } else if ((c == '.' || c == '!' || c == '?') && i + 1 < text.size() &&
@@ -101,15 +185,41 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         return refuse("Not found in the indexed documents: no passage matches the question.");
     }
 
+    // Only passages that mention every key term of the question can answer it.
+    const auto keys = key_terms(question);
+    std::vector<bool> eligible(passages.size(), true);
+    std::set<std::string> missing;
+    for (size_t p = 0; p < passages.size(); ++p) {
+        const std::vector<std::string> words = content_words(passages[p].text);
+        const std::set<std::string> have(words.begin(), words.end());
+        for (const auto & [term, raw] : keys) {
+            if (have.count(term) == 0) {
+                eligible[p] = false;
+                missing.insert(raw);
+            }
+        }
+    }
+    if (std::none_of(eligible.begin(), eligible.end(), [](bool e) { return e; })) {
+        std::string names;
+        for (const std::string & m : missing) {
+            names += (names.empty() ? "\"" : ", \"") + m + "\"";
+        }
+        return refuse("Not found in the indexed documents: no passage mentions " + names + ".");
+    }
+
     std::vector<Sentence> sentences;
     for (size_t p = 0; p < passages.size(); ++p) {
+        if (!eligible[p]) {
+            continue;
+        }
         const bool line_records = passages[p].provenance.extractor.rfind("log", 0) == 0;
         for (auto [b, e] : sentence_spans(passages[p].text, line_records)) {
-            if (looks_like_instruction(std::string_view(passages[p].text).substr(b, e - b))) {
+            const std::string_view text = std::string_view(passages[p].text).substr(b, e - b);
+            if (looks_like_instruction(text)) {
                 continue;
             }
-            Sentence s{p, b, e, {}, 0};
-            for (std::string & w : content_words(passages[p].text.substr(b, e - b))) {
+            Sentence s{p, b, e, {}, 0, text.front() == '#'};
+            for (std::string & w : content_words(std::string(text))) {
                 s.words.insert(std::move(w));
             }
             sentences.push_back(std::move(s));
@@ -126,24 +236,47 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         weight[w] = 1.0 + std::log((1.0 + static_cast<double>(sentences.size())) / (1.0 + static_cast<double>(df)));
         total += weight[w];
     }
-    for (Sentence & s : sentences) {
+    // A word the sentence lacks still counts, at half weight, when its context states it: the
+    // heading it sits under or the sentence before it ("## Backup failures" ... "Rerun the job
+    // before 07:00").
+    const AnswerType type = answer_type(question);
+    for (size_t i = 0; i < sentences.size(); ++i) {
+        Sentence & s = sentences[i];
+        auto in_context = [&](const std::string & w) {
+            for (size_t k = 0; k < i; ++k) {
+                const Sentence & c = sentences[k];
+                if (c.passage == s.passage && (c.heading || k + 1 == i) && c.words.count(w) > 0) {
+                    return true;
+                }
+            }
+            return false;
+        };
         double matched = 0;
         for (const std::string & w : query) {
             if (s.words.count(w) > 0) {
                 matched += weight[w];
+            } else if (in_context(w)) {
+                matched += 0.5 * weight[w];
             }
         }
-        // Coverage first; the passage's retrieval rank breaks near-ties.
-        s.score = matched / total - 0.01 * static_cast<double>(s.passage);
+        // Coverage first; a sentence without the asked kind of answer (a time, a quantity) loses
+        // a third; the passage's retrieval rank breaks near-ties.
+        const Passage & p = passages[s.passage];
+        const double typed = holds_type(std::string_view(p.text).substr(s.begin, s.end - s.begin), type) ? 1.0 : 0.67;
+        s.score = matched / total * typed - 0.01 * static_cast<double>(s.passage);
     }
     std::vector<const Sentence *> ranked;
     for (const Sentence & s : sentences) {
-        ranked.push_back(&s);
+        if (!s.heading) {
+            ranked.push_back(&s);
+        }
     }
     std::stable_sort(ranked.begin(), ranked.end(), [](const Sentence * a, const Sentence * b) { return a->score > b->score; });
 
     // Further sentences must come close to the best one, so a sentence that shares only the
     // common words of the question does not ride along.
+    answer.threshold = options.min_coverage;
+    answer.score = ranked.empty() ? 0.0 : std::clamp(ranked.front()->score, 0.0, 1.0);
     const double floor = ranked.empty() ? 1.0 : std::max(options.min_coverage, options.relative_floor * ranked.front()->score);
     std::map<size_t, int> citation_of_passage;
     std::set<std::string> seen_text;
@@ -168,11 +301,13 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         core::Citation & c = answer.citations[static_cast<size_t>(it->second - 1)];
         c.quote += (c.quote.empty() ? "" : " ") + text;
         narrow_citation(c, p, s->begin, s->end, inserted);
-        answer.sentences.push_back(core::AnswerSentence{text, {it->second}, core::Support::kSupported});
+        answer.sentences.push_back(
+            core::AnswerSentence{text, {it->second}, core::Support::kSupported, std::clamp(s->score, 0.0, 1.0)});
     }
     if (answer.sentences.empty()) {
         return refuse("Not found in the indexed documents: no passage states an answer to the question.");
     }
+    answer.confidence = answer.score >= options.high_confidence ? "high" : "medium";
     return answer;
 }
 

@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "strongbox/appliance/eval.h"
+#include "strongbox/appliance/eval_set.h"
 #include "strongbox/retrieval/embedder.h"
 #include "strongbox/retrieval/eval.h"
 
@@ -75,7 +76,129 @@ int run_eval_retrieval(const CommandContext & ctx) {
     return kExitOk;
 }
 
+std::string share_cell(size_t n, size_t of) {
+    std::array<char, 32> buf{};
+    std::snprintf(buf.data(), buf.size(), "%zu (%.2f)", n, of == 0 ? 0.0 : static_cast<double>(n) / static_cast<double>(of));
+    return buf.data();
+}
+
+void print_counts_header() {
+    std::printf("%-22s %9s %16s %16s %16s %16s %10s\n", "", "questions", "answered right", "wrongly refused",
+                "wrongly answered", "unanswerable ans", "cite prec");
+}
+
+void print_counts(const std::string & name, const SetCounts & c) {
+    std::printf("%-22s %9zu %16s %16s %16s %16s %10.3f\n", name.c_str(), c.answerable + c.unanswerable,
+                share_cell(c.correct, c.answerable).c_str(), share_cell(c.wrongly_refused, c.answerable).c_str(),
+                share_cell(c.wrong, c.answerable).c_str(), share_cell(c.unanswerable_answered, c.unanswerable).c_str(),
+                c.citations == 0 ? 0.0 : static_cast<double>(c.citations_on_target) / static_cast<double>(c.citations));
+}
+
+const char * outcome_label(SetOutcome o) {
+    switch (o) {
+    case SetOutcome::kUnanswerableAnswered:
+        return "unanswerable answered";
+    case SetOutcome::kWrong:
+        return "wrongly answered";
+    case SetOutcome::kWronglyRefused:
+        return "wrongly refused";
+    case SetOutcome::kCorrect:
+        return "correct";
+    case SetOutcome::kRightlyRefused:
+        return "rightly refused";
+    }
+    return "";
+}
+
+void print_set_report(const SetEvalReport & r, const std::string & only_split) {
+    std::printf("answerer: %s; analyzer: %s; answer threshold %.2f\n", r.answerer.c_str(), r.analyzer.c_str(),
+                r.threshold);
+    std::printf("documents: %zu ingested, %zu failed; median latency per question: %.1f ms\n", r.documents,
+                r.failed_documents, r.median_latency_ms);
+    std::printf("(answered right, wrongly refused and wrongly answered are shares of the answerable questions; "
+                "unanswerable answered of the unanswerable ones)\n");
+    for (const char * split : {"dev", "test"}) {
+        if ((!only_split.empty() && only_split != split) || r.groups.count(split) == 0) {
+            continue;
+        }
+        std::printf("\n== %s ==\n", split);
+        print_counts_header();
+        for (const auto & [key, counts] : r.groups) {
+            if (key == split || key.rfind(std::string(split) + "/", 0) == 0) {
+                print_counts(key == split ? "all" : key.substr(std::string(split).size() + 1), counts);
+            }
+        }
+        std::printf("\nanswer-threshold trade-off (%s):\n", split);
+        std::printf("%10s %16s %16s %16s %16s\n", "threshold", "answered right", "wrongly refused", "wrongly answered",
+                    "unanswerable ans");
+        for (const TradeOffPoint & p : r.trade_off.at(split)) {
+            const SetCounts & c = p.counts;
+            std::printf("%10.2f %16s %16s %16s %16s%s\n", p.threshold, share_cell(c.correct, c.answerable).c_str(),
+                        share_cell(c.wrongly_refused, c.answerable).c_str(), share_cell(c.wrong, c.answerable).c_str(),
+                        share_cell(c.unanswerable_answered, c.unanswerable).c_str(),
+                        p.threshold == r.threshold ? "  <- setting" : "");
+        }
+        // The worst first: an unanswerable question answered, then a wrong answer, then a refusal.
+        std::vector<const SetResult *> failures;
+        for (const SetResult & x : r.results) {
+            if (x.question->split == split && x.outcome != SetOutcome::kCorrect &&
+                x.outcome != SetOutcome::kRightlyRefused) {
+                failures.push_back(&x);
+            }
+        }
+        std::stable_sort(failures.begin(), failures.end(), [](const SetResult * a, const SetResult * b) {
+            return static_cast<int>(a->outcome) > static_cast<int>(b->outcome);
+        });
+        std::printf("\nworst failures (%s, %zu in all):\n", split, failures.size());
+        for (size_t i = 0; i < failures.size() && i < 10; ++i) {
+            const SetResult & x = *failures[i];
+            std::printf("%2zu. [%s] %s %s: %s\n    expected \"%s\" in %s; got: %.160s%s%s\n", i + 1,
+                        outcome_label(x.outcome), x.question->id.c_str(), x.question->doc.c_str(),
+                        x.question->question.c_str(), x.question->answer.c_str(), x.question->doc.c_str(),
+                        x.answer_text.c_str(), x.cited.empty() ? "" : " cited ", x.cited.c_str());
+        }
+    }
+}
+
+int run_eval_answer_set(const CommandContext & ctx) {
+    auto top_k = ctx.args.get_int("top-k", 5);
+    if (!top_k.ok()) {
+        return fail("eval answers", top_k.error());
+    }
+    auto set = load_question_set(ctx.args.get("set"));
+    if (!set.ok()) {
+        return fail("eval answers", set.error());
+    }
+    const std::string split = ctx.args.get("split");
+    if (!split.empty() && split != "dev" && split != "test") {
+        return fail("eval answers", "--split must be dev or test");
+    }
+    SetEvalOptions options;
+    options.work_dir = scratch_dir("set");
+    options.top_k = *top_k;
+    if (ctx.args.has("model")) {
+        options.settings.model_path = ctx.args.get("model");
+    }
+    auto threshold = ctx.args.get_double("threshold", options.settings.answer.min_coverage, 0, 1);
+    if (!threshold.ok()) {
+        return fail("eval answers", threshold.error());
+    }
+    options.settings.answer.min_coverage = *threshold;
+    options.settings.caps.daily_user_tokens = 0;  // an evaluation is not a user
+    auto report = evaluate_answer_set(*set, ctx.args.get("docs", "build/eval-docs"), options);
+    std::error_code ec;
+    std::filesystem::remove_all(options.work_dir, ec);
+    if (!report.ok()) {
+        return fail("eval answers", report.error());
+    }
+    print_set_report(*report, split);
+    return kExitOk;
+}
+
 int run_eval_answers(const CommandContext & ctx) {
+    if (ctx.args.has("set")) {
+        return run_eval_answer_set(ctx);
+    }
     if (ctx.args.positionals().size() != 1) {
         return fail("eval answers", "give the PubMedQA directory or its queries file, e.g. ../shared/data/qa-pubmedqa-pqal");
     }
@@ -188,14 +311,20 @@ std::vector<Command> eval_commands() {
          {{"limit", "N", "evaluate the first N questions only"}},
          run_eval_retrieval},
         {"eval answers",
-         "DATASET_DIR|QUERIES.jsonl",
-         "Measure answers: citation correctness, ALCE citation recall/precision, refusals, yes/no/maybe accuracy",
-         {{"limit", "N", "evaluate the first N questions only"},
+         "DATASET_DIR|QUERIES.jsonl | --set FILE|DIR",
+         "Measure answers: on PubMedQA, citation correctness, ALCE citation recall/precision, refusals, yes/no/maybe "
+         "accuracy; on a question set (eval/README.md), answered correctly, wrongly refused, wrongly answered and "
+         "unanswerable answered per language and document kind",
+         {{"set", "FILE|DIR", "a question set (.jsonl, or a folder of them) written on the documents under --docs"},
+          {"docs", "DIR", "where eval/docs.sh gathered the set's documents (default build/eval-docs)"},
+          {"split", "dev|test", "report one split only (default both)"},
+          {"limit", "N", "evaluate the first N questions only"},
           {"unanswerable", "FILE", "JSON lines of questions the corpus cannot answer ({\"question\": ...})"},
           {"model", "FILE", "answer with this GGUF model instead of the extractive answerer"},
           {"prompts", "DIR", "directory of prompt templates (default: the shipped ones)"},
           {"top-k", "N", "passages per question (default 5)"},
-          {"threshold", "X", "retrieval threshold: share of question words the best passage must hold"},
+          {"threshold", "X", "PubMedQA: share of question words the best passage must hold; --set: the score an "
+                             "answer must reach (default: the setting)"},
           {"max-new-tokens", "N", "cap on generated tokens per answer (default 256)"},
           {"max-prompt-tokens", "N", "cap on prompt tokens per answer (default 1536)"},
           {"flag-unsupported", "", "keep unsupported sentences, flagged, instead of removing them"},

@@ -28,6 +28,7 @@ struct AnswerSentence {
     std::string text;            // without markers
     std::vector<int> citations;  // citation numbers
     Support support = Support::kSupported;
+    double score = -1;           // how well it answers the question, 0..1; -1 when not scored
 };
 
 struct Answer {
@@ -39,6 +40,12 @@ struct Answer {
     std::string answerer;         // "extractive" or the model that generated it
     double latency_ms = 0;
     int64_t audit_id = 0;         // the audit record written for this answer, 0 when none
+    // The extractive answerer's judgement: the best candidate sentence's score (also when it
+    // refused), the threshold it had to reach, and "high" or "medium" for an answer; score -1
+    // and confidence empty when the answerer does not score.
+    double score = -1;
+    double threshold = 0;
+    std::string confidence;
 
     // Sentences with their [n] markers, as shown to people.
     std::string text() const;

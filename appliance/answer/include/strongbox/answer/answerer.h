@@ -33,6 +33,7 @@ struct AnswerOptions {
     double min_coverage = 0.5;  // share of the question's weighted content words a sentence must hold
     double relative_floor = 0.8;  // further sentences need this share of the best sentence's score
     int max_sentences = 3;
+    double high_confidence = 0.8;  // an answer whose best sentence scores this much is shown as "high"
 };
 
 core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
