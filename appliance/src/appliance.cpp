@@ -6,6 +6,8 @@ core::Json Settings::to_json() const {
     core::Json j = core::Json::object();
     j["top_k"] = top_k;
     j["min_coverage"] = answer.min_coverage;
+    // The extractive answerer's weights shape answers like any setting: pinned in the fingerprint.
+    j["answer_scorer"] = AnswerScorer::shipped().version + " sha256:" + AnswerScorer::shipped().sha256();
     j["relative_floor"] = answer.relative_floor;
     j["max_sentences"] = answer.max_sentences;
     j["max_chunk_chars"] = static_cast<uint64_t>(max_chunk_chars);

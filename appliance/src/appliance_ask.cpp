@@ -86,7 +86,11 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
         stopped_by = kCapDailyQuota;
         refuse_with_nearest(answer, "Not answered: " + describe_cap(kCapDailyQuota, settings.caps), {});
     } else if (passages.empty() || coverage < settings.min_question_coverage) {
-        refuse_with_nearest(answer, "Not found in the indexed documents: no passage is close enough to the question.",
+        // Say what is missing when that is the reason ("no passage mentions \"NAS-9\"").
+        const std::string why = candidate_sentences(question, passages).refusal;
+        refuse_with_nearest(answer,
+                            !why.empty() ? why
+                                         : "Not found in the indexed documents: no passage is close enough to the question.",
                             passages);
     } else if (generative) {
         GroundedRequest request;
@@ -135,6 +139,7 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
     }
     ctx.embedder = impl_->retriever.embedder().identity().to_string();
     ctx.analyzer = std::string(retrieval::kAnalyzerVersion);
+    ctx.scorer = AnswerScorer::shipped().version + " sha256:" + AnswerScorer::shipped().sha256();
     ctx.settings_version = settings.settings_version();
     ctx.salt_fingerprint = provisioning::salt_fingerprint(impl_->salt());
     ctx.caps = appliance::to_json(settings.caps);

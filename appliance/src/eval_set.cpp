@@ -218,6 +218,28 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
         SB_ASSIGN_OR_RETURN(core::Answer a, app->ask(q.question, "eval", "cli", options.top_k));
         answers.push_back(std::move(a));
     }
+    // What retrieval handed the answerer, from the audit trail: did it hold the answer at all?
+    AuditFilter filter;
+    filter.kind = audit_kind::kAsk;
+    SB_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, app->audit().list(filter));
+    std::map<int64_t, std::vector<Passage>> passages_of;  // audit id -> what the answerer was given
+    for (const AuditRecord & r : records) {
+        if (const core::Json * retrieved = r.body.find("retrieved"); retrieved != nullptr && retrieved->is_array()) {
+            std::vector<Passage> & passages = passages_of[r.id];
+            for (const core::Json & c : retrieved->as_array()) {
+                if (auto chunk = app->retriever().store().get_chunk(c.get_int("chunk_id")); chunk.ok()) {
+                    passages.push_back(Passage{chunk->id, chunk->text, chunk->provenance, c.get_double("score")});
+                }
+            }
+        }
+    }
+    auto retrieved_text = [&](int64_t audit_id) {
+        std::string text;
+        for (const Passage & p : passages_of[audit_id]) {
+            text += p.text + "\n";
+        }
+        return normalised(text);
+    };
 
     std::vector<double> latencies;
     for (size_t i = 0; i < questions.size(); ++i) {
@@ -227,6 +249,7 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
         r.question = &q;
         r.score = a.score;
         r.latency_ms = a.latency_ms;
+        r.answer_retrieved = q.answerable && retrieved_text(a.audit_id).find(normalised(q.answer)) != std::string::npos;
         const core::Answer as_seen = at_threshold(a, threshold);
         const Scored s = score(q, as_seen, root);
         r.outcome = s.outcome;
@@ -241,6 +264,7 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
         for (const std::string & key : {q.split, q.split + "/" + q.lang, q.split + "/" + q.lang + "/" + q.kind}) {
             SetCounts & c = report.groups[key];
             c.add(s.outcome, q.answerable);
+            c.answer_retrieved += r.answer_retrieved ? 1 : 0;
             if (q.answerable && !as_seen.refused) {
                 c.citations += s.citations;
                 c.citations_on_target += s.on_target;
@@ -257,6 +281,37 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
         }
         latencies.push_back(a.latency_ms);
         report.results.push_back(std::move(r));
+    }
+    if (!options.train_split.empty()) {
+        // Every candidate sentence of the split's questions, labelled by whether it holds the
+        // expected answer in the expected place; an unanswerable question's are all negative.
+        std::vector<TrainingQuestion> training;
+        size_t rows = 0;
+        size_t positives = 0;
+        for (size_t i = 0; i < questions.size(); ++i) {
+            const SetQuestion & q = questions[i];
+            if (q.split != options.train_split) {
+                continue;
+            }
+            const std::vector<Passage> & passages = passages_of[answers[i].audit_id];
+            TrainingQuestion & t = training.emplace_back();
+            for (const Candidate & c : candidate_sentences(q.question, passages).candidates) {
+                const Passage & p = passages[c.passage];
+                core::Citation where;
+                where.provenance = p.provenance;
+                const bool holds = q.answerable && on_target(where, q, root) &&
+                                   normalised(p.text.substr(c.begin, c.end - c.begin)).find(normalised(q.answer)) !=
+                                       std::string::npos;
+                t.rows.push_back(c.features);
+                t.labels.push_back(holds ? 1 : 0);
+                positives += holds ? 1 : 0;
+                ++rows;
+            }
+        }
+        report.trained = train_scorer(training, options.trained_version,
+                                      "eval/sets split " + options.train_split + ": " + std::to_string(training.size()) +
+                                          " questions, " + std::to_string(rows) + " candidate sentences, " +
+                                          std::to_string(positives) + " answering");
     }
     if (!latencies.empty()) {
         std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(latencies.size() / 2),

@@ -615,14 +615,19 @@ struct Store::Impl {
 
     // Called with mu held after a committed insert. A failure drops the index and builds it again
     // in the background; searches take the FTS5 path meanwhile.
-    void extend_lexical(const std::vector<int64_t> & ids, const core::ExtractedDocument & doc,
-                        const std::vector<std::string> & headings) {
+    // `bodies` holds each chunk's body terms and positions, as add_document analyzed them for
+    // n_tokens, so the text is not analyzed again here.
+    void extend_lexical(const std::vector<int64_t> & ids, const std::vector<std::string> & headings,
+                        const std::vector<std::pair<std::vector<std::string>, uint32_t>> & bodies) {
         if (!lexical) {
             return;
         }
         try {
             for (size_t i = 0; i < ids.size(); ++i) {
-                index_chunk(*lexical, ids[i], headings[i], doc.chunks[i].text, heading_terms, body_terms);
+                terms_of(headings[i], heading_terms);
+                if (!lexical->add(ids[i], heading_terms, bodies[i].first, bodies[i].second)) {
+                    throw std::runtime_error("chunk " + std::to_string(ids[i]) + " is not newer than the lexical index");
+                }
             }
         } catch (const std::exception & e) {
             SB_LOG_WARN("lexical index of %s: %s; rebuilding it", path.string().c_str(), e.what());
@@ -907,6 +912,7 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
                                        "line_end, metadata, n_tokens, heading) VALUES (?,?,?,?,?,?,?,?,?,?)");
         SQLite::Statement insert_fts(db, "INSERT INTO chunks_fts (rowid, heading, text) VALUES (?, ?, ?)");
         std::vector<std::string> headings;
+        std::vector<std::pair<std::vector<std::string>, uint32_t>> bodies;  // analyzed once (design note 8)
         for (size_t i = 0; i < doc.chunks.size(); ++i) {
             const core::Chunk & chunk = doc.chunks[i];
             core::Provenance p = chunk.provenance;
@@ -937,7 +943,9 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
             } else {
                 insert_chunk.bind(8, chunk.metadata.dump());
             }
-            insert_chunk.bind(9, count_positions(chunk.text));
+            auto & [body, positions] = bodies.emplace_back();
+            positions = Impl::terms_of(chunk.text, body);
+            insert_chunk.bind(9, static_cast<int64_t>(positions));
             const std::string heading = heading_of(chunk.metadata);
             insert_chunk.bind(10, heading);
             insert_chunk.exec();
@@ -952,7 +960,7 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
         }
         tx.commit();
         impl_->invalidate_cache();
-        impl_->extend_lexical(result.chunk_ids, doc, headings);
+        impl_->extend_lexical(result.chunk_ids, headings, bodies);
         impl_->lexical_left(result.superseded_chunk_ids);
         return result;
     } catch (const SQLite::Exception & e) {

@@ -104,6 +104,8 @@ TEST_CASE("an answer's audit record carries the fingerprint /readyz reports and 
     for (const appliance::AuditRecord & r : asks) {
         CHECK(r.body.get_string("salt_fingerprint") == fingerprint);
         CHECK(r.body.get_string("analyzer") == retrieval::kAnalyzerVersion);
+        CHECK(r.body.get_string("scorer") ==
+              appliance::AnswerScorer::shipped().version + " sha256:" + appliance::AnswerScorer::shipped().sha256());
     }
     // The index parameters the fingerprint pins name the analyzer: a new analyzer is a new salt.
     CHECK(ready->find("salt")->get_string("index_params_sha256") ==

@@ -102,3 +102,25 @@ TEST_CASE("a daily token quota spent by one ask process still holds in the next"
     CommandRun other = run_strongbox(s.data + "ask " + s.model + "--daily-user-tokens 10 --user bob \"Who is Lily?\"");
     CHECK(other.output.find("daily quota") == std::string::npos);
 }
+
+TEST_CASE("a Korean question about a Korean document is answered through strongbox ask, citing the line") {
+    TempDir dir("sb-ask-cli-korean");
+    std::filesystem::create_directories(dir.path / "docs");
+    // The sample note the demo ingests: written in Korean, with particles and verb endings the
+    // question does not share ("보관된다" / "보관되나요", "백업본은" / "백업은").
+    const std::filesystem::path note = std::filesystem::path(SB_SOURCE_DIR) / "samples" / "notes" / "백업-운영-지침.md";
+    std::filesystem::copy_file(note, dir.path / "docs" / note.filename());
+    const std::string data = "--data-dir " + (dir.path / "data").string() + " ";
+    REQUIRE(run_strongbox(data + "ingest " + (dir.path / "docs").string()).exit_code == 0);
+
+    CommandRun r = run_strongbox(data + "ask \"야간 백업은 며칠 동안 보관되나요?\"");
+    REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+    CHECK_MESSAGE(r.output.find("야간 백업본은 35일 동안 보관된다. [1]") != std::string::npos, r.output);
+    CHECK(r.output.find("백업-운영-지침.md line 8") != std::string::npos);
+    CHECK(r.output.find("confidence") != std::string::npos);
+
+    // About something the note never mentions: refused, naming what is missing.
+    CommandRun refused = run_strongbox(data + "ask \"NAS-9 장비의 펌웨어 버전은 무엇인가요?\"");
+    REQUIRE_MESSAGE(refused.exit_code == 0, refused.output);
+    CHECK_MESSAGE(refused.output.find("no passage mentions \"NAS-9\"") != std::string::npos, refused.output);
+}

@@ -181,7 +181,10 @@ try {
   assert.ok(steps.includes('preview'), `the answer streams in before it is final (saw ${steps.join(',')})`);
   assert.equal(steps[steps.length - 1], 'final');
   assert.match(await page.textContent('#answer'), /35 days/);
-  assert.ok(await page.$('#answer .sentence.supported'), 'sentences carry their verification mark');
+  // A quote is supported by construction: the page says it is quoted and how sure the answer is.
+  assert.ok(await page.$('#answer .sentence.quoted'), 'quoted sentences are marked as quotes');
+  assert.match(await page.textContent('#answer-meta'), /quoted verbatim, (high|medium) confidence/);
+  assert.ok(await page.$eval('#support-legend', (e) => e.hidden), 'no supported/unsupported legend for quotes');
   assert.match(await page.textContent('#sources li.source .location'), /operations-guide\.pdf/);
   await page.waitForSelector(`#history .history-question:text-is("${QUESTION}")`);
 

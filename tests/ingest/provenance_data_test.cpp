@@ -15,6 +15,8 @@
 #include "strongbox/core/json.h"
 #include "strongbox/ingest/ingest.h"
 
+#include "support/data_files.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -105,13 +107,7 @@ void run_file(const std::filesystem::path & file) {
 }  // namespace
 
 TEST_CASE("every provenance data file's chunks point at the pages and lines their text came from") {
-    std::vector<std::filesystem::path> files;
-    for (const auto & e : std::filesystem::directory_iterator(kIngestData / "provenance")) {
-        if (e.path().extension() == ".test") {
-            files.push_back(e.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
+    const std::vector<std::filesystem::path> files = strongbox::testing::data_files(kIngestData / "provenance");
     REQUIRE(files.size() >= 3);
     for (const auto & file : files) {
         CAPTURE(file.filename().string());

@@ -12,6 +12,8 @@
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/analyzer.h"
 
+#include "support/data_files.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -79,13 +81,7 @@ void check_line(const std::string & verb, const std::string & rest) {
 }  // namespace
 
 TEST_CASE("every analyzer data file's word forms meet, stay apart and give their terms as written") {
-    std::vector<std::filesystem::path> files;
-    for (const auto & e : std::filesystem::directory_iterator(kAnalyzerDir)) {
-        if (e.path().extension() == ".test") {
-            files.push_back(e.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
+    const std::vector<std::filesystem::path> files = strongbox::testing::data_files(kAnalyzerDir);
     REQUIRE(files.size() >= 2);
     for (const auto & file : files) {
         const std::string name = file.filename().string();

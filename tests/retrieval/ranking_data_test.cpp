@@ -18,6 +18,8 @@
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/retriever.h"
 
+#include "support/data_files.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -148,13 +150,7 @@ void check(const std::string & expectation, const std::vector<SearchHit> & hits)
 }  // namespace
 
 TEST_CASE("every ranking data file ranks its expected documents, within its collections") {
-    std::vector<std::filesystem::path> files;
-    for (const auto & e : std::filesystem::directory_iterator(kRankingDir)) {
-        if (e.path().extension() == ".test") {
-            files.push_back(e.path());
-        }
-    }
-    std::sort(files.begin(), files.end());
+    const std::vector<std::filesystem::path> files = strongbox::testing::data_files(kRankingDir);
     REQUIRE(files.size() >= 3);
     for (const auto & file : files) {
         const std::string name = file.filename().string();

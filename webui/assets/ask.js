@@ -79,6 +79,8 @@ export function renderAsk(root) {
   function metaLine(a) {
     const parts = [];
     if (a.answerer) parts.push(t('ask.answered_by', { answerer: a.answerer }));
+    // A quote is supported by construction; what informs is how likely it answers the question.
+    if (a.confidence) parts.push(t('ask.quoted_confidence', { confidence: t(`ask.confidence.${a.confidence}`) }));
     if (typeof a.latency_ms === 'number') parts.push(a.latency_ms < 1 ? t('ask.under_ms') : `${Math.round(a.latency_ms)} ms`);
     if (a.audit_id) parts.push(t('ask.audit_record', { id: a.audit_id }));
     return parts.join(' · ');
@@ -95,17 +97,19 @@ export function renderAsk(root) {
     }
     for (const c of a.citations || []) citations.set(c.number, c);
     const paragraph = h('p');
+    const quoted = Boolean(a.confidence);
     (a.sentences || []).forEach((sentence, i) => {
       const support = sentence.support || 'supported';
       if (i > 0) paragraph.append(' ');
       paragraph.append(h('span', {
-        class: `sentence ${support}`, text: sentence.text, title: t(`ask.support.${support}`), data: { support },
+        class: `sentence ${quoted ? 'quoted' : support}`, text: sentence.text, data: { support },
+        title: quoted ? t('ask.quoted') : t(`ask.support.${support}`),
       }));
       if (support !== 'supported') paragraph.append(h('span', { class: `support-mark ${support}`, 'aria-hidden': 'true' }));
       for (const n of sentence.citations || []) paragraph.append(citeButton(n));
     });
     answer.append(paragraph);
-    legend.hidden = !(a.sentences || []).length;
+    legend.hidden = quoted || !(a.sentences || []).length;
     answerMeta.textContent = metaLine(a);
     clear(sources);
     for (const c of a.citations || []) {

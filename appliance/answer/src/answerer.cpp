@@ -17,7 +17,6 @@ struct Sentence {
     size_t begin = 0;  // byte range in the passage text
     size_t end = 0;
     std::set<std::string> words;
-    double score = 0;
     bool heading = false;  // a Markdown heading line: context for the sentences under it, never an answer
 };
 
@@ -62,6 +61,34 @@ bool holds_type(std::string_view sentence, AnswerType type) {
         return std::any_of(std::begin(words), std::end(words), [&](const char * w) { return lower.find(w) != std::string::npos; });
     };
     return type == AnswerType::kTime ? any_of(kTimeWords) : any_of(kQuantityWords);
+}
+
+// Whether the question asks for a name written as code: a command, option, file, variable, key.
+bool asks_for_code(const std::string & question) {
+    static const char * const kWords[] = {
+        "command", "option", "flag", "file", "directory", "folder", "path", "variable", "package", "field",
+        "program", "tool", "key", "shortcut", "menu", "setting", "parameter", "argument", "utility", "script",
+        "명령", "옵션", "파일", "경로", "변수", "패키지", "단축키", "메뉴", "설정", "키",
+    };
+    const std::string lower = core::ascii_lower(question);
+    return std::any_of(std::begin(kWords), std::end(kWords), [&](const char * w) { return lower.find(w) != std::string::npos; });
+}
+
+// Whether a sentence holds something written as code: a path, an option, an identifier, a
+// quoted command, an upper-case name or a key combination.
+bool holds_code(std::string_view sentence) {
+    for (const retrieval::Term & t : retrieval::analyze(sentence)) {
+        const std::string_view raw = sentence.substr(t.begin, t.end - t.begin);
+        const bool joined = std::any_of(raw.begin(), raw.end(), [](char c) { return c == '_' || c == '-' || c == '.'; });
+        const bool upper = raw.size() >= 3 && std::all_of(raw.begin(), raw.end(), [](char c) {
+                               return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+                           });
+        if ((joined && !t.colocated) || upper) {
+            return true;
+        }
+    }
+    return sentence.find('/') != std::string_view::npos || sentence.find('`') != std::string_view::npos ||
+           sentence.find("Ctrl") != std::string_view::npos || sentence.find('$') != std::string_view::npos;
 }
 
 // The question's key terms: the words that name what it is about rather than what it asks
@@ -165,46 +192,62 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
 
 std::vector<std::string> content_words(const std::string & text) { return retrieval::query_terms(text); }
 
-core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
-                                 const AnswerOptions & options) {
-    core::Answer answer;
-    answer.question = question;
-    answer.answerer = "extractive";
-
-    std::vector<std::string> q_words = content_words(question);
-    std::set<std::string> query(q_words.begin(), q_words.end());
-    auto refuse = [&](std::string reason) {
-        answer.refused = true;
-        answer.refusal_reason = std::move(reason);
-        return answer;
+const std::vector<std::string> & candidate_feature_names() {
+    static const std::vector<std::string> kNames = {
+        "coverage",          // weighted share of the question's terms in the sentence
+        "context_coverage",  // weighted share found only in its heading or the sentence before
+        "relative_coverage", // coverage over the best candidate's coverage
+        "keys_in_sentence",  // share of the question's key terms in the sentence itself (1: none asked)
+        "type_missing",      // the question asks for a time or quantity the sentence lacks
+        "passage_rank",      // 1 / (1 + the passage's retrieval rank)
+        "length",            // the sentence's terms, log-scaled to about 0..1
+        "new_terms",         // share of the sentence's terms the question does not have
+        "question_terms",    // 1 / the question's term count
+        "code_match",        // the question asks for a command, file, option...: +1 the sentence has one, -1 not
     };
+    return kNames;
+}
+
+Candidates candidate_sentences(const std::string & question, const std::vector<Passage> & passages) {
+    Candidates out;
+    const std::vector<std::string> q_words = content_words(question);
+    const std::set<std::string> query(q_words.begin(), q_words.end());
     if (query.empty()) {
-        return refuse("The question has no content words to look for; please ask about something specific.");
+        out.refusal = "The question has no content words to look for; please ask about something specific.";
+        return out;
     }
     if (passages.empty()) {
-        return refuse("Not found in the indexed documents: no passage matches the question.");
+        out.refusal = "Not found in the indexed documents: no passage matches the question.";
+        return out;
     }
 
     // Only passages that mention every key term of the question can answer it.
     const auto keys = key_terms(question);
     std::vector<bool> eligible(passages.size(), true);
-    std::set<std::string> missing;
     for (size_t p = 0; p < passages.size(); ++p) {
         const std::vector<std::string> words = content_words(passages[p].text);
         const std::set<std::string> have(words.begin(), words.end());
         for (const auto & [term, raw] : keys) {
-            if (have.count(term) == 0) {
-                eligible[p] = false;
-                missing.insert(raw);
-            }
+            eligible[p] = eligible[p] && have.count(term) > 0;
         }
     }
     if (std::none_of(eligible.begin(), eligible.end(), [](bool e) { return e; })) {
-        std::string names;
-        for (const std::string & m : missing) {
-            names += (names.empty() ? "\"" : ", \"") + m + "\"";
+        // Name what no passage mentions at all, else say the key terms never meet.
+        std::string absent;
+        std::string all;
+        auto append = [](std::string & list, const std::string & word) {
+            list += (list.empty() ? "\"" : ", \"") + word + "\"";
+        };
+        for (const auto & [term, raw] : keys) {
+            const bool anywhere = std::any_of(passages.begin(), passages.end(), [&](const Passage & p) {
+                const std::vector<std::string> words = content_words(p.text);
+                return std::find(words.begin(), words.end(), term) != words.end();
+            });
+            append(anywhere ? all : absent, raw);
         }
-        return refuse("Not found in the indexed documents: no passage mentions " + names + ".");
+        out.refusal = absent.empty() ? "Not found in the indexed documents: no passage mentions " + all + " together."
+                                     : "Not found in the indexed documents: no passage mentions " + absent + ".";
+        return out;
     }
 
     std::vector<Sentence> sentences;
@@ -218,7 +261,7 @@ core::Answer answer_extractively(const std::string & question, const std::vector
             if (looks_like_instruction(text)) {
                 continue;
             }
-            Sentence s{p, b, e, {}, 0, text.front() == '#'};
+            Sentence s{p, b, e, {}, text.front() == '#'};
             for (std::string & w : content_words(std::string(text))) {
                 s.words.insert(std::move(w));
             }
@@ -236,12 +279,16 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         weight[w] = 1.0 + std::log((1.0 + static_cast<double>(sentences.size())) / (1.0 + static_cast<double>(df)));
         total += weight[w];
     }
-    // A word the sentence lacks still counts, at half weight, when its context states it: the
-    // heading it sits under or the sentence before it ("## Backup failures" ... "Rerun the job
-    // before 07:00").
     const AnswerType type = answer_type(question);
+    const bool code_asked = asks_for_code(question);
+    double best_coverage = 0;
     for (size_t i = 0; i < sentences.size(); ++i) {
         Sentence & s = sentences[i];
+        if (s.heading) {
+            continue;  // a heading is context for the sentences under it, never an answer
+        }
+        // A word the sentence lacks still counts as context when its heading or the sentence
+        // before states it ("## Backup failures" ... "Rerun the job before 07:00").
         auto in_context = [&](const std::string & w) {
             for (size_t k = 0; k < i; ++k) {
                 const Sentence & c = sentences[k];
@@ -252,44 +299,84 @@ core::Answer answer_extractively(const std::string & question, const std::vector
             return false;
         };
         double matched = 0;
+        double context = 0;
         for (const std::string & w : query) {
             if (s.words.count(w) > 0) {
                 matched += weight[w];
             } else if (in_context(w)) {
-                matched += 0.5 * weight[w];
+                context += weight[w];
             }
         }
-        // Coverage first; a sentence without the asked kind of answer (a time, a quantity) loses
-        // a third; the passage's retrieval rank breaks near-ties.
-        const Passage & p = passages[s.passage];
-        const double typed = holds_type(std::string_view(p.text).substr(s.begin, s.end - s.begin), type) ? 1.0 : 0.67;
-        s.score = matched / total * typed - 0.01 * static_cast<double>(s.passage);
-    }
-    std::vector<const Sentence *> ranked;
-    for (const Sentence & s : sentences) {
-        if (!s.heading) {
-            ranked.push_back(&s);
+        size_t keys_here = 0;
+        for (const auto & [term, raw] : keys) {
+            keys_here += s.words.count(term);
         }
+        size_t new_terms = 0;
+        for (const std::string & w : s.words) {
+            new_terms += query.count(w) == 0 ? 1 : 0;
+        }
+        const std::string_view text = std::string_view(passages[s.passage].text).substr(s.begin, s.end - s.begin);
+        Candidate c;
+        c.passage = s.passage;
+        c.begin = s.begin;
+        c.end = s.end;
+        c.features = {
+            matched / total,
+            context / total,
+            0,  // relative coverage, once the best is known
+            keys.empty() ? 1.0 : static_cast<double>(keys_here) / static_cast<double>(keys.size()),
+            holds_type(text, type) ? 0.0 : 1.0,
+            1.0 / (1.0 + static_cast<double>(s.passage)),
+            std::min(1.0, std::log1p(static_cast<double>(s.words.size())) / std::log(50.0)),
+            s.words.empty() ? 0.0 : static_cast<double>(new_terms) / static_cast<double>(s.words.size()),
+            1.0 / static_cast<double>(query.size()),
+            code_asked ? (holds_code(text) ? 1.0 : -1.0) : 0.0,
+        };
+        best_coverage = std::max(best_coverage, c.features[0]);
+        out.candidates.push_back(std::move(c));
     }
-    std::stable_sort(ranked.begin(), ranked.end(), [](const Sentence * a, const Sentence * b) { return a->score > b->score; });
+    for (Candidate & c : out.candidates) {
+        c.features[2] = best_coverage > 0 ? c.features[0] / best_coverage : 0.0;
+    }
+    if (out.candidates.empty()) {
+        out.refusal = "Not found in the indexed documents: no passage states an answer to the question.";
+    }
+    return out;
+}
+
+core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
+                                 const AnswerOptions & options) {
+    core::Answer answer;
+    answer.question = question;
+    answer.answerer = "extractive";
+    answer.threshold = options.min_coverage;
+    const AnswerScorer & scorer = options.scorer != nullptr ? *options.scorer : AnswerScorer::shipped();
+    Candidates found = candidate_sentences(question, passages);
+    for (Candidate & c : found.candidates) {
+        // The passage's retrieval rank breaks near-ties.
+        c.score = scorer.probability(c.features) - 1e-6 * static_cast<double>(c.passage);
+    }
+    std::stable_sort(found.candidates.begin(), found.candidates.end(),
+                     [](const Candidate & a, const Candidate & b) { return a.score > b.score; });
+    answer.score = found.candidates.empty() ? 0.0 : std::clamp(found.candidates.front().score, 0.0, 1.0);
 
     // Further sentences must come close to the best one, so a sentence that shares only the
     // common words of the question does not ride along.
-    answer.threshold = options.min_coverage;
-    answer.score = ranked.empty() ? 0.0 : std::clamp(ranked.front()->score, 0.0, 1.0);
-    const double floor = ranked.empty() ? 1.0 : std::max(options.min_coverage, options.relative_floor * ranked.front()->score);
+    const double floor = found.candidates.empty()
+                             ? 1.0
+                             : std::max(options.min_coverage, options.relative_floor * found.candidates.front().score);
     std::map<size_t, int> citation_of_passage;
     std::set<std::string> seen_text;
-    for (const Sentence * s : ranked) {
-        if (static_cast<int>(answer.sentences.size()) >= options.max_sentences || s->score < floor) {
+    for (const Candidate & s : found.candidates) {
+        if (static_cast<int>(answer.sentences.size()) >= options.max_sentences || s.score < floor) {
             break;
         }
-        const Passage & p = passages[s->passage];
-        std::string text = core::collapse_whitespace(p.text.substr(s->begin, s->end - s->begin));
+        const Passage & p = passages[s.passage];
+        std::string text = core::collapse_whitespace(p.text.substr(s.begin, s.end - s.begin));
         if (!seen_text.insert(text).second) {
             continue;  // the same sentence from two versions or overlapping chunks
         }
-        auto [it, inserted] = citation_of_passage.emplace(s->passage, static_cast<int>(answer.citations.size()) + 1);
+        auto [it, inserted] = citation_of_passage.emplace(s.passage, static_cast<int>(answer.citations.size()) + 1);
         if (inserted) {
             core::Citation c;
             c.number = it->second;
@@ -300,12 +387,16 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         }
         core::Citation & c = answer.citations[static_cast<size_t>(it->second - 1)];
         c.quote += (c.quote.empty() ? "" : " ") + text;
-        narrow_citation(c, p, s->begin, s->end, inserted);
+        narrow_citation(c, p, s.begin, s.end, inserted);
         answer.sentences.push_back(
-            core::AnswerSentence{text, {it->second}, core::Support::kSupported, std::clamp(s->score, 0.0, 1.0)});
+            core::AnswerSentence{text, {it->second}, core::Support::kSupported, std::clamp(s.score, 0.0, 1.0)});
     }
     if (answer.sentences.empty()) {
-        return refuse("Not found in the indexed documents: no passage states an answer to the question.");
+        answer.refused = true;
+        answer.refusal_reason = !found.refusal.empty()
+                                    ? found.refusal
+                                    : "Not found in the indexed documents: no passage states an answer to the question.";
+        return answer;
     }
     answer.confidence = answer.score >= options.high_confidence ? "high" : "medium";
     return answer;

@@ -155,6 +155,7 @@ core::Json answer_record(const core::Answer & answer, const AnswerRecordContext 
     body["retrieved"] = std::move(retrieved);
     body["embedder"] = c.embedder;
     body["analyzer"] = c.analyzer;
+    body["scorer"] = c.scorer;
     body["model_sha256"] = c.model_sha256;
     body["prompt_template_version"] = c.prompt_template_version;
     body["prompt_template_sha256"] = c.prompt_template_sha256;

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 
@@ -80,6 +81,12 @@ std::string marked_text(const core::Answer & a) {
     return out;
 }
 
+std::string format_score(double score) {
+    std::array<char, 16> buf{};
+    std::snprintf(buf.data(), buf.size(), "%.2f", score);
+    return buf.data();
+}
+
 // "generative (m.gguf); The answer was cut short ..." -> the answerer and the notes after it.
 void print_footer(const core::Answer & a) {
     const size_t semi = a.answerer.find("; ");
@@ -90,8 +97,10 @@ void print_footer(const core::Answer & a) {
     const std::string audit = a.audit_id > 0 ? ", audit record " + std::to_string(a.audit_id) : "";
     if (who == "extractive") {
         // No model wrote this: say so, so nobody mistakes quotes for a generated summary.
-        std::printf("\n(extractive answer: sentences quoted verbatim from the documents, no language model; %.0f ms%s)\n",
-                    a.latency_ms, audit.c_str());
+        const std::string confidence =
+            a.confidence.empty() ? "" : "; " + a.confidence + " confidence (score " + format_score(a.score) + ")";
+        std::printf("\n(extractive answer: sentences quoted verbatim from the documents, no language model%s; %.0f ms%s)\n",
+                    confidence.c_str(), a.latency_ms, audit.c_str());
     } else {
         std::printf("\n(%s answer, %.0f ms%s)\n", who.c_str(), a.latency_ms, audit.c_str());
     }

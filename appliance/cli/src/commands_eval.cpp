@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "strongbox/appliance/eval.h"
 #include "strongbox/appliance/eval_set.h"
+#include "strongbox/core/file.h"
 #include "strongbox/retrieval/embedder.h"
 #include "strongbox/retrieval/eval.h"
 
@@ -83,15 +84,16 @@ std::string share_cell(size_t n, size_t of) {
 }
 
 void print_counts_header() {
-    std::printf("%-22s %9s %16s %16s %16s %16s %10s\n", "", "questions", "answered right", "wrongly refused",
-                "wrongly answered", "unanswerable ans", "cite prec");
+    std::printf("%-22s %9s %16s %16s %16s %16s %10s %16s\n", "", "questions", "answered right", "wrongly refused",
+                "wrongly answered", "unanswerable ans", "cite prec", "in passages");
 }
 
 void print_counts(const std::string & name, const SetCounts & c) {
-    std::printf("%-22s %9zu %16s %16s %16s %16s %10.3f\n", name.c_str(), c.answerable + c.unanswerable,
+    std::printf("%-22s %9zu %16s %16s %16s %16s %10.3f %16s\n", name.c_str(), c.answerable + c.unanswerable,
                 share_cell(c.correct, c.answerable).c_str(), share_cell(c.wrongly_refused, c.answerable).c_str(),
                 share_cell(c.wrong, c.answerable).c_str(), share_cell(c.unanswerable_answered, c.unanswerable).c_str(),
-                c.citations == 0 ? 0.0 : static_cast<double>(c.citations_on_target) / static_cast<double>(c.citations));
+                c.citations == 0 ? 0.0 : static_cast<double>(c.citations_on_target) / static_cast<double>(c.citations),
+                share_cell(c.answer_retrieved, c.answerable).c_str());
 }
 
 const char * outcome_label(SetOutcome o) {
@@ -110,13 +112,14 @@ const char * outcome_label(SetOutcome o) {
     return "";
 }
 
-void print_set_report(const SetEvalReport & r, const std::string & only_split) {
+void print_set_report(const SetEvalReport & r, const std::string & only_split, size_t show) {
     std::printf("answerer: %s; analyzer: %s; answer threshold %.2f\n", r.answerer.c_str(), r.analyzer.c_str(),
                 r.threshold);
     std::printf("documents: %zu ingested, %zu failed; median latency per question: %.1f ms\n", r.documents,
                 r.failed_documents, r.median_latency_ms);
-    std::printf("(answered right, wrongly refused and wrongly answered are shares of the answerable questions; "
-                "unanswerable answered of the unanswerable ones)\n");
+    std::printf("(answered right, wrongly refused, wrongly answered and in passages (the expected string is in the "
+                "passages retrieval gave the answerer) are shares of the answerable questions; unanswerable answered "
+                "of the unanswerable ones)\n");
     for (const char * split : {"dev", "test"}) {
         if ((!only_split.empty() && only_split != split) || r.groups.count(split) == 0) {
             continue;
@@ -150,7 +153,7 @@ void print_set_report(const SetEvalReport & r, const std::string & only_split) {
             return static_cast<int>(a->outcome) > static_cast<int>(b->outcome);
         });
         std::printf("\nworst failures (%s, %zu in all):\n", split, failures.size());
-        for (size_t i = 0; i < failures.size() && i < 10; ++i) {
+        for (size_t i = 0; i < failures.size() && i < show; ++i) {
             const SetResult & x = *failures[i];
             std::printf("%2zu. [%s] %s %s: %s\n    expected \"%s\" in %s; got: %.160s%s%s\n", i + 1,
                         outcome_label(x.outcome), x.question->id.c_str(), x.question->doc.c_str(),
@@ -184,14 +187,32 @@ int run_eval_answer_set(const CommandContext & ctx) {
         return fail("eval answers", threshold.error());
     }
     options.settings.answer.min_coverage = *threshold;
+    auto question_coverage = ctx.args.get_double("question-coverage", options.settings.min_question_coverage, 0, 1);
+    if (!question_coverage.ok()) {
+        return fail("eval answers", question_coverage.error());
+    }
+    options.settings.min_question_coverage = *question_coverage;
     options.settings.caps.daily_user_tokens = 0;  // an evaluation is not a user
+    const std::string train_to = ctx.args.get("train-scorer");
+    if (!train_to.empty()) {
+        options.train_split = "dev";  // never the test split: it is what results are reported on
+        options.trained_version = ctx.args.get("scorer-version", "answer-scorer/trained");
+    }
     auto report = evaluate_answer_set(*set, ctx.args.get("docs", "build/eval-docs"), options);
     std::error_code ec;
     std::filesystem::remove_all(options.work_dir, ec);
     if (!report.ok()) {
         return fail("eval answers", report.error());
     }
-    print_set_report(*report, split);
+    auto show = ctx.args.get_int("show", 10);
+    print_set_report(*report, split, static_cast<size_t>(std::max<int64_t>(0, show.value_or(10))));
+    if (report->trained) {
+        if (auto written = core::write_file_atomic(train_to, report->trained->to_json().dump(2) + "\n"); !written.ok()) {
+            return fail("eval answers", written.error());
+        }
+        std::printf("\nanswer scorer %s trained on %s; written to %s\n", report->trained->version.c_str(),
+                    report->trained->trained_on.c_str(), train_to.c_str());
+    }
     return kExitOk;
 }
 
@@ -318,6 +339,10 @@ std::vector<Command> eval_commands() {
          {{"set", "FILE|DIR", "a question set (.jsonl, or a folder of them) written on the documents under --docs"},
           {"docs", "DIR", "where eval/docs.sh gathered the set's documents (default build/eval-docs)"},
           {"split", "dev|test", "report one split only (default both)"},
+          {"show", "N", "--set: list the N worst failures of each split (default 10)"},
+          {"question-coverage", "X", "--set: share of question words the best passage must hold (default: the setting)"},
+          {"train-scorer", "FILE", "fit the answer scorer to the dev split's candidate sentences and write it to FILE"},
+          {"scorer-version", "NAME", "the version the trained scorer is given (e.g. answer-scorer/2)"},
           {"limit", "N", "evaluate the first N questions only"},
           {"unanswerable", "FILE", "JSON lines of questions the corpus cannot answer ({\"question\": ...})"},
           {"model", "FILE", "answer with this GGUF model instead of the extractive answerer"},

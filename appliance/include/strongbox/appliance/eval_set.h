@@ -25,6 +25,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,7 @@ struct SetCounts {
     size_t unanswerable_answered = 0;
     size_t citations = 0;          // of answered answerable questions
     size_t citations_on_target = 0;
+    size_t answer_retrieved = 0;   // answerable questions whose expected string is in the retrieved passages
 
     void add(SetOutcome outcome, bool answerable_question);
 };
@@ -69,6 +71,7 @@ struct SetResult {
     std::string cited;        // the first citation: document, page or lines
     double score = 0;         // the answer's score, which the answer threshold is compared with
     double latency_ms = 0;
+    bool answer_retrieved = false;  // the expected string is in the passages the answerer was given
 };
 
 struct TradeOffPoint {
@@ -87,13 +90,18 @@ struct SetEvalReport {
     size_t documents = 0;
     size_t failed_documents = 0;
     double median_latency_ms = 0;
+    std::optional<AnswerScorer> trained;  // when SetEvalOptions::train_split is set
 };
 
 struct SetEvalOptions {
     std::filesystem::path work_dir;  // removed and rebuilt: the data directory
     Settings settings;               // answerer and caps; data_dir is set by the run
     int top_k = 5;
-    std::vector<double> thresholds = {0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8};
+    std::vector<double> thresholds = {0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97};
+    // Fit a new answer scorer to the candidate sentences of this split's questions ("dev"; empty:
+    // none), named trained_version.
+    std::string train_split;
+    std::string trained_version;
 };
 
 core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> & questions,

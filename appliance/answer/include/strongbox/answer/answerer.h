@@ -1,17 +1,21 @@
 // The extractive answerer: answers a question with sentences copied verbatim from the retrieved
 // passages, each followed by the citation of the passage it came from, or refuses when no
-// sentence carries enough of the question.
+// sentence is likely enough to answer it.
 //
 // It never writes a word of its own, so every sentence is supported by construction; what it
-// can get wrong is relevance, which the coverage threshold guards. A sentence is scored by the
-// share of the question's content words (weighted by rarity among the candidate sentences) it
-// contains; sentences below min_coverage are never used.
+// can get wrong is relevance. Candidate sentences come only from passages that mention every key
+// term of the question (names, numbers, identifiers); each is described by features (how much of
+// the question it and its context hold, whether it has the asked kind of answer, its passage's
+// rank, ...) and scored by a logistic model trained on the development questions of eval/sets
+// (scorer.h). The best score is the answer's score; below AnswerOptions::min_coverage the
+// answerer refuses.
 //
 // Pure function of its inputs; thread-safe.
 //
 //   core::Answer a = answer_extractively("How long are backups kept?", passages, {});
 #pragma once
 
+#include "strongbox/answer/scorer.h"
 #include "strongbox/core/answer.h"
 #include "strongbox/core/document.h"
 
@@ -30,11 +34,30 @@ struct Passage {
 };
 
 struct AnswerOptions {
-    double min_coverage = 0.5;  // share of the question's weighted content words a sentence must hold
-    double relative_floor = 0.8;  // further sentences need this share of the best sentence's score
+    double min_coverage = 0.85;  // the score (probability of answering) the best sentence must reach
+    double relative_floor = 0.95;  // further sentences need this share of the best sentence's score
     int max_sentences = 3;
     double high_confidence = 0.8;  // an answer whose best sentence scores this much is shown as "high"
+    const AnswerScorer * scorer = nullptr;  // null: AnswerScorer::shipped()
 };
+
+// A sentence that might answer the question: where it is and what the scorer weighs.
+struct Candidate {
+    size_t passage = 0;
+    size_t begin = 0;  // byte range in the passage text
+    size_t end = 0;
+    std::vector<double> features;  // in candidate_feature_names() order
+    double score = 0;
+};
+
+struct Candidates {
+    std::vector<Candidate> candidates;  // in passage and text order; unscored
+    std::string refusal;                // why there are none
+};
+
+// Candidate sentences and their features; the answerer scores them, evaluation trains on them.
+Candidates candidate_sentences(const std::string & question, const std::vector<Passage> & passages);
+const std::vector<std::string> & candidate_feature_names();
 
 core::Answer answer_extractively(const std::string & question, const std::vector<Passage> & passages,
                                  const AnswerOptions & options);

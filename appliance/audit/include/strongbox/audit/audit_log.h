@@ -125,6 +125,7 @@ struct AnswerRecordContext {
     std::vector<RetrievedChunk> retrieved;  // every chunk handed to the answerer, best first
     std::string embedder;                   // embedder identity
     std::string analyzer;                   // text analyzer version the index and the answerer matched words with
+    std::string scorer;                     // the extractive answer scorer: version and sha256 of its weights
     std::string model_sha256;               // sha256 of the model file; empty for the extractive answerer
     std::string prompt_template_version;
     std::string prompt_template_sha256;
