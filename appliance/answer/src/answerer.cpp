@@ -221,12 +221,14 @@ Candidates candidate_sentences(const std::string & question, const std::vector<P
         return out;
     }
 
-    // Only passages that mention every key term of the question can answer it.
+    // Only passages that mention every key term of the question can answer it. Each passage's
+    // terms are analyzed once, for the check and for naming what is missing.
     const auto keys = key_terms(question);
+    std::vector<std::set<std::string>> passage_terms;
     std::vector<bool> eligible(passages.size(), true);
     for (size_t p = 0; p < passages.size(); ++p) {
         const std::vector<std::string> words = content_words(passages[p].text);
-        const std::set<std::string> have(words.begin(), words.end());
+        const std::set<std::string> & have = passage_terms.emplace_back(words.begin(), words.end());
         for (const auto & [term, raw] : keys) {
             eligible[p] = eligible[p] && have.count(term) > 0;
         }
@@ -239,10 +241,8 @@ Candidates candidate_sentences(const std::string & question, const std::vector<P
             list += (list.empty() ? "\"" : ", \"") + word + "\"";
         };
         for (const auto & [term, raw] : keys) {
-            const bool anywhere = std::any_of(passages.begin(), passages.end(), [&](const Passage & p) {
-                const std::vector<std::string> words = content_words(p.text);
-                return std::find(words.begin(), words.end(), term) != words.end();
-            });
+            const bool anywhere = std::any_of(passage_terms.begin(), passage_terms.end(),
+                                              [&](const std::set<std::string> & have) { return have.count(term) > 0; });
             append(anywhere ? all : absent, raw);
         }
         out.refusal = absent.empty() ? "Not found in the indexed documents: no passage mentions " + all + " together."
