@@ -1,12 +1,12 @@
 // What the benchmarks share: medians of repeated runs, wall and CPU time, comma-separated options.
 #pragma once
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 namespace strongbox::bench {
 

@@ -97,7 +97,8 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     SB_TRY(impl->local->ensure_collection(std::string(retrieval::kDefaultCollection)));
     std::unique_ptr<Appliance> app(new Appliance(std::move(impl)));
     Appliance * self = app.get();
-    app->impl_->jobs = std::make_unique<JobQueue>(kUploadQueueCapacity, [self](const Job & job) { run_upload_job(*self, job); });
+    app->impl_->jobs =
+        std::make_unique<JobQueue>(kUploadQueueCapacity, [self](const Job & job) { run_upload_job(*self, job); });
     return app;
 }
 

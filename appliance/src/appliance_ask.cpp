@@ -88,10 +88,10 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
     } else if (passages.empty() || coverage < settings.min_question_coverage) {
         // Say what is missing when that is the reason ("no passage mentions \"NAS-9\"").
         const std::string why = candidate_sentences(question, passages).refusal;
-        refuse_with_nearest(answer,
-                            !why.empty() ? why
-                                         : "Not found in the indexed documents: no passage is close enough to the question.",
-                            passages);
+        refuse_with_nearest(
+            answer,
+            !why.empty() ? why : "Not found in the indexed documents: no passage is close enough to the question.",
+            passages);
     } else if (generative) {
         GroundedRequest request;
         request.caps = settings.caps;
@@ -116,15 +116,15 @@ core::Result<core::Answer> Appliance::ask(const std::string & question, const st
             std::erase_if(answer.sentences,
                           [](const core::AnswerSentence & s) { return s.support == core::Support::kUnsupported; });
         }
-        const bool any_supported = std::any_of(answer.sentences.begin(), answer.sentences.end(), [](const auto & s) {
-            return s.support == core::Support::kSupported;
-        });
+        const bool any_supported = std::any_of(answer.sentences.begin(), answer.sentences.end(),
+                                               [](const auto & s) { return s.support == core::Support::kSupported; });
         if (answer.refused || !any_supported) {
-            refuse_with_nearest(answer,
-                                answer.refused && !answer.refusal_reason.empty()
-                                    ? answer.refusal_reason
-                                    : "Not found in the indexed documents: no passage states an answer to the question.",
-                                passages);
+            refuse_with_nearest(
+                answer,
+                answer.refused && !answer.refusal_reason.empty()
+                    ? answer.refusal_reason
+                    : "Not found in the indexed documents: no passage states an answer to the question.",
+                passages);
         }
         if (on_text && !on_text(answer.text())) {
             return core::Error(core::ErrorCode::kCancelled, "the client went away before the answer was sent");

@@ -2,13 +2,12 @@
 // removal, health), appliance_ingest.cpp and appliance_ask.cpp.
 #pragma once
 
-#include "strongbox/appliance/appliance.h"
-
 #include "model_embedder.h"
 #include "settings_store.h"
 
 #include "strongbox/answer/grounded.h"
 #include "strongbox/answer/prompt.h"
+#include "strongbox/appliance/appliance.h"
 #include "strongbox/appliance/audit_trail.h"
 #include "strongbox/appliance/data_dir.h"
 #include "strongbox/appliance/fingerprint.h"
@@ -44,9 +43,9 @@ struct Appliance::Impl {
     retrieval::Retriever retriever;
     std::unique_ptr<AuditLog> audit;
     std::unique_ptr<GroundedAnswerer> grounded;  // null: extractive answers
-    std::unique_ptr<QuotaLedger> quota;  // usage.db: survives restarts, shared by the CLI and the daemon
+    std::unique_ptr<QuotaLedger> quota;          // usage.db: survives restarts, shared by the CLI and the daemon
     std::mutex ingest_mu;
-    std::unique_ptr<DiskGuard> disk;  // read-only mode when the disk fills
+    std::unique_ptr<DiskGuard> disk;       // read-only mode when the disk fills
     provisioning::HiddenSalt loaded_salt;  // the file parts, hashed at open; settings are hashed per use
 
     provisioning::HiddenSalt salt() const {

@@ -13,10 +13,14 @@ std::string new_job_id() {
 
 std::string_view outcome_name(IngestFileResult::Outcome o) {
     switch (o) {
-        case IngestFileResult::Outcome::kAdded: return "added";
-        case IngestFileResult::Outcome::kNewVersion: return "new_version";
-        case IngestFileResult::Outcome::kUnchanged: return "unchanged";
-        case IngestFileResult::Outcome::kFailed: return "failed";
+    case IngestFileResult::Outcome::kAdded:
+        return "added";
+    case IngestFileResult::Outcome::kNewVersion:
+        return "new_version";
+    case IngestFileResult::Outcome::kUnchanged:
+        return "unchanged";
+    case IngestFileResult::Outcome::kFailed:
+        return "failed";
     }
     return "failed";
 }
@@ -71,7 +75,9 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         }
         auto known = active_sha.find(abs);
         if (target.on_pages) {
-            options.progress = [&target, i](size_t done, size_t total) { target.on_pages(i, done, total); };
+            options.progress = [&target, i](size_t done, size_t total) {
+                target.on_pages(i, done, total);
+            };
         }
         if (core::Status writable = impl_->disk->writable(); !writable.ok()) {
             r.error = abs + ": " + writable.error().message();
@@ -97,9 +103,10 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
                         SB_LOG_WARN("ingest %s: %s", report.job_id.c_str(), st.error().message().c_str());
                     }
                 }
-                r.outcome = added->outcome == retrieval::AddOutcome::kAdded        ? IngestFileResult::Outcome::kAdded
-                            : added->outcome == retrieval::AddOutcome::kNewVersion ? IngestFileResult::Outcome::kNewVersion
-                                                                                   : IngestFileResult::Outcome::kUnchanged;
+                r.outcome = added->outcome == retrieval::AddOutcome::kAdded ? IngestFileResult::Outcome::kAdded
+                            : added->outcome == retrieval::AddOutcome::kNewVersion
+                                ? IngestFileResult::Outcome::kNewVersion
+                                : IngestFileResult::Outcome::kUnchanged;
             }
         }
         // A full disk is not the file's fault: it stays out of quarantine and can be ingested later.

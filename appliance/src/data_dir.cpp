@@ -2,15 +2,15 @@
 
 #include "strongbox/core/text.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace strongbox::appliance {
 
@@ -18,7 +18,8 @@ core::Result<DataDir> DataDir::acquire(const std::filesystem::path & root, const
     std::error_code ec;
     std::filesystem::create_directories(root, ec);
     if (ec) {
-        return core::Error(core::ErrorCode::kIoError, "cannot create data directory " + root.string() + ": " + ec.message());
+        return core::Error(core::ErrorCode::kIoError,
+                           "cannot create data directory " + root.string() + ": " + ec.message());
     }
     std::filesystem::permissions(root, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
     const std::filesystem::path lock_path = DataPaths{root}.lock();
@@ -68,7 +69,8 @@ std::filesystem::path resolve_data_dir(const std::string & flag_value) {
     if (!flag_value.empty()) {
         return flag_value;
     }
-    if (const char * env = std::getenv("STRONGBOX_DATA"); env != nullptr && *env != '\0') {  // NOLINT(concurrency-mt-unsafe)
+    if (const char * env = std::getenv("STRONGBOX_DATA");
+        env != nullptr && *env != '\0') {  // NOLINT(concurrency-mt-unsafe)
         return env;
     }
     return "strongbox-data";

@@ -1,6 +1,5 @@
-#include "strongbox/appliance/eval.h"
-
 #include "strongbox/answer/verifier.h"
+#include "strongbox/appliance/eval.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/text.h"
 #include "strongbox/webui/service.h"
@@ -140,9 +139,9 @@ core::Result<AnswerEvalReport> evaluate_answers(const std::vector<retrieval::Eva
     SB_ASSIGN_OR_RETURN(auto app, Appliance::open(settings));
     IngestReport ingested = app->ingest({docs}, {});
     if (ingested.count(IngestFileResult::Outcome::kFailed) > 0) {
-        return core::Error(core::ErrorCode::kInternal, "ingesting the evaluation corpus failed for " +
-                                                           std::to_string(ingested.count(IngestFileResult::Outcome::kFailed)) +
-                                                           " documents");
+        return core::Error(core::ErrorCode::kInternal,
+                           "ingesting the evaluation corpus failed for " +
+                               std::to_string(ingested.count(IngestFileResult::Outcome::kFailed)) + " documents");
     }
 
     std::vector<Outcome> outcomes;
@@ -179,7 +178,9 @@ core::Result<AnswerEvalReport> evaluate_answers(const std::vector<retrieval::Eva
     report.answerable = answerable.size();
     report.unanswerable = unanswerable.size();
     report.threshold = options.settings.min_question_coverage;
-    auto answered_at = [](const Outcome & o, double t) { return !o.answer.refused && o.coverage >= t; };
+    auto answered_at = [](const Outcome & o, double t) {
+        return !o.answer.refused && o.coverage >= t;
+    };
     ThresholdPoint best;
     for (double t : options.thresholds) {
         ThresholdPoint p;
@@ -211,8 +212,8 @@ core::Result<AnswerEvalReport> evaluate_answers(const std::vector<retrieval::Eva
         p.wrongly_answered = share(wrong_answers, all);
         p.rightly_refused = share(refused, all);
         // Ties go to the higher threshold: the same figures with fewer weak passages let through.
-        if (report.calibration.empty() || p.answered_correctly + p.rightly_refused >=
-                                              best.answered_correctly + best.rightly_refused) {
+        if (report.calibration.empty() ||
+            p.answered_correctly + p.rightly_refused >= best.answered_correctly + best.rightly_refused) {
             best = p;
         }
         p.answerable_answered = share(answered, answerable.size());
@@ -292,9 +293,9 @@ core::Result<AnswerEvalReport> evaluate_answers(const std::vector<retrieval::Eva
     report.citation_recall = share(recalled, report.sentences);
     report.citation_precision = share(precise, report.citations);
     report.unanswerable_refused = share(refused, unanswerable.size());
-    report.decision_accuracy = report.decisions_scored == 0
-                                   ? 0.0
-                                   : static_cast<double>(decisions_right) / static_cast<double>(report.decisions_scored);
+    report.decision_accuracy = report.decisions_scored == 0 ? 0.0
+                                                            : static_cast<double>(decisions_right) /
+                                                                  static_cast<double>(report.decisions_scored);
     if (!latencies.empty()) {
         std::sort(latencies.begin(), latencies.end());
         report.median_latency_ms = latencies[latencies.size() / 2];

@@ -39,8 +39,12 @@ core::Result<SetQuestion> parse_question(std::string_view line, const std::strin
     auto missing = [&](const char * field) {
         return Error(ErrorCode::kCorruptInput, where + ": \"" + field + "\" is missing or empty");
     };
-    for (const auto & [value, field] : {std::pair{&q.id, "id"}, {&q.lang, "lang"}, {&q.split, "split"},
-                                        {&q.kind, "kind"}, {&q.doc, "doc"}, {&q.question, "question"}}) {
+    for (const auto & [value, field] : {std::pair{&q.id, "id"},
+                                        {&q.lang, "lang"},
+                                        {&q.split, "split"},
+                                        {&q.kind, "kind"},
+                                        {&q.doc, "doc"},
+                                        {&q.question, "question"}}) {
         if (value->empty()) {
             return missing(field);
         }
@@ -272,7 +276,8 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
         }
         for (double t : options.thresholds) {
             auto & curve = report.trade_off[q.split];
-            auto point = std::find_if(curve.begin(), curve.end(), [&](const TradeOffPoint & p) { return p.threshold == t; });
+            auto point =
+                std::find_if(curve.begin(), curve.end(), [&](const TradeOffPoint & p) { return p.threshold == t; });
             if (point == curve.end()) {
                 curve.push_back(TradeOffPoint{t, {}});
                 point = curve.end() - 1;
@@ -299,9 +304,9 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
                 const Passage & p = passages[c.passage];
                 core::Citation where;
                 where.provenance = p.provenance;
-                const bool holds = q.answerable && on_target(where, q, root) &&
-                                   normalised(p.text.substr(c.begin, c.end - c.begin)).find(normalised(q.answer)) !=
-                                       std::string::npos;
+                const bool holds =
+                    q.answerable && on_target(where, q, root) &&
+                    normalised(p.text.substr(c.begin, c.end - c.begin)).find(normalised(q.answer)) != std::string::npos;
                 t.rows.push_back(c.features);
                 t.labels.push_back(holds ? 1 : 0);
                 positives += holds ? 1 : 0;
@@ -309,9 +314,9 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
             }
         }
         report.trained = train_scorer(training, options.trained_version,
-                                      "eval/sets split " + options.train_split + ": " + std::to_string(training.size()) +
-                                          " questions, " + std::to_string(rows) + " candidate sentences, " +
-                                          std::to_string(positives) + " answering");
+                                      "eval/sets split " + options.train_split + ": " +
+                                          std::to_string(training.size()) + " questions, " + std::to_string(rows) +
+                                          " candidate sentences, " + std::to_string(positives) + " answering");
     }
     if (!latencies.empty()) {
         std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(latencies.size() / 2),

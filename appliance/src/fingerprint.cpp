@@ -71,7 +71,7 @@ std::vector<std::string> salt_mismatches(const provisioning::HiddenSalt & expect
     std::vector<std::string> out;
     for (auto [name, want, have] :
          {std::tuple<const char *, const std::string *, const std::string *>{"model", &expected.model_sha256,
-                                                                            &running.model_sha256},
+                                                                             &running.model_sha256},
           {"prompts", &expected.prompts_sha256, &running.prompts_sha256},
           {"tokenizer", &expected.tokenizer_sha256, &running.tokenizer_sha256},
           {"settings", &expected.settings_sha256, &running.settings_sha256},

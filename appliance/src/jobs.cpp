@@ -61,8 +61,8 @@ core::Status JobQueue::submit(Job job) {
         return core::Error(core::ErrorCode::kUnavailable, "job " + job.id + ": the appliance is shutting down");
     }
     if (queue_.size() >= capacity_) {
-        return core::Error(core::ErrorCode::kResourceExhausted,
-                           "job " + job.id + ": " + std::to_string(capacity_) + " uploads are already waiting; try again later");
+        return core::Error(core::ErrorCode::kResourceExhausted, "job " + job.id + ": " + std::to_string(capacity_) +
+                                                                    " uploads are already waiting; try again later");
     }
     job.state = "queued";
     queue_.push_back(job.id);

@@ -66,12 +66,14 @@ core::Result<std::unique_ptr<LocalState>> LocalState::open(const std::filesystem
 core::Status LocalState::create_collection(const std::string & name, const std::string & actor) {
     if (!valid_collection_name(name)) {
         return core::Error(core::ErrorCode::kInvalidArgument,
-                           "collection name \"" + name + "\" must be 1-64 characters of A-Z a-z 0-9 . _ - and not "
-                           "start with '.'");
+                           "collection name \"" + name +
+                               "\" must be 1-64 characters of A-Z a-z 0-9 . _ - and not "
+                               "start with '.'");
     }
     std::lock_guard lock(impl_->mu);
     try {
-        SQLite::Statement q(impl_->db, "INSERT OR IGNORE INTO collections (name, created_at, created_by) VALUES (?, ?, ?)");
+        SQLite::Statement q(impl_->db,
+                            "INSERT OR IGNORE INTO collections (name, created_at, created_by) VALUES (?, ?, ?)");
         q.bind(1, name);
         q.bind(2, core::utc_now_iso8601());
         q.bind(3, actor);
@@ -161,7 +163,8 @@ core::Status LocalState::set_warnings(int64_t document_id, const std::vector<std
     }
     std::lock_guard lock(impl_->mu);
     try {
-        SQLite::Statement q(impl_->db, "INSERT OR REPLACE INTO document_warnings (document_id, warnings) VALUES (?, ?)");
+        SQLite::Statement q(impl_->db,
+                            "INSERT OR REPLACE INTO document_warnings (document_id, warnings) VALUES (?, ?)");
         q.bind(1, document_id);
         q.bind(2, list.dump());
         q.exec();

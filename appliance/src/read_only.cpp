@@ -5,12 +5,12 @@
 #include "strongbox/core/log.h"
 #include "strongbox/webui/service.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 namespace strongbox::appliance {
 namespace {
@@ -77,7 +77,8 @@ core::Status DiskGuard::allocate_reserve() {
     const int fd = ::open(reserve_path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         const int err = errno;
-        return core::Error(core::code_for_errno(err), "cannot create " + reserve_path_.string() + ": " + std::strerror(err));
+        return core::Error(core::code_for_errno(err),
+                           "cannot create " + reserve_path_.string() + ": " + std::strerror(err));
     }
     const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(reserve_bytes_));
     const int synced = rc == 0 ? ::fsync(fd) : 0;

@@ -1,6 +1,7 @@
 #include "strongbox/appliance/selftest.h"
 
 #include "model_embedder.h"
+
 #include "strongbox/access/accounts.h"
 #include "strongbox/appliance/data_dir.h"
 #include "strongbox/appliance/fingerprint.h"
@@ -15,10 +16,10 @@
 #include "strongbox/webui/tls.h"
 
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPSClientSession.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -107,9 +108,9 @@ SelftestCheck check_model(const SelftestOptions & o) {
         return c;
     }
     c.passed = *sha == o.model_sha256;
-    c.detail = c.passed ? path.string() + " sha256 matches" : path.string() + " sha256 " + sha->substr(0, 16) +
-                                                                  " differs from the manifest's " +
-                                                                  o.model_sha256.substr(0, 16);
+    c.detail = c.passed ? path.string() + " sha256 matches"
+                        : path.string() + " sha256 " + sha->substr(0, 16) + " differs from the manifest's " +
+                              o.model_sha256.substr(0, 16);
     return c;
 }
 
@@ -170,8 +171,8 @@ SelftestCheck check_web_tls(const fs::path & data_dir, Appliance & app) {
     }
     Poco::Net::initializeSSL();
     try {
-        Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", cert.string(),
-                                                                 Poco::Net::Context::VERIFY_STRICT, 1, false);
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(
+            Poco::Net::Context::TLS_CLIENT_USE, "", "", cert.string(), Poco::Net::Context::VERIFY_STRICT, 1, false);
         Poco::Net::HTTPSClientSession session("localhost", static_cast<Poco::UInt16>(server.port()), context);
         session.setTimeout(Poco::Timespan(10, 0));
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
@@ -182,8 +183,8 @@ SelftestCheck check_web_tls(const fs::path & data_dir, Appliance & app) {
         auto j = core::Json::parse(body);
         c.passed = server.tls() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK && j.ok() &&
                    j->get_string("status") == "ok";
-        c.detail = "GET https://localhost:" + std::to_string(server.port()) + "/healthz with " + cert.filename().string() +
-                   ": HTTP " + std::to_string(static_cast<int>(response.getStatus())) +
+        c.detail = "GET https://localhost:" + std::to_string(server.port()) + "/healthz with " +
+                   cert.filename().string() + ": HTTP " + std::to_string(static_cast<int>(response.getStatus())) +
                    (c.passed ? " ok" : " " + body.substr(0, 120));
     } catch (const Poco::Exception & e) {
         c.detail = "GET /healthz over TLS: " + e.displayText();
@@ -205,8 +206,8 @@ std::vector<SelftestCheck> check_golden(const SelftestOptions & o, Appliance & a
     auto text = core::read_file(o.golden_path);
     auto doc = text.ok() ? core::Json::parse(*text) : core::Result<core::Json>(text.error());
     if (!doc.ok() || !doc->is_array()) {
-        out.push_back({"golden questions", false, false,
-                       doc.ok() ? "golden file is not a JSON array" : doc.error().message()});
+        out.push_back(
+            {"golden questions", false, false, doc.ok() ? "golden file is not a JSON array" : doc.error().message()});
         return out;
     }
     for (const auto & item : doc->as_array()) {
@@ -214,8 +215,7 @@ std::vector<SelftestCheck> check_golden(const SelftestOptions & o, Appliance & a
         SelftestCheck c{"golden: " + question.substr(0, 60), false, false, ""};
         const auto start = std::chrono::steady_clock::now();
         auto answer = app.ask(question, "selftest", "selftest", app.settings().top_k);
-        const double ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         if (!answer.ok()) {
             c.detail = answer.error().message();
             out.push_back(c);
@@ -235,8 +235,8 @@ std::vector<SelftestCheck> check_golden(const SelftestOptions & o, Appliance & a
         char timing[96];
         std::snprintf(timing, sizeof timing, "%.1f ms (budget %.0f ms%s)", ms, o.latency_budget_ms,
                       ms <= o.latency_budget_ms ? "" : ", too slow");
-        c.detail = timing + (missing.empty() ? std::string(", expected citations present")
-                                             : ", missing citations:" + missing);
+        c.detail =
+            timing + (missing.empty() ? std::string(", expected citations present") : ", missing citations:" + missing);
         out.push_back(c);
     }
     return out;

@@ -42,7 +42,9 @@ Check number_in(double lo, double hi) {
 }
 
 Check boolean() {
-    return [](const core::Json & v) -> std::string { return v.is_bool() ? "" : "must be true or false"; };
+    return [](const core::Json & v) -> std::string {
+        return v.is_bool() ? "" : "must be true or false";
+    };
 }
 
 // Tesseract language codes joined by '+': "eng", "eng+kor".
@@ -87,63 +89,150 @@ Check embedding_model() {
 const std::vector<SettingSpec> & setting_specs() {
     using A = SettingSpec::Applies;
     static const std::vector<SettingSpec> kSpecs = {
-        {"top_k", "int", 5, 1, 50, "passages", A::kNextStart,
+        {"top_k",
+         "int",
+         5,
+         1,
+         50,
+         "passages",
+         A::kNextStart,
          {"Passages per answer", "답변당 검토할 구절 수"},
          {"How many retrieved passages the answerer considers for each question.",
           "질문마다 답변에 검토할 검색 구절의 수입니다."},
-         [](const core::Json & v, Settings & s) { s.top_k = static_cast<int>(v.as_int()); }},
-        {"min_question_coverage", "number", 0.5, 0, 1, "share", A::kNextStart,
+         [](const core::Json & v, Settings & s) {
+             s.top_k = static_cast<int>(v.as_int());
+         }},
+        {"min_question_coverage",
+         "number",
+         0.5,
+         0,
+         1,
+         "share",
+         A::kNextStart,
          {"Refusal threshold", "답변 거절 기준"},
          {"Share of the question's content words the best passage must hold; below it the answer is "
           "\"not found\".",
           "가장 적합한 구절이 질문의 핵심 단어를 이 비율 이상 담아야 하며, 미만이면 \"찾을 수 없음\"으로 "
           "답합니다."},
-         [](const core::Json & v, Settings & s) { s.min_question_coverage = v.as_double(); }},
-        {"max_prompt_tokens", "int", 1536, 128, 32768, "tokens", A::kNextStart,
+         [](const core::Json & v, Settings & s) {
+             s.min_question_coverage = v.as_double();
+         }},
+        {"max_prompt_tokens",
+         "int",
+         1536,
+         128,
+         32768,
+         "tokens",
+         A::kNextStart,
          {"Prompt size limit", "프롬프트 크기 한도"},
          {"Most tokens of question and passages given to a language model.",
           "언어 모델에 넘기는 질문과 구절의 최대 토큰 수입니다."},
-         [](const core::Json & v, Settings & s) { s.caps.max_prompt_tokens = v.as_int(); }},
-        {"max_new_tokens", "int", 256, 16, 4096, "tokens", A::kNextStart,
+         [](const core::Json & v, Settings & s) {
+             s.caps.max_prompt_tokens = v.as_int();
+         }},
+        {"max_new_tokens",
+         "int",
+         256,
+         16,
+         4096,
+         "tokens",
+         A::kNextStart,
          {"Answer length limit", "답변 길이 한도"},
          {"Most tokens a language model may generate for one answer.",
           "언어 모델이 한 답변에 생성할 수 있는 최대 토큰 수입니다."},
-         [](const core::Json & v, Settings & s) { s.caps.max_new_tokens = v.as_int(); }},
-        {"deadline_ms", "int", 60000, 1000, 600000, "ms", A::kNextStart,
+         [](const core::Json & v, Settings & s) {
+             s.caps.max_new_tokens = v.as_int();
+         }},
+        {"deadline_ms",
+         "int",
+         60000,
+         1000,
+         600000,
+         "ms",
+         A::kNextStart,
          {"Answer deadline", "답변 제한 시간"},
          {"Longest one answer may take; a model answer is stopped there.",
           "한 답변에 허용되는 최대 시간이며, 넘으면 모델 답변을 멈춥니다."},
-         [](const core::Json & v, Settings & s) { s.caps.deadline_ms = v.as_int(); }},
-        {"daily_user_tokens", "int", 200000, 0, 1000000000, "tokens per day", A::kNextStart,
+         [](const core::Json & v, Settings & s) {
+             s.caps.deadline_ms = v.as_int();
+         }},
+        {"daily_user_tokens",
+         "int",
+         200000,
+         0,
+         1000000000,
+         "tokens per day",
+         A::kNextStart,
          {"Daily model tokens per user", "사용자별 일일 모델 토큰"},
          {"Language-model tokens each user may spend per day; 0 means no limit.",
           "사용자마다 하루에 쓸 수 있는 언어 모델 토큰 수이며, 0이면 제한이 없습니다."},
-         [](const core::Json & v, Settings & s) { s.caps.daily_user_tokens = v.as_int(); }},
-        {"flag_unsupported", "bool", false, 0, 0, "", A::kNextStart,
+         [](const core::Json & v, Settings & s) {
+             s.caps.daily_user_tokens = v.as_int();
+         }},
+        {"flag_unsupported",
+         "bool",
+         false,
+         0,
+         0,
+         "",
+         A::kNextStart,
          {"Flag unsupported sentences", "근거 없는 문장 표시"},
          {"Keep generated sentences their citations do not support, marked as unsupported, instead of "
           "removing them.",
           "인용이 뒷받침하지 않는 생성 문장을 지우지 않고 \"근거 없음\"으로 표시해 둡니다."},
-         [](const core::Json & v, Settings & s) { s.verifier.remove_unsupported = !v.as_bool(); }},
-        {"max_upload_bytes", "int", int64_t{256} << 20, 1024, static_cast<double>(int64_t{4} << 30), "bytes",
-         A::kNextJob, {"Largest upload", "최대 업로드 크기"},
+         [](const core::Json & v, Settings & s) {
+             s.verifier.remove_unsupported = !v.as_bool();
+         }},
+        {"max_upload_bytes",
+         "int",
+         int64_t{256} << 20,
+         1024,
+         static_cast<double>(int64_t{4} << 30),
+         "bytes",
+         A::kNextJob,
+         {"Largest upload", "최대 업로드 크기"},
          {"Largest file an upload from the console or the API may carry.",
           "콘솔이나 API로 올릴 수 있는 가장 큰 파일 크기입니다."},
          nullptr},
-        {"ocr_language", "text", "eng", 0, 0, "", A::kNextJob, {"OCR languages", "OCR 언어"},
+        {"ocr_language",
+         "text",
+         "eng",
+         0,
+         0,
+         "",
+         A::kNextJob,
+         {"OCR languages", "OCR 언어"},
          {"Tesseract languages for scanned pages, joined by +: eng, or eng+kor.",
           "스캔한 페이지에 쓰는 Tesseract 언어이며 +로 잇습니다(eng, eng+kor)."},
-         nullptr, ocr_languages()},
-        {"session_hours", "int", 8, 1, 720, "hours", A::kNextStart, {"Session length", "로그인 유지 시간"},
+         nullptr,
+         ocr_languages()},
+        {"session_hours",
+         "int",
+         8,
+         1,
+         720,
+         "hours",
+         A::kNextStart,
+         {"Session length", "로그인 유지 시간"},
          {"How long a console sign-in lasts before the user signs in again.",
           "콘솔에 로그인한 뒤 다시 로그인해야 할 때까지의 시간입니다."},
-         [](const core::Json & v, Settings & s) { s.session_hours = static_cast<int>(v.as_int()); }},
-        {"embedding_model", "text", "", 0, 0, "", A::kNextStart, {"Embedding model", "임베딩 모델"},
+         [](const core::Json & v, Settings & s) {
+             s.session_hours = static_cast<int>(v.as_int());
+         }},
+        {"embedding_model",
+         "text",
+         "",
+         0,
+         0,
+         "",
+         A::kNextStart,
+         {"Embedding model", "임베딩 모델"},
          {"Absolute path of a BERT sentence-embedding .gguf file for dense search; empty for the built-in "
           "embedder. A change needs the documents embedded again.",
           "밀집 검색에 쓰는 BERT 문장 임베딩 .gguf 파일의 절대 경로이며, 비우면 내장 임베더를 씁니다. 바꾸면 "
           "문서를 다시 임베딩해야 합니다."},
-         nullptr, embedding_model()},
+         nullptr,
+         embedding_model()},
     };
     return kSpecs;
 }
@@ -277,8 +366,9 @@ core::Result<SettingsChange> SettingsStore::update(const core::Json & changes) {
     }
     if (const core::Json * v = changes.is_object() ? changes.find("version") : nullptr; v != nullptr) {
         if (!v->is_int() || v->as_int() != version_) {
-            errors["version"] = "the settings changed since version " + (v->is_int() ? std::to_string(v->as_int()) : v->dump()) +
-                                " (now " + std::to_string(version_) + "); reload and apply again";
+            errors["version"] = "the settings changed since version " +
+                                (v->is_int() ? std::to_string(v->as_int()) : v->dump()) + " (now " +
+                                std::to_string(version_) + "); reload and apply again";
         }
     }
     core::Json next = settings_;

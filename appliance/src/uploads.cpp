@@ -1,6 +1,7 @@
 #include "strongbox/appliance/uploads.h"
 
 #include "settings_store.h"
+
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/appliance/data_dir.h"
 #include "strongbox/appliance/local_state.h"
@@ -24,7 +25,9 @@ std::string new_upload_id() {
     return "upload-" + core::utc_now_compact() + "-" + std::to_string(counter.fetch_add(1) + 1);
 }
 
-fs::path staging_dir(Appliance & app) { return DataPaths{app.data_dir()}.staging(); }
+fs::path staging_dir(Appliance & app) {
+    return DataPaths{app.data_dir()}.staging();
+}
 
 // staging/<job>.job: what a restart needs to run an accepted upload job again.
 fs::path manifest_path(Appliance & app, const std::string & job_id) {
@@ -133,9 +136,9 @@ core::Result<Job> stage_upload(Appliance & app, const std::string & collection, 
     const core::Json stored_limit = app.settings_store().get("max_upload_bytes");
     const int64_t limit = stored_limit.is_int() ? stored_limit.as_int() : int64_t{256} << 20;
     if (static_cast<int64_t>(bytes.size()) > limit) {
-        return core::Error(core::ErrorCode::kInvalidArgument, name + ": " + std::to_string(bytes.size()) +
-                                                                  " bytes is more than the upload limit of " +
-                                                                  std::to_string(limit) + " (setting max_upload_bytes)");
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           name + ": " + std::to_string(bytes.size()) + " bytes is more than the upload limit of " +
+                               std::to_string(limit) + " (setting max_upload_bytes)");
     }
     Job job;
     job.id = new_upload_id();
@@ -198,23 +201,22 @@ core::Result<size_t> resume_uploads(Appliance & app) {
     // temporary files of writes and exports.
     for (const fs::directory_entry & entry : fs::directory_iterator(dir, ec)) {
         const std::string file = entry.path().filename().string();
-        const bool of_a_job = entry.path().extension() == ".job" ||
-                              std::any_of(ids.begin(), ids.end(), [&](const std::string & id) {
-                                  return file.starts_with(id + "-");
-                              });
+        const bool of_a_job =
+            entry.path().extension() == ".job" ||
+            std::any_of(ids.begin(), ids.end(), [&](const std::string & id) { return file.starts_with(id + "-"); });
         if (entry.is_regular_file() && !of_a_job) {
             std::error_code removed;
             fs::remove(entry.path(), removed);
         }
     }
-    std::sort(jobs.begin(), jobs.end(), [](const Job & a, const Job & b) {
-        return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id);
-    });
+    std::sort(jobs.begin(), jobs.end(),
+              [](const Job & a, const Job & b) { return std::tie(a.created_at, a.id) < std::tie(b.created_at, b.id); });
     size_t resumed = 0;
     for (Job & job : jobs) {
         const std::string id = job.id;
         if (auto st = app.jobs().submit(std::move(job)); !st.ok()) {
-            SB_LOG_WARN("resume uploads: job %s waits for the next start: %s", id.c_str(), st.error().message().c_str());
+            SB_LOG_WARN("resume uploads: job %s waits for the next start: %s", id.c_str(),
+                        st.error().message().c_str());
             continue;
         }
         ++resumed;
@@ -351,8 +353,7 @@ core::Result<fs::path> locate_source(Appliance & app, const retrieval::DocumentI
     }
     return core::Error(core::ErrorCode::kNotFound,
                        original.filename().string() + ": the source file " + original.string() +
-                           (fs::exists(original, ec) ? " has changed since it was ingested"
-                                                     : " is no longer on disk") +
+                           (fs::exists(original, ec) ? " has changed since it was ingested" : " is no longer on disk") +
                            ", so its pages cannot be shown");
 }
 

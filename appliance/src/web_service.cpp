@@ -30,13 +30,13 @@
 #include "strongbox/provisioning/key_set.h"
 #include "strongbox/webui/service.h"
 
-#include <sys/statvfs.h>
-
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
+
+#include <sys/statvfs.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -75,9 +75,12 @@ std::string snippet(const std::string & text) {
 
 std::string_view status_name(retrieval::DocumentStatus s) {
     switch (s) {
-        case retrieval::DocumentStatus::kActive: return "active";
-        case retrieval::DocumentStatus::kSuperseded: return "superseded";
-        case retrieval::DocumentStatus::kDeleted: return "removed";
+    case retrieval::DocumentStatus::kActive:
+        return "active";
+    case retrieval::DocumentStatus::kSuperseded:
+        return "superseded";
+    case retrieval::DocumentStatus::kDeleted:
+        return "removed";
     }
     return "removed";
 }
@@ -97,7 +100,8 @@ std::string summary_of(const AuditRecord & r) {
         return fs::path(b.get_string("path")).filename().string();
     }
     if (r.kind == audit_kind::kSettingsChange) {
-        return "version " + std::to_string(b.get_int("old_version")) + " -> " + std::to_string(b.get_int("new_version"));
+        return "version " + std::to_string(b.get_int("old_version")) + " -> " +
+               std::to_string(b.get_int("new_version"));
     }
     std::string text = b.dump();
     return text.size() > 160 ? text.substr(0, 160) + "…" : text;
@@ -112,8 +116,8 @@ core::Result<AuditFilter> audit_filter(const core::Json & filters, int64_t & lim
     if (!filters.is_object()) {
         return core::Error(core::ErrorCode::kInvalidArgument, "audit filters must be a JSON object");
     }
-    const std::map<std::string, std::string *> strings = {{"since", &f.since},   {"until", &f.until},
-                                                          {"user", &f.actor},    {"kind", &f.kind},
+    const std::map<std::string, std::string *> strings = {{"since", &f.since},       {"until", &f.until},
+                                                          {"user", &f.actor},        {"kind", &f.kind},
                                                           {"document", &f.document}, {"text", &f.question}};
     for (const auto & [name, value] : filters.as_object()) {
         if (auto it = strings.find(name); it != strings.end()) {
@@ -135,8 +139,8 @@ core::Result<AuditFilter> audit_filter(const core::Json & filters, int64_t & lim
 
 core::Json filter_json(const AuditFilter & f) {
     core::Json j = core::Json::object();
-    const std::pair<const char *, const std::string *> fields[] = {{"since", &f.since}, {"until", &f.until},
-                                                                   {"user", &f.actor},  {"kind", &f.kind},
+    const std::pair<const char *, const std::string *> fields[] = {{"since", &f.since},       {"until", &f.until},
+                                                                   {"user", &f.actor},        {"kind", &f.kind},
                                                                    {"document", &f.document}, {"text", &f.question}};
     for (const auto & [name, value] : fields) {
         if (!value->empty()) {
@@ -187,7 +191,6 @@ class WebService final : public webui::AllServices {
         return core::ok_status();
     }
 
-
     core::Result<webui::SourceView> source(int64_t chunk_id, const webui::Caller & caller) override {
         auto view = app_.source(chunk_id);
         if (!view.ok() && view.error().code() != core::ErrorCode::kNotFound) {
@@ -208,8 +211,8 @@ class WebService final : public webui::AllServices {
             return not_found("chunk " + std::to_string(chunk_id));
         }
         if (chunk->document.media_type != "application/pdf" || chunk->provenance.page < 1) {
-            return core::Error(core::ErrorCode::kNotFound,
-                               "chunk " + std::to_string(chunk_id) + " is not from a PDF page, so it has no page image");
+            return core::Error(core::ErrorCode::kNotFound, "chunk " + std::to_string(chunk_id) +
+                                                               " is not from a PDF page, so it has no page image");
         }
         SB_ASSIGN_OR_RETURN(fs::path file, locate_source(app_, chunk->document, true));
         return render_pdf_page_png(file, chunk->provenance.page, dpi);
@@ -358,9 +361,9 @@ class WebService final : public webui::AllServices {
             return denied("you may read collection \"" + doc.collection + "\" but not change it");
         }
         if (doc.status != retrieval::DocumentStatus::kActive) {
-            return core::Error(core::ErrorCode::kNotFound,
-                               "document " + std::to_string(id) + " is " + std::string(status_name(doc.status)) +
-                                   "; only the current version can be removed");
+            return core::Error(core::ErrorCode::kNotFound, "document " + std::to_string(id) + " is " +
+                                                               std::string(status_name(doc.status)) +
+                                                               "; only the current version can be removed");
         }
         return app_.remove(doc.path, caller.user);
     }
@@ -453,7 +456,8 @@ class WebService final : public webui::AllServices {
         const std::string stamp = core::utc_now_compact().substr(0, 15);  // 20261122T134512
         webui::Download d;
         if (format == "bundle") {
-            const fs::path tmp = DataPaths{app_.data_dir()}.staging() / ("audit-export-" + stamp + "-" + caller.user + ".sbaudit");
+            const fs::path tmp =
+                DataPaths{app_.data_dir()}.staging() / ("audit-export-" + stamp + "-" + caller.user + ".sbaudit");
             std::error_code ec;
             fs::create_directories(tmp.parent_path(), ec);
             auto summary = app_.audit().export_bundle(tmp, f, caller.user);
@@ -495,17 +499,19 @@ class WebService final : public webui::AllServices {
 
     core::Status record_event(const std::string & kind, const std::string & actor, const core::Json & body) override {
         static const std::set<std::string> kReserved = {
-            audit_kind::kAsk,        audit_kind::kIngest, audit_kind::kDeletion,  audit_kind::kCheckpoint,
-            audit_kind::kExport,     audit_kind::kRetention, audit_kind::kImageUpdate, audit_kind::kModelChange,
-            audit_kind::kSettingsChange};
-        const bool well_formed = !kind.empty() && kind.size() <= 40 &&
-                                 std::all_of(kind.begin(), kind.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+            audit_kind::kAsk,         audit_kind::kIngest,      audit_kind::kDeletion,
+            audit_kind::kCheckpoint,  audit_kind::kExport,      audit_kind::kRetention,
+            audit_kind::kImageUpdate, audit_kind::kModelChange, audit_kind::kSettingsChange};
+        const bool well_formed =
+            !kind.empty() && kind.size() <= 40 &&
+            std::all_of(kind.begin(), kind.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
         if (!well_formed || kReserved.count(kind)) {
             return core::Error(core::ErrorCode::kInvalidArgument,
                                "audit event kind \"" + kind + "\" is not one the web server may record");
         }
         if (!body.is_object()) {
-            return core::Error(core::ErrorCode::kInvalidArgument, "audit event " + kind + ": the body must be an object");
+            return core::Error(core::ErrorCode::kInvalidArgument,
+                               "audit event " + kind + ": the body must be an object");
         }
         SB_TRY(app_.audit().append(kind, actor.empty() ? "anonymous" : actor, body));
         return core::ok_status();
@@ -634,7 +640,8 @@ class WebService final : public webui::AllServices {
             if (code == core::ErrorCode::kIoError || code == core::ErrorCode::kUnavailable) {
                 return std::move(result).error();
             }
-            return core::Error(core::ErrorCode::kInvalidArgument, "the update was refused: " + result.error().message());
+            return core::Error(core::ErrorCode::kInvalidArgument,
+                               "the update was refused: " + result.error().message());
         }
         return result;
     }
@@ -747,8 +754,9 @@ class WebService final : public webui::AllServices {
     }
 
     static core::Status require_auditor(const webui::Caller & caller) {
-        return caller.is_admin() || caller.role == "auditor" ? core::ok_status()
-                                                             : core::Status(denied("only an auditor or admin reads the audit trail"));
+        return caller.is_admin() || caller.role == "auditor"
+                   ? core::ok_status()
+                   : core::Status(denied("only an auditor or admin reads the audit trail"));
     }
 
     // Exactly what `strongbox image flash` does, with the bytes staged from memory.

@@ -118,7 +118,8 @@ int main(int argc, char ** argv) {
             const std::string text = answer_body(i).dump();
             const auto t0 = Clock::now();
             SQLite::Transaction tx(db);
-            SQLite::Statement ins(db, "INSERT INTO t(at, kind, actor, body) VALUES ('2026-11-22T10:00:00Z','ask','alice',?)");
+            SQLite::Statement ins(
+                db, "INSERT INTO t(at, kind, actor, body) VALUES ('2026-11-22T10:00:00Z','ask','alice',?)");
             ins.bind(1, text);
             ins.exec();
             tx.commit();

@@ -6,10 +6,10 @@
 //
 //   strongbox_bench_extract_isolation [data dir] [runs] [worker]
 //   (defaults: tests/data/ingest of this repository, 5, ../appliance/strongbox-extract beside this program)
+#include "bench_util.h"
+
 #include "strongbox/extract/extract_worker.h"
 #include "strongbox/ingest/ingest.h"
-
-#include "bench_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -34,9 +34,9 @@ int main(int argc, char ** argv) {
     const fs::path data = argc > 1 ? fs::path(argv[1]) : repo / "tests" / "data" / "ingest";
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
     appliance::ExtractLimits limits;
-    limits.worker = argc > 3 ? fs::path(argv[3])
-                             : fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "appliance" /
-                                   "strongbox-extract";
+    limits.worker =
+        argc > 3 ? fs::path(argv[3])
+                 : fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "appliance" / "strongbox-extract";
 
     std::vector<fs::path> files;
     for (const auto & entry : fs::directory_iterator(data)) {

@@ -13,9 +13,10 @@
 // Prints only; asserts nothing about time.
 //
 //   strongbox_bench_cuda_decode --shape qwen0.5b --type q4_0,q4_k_m,q8_0 --threads 16
-#include "cpu/thread_pool.h"
 #include "strongbox/inference/cuda.h"
 #include "strongbox/inference/model.h"
+
+#include "cpu/thread_pool.h"
 #if SB_HAVE_CUDA
 #include "cuda/ops.h"
 #endif
@@ -148,7 +149,8 @@ int main(int argc, char ** argv) {
                 return 1;
             }
             const uint64_t bytes = decode_bytes(**model);
-            const ContextOptions options{.n_ctx = static_cast<uint32_t>(prompt + decode + 8), .n_threads = threads,
+            const ContextOptions options{.n_ctx = static_cast<uint32_t>(prompt + decode + 8),
+                                         .n_threads = threads,
                                          .n_batch = static_cast<uint32_t>(prompt)};
             auto gpu = CudaContext::create(*model, options);
             if (!gpu.ok()) {

@@ -15,13 +15,11 @@
 //
 //   strongbox_bench_embedding                      (F32/F16/Q8_0, 1 and 2 threads, about a minute)
 //   strongbox_bench_embedding --types q8_0 --threads 2 --batch 32 --reps 5
-#include "cpu/quants.h"
-#include "cpu/thread_pool.h"
+#include "bench_util.h"
+
 #include "strongbox/inference/embedding_model.h"
 #include "strongbox/inference/gguf_writer.h"
 #include "strongbox/inference/quantize.h"
-
-#include "bench_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -32,6 +30,9 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "cpu/quants.h"
+#include "cpu/thread_pool.h"
 
 using strongbox::bench::cpu_seconds;
 using strongbox::bench::median;

@@ -10,6 +10,8 @@
 //   --quick: fewer repetitions and only the 896-wide decode shape.
 #include "bench_util.h"
 
+#include "strongbox/inference/tensor_type.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -22,7 +24,6 @@
 #include "cpu/matmul.h"
 #include "cpu/quants.h"
 #include "cpu/thread_pool.h"
-#include "strongbox/inference/tensor_type.h"
 
 using strongbox::bench::median;
 using strongbox::bench::now_s;

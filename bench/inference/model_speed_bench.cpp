@@ -14,11 +14,10 @@
 //   strongbox_bench_model_speed --shape qwen0.5b --type q4_0 --threads 1,2
 //   strongbox_bench_model_speed --shape all --type all            (several minutes)
 //   strongbox_bench_model_speed --layers 4 ...                    (fewer layers: quick look)
-#include "cpu/thread_pool.h"
-#include "strongbox/inference/model.h"
-
 #include "bench_util.h"
 #include "random_model.h"
+
+#include "strongbox/inference/model.h"
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +27,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "cpu/thread_pool.h"
 
 using strongbox::bench::cpu_seconds;
 using strongbox::bench::find_model_shape;
@@ -50,10 +51,10 @@ struct Reference {
 };
 
 const std::map<std::string, Reference> kReference = {
-    {"qwen0.5b/q4_0", {108, 62, 36.4, 17.3}},        {"qwen0.5b/q4_k_m", {54, 32, 23.7, 13.6}},
-    {"qwen0.5b/q8_0", {88, 37, 23.2, 11.4}},         {"qwen0.5b/f16", {121, 60, 18.0, 8.9}},
-    {"tinyllama1.1b/q4_0", {42, 21.5, 18.9, 8.5}},   {"tinyllama1.1b/q4_k_m", {26.2, 9.6, 13.5, 6.5}},
-    {"tinyllama1.1b/q8_0", {28.4, 14.9, 7.7, 4.3}},  {"tinyllama1.1b/f16", {39.3, 29.1, 6.9, 4.0}},
+    {"qwen0.5b/q4_0", {108, 62, 36.4, 17.3}},       {"qwen0.5b/q4_k_m", {54, 32, 23.7, 13.6}},
+    {"qwen0.5b/q8_0", {88, 37, 23.2, 11.4}},        {"qwen0.5b/f16", {121, 60, 18.0, 8.9}},
+    {"tinyllama1.1b/q4_0", {42, 21.5, 18.9, 8.5}},  {"tinyllama1.1b/q4_k_m", {26.2, 9.6, 13.5, 6.5}},
+    {"tinyllama1.1b/q8_0", {28.4, 14.9, 7.7, 4.3}}, {"tinyllama1.1b/f16", {39.3, 29.1, 6.9, 4.0}},
 };
 
 // Streaming-read bandwidth in bytes/s over a buffer much larger than the caches.
@@ -151,8 +152,8 @@ int main(int argc, char ** argv) {
         bandwidth[n] = read_bandwidth(n);
         std::printf("read bandwidth, %d thread(s): %.2f GB/s\n", n, bandwidth[n] / 1e9);
     }
-    std::printf("%-14s %-7s %3s %11s %9s %10s %9s %9s %9s %13s %12s\n", "shape", "type", "thr", "prefill t/s",
-                "ref", "decode t/s", "ref", "bw-bound", "of bound", "prefill t/cpu", "decode t/cpu");
+    std::printf("%-14s %-7s %3s %11s %9s %10s %9s %9s %9s %13s %12s\n", "shape", "type", "thr", "prefill t/s", "ref",
+                "decode t/s", "ref", "bw-bound", "of bound", "prefill t/cpu", "decode t/cpu");
     cpu::ThreadPool writer_pool(2);
     for (const std::string & shape_name : split(shapes)) {
         const ModelShape * sh = find_model_shape(shape_name);
@@ -181,7 +182,8 @@ int main(int argc, char ** argv) {
             const double bytes = decode_bytes_per_token(**model);
             for (const std::string & t : split(threads)) {
                 const int n = std::stoi(t);
-                auto ctx = Context::create(*model, {.n_ctx = static_cast<uint32_t>(prompt + decode + 8), .n_threads = n,
+                auto ctx = Context::create(*model, {.n_ctx = static_cast<uint32_t>(prompt + decode + 8),
+                                                    .n_threads = n,
                                                     .n_batch = static_cast<uint32_t>(prompt)});
                 if (!ctx.ok()) {
                     std::fprintf(stderr, "%s\n", ctx.error().message().c_str());
@@ -203,8 +205,8 @@ int main(int argc, char ** argv) {
                 std::vector<double> step_rates;
                 c0 = cpu_seconds();
                 for (int i = 0; i < decode && logits.ok(); ++i) {
-                    const auto next = static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) -
-                                                           logits->begin());
+                    const auto next =
+                        static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) - logits->begin());
                     t0 = now_s();
                     logits = (*ctx)->eval(std::span<const int32_t>(&next, 1));
                     step_rates.push_back(1.0 / (now_s() - t0));

@@ -2,8 +2,6 @@
 // benchmarks: the weights are reproducible, so a file written once serves later runs.
 #pragma once
 
-#include "cpu/quants.h"
-#include "cpu/thread_pool.h"
 #include "strongbox/inference/gguf_writer.h"
 #include "strongbox/inference/quantize.h"
 
@@ -12,6 +10,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cpu/quants.h"
+#include "cpu/thread_pool.h"
 
 namespace strongbox::bench {
 
@@ -109,7 +110,8 @@ inline core::Status write_random_model(const ModelShape & shape, uint32_t n_laye
         SB_TRY(add(p + "ffn_norm.weight", {shape.n_embd}, 0.0f));
         SB_TRY(add(p + "ffn_gate.weight", {shape.n_embd, shape.n_ff}, ws));
         SB_TRY(add(p + "ffn_up.weight", {shape.n_embd, shape.n_ff}, ws));
-        SB_TRY(add(p + "ffn_down.weight", {shape.n_ff, shape.n_embd}, 1.0f / std::sqrt(static_cast<float>(shape.n_ff))));
+        SB_TRY(
+            add(p + "ffn_down.weight", {shape.n_ff, shape.n_embd}, 1.0f / std::sqrt(static_cast<float>(shape.n_ff))));
     }
     return w.write(out);
 }

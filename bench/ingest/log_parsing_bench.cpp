@@ -7,14 +7,13 @@
 // in its predicted group equals the set of lines in its ground-truth group (EventId).
 //
 //   strongbox_bench_log_parsing [loghub-2k directory]   (default: ../shared/data/loghub-2k beside the repo)
+#include "bench_util.h"
 #include "log_extractor.h"
 #include "log_format.h"
 #include "log_template.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
-
-#include "bench_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -91,7 +90,8 @@ std::map<int64_t, std::string> load_truth(const std::string & csv) {
     return truth;
 }
 
-double grouping_accuracy(const std::map<int64_t, std::string> & predicted, const std::map<int64_t, std::string> & truth) {
+double grouping_accuracy(const std::map<int64_t, std::string> & predicted,
+                         const std::map<int64_t, std::string> & truth) {
     std::map<std::string, std::vector<int64_t>> pred_groups;
     std::map<std::string, size_t> truth_sizes;
     for (const auto & [line, event] : truth) {

@@ -10,14 +10,13 @@
 // Also prints the size of chunk provenance as JSON, with and without word boxes.
 //
 //   strongbox_bench_ocr [data_dir] [repetitions] [sections: accuracy,text,ocr,size (default all)]
+#include "bench_util.h"
 #include "layout.h"
 #include "ocr.h"
 #include "pdf_pages.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/ingest/ingest.h"
-
-#include "bench_util.h"
 
 #include <algorithm>
 #include <chrono>

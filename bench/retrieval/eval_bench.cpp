@@ -6,7 +6,6 @@
 #include "strongbox/retrieval/lsa_embedder.h"
 
 #include <chrono>
-
 #include <cstdio>
 #include <filesystem>
 
@@ -17,8 +16,8 @@ int main(int argc, char ** argv) {
         std::fprintf(stderr, "usage: %s <pubmedqa dir> [work dir]\n", argv[0]);
         return 2;
     }
-    std::filesystem::path work = argc > 2 ? std::filesystem::path(argv[2])
-                                          : std::filesystem::temp_directory_path() / "sb_eval_bench";
+    std::filesystem::path work =
+        argc > 2 ? std::filesystem::path(argv[2]) : std::filesystem::temp_directory_path() / "sb_eval_bench";
     auto data = load_pubmedqa(argv[1]);
     if (!data.ok()) {
         std::fprintf(stderr, "%s\n", data.error().to_string().c_str());
@@ -59,8 +58,7 @@ int main(int argc, char ** argv) {
         size_t begin;
         size_t end;
     };
-    for (const Slice & slice : {Slice{"all questions", 0, data->queries.size()},
-                                Slice{"first half (tuning)", 0, half},
+    for (const Slice & slice : {Slice{"all questions", 0, data->queries.size()}, Slice{"first half (tuning)", 0, half},
                                 Slice{"second half (held out)", half, data->queries.size()}}) {
         std::printf("\n%s\n%-24s %8s %8s %8s %8s %8s %10s\n", slice.name, "run", "R@1", "R@5", "R@10", "MRR@10",
                     "nDCG@10", "median ms");

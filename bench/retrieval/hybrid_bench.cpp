@@ -33,6 +33,7 @@
 #include <set>
 #include <string>
 #include <thread>
+
 #include <time.h>
 #include <unistd.h>
 
@@ -148,8 +149,8 @@ SearchOptions bench_options() {
 }
 
 void print_header() {
-    std::printf("%-8s %7s %4s %9s %9s %9s %12s %8s %9s %9s\n", "mode", "threads", "pass", "p50 ms", "p99 ms",
-                "max ms", "p99 excl.emb", "qps", "cpu p50", "cpu p99");
+    std::printf("%-8s %7s %4s %9s %9s %9s %12s %8s %9s %9s\n", "mode", "threads", "pass", "p50 ms", "p99 ms", "max ms",
+                "p99 excl.emb", "qps", "cpu p50", "cpu p99");
 }
 
 // One lexical search right after open, then waits for the background postings build; prints both.
@@ -222,7 +223,9 @@ int main(int argc, char ** argv) {
     }
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> uni(0.0, total);
-    auto draw = [&] { return static_cast<size_t>(std::lower_bound(cdf.begin(), cdf.end(), uni(rng)) - cdf.begin()); };
+    auto draw = [&] {
+        return static_cast<size_t>(std::lower_bound(cdf.begin(), cdf.end(), uni(rng)) - cdf.begin());
+    };
 
     std::printf("hybrid bench: %zu chunks, %zu queries, index %s, hardware threads %u\n", n, nq, factory.c_str(),
                 std::thread::hardware_concurrency());
@@ -329,7 +332,6 @@ int main(int argc, char ** argv) {
     if (!wait_for_postings(retriever->store(), queries.front(), base_options, t0, cpu_at_open)) {
         return 1;
     }
-
 
     std::vector<double> embed_ms;
     for (const auto & q : queries) {

@@ -20,6 +20,7 @@
 #include <random>
 #include <set>
 #include <thread>
+
 #include <unistd.h>
 
 using namespace strongbox::retrieval;
@@ -70,9 +71,9 @@ Latency measure(const VectorIndex & index, const std::vector<float> & queries, i
         pool.emplace_back([&, t] {
             for (size_t q = static_cast<size_t>(t); q < nq; q += static_cast<size_t>(threads)) {
                 auto t0 = Clock::now();
-                auto hits = index.search(std::span<const float>(&queries[q * static_cast<size_t>(dim)],
-                                                                static_cast<size_t>(dim)),
-                                         10, allowed);
+                auto hits = index.search(
+                    std::span<const float>(&queries[q * static_cast<size_t>(dim)], static_cast<size_t>(dim)), 10,
+                    allowed);
                 ms[q] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
                 if (!hits.ok()) {
                     std::fprintf(stderr, "%s\n", hits.error().message().c_str());

@@ -28,13 +28,6 @@
 //   login-one         the same mix over keep-alive connections from one address (127.0.0.99):
 //                     after 5 failures the address is locked and everything gets 429 at once.
 // With --server-pid, the server's CPU time over the run is printed after the rows.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -55,6 +48,13 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 namespace {
 
@@ -114,8 +114,8 @@ struct Stream {
 
 std::optional<Kind> kind_of(std::string_view name) {
     static const std::map<std::string_view, Kind> kinds = {
-        {"healthz", Kind::kHealthz}, {"readyz", Kind::kReadyz}, {"documents", Kind::kDocuments},
-        {"source", Kind::kSource},   {"search", Kind::kSearch}, {"ask", Kind::kAsk},
+        {"healthz", Kind::kHealthz}, {"readyz", Kind::kReadyz},     {"documents", Kind::kDocuments},
+        {"source", Kind::kSource},   {"search", Kind::kSearch},     {"ask", Kind::kAsk},
         {"login", Kind::kLogin},     {"login-one", Kind::kLoginOne}};
     auto it = kinds.find(name);
     return it == kinds.end() ? std::nullopt : std::optional<Kind>(it->second);
@@ -347,42 +347,44 @@ Request request_for(const Plan & plan, Kind kind, int64_t i) {
     Request r;
     r.method = "GET";
     switch (kind) {
-        case Kind::kHealthz:
-            r.path = "/healthz";
-            r.authorized = false;
-            break;
-        case Kind::kReadyz:
-            r.path = "/readyz";
-            r.authorized = false;
-            break;
-        case Kind::kDocuments: r.path = "/api/v1/documents?collection=" + o.collection; break;
-        case Kind::kSource:
-            r.path = "/api/v1/source/" + std::to_string(plan.chunk_ids[static_cast<size_t>(i) % plan.chunk_ids.size()]);
-            break;
-        case Kind::kSearch:
-            r.method = "POST";
-            r.path = "/api/v1/search";
-            r.body = "{\"query\":" + json_string(query) + ",\"top_k\":5}";
-            break;
-        case Kind::kAsk:
-            r.method = "POST";
-            r.path = "/api/v1/ask";
-            r.body = "{\"question\":" + json_string(query) + ",\"top_k\":5}";
-            break;
-        case Kind::kLogin:
-        case Kind::kLoginOne: {
-            r.method = "POST";
-            r.path = "/api/v1/login";
-            r.authorized = false;
-            if (i % kRightLoginEvery == 0) {
-                r.body = "{\"name\":" + json_string(o.user) + ",\"password\":" + json_string(o.password) + "}";
-            } else {
-                r.body = "{\"name\":\"flood-" + std::to_string(plan.run_salt) + "-" + std::to_string(i) +
-                         "\",\"password\":\"not the password\"}";
-                r.expected = 401;
-            }
-            break;
+    case Kind::kHealthz:
+        r.path = "/healthz";
+        r.authorized = false;
+        break;
+    case Kind::kReadyz:
+        r.path = "/readyz";
+        r.authorized = false;
+        break;
+    case Kind::kDocuments:
+        r.path = "/api/v1/documents?collection=" + o.collection;
+        break;
+    case Kind::kSource:
+        r.path = "/api/v1/source/" + std::to_string(plan.chunk_ids[static_cast<size_t>(i) % plan.chunk_ids.size()]);
+        break;
+    case Kind::kSearch:
+        r.method = "POST";
+        r.path = "/api/v1/search";
+        r.body = "{\"query\":" + json_string(query) + ",\"top_k\":5}";
+        break;
+    case Kind::kAsk:
+        r.method = "POST";
+        r.path = "/api/v1/ask";
+        r.body = "{\"question\":" + json_string(query) + ",\"top_k\":5}";
+        break;
+    case Kind::kLogin:
+    case Kind::kLoginOne: {
+        r.method = "POST";
+        r.path = "/api/v1/login";
+        r.authorized = false;
+        if (i % kRightLoginEvery == 0) {
+            r.body = "{\"name\":" + json_string(o.user) + ",\"password\":" + json_string(o.password) + "}";
+        } else {
+            r.body = "{\"name\":\"flood-" + std::to_string(plan.run_salt) + "-" + std::to_string(i) +
+                     "\",\"password\":\"not the password\"}";
+            r.expected = 401;
         }
+        break;
+    }
     }
     return r;
 }
@@ -510,8 +512,8 @@ void print_row(const std::string & scenario, Stream & s, double seconds) {
         lag.push_back(x.lag_ms);
         statuses[x.status == 0 ? x.error : std::to_string(x.status)]++;
         // A login's right and wrong passwords both count as answered when they got what they deserve.
-        const bool answered = x.status == x.expected ||
-                              ((s.kind == Kind::kLogin || s.kind == Kind::kLoginOne) && (x.status == 200 || x.status == 401));
+        const bool answered = x.status == x.expected || ((s.kind == Kind::kLogin || s.kind == Kind::kLoginOne) &&
+                                                         (x.status == 200 || x.status == 401));
         if (answered) {
             ok.push_back(x.latency_ms);
         } else if (x.status == 429 || x.status == 503) {

@@ -21,9 +21,12 @@ std::string Answer::text() const {
 
 std::string_view to_string(Support s) {
     switch (s) {
-        case Support::kSupported: return "supported";
-        case Support::kPartial: return "partial";
-        case Support::kUnsupported: return "unsupported";
+    case Support::kSupported:
+        return "supported";
+    case Support::kPartial:
+        return "partial";
+    case Support::kUnsupported:
+        return "unsupported";
     }
     return "unsupported";
 }
@@ -107,7 +110,7 @@ Result<Answer> answer_from_json(const Json & j) {
                 }
             }
             const std::string support = sj.get_string("support");
-            s.support = support == "partial" ? Support::kPartial
+            s.support = support == "partial"       ? Support::kPartial
                         : support == "unsupported" ? Support::kUnsupported
                                                    : Support::kSupported;
             s.score = sj.get_double("score", -1);

@@ -1,11 +1,11 @@
 #include "strongbox/core/hash.h"
 
-#include <sodium.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <vector>
+
+#include <sodium.h>
 
 namespace strongbox::core {
 

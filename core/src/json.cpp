@@ -27,7 +27,8 @@ class Parser {
 
   private:
     Error fail(std::string_view what) const {
-        return Error(ErrorCode::kCorruptInput, "invalid JSON at byte " + std::to_string(pos_) + ": " + std::string(what));
+        return Error(ErrorCode::kCorruptInput,
+                     "invalid JSON at byte " + std::to_string(pos_) + ": " + std::string(what));
     }
 
     void skip_ws() {
@@ -185,32 +186,49 @@ class Parser {
             }
             char e = s_[pos_++];
             switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    SB_ASSIGN_OR_RETURN(uint32_t cp, parse_hex4());
-                    if (cp >= 0xD800 && cp <= 0xDBFF) {
-                        if (!consume("\\u")) {
-                            return fail("unpaired surrogate");
-                        }
-                        SB_ASSIGN_OR_RETURN(uint32_t lo, parse_hex4());
-                        if (lo < 0xDC00 || lo > 0xDFFF) {
-                            return fail("unpaired surrogate");
-                        }
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '/':
+                out += '/';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
+            case 'u': {
+                SB_ASSIGN_OR_RETURN(uint32_t cp, parse_hex4());
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (!consume("\\u")) {
                         return fail("unpaired surrogate");
                     }
-                    append_utf8(out, cp);
-                    break;
+                    SB_ASSIGN_OR_RETURN(uint32_t lo, parse_hex4());
+                    if (lo < 0xDC00 || lo > 0xDFFF) {
+                        return fail("unpaired surrogate");
+                    }
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    return fail("unpaired surrogate");
                 }
-                default: return fail("unknown escape");
+                append_utf8(out, cp);
+                break;
+            }
+            default:
+                return fail("unknown escape");
             }
             run_start = pos_;
         }
@@ -377,61 +395,70 @@ std::string Json::dump(int indent) const {
 
 void Json::dump_to(std::string & out, int indent, int depth) const {
     switch (v_.index()) {
-        case 0: out += "null"; break;
-        case 1: out += std::get<bool>(v_) ? "true" : "false"; break;
-        case 2: out += std::to_string(std::get<int64_t>(v_)); break;
-        case 3: {
-            double d = std::get<double>(v_);
-            if (!std::isfinite(d)) {
-                out += "null";  // JSON has no NaN/Inf
-                break;
-            }
-            if (d == 0) {
-                d = 0.0;  // "-0" would read back as the integer 0 and dump differently: not canonical
-            }
-            char buf[32];
-            auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), d);
-            out.append(buf, p);
+    case 0:
+        out += "null";
+        break;
+    case 1:
+        out += std::get<bool>(v_) ? "true" : "false";
+        break;
+    case 2:
+        out += std::to_string(std::get<int64_t>(v_));
+        break;
+    case 3: {
+        double d = std::get<double>(v_);
+        if (!std::isfinite(d)) {
+            out += "null";  // JSON has no NaN/Inf
             break;
         }
-        case 4: append_json_string(out, std::get<std::string>(v_)); break;
-        case 5: {
-            const auto & arr = std::get<Array>(v_);
-            out += '[';
-            for (size_t i = 0; i < arr.size(); ++i) {
-                if (i > 0) {
-                    out += ',';
-                }
-                newline(out, indent, depth + 1);
-                arr[i].dump_to(out, indent, depth + 1);
-            }
-            if (!arr.empty()) {
-                newline(out, indent, depth);
-            }
-            out += ']';
-            break;
+        if (d == 0) {
+            d = 0.0;  // "-0" would read back as the integer 0 and dump differently: not canonical
         }
-        case 6: {
-            const auto & obj = std::get<Object>(v_);
-            out += '{';
-            bool first = true;
-            for (const auto & [key, value] : obj) {
-                if (!first) {
-                    out += ',';
-                }
-                first = false;
-                newline(out, indent, depth + 1);
-                append_json_string(out, key);
-                out += indent > 0 ? ": " : ":";
-                value.dump_to(out, indent, depth + 1);
+        char buf[32];
+        auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+        out.append(buf, p);
+        break;
+    }
+    case 4:
+        append_json_string(out, std::get<std::string>(v_));
+        break;
+    case 5: {
+        const auto & arr = std::get<Array>(v_);
+        out += '[';
+        for (size_t i = 0; i < arr.size(); ++i) {
+            if (i > 0) {
+                out += ',';
             }
-            if (!obj.empty()) {
-                newline(out, indent, depth);
-            }
-            out += '}';
-            break;
+            newline(out, indent, depth + 1);
+            arr[i].dump_to(out, indent, depth + 1);
         }
-        default: SB_CHECK(false);
+        if (!arr.empty()) {
+            newline(out, indent, depth);
+        }
+        out += ']';
+        break;
+    }
+    case 6: {
+        const auto & obj = std::get<Object>(v_);
+        out += '{';
+        bool first = true;
+        for (const auto & [key, value] : obj) {
+            if (!first) {
+                out += ',';
+            }
+            first = false;
+            newline(out, indent, depth + 1);
+            append_json_string(out, key);
+            out += indent > 0 ? ": " : ":";
+            value.dump_to(out, indent, depth + 1);
+        }
+        if (!obj.empty()) {
+            newline(out, indent, depth);
+        }
+        out += '}';
+        break;
+    }
+    default:
+        SB_CHECK(false);
     }
 }
 
@@ -440,21 +467,35 @@ void append_json_string(std::string & out, std::string_view s) {
     out += '"';
     for (char c : clean) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-                    out += buf;
-                } else {
-                    out += c;
-                }
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
+                out += buf;
+            } else {
+                out += c;
+            }
         }
     }
     out += '"';

@@ -25,7 +25,9 @@ class Out {
     std::vector<ChatSegment> segments_;
 };
 
-bool has(std::string_view s, std::string_view marker) { return s.find(marker) != std::string_view::npos; }
+bool has(std::string_view s, std::string_view marker) {
+    return s.find(marker) != std::string_view::npos;
+}
 
 std::string capitalized(std::string_view role) {
     std::string r(role);
@@ -106,20 +108,20 @@ ChatTemplate detect_chat_template(std::string_view src) {
 
 std::string_view chat_template_name(ChatTemplate kind) {
     switch (kind) {
-        case ChatTemplate::kPlain:
-            return "plain";
-        case ChatTemplate::kChatMl:
-            return "chatml";
-        case ChatTemplate::kLlama2:
-            return "llama2";
-        case ChatTemplate::kLlama3:
-            return "llama3";
-        case ChatTemplate::kZephyr:
-            return "zephyr";
-        case ChatTemplate::kPhi3:
-            return "phi3";
-        case ChatTemplate::kGemma:
-            return "gemma";
+    case ChatTemplate::kPlain:
+        return "plain";
+    case ChatTemplate::kChatMl:
+        return "chatml";
+    case ChatTemplate::kLlama2:
+        return "llama2";
+    case ChatTemplate::kLlama3:
+        return "llama3";
+    case ChatTemplate::kZephyr:
+        return "zephyr";
+    case ChatTemplate::kPhi3:
+        return "phi3";
+    case ChatTemplate::kGemma:
+        return "gemma";
     }
     return "plain";
 }
@@ -128,57 +130,57 @@ std::vector<ChatSegment> render_chat_segments(ChatTemplate kind, std::span<const
                                               bool add_generation_prompt) {
     Out out;
     switch (kind) {
-        case ChatTemplate::kChatMl:
-            for (const ChatMessage & m : messages) {
-                out.lit("<|im_start|>" + m.role + "\n").content(m.content).lit("<|im_end|>\n");
+    case ChatTemplate::kChatMl:
+        for (const ChatMessage & m : messages) {
+            out.lit("<|im_start|>" + m.role + "\n").content(m.content).lit("<|im_end|>\n");
+        }
+        if (add_generation_prompt) {
+            out.lit("<|im_start|>assistant\n");
+        }
+        break;
+    case ChatTemplate::kLlama3:
+        for (const ChatMessage & m : messages) {
+            out.lit("<|start_header_id|>" + m.role + "<|end_header_id|>\n\n").content(m.content).lit("<|eot_id|>");
+        }
+        if (add_generation_prompt) {
+            out.lit("<|start_header_id|>assistant<|end_header_id|>\n\n");
+        }
+        break;
+    case ChatTemplate::kZephyr:
+        for (const ChatMessage & m : messages) {
+            out.lit("<|" + m.role + "|>\n").content(m.content).lit("</s>\n");
+        }
+        if (add_generation_prompt) {
+            out.lit("<|assistant|>\n");
+        }
+        break;
+    case ChatTemplate::kPhi3:
+        for (const ChatMessage & m : messages) {
+            out.lit("<|" + m.role + "|>\n").content(m.content).lit("<|end|>\n");
+        }
+        if (add_generation_prompt) {
+            out.lit("<|assistant|>\n");
+        }
+        break;
+    case ChatTemplate::kGemma:
+        render_gemma(messages, add_generation_prompt, out);
+        break;
+    case ChatTemplate::kLlama2:
+        // The assistant's turn starts right after [/INST]; nothing to append.
+        render_llama2(messages, out);
+        break;
+    case ChatTemplate::kPlain:
+        for (const ChatMessage & m : messages) {
+            if (m.role == "system") {
+                out.content(m.content).lit("\n\n");
+            } else {
+                out.lit(capitalized(m.role) + ": ").content(m.content).lit("\n");
             }
-            if (add_generation_prompt) {
-                out.lit("<|im_start|>assistant\n");
-            }
-            break;
-        case ChatTemplate::kLlama3:
-            for (const ChatMessage & m : messages) {
-                out.lit("<|start_header_id|>" + m.role + "<|end_header_id|>\n\n").content(m.content).lit("<|eot_id|>");
-            }
-            if (add_generation_prompt) {
-                out.lit("<|start_header_id|>assistant<|end_header_id|>\n\n");
-            }
-            break;
-        case ChatTemplate::kZephyr:
-            for (const ChatMessage & m : messages) {
-                out.lit("<|" + m.role + "|>\n").content(m.content).lit("</s>\n");
-            }
-            if (add_generation_prompt) {
-                out.lit("<|assistant|>\n");
-            }
-            break;
-        case ChatTemplate::kPhi3:
-            for (const ChatMessage & m : messages) {
-                out.lit("<|" + m.role + "|>\n").content(m.content).lit("<|end|>\n");
-            }
-            if (add_generation_prompt) {
-                out.lit("<|assistant|>\n");
-            }
-            break;
-        case ChatTemplate::kGemma:
-            render_gemma(messages, add_generation_prompt, out);
-            break;
-        case ChatTemplate::kLlama2:
-            // The assistant's turn starts right after [/INST]; nothing to append.
-            render_llama2(messages, out);
-            break;
-        case ChatTemplate::kPlain:
-            for (const ChatMessage & m : messages) {
-                if (m.role == "system") {
-                    out.content(m.content).lit("\n\n");
-                } else {
-                    out.lit(capitalized(m.role) + ": ").content(m.content).lit("\n");
-                }
-            }
-            if (add_generation_prompt) {
-                out.lit("Assistant:");
-            }
-            break;
+        }
+        if (add_generation_prompt) {
+            out.lit("Assistant:");
+        }
+        break;
     }
     return out.take();
 }
@@ -193,20 +195,20 @@ std::string render_chat(ChatTemplate kind, std::span<const ChatMessage> messages
 
 std::vector<std::string> chat_stop_strings(ChatTemplate kind) {
     switch (kind) {
-        case ChatTemplate::kChatMl:
-            return {"<|im_end|>"};
-        case ChatTemplate::kLlama3:
-            return {"<|eot_id|>"};
-        case ChatTemplate::kZephyr:
-            return {"</s>"};
-        case ChatTemplate::kPhi3:
-            return {"<|end|>"};
-        case ChatTemplate::kGemma:
-            return {"<end_of_turn>"};
-        case ChatTemplate::kLlama2:
-            return {"</s>", "[INST]"};
-        case ChatTemplate::kPlain:
-            return {"\nUser:"};
+    case ChatTemplate::kChatMl:
+        return {"<|im_end|>"};
+    case ChatTemplate::kLlama3:
+        return {"<|eot_id|>"};
+    case ChatTemplate::kZephyr:
+        return {"</s>"};
+    case ChatTemplate::kPhi3:
+        return {"<|end|>"};
+    case ChatTemplate::kGemma:
+        return {"<end_of_turn>"};
+    case ChatTemplate::kLlama2:
+        return {"</s>", "[INST]"};
+    case ChatTemplate::kPlain:
+        return {"\nUser:"};
     }
     return {};
 }

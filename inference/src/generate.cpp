@@ -24,7 +24,7 @@ size_t incomplete_utf8_tail(std::string_view s) {
         if ((c & 0xC0) == 0x80) {
             continue;  // continuation byte: keep looking for the lead byte
         }
-        const size_t need = (c & 0x80) == 0     ? 1
+        const size_t need = (c & 0x80) == 0      ? 1
                             : (c & 0xE0) == 0xC0 ? 2
                             : (c & 0xF0) == 0xE0 ? 3
                             : (c & 0xF8) == 0xF0 ? 4
@@ -52,16 +52,16 @@ size_t stop_prefix_tail(std::string_view s, const std::vector<std::string> & sto
 
 std::string_view stop_reason_name(StopReason reason) {
     switch (reason) {
-        case StopReason::kMaxTokens:
-            return "max_tokens";
-        case StopReason::kEndOfGeneration:
-            return "end_of_generation";
-        case StopReason::kStopString:
-            return "stop_string";
-        case StopReason::kCancelled:
-            return "cancelled";
-        case StopReason::kContextFull:
-            return "context_full";
+    case StopReason::kMaxTokens:
+        return "max_tokens";
+    case StopReason::kEndOfGeneration:
+        return "end_of_generation";
+    case StopReason::kStopString:
+        return "stop_string";
+    case StopReason::kCancelled:
+        return "cancelled";
+    case StopReason::kContextFull:
+        return "context_full";
     }
     return "unknown";
 }

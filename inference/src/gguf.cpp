@@ -14,16 +14,16 @@
 
 #include "strongbox/inference/tensor_type.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
 #include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace strongbox::inference {
 namespace {
@@ -41,51 +41,57 @@ constexpr int kMaxArrayDepth = 8;
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;
 constexpr uint64_t kMinTensorBytes = 8 + 4 + 8 + 4 + 8;
 
-bool checked_mul(uint64_t a, uint64_t b, uint64_t * out) { return !__builtin_mul_overflow(a, b, out); }
+bool checked_mul(uint64_t a, uint64_t b, uint64_t * out) {
+    return !__builtin_mul_overflow(a, b, out);
+}
 
-bool checked_add(uint64_t a, uint64_t b, uint64_t * out) { return !__builtin_add_overflow(a, b, out); }
+bool checked_add(uint64_t a, uint64_t b, uint64_t * out) {
+    return !__builtin_add_overflow(a, b, out);
+}
 
 size_t scalar_size(GgufType t) {
     switch (t) {
-        case GgufType::kUint8:
-        case GgufType::kInt8:
-        case GgufType::kBool:
-            return 1;
-        case GgufType::kUint16:
-        case GgufType::kInt16:
-            return 2;
-        case GgufType::kUint32:
-        case GgufType::kInt32:
-        case GgufType::kFloat32:
-            return 4;
-        case GgufType::kUint64:
-        case GgufType::kInt64:
-        case GgufType::kFloat64:
-            return 8;
-        case GgufType::kString:
-            return 8;  // at least the length
-        case GgufType::kArray:
-            return 12;  // at least element type + count
+    case GgufType::kUint8:
+    case GgufType::kInt8:
+    case GgufType::kBool:
+        return 1;
+    case GgufType::kUint16:
+    case GgufType::kInt16:
+        return 2;
+    case GgufType::kUint32:
+    case GgufType::kInt32:
+    case GgufType::kFloat32:
+        return 4;
+    case GgufType::kUint64:
+    case GgufType::kInt64:
+    case GgufType::kFloat64:
+        return 8;
+    case GgufType::kString:
+        return 8;  // at least the length
+    case GgufType::kArray:
+        return 12;  // at least element type + count
     }
     return 0;
 }
 
-bool known_type(uint32_t t) { return t <= static_cast<uint32_t>(GgufType::kFloat64); }
+bool known_type(uint32_t t) {
+    return t <= static_cast<uint32_t>(GgufType::kFloat64);
+}
 
 bool is_integer(GgufType t) {
     switch (t) {
-        case GgufType::kUint8:
-        case GgufType::kInt8:
-        case GgufType::kUint16:
-        case GgufType::kInt16:
-        case GgufType::kUint32:
-        case GgufType::kInt32:
-        case GgufType::kUint64:
-        case GgufType::kInt64:
-        case GgufType::kBool:
-            return true;
-        default:
-            return false;
+    case GgufType::kUint8:
+    case GgufType::kInt8:
+    case GgufType::kUint16:
+    case GgufType::kInt16:
+    case GgufType::kUint32:
+    case GgufType::kInt32:
+    case GgufType::kUint64:
+    case GgufType::kInt64:
+    case GgufType::kBool:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -97,16 +103,13 @@ class Cursor {
     size_t pos() const { return pos_; }
     size_t remaining() const { return size_ - pos_; }
 
-    Error corrupt(const std::string & what) const {
-        return Error(ErrorCode::kCorruptInput, name_ + ": " + what);
-    }
+    Error corrupt(const std::string & what) const { return Error(ErrorCode::kCorruptInput, name_ + ": " + what); }
 
     template <typename T>
     Result<T> read(const char * field) {
         if (remaining() < sizeof(T)) {
-            return corrupt("truncated file: " + std::string(field) + " at offset " + std::to_string(pos_) +
-                           " needs " + std::to_string(sizeof(T)) + " bytes, " + std::to_string(remaining()) +
-                           " left");
+            return corrupt("truncated file: " + std::string(field) + " at offset " + std::to_string(pos_) + " needs " +
+                           std::to_string(sizeof(T)) + " bytes, " + std::to_string(remaining()) + " left");
         }
         T v;
         std::memcpy(&v, data_ + pos_, sizeof(T));
@@ -195,33 +198,33 @@ Result<GgufValue> read_array(Cursor & c, const std::string & key, int depth) {
         return core::ok_status();
     };
     switch (etype) {
-        case GgufType::kUint8:
-        case GgufType::kBool:
-            SB_TRY(read_all(uint8_t{}));
-            break;
-        case GgufType::kInt8:
-            SB_TRY(read_all(int8_t{}));
-            break;
-        case GgufType::kUint16:
-            SB_TRY(read_all(uint16_t{}));
-            break;
-        case GgufType::kInt16:
-            SB_TRY(read_all(int16_t{}));
-            break;
-        case GgufType::kUint32:
-            SB_TRY(read_all(uint32_t{}));
-            break;
-        case GgufType::kInt32:
-            SB_TRY(read_all(int32_t{}));
-            break;
-        case GgufType::kUint64:
-            SB_TRY(read_all(uint64_t{}));
-            break;
-        case GgufType::kInt64:
-            SB_TRY(read_all(int64_t{}));
-            break;
-        default:
-            return c.corrupt("metadata '" + key + "': unexpected array element type");
+    case GgufType::kUint8:
+    case GgufType::kBool:
+        SB_TRY(read_all(uint8_t{}));
+        break;
+    case GgufType::kInt8:
+        SB_TRY(read_all(int8_t{}));
+        break;
+    case GgufType::kUint16:
+        SB_TRY(read_all(uint16_t{}));
+        break;
+    case GgufType::kInt16:
+        SB_TRY(read_all(int16_t{}));
+        break;
+    case GgufType::kUint32:
+        SB_TRY(read_all(uint32_t{}));
+        break;
+    case GgufType::kInt32:
+        SB_TRY(read_all(int32_t{}));
+        break;
+    case GgufType::kUint64:
+        SB_TRY(read_all(uint64_t{}));
+        break;
+    case GgufType::kInt64:
+        SB_TRY(read_all(int64_t{}));
+        break;
+    default:
+        return c.corrupt("metadata '" + key + "': unexpected array element type");
     }
     if (etype == GgufType::kBool) {
         for (int64_t b : ints) {
@@ -235,61 +238,61 @@ Result<GgufValue> read_array(Cursor & c, const std::string & key, int depth) {
 
 Result<GgufValue> read_value(Cursor & c, GgufType type, const std::string & key, int depth) {
     switch (type) {
-        case GgufType::kUint8: {
-            SB_ASSIGN_OR_RETURN(uint8_t v, c.read<uint8_t>("uint8 value"));
-            return GgufValue::of_uint8(v);
+    case GgufType::kUint8: {
+        SB_ASSIGN_OR_RETURN(uint8_t v, c.read<uint8_t>("uint8 value"));
+        return GgufValue::of_uint8(v);
+    }
+    case GgufType::kInt8: {
+        SB_ASSIGN_OR_RETURN(int8_t v, c.read<int8_t>("int8 value"));
+        return GgufValue::of_int8(v);
+    }
+    case GgufType::kUint16: {
+        SB_ASSIGN_OR_RETURN(uint16_t v, c.read<uint16_t>("uint16 value"));
+        return GgufValue::of_uint16(v);
+    }
+    case GgufType::kInt16: {
+        SB_ASSIGN_OR_RETURN(int16_t v, c.read<int16_t>("int16 value"));
+        return GgufValue::of_int16(v);
+    }
+    case GgufType::kUint32: {
+        SB_ASSIGN_OR_RETURN(uint32_t v, c.read<uint32_t>("uint32 value"));
+        return GgufValue::of_uint32(v);
+    }
+    case GgufType::kInt32: {
+        SB_ASSIGN_OR_RETURN(int32_t v, c.read<int32_t>("int32 value"));
+        return GgufValue::of_int32(v);
+    }
+    case GgufType::kUint64: {
+        SB_ASSIGN_OR_RETURN(uint64_t v, c.read<uint64_t>("uint64 value"));
+        return GgufValue::of_uint64(v);
+    }
+    case GgufType::kInt64: {
+        SB_ASSIGN_OR_RETURN(int64_t v, c.read<int64_t>("int64 value"));
+        return GgufValue::of_int64(v);
+    }
+    case GgufType::kFloat32: {
+        SB_ASSIGN_OR_RETURN(float v, c.read<float>("float32 value"));
+        return GgufValue::of_float32(v);
+    }
+    case GgufType::kFloat64: {
+        SB_ASSIGN_OR_RETURN(double v, c.read<double>("float64 value"));
+        return GgufValue::of_float64(v);
+    }
+    case GgufType::kBool: {
+        size_t at = c.pos();
+        SB_ASSIGN_OR_RETURN(uint8_t v, c.read<uint8_t>("bool value"));
+        if (v > 1) {
+            return c.corrupt("metadata '" + key + "': bool value " + std::to_string(v) + " at offset " +
+                             std::to_string(at));
         }
-        case GgufType::kInt8: {
-            SB_ASSIGN_OR_RETURN(int8_t v, c.read<int8_t>("int8 value"));
-            return GgufValue::of_int8(v);
-        }
-        case GgufType::kUint16: {
-            SB_ASSIGN_OR_RETURN(uint16_t v, c.read<uint16_t>("uint16 value"));
-            return GgufValue::of_uint16(v);
-        }
-        case GgufType::kInt16: {
-            SB_ASSIGN_OR_RETURN(int16_t v, c.read<int16_t>("int16 value"));
-            return GgufValue::of_int16(v);
-        }
-        case GgufType::kUint32: {
-            SB_ASSIGN_OR_RETURN(uint32_t v, c.read<uint32_t>("uint32 value"));
-            return GgufValue::of_uint32(v);
-        }
-        case GgufType::kInt32: {
-            SB_ASSIGN_OR_RETURN(int32_t v, c.read<int32_t>("int32 value"));
-            return GgufValue::of_int32(v);
-        }
-        case GgufType::kUint64: {
-            SB_ASSIGN_OR_RETURN(uint64_t v, c.read<uint64_t>("uint64 value"));
-            return GgufValue::of_uint64(v);
-        }
-        case GgufType::kInt64: {
-            SB_ASSIGN_OR_RETURN(int64_t v, c.read<int64_t>("int64 value"));
-            return GgufValue::of_int64(v);
-        }
-        case GgufType::kFloat32: {
-            SB_ASSIGN_OR_RETURN(float v, c.read<float>("float32 value"));
-            return GgufValue::of_float32(v);
-        }
-        case GgufType::kFloat64: {
-            SB_ASSIGN_OR_RETURN(double v, c.read<double>("float64 value"));
-            return GgufValue::of_float64(v);
-        }
-        case GgufType::kBool: {
-            size_t at = c.pos();
-            SB_ASSIGN_OR_RETURN(uint8_t v, c.read<uint8_t>("bool value"));
-            if (v > 1) {
-                return c.corrupt("metadata '" + key + "': bool value " + std::to_string(v) + " at offset " +
-                                 std::to_string(at));
-            }
-            return GgufValue::of_bool(v != 0);
-        }
-        case GgufType::kString: {
-            SB_ASSIGN_OR_RETURN(std::string s, c.read_string("metadata '" + key + "'"));
-            return GgufValue::of_string(std::move(s));
-        }
-        case GgufType::kArray:
-            return read_array(c, key, depth);
+        return GgufValue::of_bool(v != 0);
+    }
+    case GgufType::kString: {
+        SB_ASSIGN_OR_RETURN(std::string s, c.read_string("metadata '" + key + "'"));
+        return GgufValue::of_string(std::move(s));
+    }
+    case GgufType::kArray:
+        return read_array(c, key, depth);
     }
     return c.corrupt("metadata '" + key + "': unknown value type");
 }
@@ -310,32 +313,32 @@ struct Mapping {
 
 std::string_view gguf_type_name(GgufType type) {
     switch (type) {
-        case GgufType::kUint8:
-            return "uint8";
-        case GgufType::kInt8:
-            return "int8";
-        case GgufType::kUint16:
-            return "uint16";
-        case GgufType::kInt16:
-            return "int16";
-        case GgufType::kUint32:
-            return "uint32";
-        case GgufType::kInt32:
-            return "int32";
-        case GgufType::kFloat32:
-            return "float32";
-        case GgufType::kBool:
-            return "bool";
-        case GgufType::kString:
-            return "string";
-        case GgufType::kArray:
-            return "array";
-        case GgufType::kUint64:
-            return "uint64";
-        case GgufType::kInt64:
-            return "int64";
-        case GgufType::kFloat64:
-            return "float64";
+    case GgufType::kUint8:
+        return "uint8";
+    case GgufType::kInt8:
+        return "int8";
+    case GgufType::kUint16:
+        return "uint16";
+    case GgufType::kInt16:
+        return "int16";
+    case GgufType::kUint32:
+        return "uint32";
+    case GgufType::kInt32:
+        return "int32";
+    case GgufType::kFloat32:
+        return "float32";
+    case GgufType::kBool:
+        return "bool";
+    case GgufType::kString:
+        return "string";
+    case GgufType::kArray:
+        return "array";
+    case GgufType::kUint64:
+        return "uint64";
+    case GgufType::kInt64:
+        return "int64";
+    case GgufType::kFloat64:
+        return "float64";
     }
     return "unknown";
 }
@@ -472,13 +475,17 @@ std::span<const std::string> GgufValue::string_items() const {
     return is_array_ ? std::span<const std::string>(strings_) : std::span<const std::string>();
 }
 
-std::span<const int64_t> GgufValue::integer_items() const { return ints_; }
+std::span<const int64_t> GgufValue::integer_items() const {
+    return ints_;
+}
 
 std::span<const double> GgufValue::float_items() const {
     return is_array_ ? std::span<const double>(floats_) : std::span<const double>();
 }
 
-std::span<const GgufValue> GgufValue::array_items() const { return arrays_; }
+std::span<const GgufValue> GgufValue::array_items() const {
+    return arrays_;
+}
 
 std::string GgufValue::describe() const {
     auto scalar = [this](size_t i) -> std::string {
@@ -527,7 +534,9 @@ uint64_t GgufTensorInfo::n_elements() const {
     return n;
 }
 
-uint64_t GgufTensorInfo::n_rows() const { return shape.empty() || shape[0] == 0 ? 0 : n_elements() / shape[0]; }
+uint64_t GgufTensorInfo::n_rows() const {
+    return shape.empty() || shape[0] == 0 ? 0 : n_elements() / shape[0];
+}
 
 // ---- GgufFile ----
 
@@ -582,8 +591,8 @@ core::Status GgufFile::Impl::parse() {
                          " bytes left");
     }
     if (!checked_mul(n_tensors, kMinTensorBytes, &need) || need > c.remaining()) {
-        return c.corrupt("absurd tensor count " + std::to_string(n_tensors) + " for " +
-                         std::to_string(c.remaining()) + " bytes left");
+        return c.corrupt("absurd tensor count " + std::to_string(n_tensors) + " for " + std::to_string(c.remaining()) +
+                         " bytes left");
     }
 
     metadata.reserve(static_cast<size_t>(n_kv));
@@ -734,20 +743,34 @@ Result<GgufFile> GgufFile::from_bytes(std::string bytes, std::string name) {
     return GgufFile(std::move(impl));
 }
 
-uint32_t GgufFile::version() const { return impl_->version; }
-const std::string & GgufFile::name() const { return impl_->name; }
-uint32_t GgufFile::alignment() const { return impl_->alignment; }
-size_t GgufFile::file_size() const { return impl_->size; }
-size_t GgufFile::data_offset() const { return impl_->data_offset; }
+uint32_t GgufFile::version() const {
+    return impl_->version;
+}
+const std::string & GgufFile::name() const {
+    return impl_->name;
+}
+uint32_t GgufFile::alignment() const {
+    return impl_->alignment;
+}
+size_t GgufFile::file_size() const {
+    return impl_->size;
+}
+size_t GgufFile::data_offset() const {
+    return impl_->data_offset;
+}
 
-const std::vector<std::pair<std::string, GgufValue>> & GgufFile::metadata() const { return impl_->metadata; }
+const std::vector<std::pair<std::string, GgufValue>> & GgufFile::metadata() const {
+    return impl_->metadata;
+}
 
 const GgufValue * GgufFile::find(std::string_view key) const {
     auto it = impl_->key_index.find(std::string(key));
     return it == impl_->key_index.end() ? nullptr : &impl_->metadata[it->second].second;
 }
 
-const std::vector<GgufTensorInfo> & GgufFile::tensors() const { return impl_->tensors; }
+const std::vector<GgufTensorInfo> & GgufFile::tensors() const {
+    return impl_->tensors;
+}
 
 const GgufTensorInfo * GgufFile::find_tensor(std::string_view name) const {
     auto it = impl_->tensor_index.find(std::string(name));
@@ -794,9 +817,8 @@ Result<uint64_t> GgufFile::get_uint64(std::string_view key) const {
 Result<uint32_t> GgufFile::get_uint32(std::string_view key) const {
     SB_ASSIGN_OR_RETURN(uint64_t u, get_uint64(key));
     if (u > std::numeric_limits<uint32_t>::max()) {
-        return Error(ErrorCode::kCorruptInput,
-                     impl_->name + ": metadata key '" + std::string(key) + "' = " + std::to_string(u) +
-                         " is too large");
+        return Error(ErrorCode::kCorruptInput, impl_->name + ": metadata key '" + std::string(key) +
+                                                   "' = " + std::to_string(u) + " is too large");
     }
     return static_cast<uint32_t>(u);
 }
@@ -811,8 +833,8 @@ Result<int32_t> GgufFile::get_int32(std::string_view key) const {
         return wrong_type(key, *v, "an integer");
     }
     if (*i < std::numeric_limits<int32_t>::min() || *i > std::numeric_limits<int32_t>::max()) {
-        return Error(ErrorCode::kCorruptInput, impl_->name + ": metadata key '" + std::string(key) + "' = " +
-                                                   std::to_string(*i) + " does not fit int32");
+        return Error(ErrorCode::kCorruptInput, impl_->name + ": metadata key '" + std::string(key) +
+                                                   "' = " + std::to_string(*i) + " does not fit int32");
     }
     return static_cast<int32_t>(*i);
 }
@@ -880,9 +902,8 @@ Result<std::vector<int32_t>> GgufFile::get_int32_array(std::string_view key) con
     out.reserve(v->size());
     for (int64_t i : v->integer_items()) {
         if (i < std::numeric_limits<int32_t>::min() || i > std::numeric_limits<int32_t>::max()) {
-            return Error(ErrorCode::kCorruptInput,
-                         impl_->name + ": metadata key '" + std::string(key) + "' holds " + std::to_string(i) +
-                             ", which does not fit int32");
+            return Error(ErrorCode::kCorruptInput, impl_->name + ": metadata key '" + std::string(key) + "' holds " +
+                                                       std::to_string(i) + ", which does not fit int32");
         }
         out.push_back(static_cast<int32_t>(i));
     }

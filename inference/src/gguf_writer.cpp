@@ -2,12 +2,12 @@
 
 #include "strongbox/core/file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace strongbox::inference {
 namespace {
@@ -19,7 +19,9 @@ constexpr uint32_t kMagic = 0x46554747;
 constexpr uint32_t kVersion = 3;
 constexpr uint32_t kDefaultAlignment = 32;
 
-void put_bytes(std::string & out, const void * p, size_t n) { out.append(static_cast<const char *>(p), n); }
+void put_bytes(std::string & out, const void * p, size_t n) {
+    out.append(static_cast<const char *>(p), n);
+}
 
 template <typename T>
 void put(std::string & out, T v) {
@@ -33,40 +35,40 @@ void put_string(std::string & out, std::string_view s) {
 
 void put_scalar(std::string & out, GgufType t, int64_t i, double f) {
     switch (t) {
-        case GgufType::kUint8:
-        case GgufType::kBool:
-            put<uint8_t>(out, static_cast<uint8_t>(i));
-            break;
-        case GgufType::kInt8:
-            put<int8_t>(out, static_cast<int8_t>(i));
-            break;
-        case GgufType::kUint16:
-            put<uint16_t>(out, static_cast<uint16_t>(i));
-            break;
-        case GgufType::kInt16:
-            put<int16_t>(out, static_cast<int16_t>(i));
-            break;
-        case GgufType::kUint32:
-            put<uint32_t>(out, static_cast<uint32_t>(i));
-            break;
-        case GgufType::kInt32:
-            put<int32_t>(out, static_cast<int32_t>(i));
-            break;
-        case GgufType::kUint64:
-            put<uint64_t>(out, static_cast<uint64_t>(i));
-            break;
-        case GgufType::kInt64:
-            put<int64_t>(out, i);
-            break;
-        case GgufType::kFloat32:
-            put<float>(out, static_cast<float>(f));
-            break;
-        case GgufType::kFloat64:
-            put<double>(out, f);
-            break;
-        case GgufType::kString:
-        case GgufType::kArray:
-            SB_CHECK(false);
+    case GgufType::kUint8:
+    case GgufType::kBool:
+        put<uint8_t>(out, static_cast<uint8_t>(i));
+        break;
+    case GgufType::kInt8:
+        put<int8_t>(out, static_cast<int8_t>(i));
+        break;
+    case GgufType::kUint16:
+        put<uint16_t>(out, static_cast<uint16_t>(i));
+        break;
+    case GgufType::kInt16:
+        put<int16_t>(out, static_cast<int16_t>(i));
+        break;
+    case GgufType::kUint32:
+        put<uint32_t>(out, static_cast<uint32_t>(i));
+        break;
+    case GgufType::kInt32:
+        put<int32_t>(out, static_cast<int32_t>(i));
+        break;
+    case GgufType::kUint64:
+        put<uint64_t>(out, static_cast<uint64_t>(i));
+        break;
+    case GgufType::kInt64:
+        put<int64_t>(out, i);
+        break;
+    case GgufType::kFloat32:
+        put<float>(out, static_cast<float>(f));
+        break;
+    case GgufType::kFloat64:
+        put<double>(out, f);
+        break;
+    case GgufType::kString:
+    case GgufType::kArray:
+        SB_CHECK(false);
     }
 }
 
@@ -84,27 +86,27 @@ void put_value(std::string & out, const GgufValue & v) {
     put<uint32_t>(out, static_cast<uint32_t>(v.element_type()));
     put<uint64_t>(out, v.size());
     switch (v.element_type()) {
-        case GgufType::kString:
-            for (const std::string & s : v.string_items()) {
-                put_string(out, s);
-            }
-            break;
-        case GgufType::kArray:
-            for (const GgufValue & a : v.array_items()) {
-                put_value(out, a);
-            }
-            break;
-        case GgufType::kFloat32:
-        case GgufType::kFloat64:
-            for (double d : v.float_items()) {
-                put_scalar(out, v.element_type(), 0, d);
-            }
-            break;
-        default:
-            for (int64_t i : v.integer_items()) {
-                put_scalar(out, v.element_type(), i, 0.0);
-            }
-            break;
+    case GgufType::kString:
+        for (const std::string & s : v.string_items()) {
+            put_string(out, s);
+        }
+        break;
+    case GgufType::kArray:
+        for (const GgufValue & a : v.array_items()) {
+            put_value(out, a);
+        }
+        break;
+    case GgufType::kFloat32:
+    case GgufType::kFloat64:
+        for (double d : v.float_items()) {
+            put_scalar(out, v.element_type(), 0, d);
+        }
+        break;
+    default:
+        for (int64_t i : v.integer_items()) {
+            put_scalar(out, v.element_type(), i, 0.0);
+        }
+        break;
     }
 }
 
@@ -144,7 +146,9 @@ core::Status write_all(int fd, const uint8_t * p, size_t n, const std::filesyste
     return core::ok_status();
 }
 
-size_t padding(size_t pos, size_t alignment) { return (alignment - pos % alignment) % alignment; }
+size_t padding(size_t pos, size_t alignment) {
+    return (alignment - pos % alignment) % alignment;
+}
 
 }  // namespace
 
@@ -203,9 +207,8 @@ core::Status GgufWriter::add_tensor(std::string name, TensorType type, std::vect
 core::Status GgufWriter::add_tensor(std::string name, TensorType type, std::vector<uint64_t> shape, FillFn fill) {
     auto n = tensor_bytes(type, shape);
     if (!n) {
-        return Error(ErrorCode::kInvalidArgument,
-                     "tensor '" + name + "': shape is not valid for type " +
-                         tensor_type_name(static_cast<uint32_t>(type)));
+        return Error(ErrorCode::kInvalidArgument, "tensor '" + name + "': shape is not valid for type " +
+                                                      tensor_type_name(static_cast<uint32_t>(type)));
     }
     for (const PendingTensor & t : tensors_) {
         if (t.name == name) {

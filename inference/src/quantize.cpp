@@ -1,12 +1,13 @@
 #include "strongbox/inference/quantize.h"
 
-#include "cpu/matmul.h"
-#include "cpu/quants.h"
-#include "cpu/thread_pool.h"
 #include "strongbox/inference/gguf.h"
 #include "strongbox/inference/gguf_writer.h"
 
 #include <cstring>
+
+#include "cpu/matmul.h"
+#include "cpu/quants.h"
+#include "cpu/thread_pool.h"
 
 namespace strongbox::inference {
 namespace {
@@ -46,34 +47,34 @@ uint32_t file_type_of(const Target & t) {
         return t.base == TensorType::kQ4_K ? 15 : 17;
     }
     switch (t.base) {
-        case TensorType::kF16:
-            return 1;
-        case TensorType::kQ4_0:
-            return 2;
-        case TensorType::kQ4_1:
-            return 3;
-        case TensorType::kQ8_0:
-            return 7;
-        case TensorType::kQ5_0:
-            return 8;
-        case TensorType::kQ5_1:
-            return 9;
-        case TensorType::kQ2_K:
-            return 10;
-        case TensorType::kQ3_K:
-            return 11;
-        case TensorType::kQ4_K:
-            return 14;
-        case TensorType::kQ5_K:
-            return 16;
-        case TensorType::kQ6_K:
-            return 18;
-        case TensorType::kIQ4_NL:
-            return 25;
-        case TensorType::kBF16:
-            return 32;
-        default:
-            return 0;
+    case TensorType::kF16:
+        return 1;
+    case TensorType::kQ4_0:
+        return 2;
+    case TensorType::kQ4_1:
+        return 3;
+    case TensorType::kQ8_0:
+        return 7;
+    case TensorType::kQ5_0:
+        return 8;
+    case TensorType::kQ5_1:
+        return 9;
+    case TensorType::kQ2_K:
+        return 10;
+    case TensorType::kQ3_K:
+        return 11;
+    case TensorType::kQ4_K:
+        return 14;
+    case TensorType::kQ5_K:
+        return 16;
+    case TensorType::kQ6_K:
+        return 18;
+    case TensorType::kIQ4_NL:
+        return 25;
+    case TensorType::kBF16:
+        return 32;
+    default:
+        return 0;
     }
 }
 
@@ -123,22 +124,22 @@ Choice choose(const Target & t, std::string_view name, std::span<const uint64_t>
     // size, then F16, which fits any row.
     TensorType fallback = TensorType::kF16;
     switch (want) {
-        case TensorType::kQ2_K:
-        case TensorType::kQ3_K:
-        case TensorType::kIQ4_XS:
-            fallback = TensorType::kIQ4_NL;
-            break;
-        case TensorType::kQ4_K:
-            fallback = TensorType::kQ5_0;
-            break;
-        case TensorType::kQ5_K:
-            fallback = TensorType::kQ5_1;
-            break;
-        case TensorType::kQ6_K:
-            fallback = TensorType::kQ8_0;
-            break;
-        default:
-            break;
+    case TensorType::kQ2_K:
+    case TensorType::kQ3_K:
+    case TensorType::kIQ4_XS:
+        fallback = TensorType::kIQ4_NL;
+        break;
+    case TensorType::kQ4_K:
+        fallback = TensorType::kQ5_0;
+        break;
+    case TensorType::kQ5_K:
+        fallback = TensorType::kQ5_1;
+        break;
+    case TensorType::kQ6_K:
+        fallback = TensorType::kQ8_0;
+        break;
+    default:
+        break;
     }
     if (!row_size(fallback, cols)) {
         fallback = TensorType::kF16;
@@ -184,9 +185,8 @@ Result<QuantizeReport> quantize_model(const std::filesystem::path & in, const st
         }
         if (c.chosen != source && (!cpu::is_quantizable(source) || !cpu::is_quantizable(c.chosen))) {
             return Error(ErrorCode::kUnsupported, in.string() + ": tensor '" + info.name +
-                                                      "' cannot be converted from " +
-                                                      tensor_type_name(info.type_id) + " to " +
-                                                      tensor_type_name(static_cast<uint32_t>(c.chosen)));
+                                                      "' cannot be converted from " + tensor_type_name(info.type_id) +
+                                                      " to " + tensor_type_name(static_cast<uint32_t>(c.chosen)));
         }
         if (info.shape.size() == 2 && c.chosen != source && !cpu::matmul_supported(c.chosen)) {
             return Error(ErrorCode::kUnsupported, "quantize: the CPU kernels cannot multiply " +

@@ -6,11 +6,8 @@
 
 namespace strongbox::ingest {
 
-core::Provenance base_provenance(const std::filesystem::path & path,
-                                 const std::string & sha256,
-                                 const IngestOptions & options,
-                                 std::string extractor,
-                                 std::string version) {
+core::Provenance base_provenance(const std::filesystem::path & path, const std::string & sha256,
+                                 const IngestOptions & options, std::string extractor, std::string version) {
     core::Provenance p;
     p.source_path = path.string();
     p.source_sha256 = sha256;
@@ -21,10 +18,8 @@ core::Provenance base_provenance(const std::filesystem::path & path,
     return p;
 }
 
-core::ExtractedDocument new_document(const std::filesystem::path & path,
-                                     std::string_view bytes,
-                                     const std::string & sha256,
-                                     std::string media_type) {
+core::ExtractedDocument new_document(const std::filesystem::path & path, std::string_view bytes,
+                                     const std::string & sha256, std::string media_type) {
     core::ExtractedDocument doc;
     doc.source_path = path.string();
     doc.sha256 = sha256;

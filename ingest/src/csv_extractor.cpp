@@ -77,10 +77,8 @@ core::Result<std::vector<Record>> parse_records(std::string_view bytes) {
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_csv(const std::filesystem::path & path,
-                                                  std::string_view bytes,
-                                                  const std::string & sha256,
-                                                  const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_csv(const std::filesystem::path & path, std::string_view bytes,
+                                                  const std::string & sha256, const IngestOptions & options) {
     if (looks_binary(bytes)) {
         return core::Error(core::ErrorCode::kCorruptInput, "binary data, not CSV text");
     }

@@ -96,10 +96,8 @@ core::Result<std::string> read_document_xml(std::string_view bytes) {
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_docx(const std::filesystem::path & path,
-                                                   std::string_view bytes,
-                                                   const std::string & sha256,
-                                                   const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_docx(const std::filesystem::path & path, std::string_view bytes,
+                                                   const std::string & sha256, const IngestOptions & options) {
     if (bytes.substr(0, 4) != std::string_view("PK\x03\x04", 4)) {
         return core::Error(core::ErrorCode::kCorruptInput,
                            bytes.empty() ? "empty file (0 bytes), not a DOCX" : "not a DOCX (not a zip archive)");

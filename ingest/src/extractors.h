@@ -17,44 +17,27 @@
 
 namespace strongbox::ingest {
 
-using ExtractFn = core::Result<core::ExtractedDocument> (*)(const std::filesystem::path & path,
-                                                            std::string_view bytes,
-                                                            const std::string & sha256,
-                                                            const IngestOptions & options);
+using ExtractFn = core::Result<core::ExtractedDocument> (*)(const std::filesystem::path & path, std::string_view bytes,
+                                                            const std::string & sha256, const IngestOptions & options);
 
-core::Result<core::ExtractedDocument> extract_pdf(const std::filesystem::path & path,
-                                                  std::string_view bytes,
-                                                  const std::string & sha256,
-                                                  const IngestOptions & options);
-core::Result<core::ExtractedDocument> extract_text(const std::filesystem::path & path,
-                                                   std::string_view bytes,
-                                                   const std::string & sha256,
-                                                   const IngestOptions & options);
-core::Result<core::ExtractedDocument> extract_html(const std::filesystem::path & path,
-                                                   std::string_view bytes,
-                                                   const std::string & sha256,
-                                                   const IngestOptions & options);
-core::Result<core::ExtractedDocument> extract_csv(const std::filesystem::path & path,
-                                                  std::string_view bytes,
-                                                  const std::string & sha256,
-                                                  const IngestOptions & options);
-core::Result<core::ExtractedDocument> extract_docx(const std::filesystem::path & path,
-                                                   std::string_view bytes,
-                                                   const std::string & sha256,
-                                                   const IngestOptions & options);
+core::Result<core::ExtractedDocument> extract_pdf(const std::filesystem::path & path, std::string_view bytes,
+                                                  const std::string & sha256, const IngestOptions & options);
+core::Result<core::ExtractedDocument> extract_text(const std::filesystem::path & path, std::string_view bytes,
+                                                   const std::string & sha256, const IngestOptions & options);
+core::Result<core::ExtractedDocument> extract_html(const std::filesystem::path & path, std::string_view bytes,
+                                                   const std::string & sha256, const IngestOptions & options);
+core::Result<core::ExtractedDocument> extract_csv(const std::filesystem::path & path, std::string_view bytes,
+                                                  const std::string & sha256, const IngestOptions & options);
+core::Result<core::ExtractedDocument> extract_docx(const std::filesystem::path & path, std::string_view bytes,
+                                                   const std::string & sha256, const IngestOptions & options);
 
 // Provenance fields every chunk of one document shares.
-core::Provenance base_provenance(const std::filesystem::path & path,
-                                 const std::string & sha256,
-                                 const IngestOptions & options,
-                                 std::string extractor,
-                                 std::string version);
+core::Provenance base_provenance(const std::filesystem::path & path, const std::string & sha256,
+                                 const IngestOptions & options, std::string extractor, std::string version);
 
 // An empty document carrying the file-level fields.
-core::ExtractedDocument new_document(const std::filesystem::path & path,
-                                     std::string_view bytes,
-                                     const std::string & sha256,
-                                     std::string media_type);
+core::ExtractedDocument new_document(const std::filesystem::path & path, std::string_view bytes,
+                                     const std::string & sha256, std::string media_type);
 
 // NUL bytes or mostly bytes that are neither text nor UTF-8.
 bool looks_binary(std::string_view bytes);

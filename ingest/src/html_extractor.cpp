@@ -176,10 +176,8 @@ std::vector<Block> scan_blocks(std::string_view bytes) {
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_html(const std::filesystem::path & path,
-                                                   std::string_view bytes,
-                                                   const std::string & sha256,
-                                                   const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_html(const std::filesystem::path & path, std::string_view bytes,
+                                                   const std::string & sha256, const IngestOptions & options) {
     if (looks_binary(bytes)) {
         return core::Error(core::ErrorCode::kCorruptInput, "binary data, not HTML text");
     }

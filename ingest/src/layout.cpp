@@ -178,8 +178,8 @@ std::vector<size_t> order_blocks(const std::vector<TextBlock> & blocks) {
             ++next_body;
         }
         // The first line beside a drop cap is often a block of its own, reported after its column.
-        const bool heads_previous = last_body < blocks.size() && !side_by_side(i, last_body) &&
-                                    blocks[i].y0 < blocks[last_body].y0;
+        const bool heads_previous =
+            last_body < blocks.size() && !side_by_side(i, last_body) && blocks[i].y0 < blocks[last_body].y0;
         if (heads_previous) {
             order.insert(std::find(order.begin(), order.end(), last_body), i);
             continue;
@@ -236,8 +236,8 @@ std::vector<Paragraph> group_paragraphs(std::vector<Line> lines) {
     return paragraphs;
 }
 
-std::vector<core::Chunk>
-build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base, size_t max_chars) {
+std::vector<core::Chunk> build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base,
+                                      size_t max_chars) {
     max_chars = std::max<size_t>(max_chars, 16);
     std::vector<core::Chunk> chunks;
     core::Chunk cur;

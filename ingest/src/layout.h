@@ -65,7 +65,7 @@ std::vector<Paragraph> group_paragraphs(std::vector<Line> lines);
 // word's). Boxes are rounded to 0.1 pt, which keeps provenance small and is finer than any
 // highlight needs. When the words carry OCR confidences, each word box gets its word's, each
 // line box the mean of its words, and the chunk's provenance the mean of all its words.
-std::vector<core::Chunk>
-build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base, size_t max_chars);
+std::vector<core::Chunk> build_chunks(const std::vector<Paragraph> & paragraphs, const core::Provenance & base,
+                                      size_t max_chars);
 
 }  // namespace strongbox::ingest

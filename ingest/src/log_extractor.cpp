@@ -37,8 +37,8 @@ bool farther_apart(int64_t a, int64_t b, int64_t window) {
 }
 
 struct Line {
-    size_t begin = 0;     // offset of the first byte
-    size_t end = 0;       // offset just past the content, before "\n" or "\r\n"
+    size_t begin = 0;       // offset of the first byte
+    size_t end = 0;         // offset just past the content, before "\n" or "\r\n"
     std::string_view text;  // the content, repaired when it was not valid UTF-8
 };
 

@@ -30,11 +30,11 @@
 //   SB_ASSIGN_OR_RETURN(auto doc, extract_log(path, bytes, core::sha256_hex(bytes), options));
 #pragma once
 
+#include "log_format.h"
+
 #include "strongbox/core/document.h"
 #include "strongbox/core/result.h"
 #include "strongbox/ingest/ingest.h"
-
-#include "log_format.h"
 
 #include <cstdint>
 #include <filesystem>

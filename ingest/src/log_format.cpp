@@ -399,8 +399,8 @@ std::optional<LogHeader> parse_syslog_3164(std::string_view line, const TimeAssu
         if (!pri || *pri > 191 || !c.lit('>')) {
             return std::nullopt;
         }
-        static constexpr std::array<const char *, 8> kSev = {"emergency", "alert", "critical", "error",
-                                                             "warning",   "notice", "info",   "debug"};
+        static constexpr std::array<const char *, 8> kSev = {"emergency", "alert",  "critical", "error",
+                                                             "warning",   "notice", "info",     "debug"};
         h.severity = kSev[static_cast<size_t>(*pri % 8)];
         h.fields["facility"] = static_cast<int64_t>(*pri / 8);
     }
@@ -527,14 +527,16 @@ std::optional<LogHeader> parse_syslog_5424(std::string_view line, const TimeAssu
     if (!version || *version == 0 || !c.lit(' ')) {
         return std::nullopt;
     }
-    static constexpr std::array<const char *, 8> kSev = {"emergency", "alert", "critical", "error",
-                                                         "warning",   "notice", "info",   "debug"};
+    static constexpr std::array<const char *, 8> kSev = {"emergency", "alert",  "critical", "error",
+                                                         "warning",   "notice", "info",     "debug"};
     h.severity = kSev[static_cast<size_t>(*pri % 8)];
     h.fields["facility"] = static_cast<int64_t>(*pri / 8);
     if (!c.lit('-') && !parse_rfc3339(c, h, ta)) {
         return std::nullopt;
     }
-    auto nil_or = [](std::string_view v) { return v == "-" ? std::string() : std::string(v); };
+    auto nil_or = [](std::string_view v) {
+        return v == "-" ? std::string() : std::string(v);
+    };
     std::array<std::string, 4> parts;  // HOSTNAME APP-NAME PROCID MSGID
     for (std::string & p : parts) {
         if (!c.lit(' ')) {
@@ -593,7 +595,8 @@ std::optional<LogHeader> parse_json_line(std::string_view line, const TimeAssump
     core::Json obj = std::move(parsed).value();
     LogHeader h;
     std::string key;
-    if (const core::Json * v = first_key(obj, {"@timestamp", "timestamp", "time", "ts", "datetime", "date", "t"}, key)) {
+    if (const core::Json * v =
+            first_key(obj, {"@timestamp", "timestamp", "time", "ts", "datetime", "date", "t"}, key)) {
         h.time_text = scalar_text(*v);
         if (v->is_string()) {
             Cursor c(v->as_string());
@@ -618,11 +621,13 @@ std::optional<LogHeader> parse_json_line(std::string_view line, const TimeAssump
         }
         obj.as_object().erase(key);
     }
-    if (const core::Json * v = first_key(obj, {"level", "severity", "lvl", "levelname", "log.level", "loglevel"}, key)) {
+    if (const core::Json * v =
+            first_key(obj, {"level", "severity", "lvl", "levelname", "log.level", "loglevel"}, key)) {
         std::string raw = scalar_text(*v);
         if (v->is_int() && v->as_int() >= 10 && v->as_int() <= 60) {
             // pino and bunyan write numeric levels: 10 trace ... 60 fatal.
-            static constexpr std::array<const char *, 6> kNumeric = {"trace", "debug", "info", "warn", "error", "fatal"};
+            static constexpr std::array<const char *, 6> kNumeric = {"trace", "debug", "info",
+                                                                     "warn",  "error", "fatal"};
             raw = kNumeric[static_cast<size_t>(v->as_int() / 10 - 1)];
         }
         h.severity = normalise_severity(raw);
@@ -651,7 +656,8 @@ std::optional<LogHeader> parse_json_line(std::string_view line, const TimeAssump
     if (h.message.empty()) {
         // No message key: mine its key=value pairs instead (values get masked like any message).
         for (const auto & [k, v] : obj.as_object()) {
-            h.message += (h.message.empty() ? "" : " ") + k + "=" + (v.is_object() || v.is_array() ? "{}" : scalar_text(v));
+            h.message +=
+                (h.message.empty() ? "" : " ") + k + "=" + (v.is_object() || v.is_array() ? "{}" : scalar_text(v));
         }
     }
     if (!obj.as_object().empty()) {
@@ -996,17 +1002,28 @@ std::optional<LogHeader> parse_free_text(std::string_view line) {
 
 std::string_view to_string(LogFormat format) {
     switch (format) {
-        case LogFormat::kAuto: return "auto";
-        case LogFormat::kSyslog3164: return "syslog-3164";
-        case LogFormat::kSyslog5424: return "syslog-5424";
-        case LogFormat::kJsonLines: return "json-lines";
-        case LogFormat::kAccessCommon: return "access-common";
-        case LogFormat::kAccessCombined: return "access-combined";
-        case LogFormat::kApacheError: return "apache-error";
-        case LogFormat::kNginxError: return "nginx-error";
-        case LogFormat::kAppLog: return "app-log";
-        case LogFormat::kBglRas: return "bgl-ras";
-        case LogFormat::kFreeText: return "free-text";
+    case LogFormat::kAuto:
+        return "auto";
+    case LogFormat::kSyslog3164:
+        return "syslog-3164";
+    case LogFormat::kSyslog5424:
+        return "syslog-5424";
+    case LogFormat::kJsonLines:
+        return "json-lines";
+    case LogFormat::kAccessCommon:
+        return "access-common";
+    case LogFormat::kAccessCombined:
+        return "access-combined";
+    case LogFormat::kApacheError:
+        return "apache-error";
+    case LogFormat::kNginxError:
+        return "nginx-error";
+    case LogFormat::kAppLog:
+        return "app-log";
+    case LogFormat::kBglRas:
+        return "bgl-ras";
+    case LogFormat::kFreeText:
+        return "free-text";
     }
     return "unknown";
 }
@@ -1079,17 +1096,27 @@ std::optional<LogHeader> parse_log_line(LogFormat format, std::string_view line,
         return std::nullopt;  // continuation lines never start a record
     }
     switch (format) {
-        case LogFormat::kSyslog3164: return parse_syslog_3164(line, time);
-        case LogFormat::kSyslog5424: return parse_syslog_5424(line, time);
-        case LogFormat::kJsonLines: return parse_json_line(line, time);
-        case LogFormat::kAccessCommon:
-        case LogFormat::kAccessCombined: return parse_access(line, time);
-        case LogFormat::kApacheError: return parse_apache_error(line, time);
-        case LogFormat::kNginxError: return parse_nginx_error(line, time);
-        case LogFormat::kAppLog: return parse_app_log(line, time);
-        case LogFormat::kBglRas: return parse_bgl(line, time);
-        case LogFormat::kFreeText: return parse_free_text(line);
-        case LogFormat::kAuto: break;
+    case LogFormat::kSyslog3164:
+        return parse_syslog_3164(line, time);
+    case LogFormat::kSyslog5424:
+        return parse_syslog_5424(line, time);
+    case LogFormat::kJsonLines:
+        return parse_json_line(line, time);
+    case LogFormat::kAccessCommon:
+    case LogFormat::kAccessCombined:
+        return parse_access(line, time);
+    case LogFormat::kApacheError:
+        return parse_apache_error(line, time);
+    case LogFormat::kNginxError:
+        return parse_nginx_error(line, time);
+    case LogFormat::kAppLog:
+        return parse_app_log(line, time);
+    case LogFormat::kBglRas:
+        return parse_bgl(line, time);
+    case LogFormat::kFreeText:
+        return parse_free_text(line);
+    case LogFormat::kAuto:
+        break;
     }
     return std::nullopt;
 }
@@ -1097,9 +1124,9 @@ std::optional<LogHeader> parse_log_line(LogFormat format, std::string_view line,
 LogFormat detect_log_format(const std::vector<std::string_view> & sample_lines, const TimeAssumptions & time) {
     // Most specific first: a tie goes to the earlier entry.
     static constexpr std::array<LogFormat, 9> kCandidates = {
-        LogFormat::kSyslog5424, LogFormat::kJsonLines, LogFormat::kAccessCommon, LogFormat::kApacheError,
-        LogFormat::kNginxError, LogFormat::kBglRas,    LogFormat::kSyslog3164,   LogFormat::kAppLog,
-        LogFormat::kFreeText};
+        LogFormat::kSyslog5424,  LogFormat::kJsonLines,  LogFormat::kAccessCommon,
+        LogFormat::kApacheError, LogFormat::kNginxError, LogFormat::kBglRas,
+        LogFormat::kSyslog3164,  LogFormat::kAppLog,     LogFormat::kFreeText};
     size_t considered = 0;
     for (std::string_view l : sample_lines) {
         if (!core::trim(l).empty() && !looks_like_continuation(l)) {

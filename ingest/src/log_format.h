@@ -61,10 +61,10 @@ struct LogHeader {
     int yearless_month = 0;          // 1..12 when the stamp had no year (the year was assumed)
     std::string severity;            // normalised: trace, debug, info, notice, warning, error, critical, ...
     std::string host;
-    std::string app;                 // program, syslog tag, logger or component
+    std::string app;  // program, syslog tag, logger or component
     std::string pid;
-    std::string message;             // what templates are mined from
-    core::Json fields;               // format-specific extra fields (object), null when none
+    std::string message;  // what templates are mined from
+    core::Json fields;    // format-specific extra fields (object), null when none
 };
 
 // Parses `line` (no line terminator) as the first line of a record in `format`. For kFreeText

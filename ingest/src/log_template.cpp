@@ -97,8 +97,8 @@ bool is_open_punct(char c) {
 }
 
 bool is_close_punct(char c) {
-    return c == ')' || c == ']' || c == '}' || c == '>' || c == '"' || c == '\'' || c == ',' || c == ';' ||
-           c == ':' || c == '.' || c == '!' || c == '?';
+    return c == ')' || c == ']' || c == '}' || c == '>' || c == '"' || c == '\'' || c == ',' || c == ';' || c == ':' ||
+           c == '.' || c == '!' || c == '?';
 }
 
 // Splits a masked template word around its single "<*>": prefix and suffix; false when the word
@@ -228,7 +228,9 @@ struct TemplateMiner::Impl {
                                           std::vector<std::pair<size_t, size_t>> * spans = nullptr) const {
         std::vector<std::string_view> split = split_words(message);
         std::vector<std::string> out;
-        auto offset = [&message](std::string_view w) { return static_cast<size_t>(w.data() - message.data()); };
+        auto offset = [&message](std::string_view w) {
+            return static_cast<size_t>(w.data() - message.data());
+        };
         for (size_t i = 0; i < split.size(); ++i) {
             const bool tail = out.size() + 1 == options.max_words && i + 1 < split.size();
             std::string m = tail ? std::string(kWild) : mask_log_word(split[i]);
@@ -338,8 +340,9 @@ struct TemplateMiner::Impl {
                 }
                 if (distinct > 1) {
                     std::string merged = generalise(values);
-                    total[root] += (static_cast<uint64_t>(hasher(merged)) - static_cast<uint64_t>(hasher(words[root][p]))) *
-                                   power[p];
+                    total[root] +=
+                        (static_cast<uint64_t>(hasher(merged)) - static_cast<uint64_t>(hasher(words[root][p]))) *
+                        power[p];
                     words[root][p] = std::move(merged);
                 }
                 changed = true;

@@ -48,8 +48,8 @@ std::optional<int64_t> civil_to_unix_micros(const CivilTime & t, int utc_offset_
         return std::nullopt;
     }
     const int64_t days = days_from_civil(t.year, t.month, t.day);
-    const int64_t secs = days * 86400 + t.hour * 3600 + t.minute * 60 + t.second -
-                         static_cast<int64_t>(utc_offset_minutes) * 60;
+    const int64_t secs =
+        days * 86400 + t.hour * 3600 + t.minute * 60 + t.second - static_cast<int64_t>(utc_offset_minutes) * 60;
     return secs * 1000000 + t.microsecond;
 }
 

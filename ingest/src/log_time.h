@@ -14,7 +14,7 @@ struct CivilTime {
     int day = 1;    // 1..31
     int hour = 0;
     int minute = 0;
-    int second = 0;      // 0..60 (a leap second is accepted and folded into the next minute)
+    int second = 0;  // 0..60 (a leap second is accepted and folded into the next minute)
     int microsecond = 0;
 };
 

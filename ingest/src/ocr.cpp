@@ -36,7 +36,7 @@
 namespace strongbox::ingest {
 namespace {
 
-constexpr float kMinOsdConfidence = 2.0F;   // below this, OSD guesses; keep the page as it is
+constexpr float kMinOsdConfidence = 2.0F;  // below this, OSD guesses; keep the page as it is
 // OSD's script confidence is a margin over the runner-up: 0.14-0.20 on Korean pages at 200 dpi
 // (clean, turned, noisy, JPEG). Reading a page with kor+eng by mistake still reads English.
 constexpr float kMinScriptConfidence = 0.1F;
@@ -132,7 +132,8 @@ struct OcrEngine::Impl {
     tesseract::TessBaseAPI * hangul_engine() {
         if (hangul_state == State::kUntried) {
             std::error_code ec;
-            const bool installed = std::filesystem::is_regular_file(std::filesystem::path(tessdata) / "kor.traineddata", ec);
+            const bool installed =
+                std::filesystem::is_regular_file(std::filesystem::path(tessdata) / "kor.traineddata", ec);
             hangul.SetVariable("debug_file", "/dev/null");
             hangul_state = installed && hangul.Init(tessdata.c_str(), kHangulLanguage, tesseract::OEM_DEFAULT) == 0
                                ? State::kReady

@@ -1,6 +1,6 @@
 // OCR of rendered page images through Tesseract's C++ API, with orientation and script
-// detection (OSD: a Hangul page is read as kor+eng) and deskew (Leptonica) before recognition. Word boxes come back in PDF points of the image's
-// page (origin top-left, y down), whatever rotation was applied to read them.
+// detection (OSD: a Hangul page is read as kor+eng) and deskew (Leptonica) before recognition. Word boxes come back in
+// PDF points of the image's page (origin top-left, y down), whatever rotation was applied to read them.
 //
 // Thread-safety: one OcrEngine per thread (a TessBaseAPI is not shareable); engines on
 // different threads are independent. Errors: a missing language file is kNotFound naming the
@@ -40,7 +40,7 @@ struct OcrResult {
 };
 
 class OcrEngine {
-public:
+  public:
     // language as Tesseract spells it ("eng", "eng+deu"); tessdata_dir empty for the default.
     static core::Result<std::unique_ptr<OcrEngine>> create(const std::string & language,
                                                            const std::string & tessdata_dir);
@@ -50,7 +50,7 @@ public:
 
     core::Result<OcrResult> recognize(const GrayImage & image);
 
-private:
+  private:
     struct Impl;
     explicit OcrEngine(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

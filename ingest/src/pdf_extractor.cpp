@@ -150,10 +150,8 @@ core::Result<PdfPtr> open_pdf(std::string_view bytes, const std::string & passwo
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_pdf(const std::filesystem::path & path,
-                                                  std::string_view bytes,
-                                                  const std::string & sha256,
-                                                  const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_pdf(const std::filesystem::path & path, std::string_view bytes,
+                                                  const std::string & sha256, const IngestOptions & options) {
     SB_ASSIGN_OR_RETURN(PdfPtr pdf, open_pdf(bytes, options.pdf_password));
     core::ExtractedDocument doc = new_document(path, bytes, sha256, "application/pdf");
     if (!t_last_poppler_error.empty()) {

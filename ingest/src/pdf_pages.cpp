@@ -35,7 +35,7 @@ std::string format_confidence(double c) {
 }
 
 class Progress {
-public:
+  public:
     Progress(const IngestOptions & options, size_t total) : callback_(options.progress), total_(total) {}
 
     void page_done() {
@@ -46,7 +46,7 @@ public:
         }
     }
 
-private:
+  private:
     const std::function<void(size_t, size_t)> & callback_;
     size_t total_;
     size_t done_ = 0;
@@ -89,10 +89,8 @@ double ink_outside_text(const GrayImage & image, const std::vector<Word> & words
     return static_cast<double>(dark_outside) / static_cast<double>(image.pixels.size());
 }
 
-core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages,
-                                                        const std::filesystem::path & path,
-                                                        const std::string & sha256,
-                                                        const IngestOptions & options,
+core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages, const std::filesystem::path & path,
+                                                        const std::string & sha256, const IngestOptions & options,
                                                         core::ExtractedDocument doc) {
     const int n = pages.count();
     std::vector<PageOutcome> outcomes(static_cast<size_t>(n));

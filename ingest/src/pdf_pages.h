@@ -28,7 +28,7 @@ struct PageText {
 };
 
 class PdfPages {
-public:
+  public:
     PdfPages(poppler::document & pdf, int n_pages);
     ~PdfPages();
     PdfPages(const PdfPages &) = delete;
@@ -40,7 +40,7 @@ public:
     // large that the image would exceed kMaxRenderPixels.
     GrayImage render(int index, double dpi);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
@@ -80,10 +80,8 @@ core::Result<std::vector<GrayImage>> render_pdf(std::string_view bytes, double d
 // line and chunk building is checked and timed against.
 core::Result<std::vector<std::string>> plain_page_texts(std::string_view bytes, const std::string & password = "");
 
-core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages,
-                                                        const std::filesystem::path & path,
-                                                        const std::string & sha256,
-                                                        const IngestOptions & options,
+core::Result<core::ExtractedDocument> extract_pdf_pages(PdfPages & pages, const std::filesystem::path & path,
+                                                        const std::string & sha256, const IngestOptions & options,
                                                         core::ExtractedDocument doc);
 
 }  // namespace strongbox::ingest

@@ -88,7 +88,7 @@ size_t cut_point(std::string_view bytes, size_t begin, size_t limit) {
 }
 
 class ChunkBuilder {
-public:
+  public:
     ChunkBuilder(std::string_view bytes, const core::Provenance & base, size_t max_chars)
         : bytes_(bytes), base_(base), max_(std::max<size_t>(max_chars, 16)) {}
 
@@ -135,7 +135,7 @@ public:
 
     std::vector<core::Chunk> take() { return std::move(chunks_); }
 
-private:
+  private:
     std::string_view bytes_;
     const core::Provenance & base_;
     size_t max_;
@@ -150,10 +150,8 @@ private:
 
 }  // namespace
 
-core::Result<core::ExtractedDocument> extract_text(const std::filesystem::path & path,
-                                                   std::string_view bytes,
-                                                   const std::string & sha256,
-                                                   const IngestOptions & options) {
+core::Result<core::ExtractedDocument> extract_text(const std::filesystem::path & path, std::string_view bytes,
+                                                   const std::string & sha256, const IngestOptions & options) {
     if (looks_binary(bytes)) {
         return core::Error(core::ErrorCode::kCorruptInput, "binary data, not text");
     }

@@ -1,10 +1,10 @@
 #include "strongbox/provisioning/boot.h"
 
 #include <csignal>
+#include <thread>
+
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <thread>
 
 namespace strongbox::provisioning {
 namespace {

@@ -1,6 +1,7 @@
 #include "strongbox/provisioning/bundle.h"
 
 #include "codec.h"
+
 #include "strongbox/core/hash.h"
 #include "strongbox/core/json.h"
 
@@ -23,9 +24,8 @@ Error corrupt(std::string message) {
 }
 
 bool is_sha256_hex(const std::string & s) {
-    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
+    return s.size() == 64 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 bool is_printable(const std::string & s, size_t max) {
@@ -51,7 +51,8 @@ core::Result<uint64_t> get_uint(const Json & j, std::string_view key, uint64_t m
 
 core::Result<std::string> get_hash(const Json & j, std::string_view key, bool may_be_empty) {
     const Json * v = j.find(key);
-    if (v == nullptr || !v->is_string() || !(is_sha256_hex(v->as_string()) || (may_be_empty && v->as_string().empty()))) {
+    if (v == nullptr || !v->is_string() ||
+        !(is_sha256_hex(v->as_string()) || (may_be_empty && v->as_string().empty()))) {
         return corrupt("manifest: '" + std::string(key) + "' must be a lowercase sha256 hex digest");
     }
     return v->as_string();
@@ -102,8 +103,8 @@ core::Result<std::vector<PublicKey>> check_signatures(std::string_view block, st
             return Error(ErrorCode::kPermissionDenied, "bundle: " + who + " is by a revoked key");
         }
         if (!keys.is_release_key(key)) {
-            return Error(ErrorCode::kPermissionDenied, "bundle: " + who + " is by a key not in key set version " +
-                                                           std::to_string(keys.version));
+            return Error(ErrorCode::kPermissionDenied,
+                         "bundle: " + who + " is by a key not in key set version " + std::to_string(keys.version));
         }
         if (!verify_message(key, kManifestDomain, manifest, sig)) {
             return Error(ErrorCode::kPermissionDenied, "bundle: " + who + " does not verify");
@@ -158,8 +159,8 @@ core::Result<Manifest> parse_manifest(std::string_view text) {
         return std::move(parsed).error().with_context("manifest");
     }
     const Json & j = *parsed;
-    if (!has_exactly(j, {"format", "product", "version", "security_version", "key_set_version", "payload", "salt",
-                         "health"})) {
+    if (!has_exactly(
+            j, {"format", "product", "version", "security_version", "key_set_version", "payload", "salt", "health"})) {
         return corrupt("manifest: unexpected or missing top-level members");
     }
     Manifest m;
@@ -186,7 +187,8 @@ core::Result<Manifest> parse_manifest(std::string_view text) {
     SB_ASSIGN_OR_RETURN(m.payload_sha256, get_hash(payload, "sha256", false));
     SB_ASSIGN_OR_RETURN(uint64_t block_size, get_uint(payload, "block_size", kMaxBlockSize));
     if (block_size < kMinBlockSize || (block_size & (block_size - 1)) != 0) {
-        return corrupt("manifest: block_size " + std::to_string(block_size) + " is not a power of two in 4 KiB..16 MiB");
+        return corrupt("manifest: block_size " + std::to_string(block_size) +
+                       " is not a power of two in 4 KiB..16 MiB");
     }
     m.block_size = static_cast<uint32_t>(block_size);
     const Json * blocks = payload.find("blocks");
@@ -201,8 +203,8 @@ core::Result<Manifest> parse_manifest(std::string_view text) {
     }
 
     const Json & salt = *j.find("salt");
-    if (!has_exactly(salt, {"model_sha256", "prompts_sha256", "tokenizer_sha256", "settings_sha256",
-                            "index_params_sha256"})) {
+    if (!has_exactly(
+            salt, {"model_sha256", "prompts_sha256", "tokenizer_sha256", "settings_sha256", "index_params_sha256"})) {
         return corrupt("manifest: 'salt' must hold exactly the five pinned hashes");
     }
     SB_ASSIGN_OR_RETURN(m.salt.model_sha256, get_hash(salt, "model_sha256", true));
@@ -247,8 +249,8 @@ core::Result<BundleLayout> parse_bundle_header(std::string_view header, uint64_t
         return corrupt("bundle: bad magic at offset 0 (not a Strongbox update bundle)");
     }
     if (detail::get_u32(header, 8) != kFormat) {
-        return Error(ErrorCode::kUnsupported, "bundle: format " + std::to_string(detail::get_u32(header, 8)) +
-                                                  " at offset 8 is not supported");
+        return Error(ErrorCode::kUnsupported,
+                     "bundle: format " + std::to_string(detail::get_u32(header, 8)) + " at offset 8 is not supported");
     }
     if (detail::get_u32(header, 12) != kBundleHeaderSize) {
         return corrupt("bundle: header size at offset 12 is not 40");
@@ -295,8 +297,8 @@ core::Result<VerifiedBundle> verify_bundle_head(std::string_view head, uint64_t 
     SB_ASSIGN_OR_RETURN(std::vector<PublicKey> signers, check_signatures(sig_bytes, manifest_bytes, keys));
     SB_ASSIGN_OR_RETURN(Manifest m, parse_manifest(manifest_bytes));
     if (m.product != policy.product || m.product != keys.product) {
-        return Error(ErrorCode::kInvalidArgument, "bundle: for product '" + m.product + "', this is '" +
-                                                      policy.product + "'");
+        return Error(ErrorCode::kInvalidArgument,
+                     "bundle: for product '" + m.product + "', this is '" + policy.product + "'");
     }
     if (m.key_set_version != keys.version) {
         return Error(ErrorCode::kInvalidArgument, "bundle: signed under key set version " +

@@ -1,6 +1,7 @@
 #include "strongbox/provisioning/installer.h"
 
 #include "codec.h"
+
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/slots.h"
 
@@ -57,7 +58,8 @@ core::Status stage_bundle(Storage & storage, const std::filesystem::path & sourc
 
 core::Status stage_bundle_bytes(Storage & storage, std::string_view bundle, size_t chunk) {
     for (size_t at = 0; at < bundle.size(); at += chunk) {
-        SB_TRY(with_context(storage.write(kStagingName, kStagingPrefix + at, bundle.substr(at, chunk)), "stage bundle"));
+        SB_TRY(
+            with_context(storage.write(kStagingName, kStagingPrefix + at, bundle.substr(at, chunk)), "stage bundle"));
     }
     return with_context(finish_staging(storage, bundle.size()), "stage bundle");
 }
@@ -159,8 +161,8 @@ core::Result<Manifest> read_slot_manifest(Storage & storage, const BootState & s
     }
     const std::string name = slot_head_name(slot);
     SB_ASSIGN_OR_RETURN(uint64_t size, storage.size(name));
-    if (size < kStagingPrefix + kBundleHeaderSize || size > kStagingPrefix + kBundleHeaderSize + kMaxManifestSize +
-                                                               4 + kMaxSignatures * kSignatureEntrySize) {
+    if (size < kStagingPrefix + kBundleHeaderSize ||
+        size > kStagingPrefix + kBundleHeaderSize + kMaxManifestSize + 4 + kMaxSignatures * kSignatureEntrySize) {
         return Error(ErrorCode::kCorruptInput, name + ": " + std::to_string(size) + " bytes is not a bundle head");
     }
     SB_ASSIGN_OR_RETURN(std::string bytes, storage.read(name, 0, static_cast<size_t>(size)));

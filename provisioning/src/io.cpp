@@ -2,14 +2,14 @@
 
 #include "strongbox/core/file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace strongbox::provisioning {
 namespace {
@@ -58,8 +58,8 @@ class PosixStorage : public Storage {
                 return os_error("read", path);
             }
             if (n == 0) {
-                return Error(ErrorCode::kIoError, "read " + path.string() + ": unexpected end at offset " +
-                                                      std::to_string(offset + done));
+                return Error(ErrorCode::kIoError,
+                             "read " + path.string() + ": unexpected end at offset " + std::to_string(offset + done));
             }
             done += static_cast<size_t>(n);
         }
@@ -172,7 +172,7 @@ core::Status RecordingStorage::sync(const std::string & name) {
 }
 
 std::map<std::string, std::string> RecordingStorage::crash_state(size_t after_writes, DamageModel model,
-                                                                  uint64_t seed) const {
+                                                                 uint64_t seed) const {
     SB_CHECK(after_writes >= 1 && after_writes <= n_writes_);
     // The prefix of the log that happened before the power cut.
     size_t end = 0;
@@ -205,35 +205,35 @@ std::map<std::string, std::string> RecordingStorage::crash_state(size_t after_wr
     }
     std::mt19937_64 rng(seed);
     switch (model) {
-        case DamageModel::kDropUnsynced:
-            break;
-        case DamageModel::kRandomSubset: {
-            std::shuffle(pending.begin(), pending.end(), rng);
-            for (size_t i : pending) {
-                if (rng() % 2 == 0) {
-                    apply_write(files, log_[i].name, log_[i].offset, log_[i].bytes);
-                }
+    case DamageModel::kDropUnsynced:
+        break;
+    case DamageModel::kRandomSubset: {
+        std::shuffle(pending.begin(), pending.end(), rng);
+        for (size_t i : pending) {
+            if (rng() % 2 == 0) {
+                apply_write(files, log_[i].name, log_[i].offset, log_[i].bytes);
             }
-            break;
         }
-        case DamageModel::kTornLast: {
-            for (size_t k = 0; k < pending.size(); ++k) {
-                const Op & op = log_[pending[k]];
-                if (k + 1 < pending.size()) {
-                    apply_write(files, op.name, op.offset, op.bytes);
-                } else {
-                    // Torn at a random byte, and what did land may be garbage past the cut
-                    // sector: model both by keeping a prefix and scrambling one byte after it.
-                    const size_t cut = op.bytes.empty() ? 0 : static_cast<size_t>(rng() % op.bytes.size());
-                    std::string torn = op.bytes.substr(0, cut);
-                    if (cut + 1 < op.bytes.size()) {
-                        torn.push_back(static_cast<char>(op.bytes[cut] ^ 0x5a));
-                    }
-                    apply_write(files, op.name, op.offset, torn);
+        break;
+    }
+    case DamageModel::kTornLast: {
+        for (size_t k = 0; k < pending.size(); ++k) {
+            const Op & op = log_[pending[k]];
+            if (k + 1 < pending.size()) {
+                apply_write(files, op.name, op.offset, op.bytes);
+            } else {
+                // Torn at a random byte, and what did land may be garbage past the cut
+                // sector: model both by keeping a prefix and scrambling one byte after it.
+                const size_t cut = op.bytes.empty() ? 0 : static_cast<size_t>(rng() % op.bytes.size());
+                std::string torn = op.bytes.substr(0, cut);
+                if (cut + 1 < op.bytes.size()) {
+                    torn.push_back(static_cast<char>(op.bytes[cut] ^ 0x5a));
                 }
+                apply_write(files, op.name, op.offset, torn);
             }
-            break;
         }
+        break;
+    }
     }
     return files;
 }

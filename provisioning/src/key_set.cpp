@@ -1,13 +1,14 @@
 #include "strongbox/provisioning/key_set.h"
 
 #include "codec.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/core/json.h"
 
-#include <sodium.h>
-
 #include <algorithm>
+
+#include <sodium.h>
 
 namespace strongbox::provisioning {
 namespace {
@@ -207,9 +208,9 @@ core::Result<TrustStore> load_trust_store(std::string_view text) {
 core::Result<TrustStore> load_trust_store_file(const std::filesystem::path & path) {
     auto text = core::read_file(path);
     if (!text.ok()) {
-        return Error(ErrorCode::kPermissionDenied,
-                     "no trusted keys at " + path.string() + ": refusing to install anything (" +
-                         text.error().message() + ")");
+        return Error(ErrorCode::kPermissionDenied, "no trusted keys at " + path.string() +
+                                                       ": refusing to install anything (" + text.error().message() +
+                                                       ")");
     }
     auto store = load_trust_store(*text);
     if (!store.ok()) {
@@ -221,8 +222,8 @@ core::Result<TrustStore> load_trust_store_file(const std::filesystem::path & pat
 core::Result<KeySet> rotate_key_set(const TrustStore & current, std::string_view document) {
     SB_ASSIGN_OR_RETURN(KeySet next, verify_key_set(document, current.root));
     if (next.product != current.key_set.product) {
-        return Error(ErrorCode::kInvalidArgument, "key set is for product '" + next.product + "', not '" +
-                                                      current.key_set.product + "'");
+        return Error(ErrorCode::kInvalidArgument,
+                     "key set is for product '" + next.product + "', not '" + current.key_set.product + "'");
     }
     if (next.version <= current.key_set.version) {
         return Error(ErrorCode::kInvalidArgument, "key set version " + std::to_string(next.version) +

@@ -23,14 +23,14 @@ std::string record_name(int index) {
 
 std::string_view to_string(SlotState state) {
     switch (state) {
-        case SlotState::kEmpty:
-            return "empty";
-        case SlotState::kTrying:
-            return "trying";
-        case SlotState::kGood:
-            return "good";
-        case SlotState::kBad:
-            return "bad";
+    case SlotState::kEmpty:
+        return "empty";
+    case SlotState::kTrying:
+        return "trying";
+    case SlotState::kGood:
+        return "good";
+    case SlotState::kBad:
+        return "bad";
     }
     return "unknown";
 }

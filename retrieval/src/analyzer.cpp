@@ -4,13 +4,13 @@
 
 #include "strongbox/core/text.h"
 
-#include <libstemmer.h>
-
 #include <algorithm>
 #include <array>
 #include <memory>
 #include <unordered_set>
 #include <utility>
+
+#include <libstemmer.h>
 
 namespace strongbox::retrieval {
 namespace {
@@ -54,7 +54,8 @@ std::vector<Word> split_words(std::string_view text) {
         if (kind == CharKind::kSeparator) {
             // "1,850": a comma between a digit run and exactly three digits joins them.
             if (cp == ',' && open && !cur.hangul && all_digits(cur.folded) && i + 3 <= text.size() &&
-                all_digits(text.substr(i, 3)) && (i + 3 == text.size() || !std::isdigit(static_cast<unsigned char>(text[i + 3])))) {
+                all_digits(text.substr(i, 3)) &&
+                (i + 3 == text.size() || !std::isdigit(static_cast<unsigned char>(text[i + 3])))) {
                 continue;
             }
             close();
@@ -78,26 +79,28 @@ std::vector<Word> split_words(std::string_view text) {
     return words;
 }
 
-bool is_joiner(char c) { return c == '_' || c == '-' || c == '.'; }
+bool is_joiner(char c) {
+    return c == '_' || c == '-' || c == '.';
+}
 
 // ---- English ----
 
 bool is_english_stopword(std::string_view w) {
     // Function words, and the words of a question that say what is asked rather than about what.
     static const std::unordered_set<std::string_view> kWords = {
-        "a",       "about",   "above",  "after",  "again",  "against", "all",    "also",   "am",     "an",
-        "and",     "any",     "are",    "as",     "at",     "be",      "because", "been",  "before", "being",
-        "below",   "between", "both",   "but",    "by",     "can",     "could",  "did",    "do",     "does",
-        "doing",   "down",    "during", "each",   "few",    "for",     "from",   "further", "had",   "has",
-        "have",    "having",  "he",     "her",    "here",   "hers",    "him",    "his",    "how",    "i",
-        "if",      "in",      "into",   "is",     "it",     "its",     "itself", "just",   "me",     "more",
-        "most",    "my",      "no",     "nor",    "not",    "of",      "off",    "on",     "once",   "only",
-        "or",      "other",   "our",    "out",    "over",   "own",     "please", "same",   "she",    "should",
-        "so",      "some",    "such",   "tell",   "than",   "that",    "the",    "their",  "them",   "then",
-        "there",   "these",   "they",   "this",   "those",  "through", "to",     "too",    "under",  "until",
-        "up",      "very",    "was",    "we",     "were",   "what",    "when",   "where",  "which",  "while",
-        "who",     "whom",    "why",    "will",   "with",   "would",   "you",    "your",   "yours",  "yourself",
-        "s",       "t",       "many",   "much",   "happen", "happened", "may",   "might",  "must",   "shall",
+        "a",     "about",   "above",  "after", "again",  "against",  "all",     "also",    "am",     "an",
+        "and",   "any",     "are",    "as",    "at",     "be",       "because", "been",    "before", "being",
+        "below", "between", "both",   "but",   "by",     "can",      "could",   "did",     "do",     "does",
+        "doing", "down",    "during", "each",  "few",    "for",      "from",    "further", "had",    "has",
+        "have",  "having",  "he",     "her",   "here",   "hers",     "him",     "his",     "how",    "i",
+        "if",    "in",      "into",   "is",    "it",     "its",      "itself",  "just",    "me",     "more",
+        "most",  "my",      "no",     "nor",   "not",    "of",       "off",     "on",      "once",   "only",
+        "or",    "other",   "our",    "out",   "over",   "own",      "please",  "same",    "she",    "should",
+        "so",    "some",    "such",   "tell",  "than",   "that",     "the",     "their",   "them",   "then",
+        "there", "these",   "they",   "this",  "those",  "through",  "to",      "too",     "under",  "until",
+        "up",    "very",    "was",    "we",    "were",   "what",     "when",    "where",   "which",  "while",
+        "who",   "whom",    "why",    "will",  "with",   "would",    "you",     "your",    "yours",  "yourself",
+        "s",     "t",       "many",   "much",  "happen", "happened", "may",     "might",   "must",   "shall",
     };
     return kWords.count(w) > 0;
 }
@@ -110,15 +113,15 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // a word starts with them ("colours" -> "colors", "licensed" stays).
 void fold_spelling(std::string & w) {
     static const std::array<std::pair<std::string_view, std::string_view>, 34> kRoots = {{
-        {"licenc", "licens"},      {"colour", "color"},     {"behaviour", "behavior"}, {"favour", "favor"},
-        {"honour", "honor"},       {"labour", "labor"},     {"neighbour", "neighbor"}, {"harbour", "harbor"},
-        {"humour", "humor"},       {"flavour", "flavor"},   {"rumour", "rumor"},       {"vapour", "vapor"},
-        {"armour", "armor"},       {"endeavour", "endeavor"}, {"centre", "center"},    {"metre", "meter"},
-        {"litre", "liter"},        {"fibre", "fiber"},      {"theatre", "theater"},    {"catalogue", "catalog"},
-        {"dialogue", "dialog"},    {"analogue", "analog"},  {"defence", "defense"},    {"offence", "offense"},
-        {"programme", "program"},  {"grey", "gray"},        {"aluminium", "aluminum"}, {"travell", "travel"},
-        {"cancell", "cancel"},     {"modell", "model"},     {"labell", "label"},       {"signall", "signal"},
-        {"levell", "level"},       {"tunnell", "tunnel"},
+        {"licenc", "licens"},     {"colour", "color"},       {"behaviour", "behavior"}, {"favour", "favor"},
+        {"honour", "honor"},      {"labour", "labor"},       {"neighbour", "neighbor"}, {"harbour", "harbor"},
+        {"humour", "humor"},      {"flavour", "flavor"},     {"rumour", "rumor"},       {"vapour", "vapor"},
+        {"armour", "armor"},      {"endeavour", "endeavor"}, {"centre", "center"},      {"metre", "meter"},
+        {"litre", "liter"},       {"fibre", "fiber"},        {"theatre", "theater"},    {"catalogue", "catalog"},
+        {"dialogue", "dialog"},   {"analogue", "analog"},    {"defence", "defense"},    {"offence", "offense"},
+        {"programme", "program"}, {"grey", "gray"},          {"aluminium", "aluminum"}, {"travell", "travel"},
+        {"cancell", "cancel"},    {"modell", "model"},       {"labell", "label"},       {"signall", "signal"},
+        {"levell", "level"},      {"tunnell", "tunnel"},
     }};
     for (const auto & [from, to] : kRoots) {
         if (w.size() >= from.size() && std::string_view(w).substr(0, from.size()) == from) {
@@ -149,8 +152,8 @@ std::string stem_english(const std::string & w) {
     if (!stemmer) {
         return w;  // out of memory while creating it: unstemmed terms still match exactly
     }
-    const sb_symbol * out = sb_stemmer_stem(stemmer.get(), reinterpret_cast<const sb_symbol *>(w.data()),
-                                            static_cast<int>(w.size()));
+    const sb_symbol * out =
+        sb_stemmer_stem(stemmer.get(), reinterpret_cast<const sb_symbol *>(w.data()), static_cast<int>(w.size()));
     if (out == nullptr) {
         return w;
     }
@@ -190,7 +193,9 @@ Term word_term(const Word & w) {
 
 constexpr size_t kSyllableBytes = 3;  // every Hangul syllable is three UTF-8 bytes
 
-size_t syllables(std::string_view s) { return s.size() / kSyllableBytes; }
+size_t syllables(std::string_view s) {
+    return s.size() / kSyllableBytes;
+}
 
 // Particles and verb endings, stripped (one, the longest that fits) from the end of a word when
 // at least two syllables remain, so a one-syllable noun is never cut ("평가" stays whole).
@@ -198,21 +203,143 @@ const std::vector<std::string_view> & korean_suffixes() {
     static const std::vector<std::string_view> kSuffixes = [] {
         std::vector<std::string_view> v = {
             // particles
-            "에서는", "에서도", "에서의", "으로는", "으로도", "으로서", "으로써", "에게서", "에게는", "까지는",
-            "부터는", "이라는", "이라고", "라는", "라고", "에서", "에게", "한테", "으로", "부터", "까지", "보다",
-            "처럼", "만큼", "마다", "조차", "밖에", "이나", "이란", "이며", "에는", "에도", "와는", "과는", "와의",
-            "과의", "로는", "로서", "로써", "의", "은", "는", "이", "가", "을", "를", "에", "도", "만", "와", "과",
-            "로", "랑",
+            "에서는",
+            "에서도",
+            "에서의",
+            "으로는",
+            "으로도",
+            "으로서",
+            "으로써",
+            "에게서",
+            "에게는",
+            "까지는",
+            "부터는",
+            "이라는",
+            "이라고",
+            "라는",
+            "라고",
+            "에서",
+            "에게",
+            "한테",
+            "으로",
+            "부터",
+            "까지",
+            "보다",
+            "처럼",
+            "만큼",
+            "마다",
+            "조차",
+            "밖에",
+            "이나",
+            "이란",
+            "이며",
+            "에는",
+            "에도",
+            "와는",
+            "과는",
+            "와의",
+            "과의",
+            "로는",
+            "로서",
+            "로써",
+            "의",
+            "은",
+            "는",
+            "이",
+            "가",
+            "을",
+            "를",
+            "에",
+            "도",
+            "만",
+            "와",
+            "과",
+            "로",
+            "랑",
             // endings of 되다 / 하다 / 이다 / 있다 / 없다 and common polite forms
-            "되었습니다", "되었습니까", "되었나요", "되어야", "되었다", "되었고", "되나요", "됩니까", "됩니다",
-            "되어요", "돼요", "된다", "되는", "되면", "되지", "되며", "되고", "되어", "된", "될", "하였습니다",
-            "했습니다", "했나요", "합니까", "합니다", "하나요", "하세요", "하십시오", "하려면", "하려고", "하였다",
-            "했다", "하는", "하면", "하지", "하며", "하고", "하여", "해야", "해서", "해요", "한다", "한", "할",
-            "해", "입니까", "입니다", "인가요", "인지", "이었다", "이다", "였다", "있습니까", "있습니다", "있나요",
-            "있어요", "있는", "있다", "있으며", "있고", "없습니다", "없는", "없다", "습니까", "습니다", "나요",
-            "세요", "십시오", "려면", "으면", "는다", "니다", "어요", "아요", "지요", "죠", "면", "고", "며", "다",
+            "되었습니다",
+            "되었습니까",
+            "되었나요",
+            "되어야",
+            "되었다",
+            "되었고",
+            "되나요",
+            "됩니까",
+            "됩니다",
+            "되어요",
+            "돼요",
+            "된다",
+            "되는",
+            "되면",
+            "되지",
+            "되며",
+            "되고",
+            "되어",
+            "된",
+            "될",
+            "하였습니다",
+            "했습니다",
+            "했나요",
+            "합니까",
+            "합니다",
+            "하나요",
+            "하세요",
+            "하십시오",
+            "하려면",
+            "하려고",
+            "하였다",
+            "했다",
+            "하는",
+            "하면",
+            "하지",
+            "하며",
+            "하고",
+            "하여",
+            "해야",
+            "해서",
+            "해요",
+            "한다",
+            "한",
+            "할",
+            "해",
+            "입니까",
+            "입니다",
+            "인가요",
+            "인지",
+            "이었다",
+            "이다",
+            "였다",
+            "있습니까",
+            "있습니다",
+            "있나요",
+            "있어요",
+            "있는",
+            "있다",
+            "있으며",
+            "있고",
+            "없습니다",
+            "없는",
+            "없다",
+            "습니까",
+            "습니다",
+            "나요",
+            "세요",
+            "십시오",
+            "려면",
+            "으면",
+            "는다",
+            "니다",
+            "어요",
+            "아요",
+            "지요",
+            "죠",
+            "면",
+            "고",
+            "며",
+            "다",
         };
-        std::stable_sort(v.begin(), v.end(), [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+        std::stable_sort(v.begin(), v.end(),
+                         [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
         return v;
     }();
     return kSuffixes;
@@ -220,8 +347,9 @@ const std::vector<std::string_view> & korean_suffixes() {
 
 bool is_korean_particle(std::string_view w) {
     static const std::unordered_set<std::string_view> kParticles = {
-        "은", "는", "이", "가", "을", "를", "의", "에", "도", "만", "와", "과", "로", "으로", "에서", "에게",
-        "부터", "까지", "보다", "처럼", "이나", "나", "랑", "에는", "에서는", "으로는", "로는", "이라는", "라는",
+        "은",   "는", "이", "가",   "을",     "를",     "의",   "에",     "도",   "만",
+        "와",   "과", "로", "으로", "에서",   "에게",   "부터", "까지",   "보다", "처럼",
+        "이나", "나", "랑", "에는", "에서는", "으로는", "로는", "이라는", "라는",
     };
     return kParticles.count(w) > 0;
 }
@@ -229,9 +357,10 @@ bool is_korean_particle(std::string_view w) {
 bool is_korean_stopword(std::string_view stem) {
     // Question words, and function words that say nothing about the subject.
     static const std::unordered_set<std::string_view> kWords = {
-        "무엇", "뭐", "무엇을", "언제", "어디", "어디서", "누구", "누가", "얼마", "얼마나", "몇", "며칠", "어떻게",
-        "어떤", "무슨", "왜", "어느", "것", "수", "등", "및", "또는", "그리고", "하지만", "그러나", "또한",
-        "그", "이", "저", "때", "동안", "대한", "대해", "위해", "통해", "있", "없", "자주", "다시",
+        "무엇", "뭐",   "무엇을", "언제",   "어디",   "어디서", "누구", "누가", "얼마", "얼마나",
+        "몇",   "며칠", "어떻게", "어떤",   "무슨",   "왜",     "어느", "것",   "수",   "등",
+        "및",   "또는", "그리고", "하지만", "그러나", "또한",   "그",   "이",   "저",   "때",
+        "동안", "대한", "대해",   "위해",   "통해",   "있",     "없",   "자주", "다시",
     };
     return kWords.count(stem) > 0;
 }
@@ -290,18 +419,18 @@ std::vector<Term> analyze(std::string_view text) {
         while (begin > 0 && text[begin - 1] == '-' && w.begin - begin < 2) {
             --begin;
         }
-        const bool option = begin < w.begin && !std::isdigit(static_cast<unsigned char>(text[w.begin])) &&
-                            (begin == 0 || std::isspace(static_cast<unsigned char>(text[begin - 1])) != 0 ||
-                             text[begin - 1] == '(' || text[begin - 1] == '[' || text[begin - 1] == '`' ||
-                             text[begin - 1] == '"' || text[begin - 1] == '\'');
+        const bool option =
+            begin < w.begin && !std::isdigit(static_cast<unsigned char>(text[w.begin])) &&
+            (begin == 0 || std::isspace(static_cast<unsigned char>(text[begin - 1])) != 0 || text[begin - 1] == '(' ||
+             text[begin - 1] == '[' || text[begin - 1] == '`' || text[begin - 1] == '"' || text[begin - 1] == '\'');
         if (!option) {
             begin = w.begin;
         }
         if (last == i && !option) {
             Term t = word_term(w);
             // "how long", "how many": the word after "how" asks for a quantity, it is not a topic.
-            static const std::unordered_set<std::string_view> kQuantity = {"long", "many", "much", "often", "old",
-                                                                           "big", "large", "far", "soon"};
+            static const std::unordered_set<std::string_view> kQuantity = {"long", "many",  "much", "often", "old",
+                                                                           "big",  "large", "far",  "soon"};
             t.stop = t.stop || (i > 0 && words[i - 1].folded == "how" && kQuantity.count(w.folded) > 0);
             terms.push_back(std::move(t));
             ++i;

@@ -10,7 +10,9 @@
 
 namespace strongbox::retrieval {
 
-std::string EmbedderIdentity::to_string() const { return name + "/" + version + "/" + std::to_string(dimension); }
+std::string EmbedderIdentity::to_string() const {
+    return name + "/" + version + "/" + std::to_string(dimension);
+}
 
 core::Result<std::vector<float>> Embedder::embed_batch(std::span<const std::string> texts) const {
     const auto dim = static_cast<size_t>(identity().dimension);
@@ -24,7 +26,9 @@ core::Result<std::vector<float>> Embedder::embed_batch(std::span<const std::stri
     return out;
 }
 
-HashedEmbedder::HashedEmbedder(int dimension) : dimension_(dimension) { SB_CHECK(dimension > 0); }
+HashedEmbedder::HashedEmbedder(int dimension) : dimension_(dimension) {
+    SB_CHECK(dimension > 0);
+}
 
 EmbedderIdentity HashedEmbedder::identity() const {
     // Bump the version whenever features, weights or the hash change.

@@ -71,8 +71,8 @@ Result<EvalDataset> load_pubmedqa(const std::filesystem::path & dir) {
         doc.id = id_string(j.find("pmid"));
         const Json * contexts = j.find("contexts");
         if (doc.id.empty() || contexts == nullptr || !contexts->is_array()) {
-            return Error(ErrorCode::kCorruptInput, corpus_path.string() + ":" + std::to_string(line) +
-                                                       ": needs pmid and contexts[]");
+            return Error(ErrorCode::kCorruptInput,
+                         corpus_path.string() + ":" + std::to_string(line) + ": needs pmid and contexts[]");
         }
         for (const auto & c : contexts->as_array()) {
             if (c.is_string() && !core::trim(c.as_string()).empty()) {
@@ -89,8 +89,8 @@ Result<EvalDataset> load_pubmedqa(const std::filesystem::path & dir) {
         q.text = j.get_string("question");
         std::string gold = id_string(j.find("gold_pmid"));
         if (q.id.empty() || q.text.empty() || gold.empty()) {
-            return Error(ErrorCode::kCorruptInput, queries_path.string() + ":" + std::to_string(line) +
-                                                       ": needs qid, question and gold_pmid");
+            return Error(ErrorCode::kCorruptInput,
+                         queries_path.string() + ":" + std::to_string(line) + ": needs qid, question and gold_pmid");
         }
         q.relevant.push_back(gold);
         data.queries.push_back(std::move(q));

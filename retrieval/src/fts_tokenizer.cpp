@@ -23,7 +23,9 @@ int create(void *, const char **, int n_args, Fts5Tokenizer ** out) {
     return *out == nullptr ? SQLITE_NOMEM : SQLITE_OK;
 }
 
-void destroy(Fts5Tokenizer * tokenizer) { delete reinterpret_cast<Instance *>(tokenizer); }
+void destroy(Fts5Tokenizer * tokenizer) {
+    delete reinterpret_cast<Instance *>(tokenizer);
+}
 
 int tokenize(Fts5Tokenizer *, void * ctx, int flags, const char * text, int n_text,
              int (*on_token)(void *, int, const char *, int, int, int)) {
@@ -50,8 +52,9 @@ int tokenize(Fts5Tokenizer *, void * ctx, int flags, const char * text, int n_te
     }
     try {
         for (const Term & t : analyze(input)) {
-            const int rc = on_token(ctx, t.colocated ? FTS5_TOKEN_COLOCATED : 0, t.text.data(),
-                                    static_cast<int>(t.text.size()), static_cast<int>(t.begin), static_cast<int>(t.end));
+            const int rc =
+                on_token(ctx, t.colocated ? FTS5_TOKEN_COLOCATED : 0, t.text.data(), static_cast<int>(t.text.size()),
+                         static_cast<int>(t.begin), static_cast<int>(t.end));
             if (rc != SQLITE_OK) {
                 return rc;
             }

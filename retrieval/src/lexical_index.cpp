@@ -29,9 +29,13 @@ uint32_t get_varint(const uint8_t *& p) {
 }
 
 // sb_bm25's term contribution, written as it is there so the two round identically.
-inline double contribution(double idf, double f, double norm) { return idf * f * (kBm25K1 + 1.0) / (f + norm); }
+inline double contribution(double idf, double f, double norm) {
+    return idf * f * (kBm25K1 + 1.0) / (f + norm);
+}
 
-inline double norm_of(double len, double avg_len) { return kBm25K1 * (1.0 - kBm25B + kBm25B * len / avg_len); }
+inline double norm_of(double len, double avg_len) {
+    return kBm25K1 * (1.0 - kBm25B + kBm25B * len / avg_len);
+}
 
 // Bounds are loosened by this much so that rounding in a partial sum can never prune a chunk whose
 // exact score would enter the top-k.

@@ -70,8 +70,8 @@ class LexicalIndex {
 
     // The `limit` best visible chunks by sb_bm25 over `phrases` (in query order), best first, ties
     // by ascending id.
-    std::vector<LexicalHit> top_k(const std::vector<ScoredPhrase> & phrases, const ChunkIdSet & visible,
-                                  double avg_len, int limit) const;
+    std::vector<LexicalHit> top_k(const std::vector<ScoredPhrase> & phrases, const ChunkIdSet & visible, double avg_len,
+                                  int limit) const;
 
     int64_t postings() const { return n_postings_; }
     size_t memory_bytes() const;

@@ -247,7 +247,9 @@ Result<LsaEmbedder> LsaEmbedder::fit(std::span<const std::string> corpus, int di
     return LsaEmbedder(dimension, std::move(idf), std::move(projection));
 }
 
-EmbedderIdentity LsaEmbedder::identity() const { return EmbedderIdentity{"lsa-hashed", version_, dimension_}; }
+EmbedderIdentity LsaEmbedder::identity() const {
+    return EmbedderIdentity{"lsa-hashed", version_, dimension_};
+}
 
 Result<std::vector<float>> LsaEmbedder::embed(std::string_view text) const {
     SparseRow row = features(text);
@@ -284,8 +286,8 @@ core::Status LsaEmbedder::save(const std::filesystem::path & path) const {
 Result<LsaEmbedder> LsaEmbedder::load(const std::filesystem::path & path) {
     SB_ASSIGN_OR_RETURN(std::string bytes, core::read_file(path));
     auto corrupt = [&](const std::string & why) {
-        return Error(ErrorCode::kCorruptInput, "LSA embedder " + path.string() + " is damaged (" + why +
-                                                   "); fit it again and re-embed");
+        return Error(ErrorCode::kCorruptInput,
+                     "LSA embedder " + path.string() + " is damaged (" + why + "); fit it again and re-embed");
     };
     const size_t header = kMagic.size() + 4 + 64;
     if (bytes.size() < header || std::string_view(bytes).substr(0, kMagic.size()) != kMagic) {

@@ -39,7 +39,7 @@ struct Retriever::Impl {
     Store store;
     VectorIndex index;
     ReconcileReport report;
-    std::mutex write_mu;  // keeps a document's store write and its vectors in step
+    std::mutex write_mu;                // keeps a document's store write and its vectors in step
     mutable std::shared_mutex swap_mu;  // searches share it; rebuild_index() takes it to swap the index
 
     Impl(RetrieverOptions o, std::shared_ptr<const Embedder> e, Store s, VectorIndex i, ReconcileReport r)
@@ -140,7 +140,9 @@ Result<Retriever> Retriever::open(const RetrieverOptions & options, std::shared_
                                             std::move(index).value(), report));
 }
 
-const ReconcileReport & Retriever::open_report() const { return impl_->report; }
+const ReconcileReport & Retriever::open_report() const {
+    return impl_->report;
+}
 
 Result<AddResult> Retriever::index_document(const core::ExtractedDocument & doc, std::string_view collection) {
     std::lock_guard lock(impl_->write_mu);
@@ -250,9 +252,17 @@ Status Retriever::rebuild_index(std::string_view factory) {
     return {};
 }
 
-Store & Retriever::store() { return impl_->store; }
-const Store & Retriever::store() const { return impl_->store; }
-const VectorIndex & Retriever::vectors() const { return impl_->index; }
-const Embedder & Retriever::embedder() const { return *impl_->embedder; }
+Store & Retriever::store() {
+    return impl_->store;
+}
+const Store & Retriever::store() const {
+    return impl_->store;
+}
+const VectorIndex & Retriever::vectors() const {
+    return impl_->index;
+}
+const Embedder & Retriever::embedder() const {
+    return *impl_->embedder;
+}
 
 }  // namespace strongbox::retrieval

@@ -49,11 +49,10 @@
 #include "fts_tokenizer.h"
 #include "lexical_index.h"
 
-#include "strongbox/retrieval/analyzer.h"
-
 #include "strongbox/core/clock.h"
 #include "strongbox/core/log.h"
 #include "strongbox/core/text.h"
+#include "strongbox/retrieval/analyzer.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -388,7 +387,9 @@ std::string quote_phrase(std::string_view raw) {
 
 }  // namespace
 
-std::string_view to_string(DocumentStatus status) { return status_sql(status); }
+std::string_view to_string(DocumentStatus status) {
+    return status_sql(status);
+}
 
 ChunkIdSet::ChunkIdSet(const std::vector<int64_t> & ids) {
     for (int64_t id : ids) {
@@ -437,7 +438,7 @@ struct Store::Impl {
     };
     mutable std::unordered_map<std::string, Visibility> cache;
     mutable const ChunkIdSet * visible_slot = nullptr;  // what sb_visible() tests, during one query
-    mutable std::vector<std::string> heading_terms;  // scratch for index_chunk, under mu
+    mutable std::vector<std::string> heading_terms;     // scratch for index_chunk, under mu
     mutable std::vector<std::string> body_terms;
 
     // Design note 7. Under mu: the index once swapped in (null before), whether a build runs, and
@@ -467,7 +468,7 @@ struct Store::Impl {
         }
         const int64_t total = db->execAndGet("SELECT count(*) FROM chunks").getInt64();
         if (total > 0) {
-                SB_LOG_INFO("%s: index built with analyzer \"%s\", this build uses \"%s\": re-indexing %lld chunks",
+            SB_LOG_INFO("%s: index built with analyzer \"%s\", this build uses \"%s\": re-indexing %lld chunks",
                         path.string().c_str(), built_with.empty() ? "unicode61" : built_with.c_str(),
                         std::string(kAnalyzerVersion).c_str(), static_cast<long long>(total));
         }
@@ -558,8 +559,8 @@ struct Store::Impl {
                             return;
                         }
                         last = batch.getColumn(0).getInt64();
-                        index_chunk(*index, last, text_of(batch.getColumn(1)), text_of(batch.getColumn(2)),
-                                    heading_buf, body_buf);
+                        index_chunk(*index, last, text_of(batch.getColumn(1)), text_of(batch.getColumn(2)), heading_buf,
+                                    body_buf);
                     }
                 }
             }
@@ -626,7 +627,8 @@ struct Store::Impl {
             for (size_t i = 0; i < ids.size(); ++i) {
                 terms_of(headings[i], heading_terms);
                 if (!lexical->add(ids[i], heading_terms, bodies[i].first, bodies[i].second)) {
-                    throw std::runtime_error("chunk " + std::to_string(ids[i]) + " is not newer than the lexical index");
+                    throw std::runtime_error("chunk " + std::to_string(ids[i]) +
+                                             " is not newer than the lexical index");
                 }
             }
         } catch (const std::exception & e) {
@@ -682,7 +684,8 @@ struct Store::Impl {
         if (!filter.collections.empty()) {
             FilterSql f = filter_sql(filter);
             SQLite::Statement q(*db, "SELECT c.id, c.n_tokens FROM chunks c JOIN documents d ON d.id = c.document_id "
-                                     "WHERE " + f.where);
+                                     "WHERE " +
+                                         f.where);
             bind_all(q, f.binds);
             while (q.executeStep()) {
                 ids.push_back(q.getColumn(0).getInt64());
@@ -694,7 +697,8 @@ struct Store::Impl {
     }
 
     Error sqlite_error(std::string_view what, const SQLite::Exception & e) const {
-        return Error(core::code_for_sqlite(e.getErrorCode()), std::string(what) + " in " + path.string() + ": " + e.what());
+        return Error(core::code_for_sqlite(e.getErrorCode()),
+                     std::string(what) + " in " + path.string() + ": " + e.what());
     }
 
     Error other_error(std::string_view what, const std::exception & e) const {
@@ -723,20 +727,20 @@ struct Store::Impl {
         chunk.text = q.getColumn(2).getString();
         auto prov_json = core::Json::parse(q.getColumn(3).getString());
         if (!prov_json.ok()) {
-            return Error(ErrorCode::kCorruptInput, "chunk " + std::to_string(chunk_id) + " provenance: " +
-                                                       prov_json.error().message());
+            return Error(ErrorCode::kCorruptInput,
+                         "chunk " + std::to_string(chunk_id) + " provenance: " + prov_json.error().message());
         }
         auto prov = core::provenance_from_json(*prov_json);
         if (!prov.ok()) {
-            return Error(ErrorCode::kCorruptInput, "chunk " + std::to_string(chunk_id) + " provenance: " +
-                                                       prov.error().message());
+            return Error(ErrorCode::kCorruptInput,
+                         "chunk " + std::to_string(chunk_id) + " provenance: " + prov.error().message());
         }
         chunk.provenance = std::move(prov).value();
         if (!q.getColumn(4).isNull()) {
             auto meta = core::Json::parse(q.getColumn(4).getString());
             if (!meta.ok()) {
-                return Error(ErrorCode::kCorruptInput, "chunk " + std::to_string(chunk_id) + " metadata: " +
-                                                           meta.error().message());
+                return Error(ErrorCode::kCorruptInput,
+                             "chunk " + std::to_string(chunk_id) + " metadata: " + meta.error().message());
             }
             chunk.metadata = std::move(meta).value();
         }
@@ -771,9 +775,13 @@ Store::Store(Store &&) noexcept = default;
 Store & Store::operator=(Store &&) noexcept = default;
 Store::~Store() = default;
 
-const std::filesystem::path & Store::path() const { return impl_->path; }
+const std::filesystem::path & Store::path() const {
+    return impl_->path;
+}
 
-int Store::schema_version() const { return impl_->schema_version; }
+int Store::schema_version() const {
+    return impl_->schema_version;
+}
 
 bool Store::lexical_index_ready(std::chrono::milliseconds wait) const {
     std::unique_lock lock(impl_->mu);
@@ -890,9 +898,8 @@ Result<AddResult> Store::add_document(const core::ExtractedDocument & doc, std::
             ingested_at = core::utc_now_iso8601();
         }
         {
-            SQLite::Statement q(db,
-                                "INSERT INTO documents (path, sha256, version, media_type, size_bytes, page_count, "
-                                "collection, status, ingested_at, ingest_job) VALUES (?,?,?,?,?,?,?,?,?,?)");
+            SQLite::Statement q(db, "INSERT INTO documents (path, sha256, version, media_type, size_bytes, page_count, "
+                                    "collection, status, ingested_at, ingest_job) VALUES (?,?,?,?,?,?,?,?,?,?)");
             q.bind(1, doc.source_path);
             q.bind(2, doc.sha256);
             q.bind(3, version);
@@ -1082,8 +1089,8 @@ Result<DocumentInfo> Store::get_document(int64_t document_id) const {
         SQLite::Statement q(*impl_->db, std::string("SELECT ") + kDocumentColumns + " FROM documents d WHERE d.id = ?");
         q.bind(1, document_id);
         if (!q.executeStep()) {
-            return Error(ErrorCode::kNotFound, "document " + std::to_string(document_id) + " not found in " +
-                                                   impl_->path.string());
+            return Error(ErrorCode::kNotFound,
+                         "document " + std::to_string(document_id) + " not found in " + impl_->path.string());
         }
         static_assert(kDocumentColumnCount == 12);
         return read_document(q, 0);
@@ -1116,12 +1123,11 @@ Result<StoreStats> Store::stats() const {
     std::lock_guard lock(impl_->mu);
     try {
         StoreStats s;
-        SQLite::Statement q(*impl_->db,
-                            "SELECT (SELECT count(*) FROM documents WHERE status = 'active'), "
-                            "(SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
-                            " WHERE d.status = 'active'), "
-                            "(SELECT count(*) FROM documents WHERE status = 'superseded'), "
-                            "(SELECT count(*) FROM documents WHERE status = 'deleted')");
+        SQLite::Statement q(*impl_->db, "SELECT (SELECT count(*) FROM documents WHERE status = 'active'), "
+                                        "(SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                        " WHERE d.status = 'active'), "
+                                        "(SELECT count(*) FROM documents WHERE status = 'superseded'), "
+                                        "(SELECT count(*) FROM documents WHERE status = 'deleted')");
         q.executeStep();
         s.documents = q.getColumn(0).getInt64();
         s.chunks = q.getColumn(1).getInt64();
@@ -1181,8 +1187,8 @@ Result<std::vector<std::string>> Store::chunk_texts(const std::vector<int64_t> &
             q.reset();
             q.bind(1, id);
             if (!q.executeStep()) {
-                return Error(ErrorCode::kNotFound, "chunk " + std::to_string(id) + " not found in " +
-                                                       impl_->path.string());
+                return Error(ErrorCode::kNotFound,
+                             "chunk " + std::to_string(id) + " not found in " + impl_->path.string());
             }
             texts.push_back(q.getColumn(0).getString());
         }
@@ -1260,11 +1266,11 @@ Result<std::vector<LexicalHit>> Store::lexical_search_with(std::string_view quer
                     continue;  // no chunk has it: it cannot match
                 }
                 auto cached = vis.df.find(parsed.phrases[i]);
-                int64_t df = cached != vis.df.end() ? cached->second
-                                                    : vis.df.emplace(parsed.phrases[i],
-                                                                     index.visible_df(static_cast<uint32_t>(term),
-                                                                                      visible))
-                                                          .first->second;
+                int64_t df =
+                    cached != vis.df.end()
+                        ? cached->second
+                        : vis.df.emplace(parsed.phrases[i], index.visible_df(static_cast<uint32_t>(term), visible))
+                              .first->second;
                 if (df > 0) {
                     auto d = static_cast<double>(df);
                     scored.push_back(detail::ScoredPhrase{static_cast<uint32_t>(term),

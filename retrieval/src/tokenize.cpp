@@ -68,10 +68,10 @@ namespace {
 
 // Latin-1 letters U+00C0..U+00FF folded to ASCII (nullptr: not a letter).
 constexpr std::array<const char *, 64> kLatin1Fold = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u", "u", "y", "th", "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u", "u", "y", "th", "y",
+    "a", "a", "a", "a", "a", "a", "ae", "c",     "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  nullptr, "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c",     "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  nullptr, "o", "u", "u", "u", "u", "y", "th", "y",
 };
 
 }  // namespace
@@ -154,18 +154,17 @@ int count_tokens(std::string_view text) {
 bool is_stopword(std::string_view folded) {
     // Sorted for binary search.
     static constexpr std::array<std::string_view, 119> kStopwords = {
-        "a",     "about", "above", "after",   "again", "against", "all",   "am",    "an",    "and",
-        "any",   "are",   "as",    "at",      "be",    "because", "been",  "before", "being", "below",
-        "between", "both", "but",  "by",      "can",   "could",   "did",   "do",    "does",  "doing",
-        "down",  "during", "each", "few",     "for",   "from",    "further", "had", "has",   "have",
-        "having", "he",   "her",   "here",    "hers",  "him",     "his",   "how",   "i",     "if",
-        "in",    "into",  "is",    "it",      "its",   "itself",  "me",    "more",  "most",  "my",
-        "no",    "nor",   "not",   "of",      "off",   "on",      "once",  "only",  "or",    "other",
-        "our",   "out",   "over",  "own",     "same",  "she",     "should", "so",   "some",  "such",
-        "than",  "that",  "the",   "their",   "them",  "then",    "there", "these", "they",  "this",
-        "those", "through", "to",  "too",     "under", "until",   "up",    "very",  "was",   "we",
-        "were",  "what",  "when",  "where",   "which", "while",   "who",   "whom",  "why",   "will",
-        "with",  "would", "you",   "your",    "yours", "yourself", "s",    "t",     "just",
+        "a",      "about", "above", "after",   "again",   "against",  "all",    "am",     "an",    "and",     "any",
+        "are",    "as",    "at",    "be",      "because", "been",     "before", "being",  "below", "between", "both",
+        "but",    "by",    "can",   "could",   "did",     "do",       "does",   "doing",  "down",  "during",  "each",
+        "few",    "for",   "from",  "further", "had",     "has",      "have",   "having", "he",    "her",     "here",
+        "hers",   "him",   "his",   "how",     "i",       "if",       "in",     "into",   "is",    "it",      "its",
+        "itself", "me",    "more",  "most",    "my",      "no",       "nor",    "not",    "of",    "off",     "on",
+        "once",   "only",  "or",    "other",   "our",     "out",      "over",   "own",    "same",  "she",     "should",
+        "so",     "some",  "such",  "than",    "that",    "the",      "their",  "them",   "then",  "there",   "these",
+        "they",   "this",  "those", "through", "to",      "too",      "under",  "until",  "up",    "very",    "was",
+        "we",     "were",  "what",  "when",    "where",   "which",    "while",  "who",    "whom",  "why",     "will",
+        "with",   "would", "you",   "your",    "yours",   "yourself", "s",      "t",      "just",
     };
     static const std::vector<std::string_view> sorted = [] {
         std::vector<std::string_view> v(kStopwords.begin(), kStopwords.end());

@@ -473,7 +473,9 @@ std::vector<ScoredLabel> flat_search(const faiss::IndexFlat & flat, const FlatCo
     thread_local std::vector<std::pair<float, faiss_idx>> candidates;  // (upper bound, label)
     lowers.clear();
     candidates.clear();
-    auto threshold = [&] { return lowers.size() < k ? -FLT_MAX : lowers.front(); };
+    auto threshold = [&] {
+        return lowers.size() < k ? -FLT_MAX : lowers.front();
+    };
     const int8_t * codes = compact.codes.data();
     for (size_t label = 0; label < n; ++label) {
         int64_t chunk_id = slots[label];
@@ -583,8 +585,8 @@ struct ListChunks {
 // Top k of an IVF,SQ8 index by inner product over the `nprobe` lists whose centroids score highest,
 // restricted to live slots that `visible` accepts (all when null); the ranking FAISS's
 // IndexIVF::search gives, with the flat path's tie rule (design note 6).
-std::vector<ScoredLabel> ivf_sq8_search(const IvfSq8View & view, const ListChunks & chunks,
-                                        const ChunkIdSet * visible, const float * query, size_t k, size_t nprobe) {
+std::vector<ScoredLabel> ivf_sq8_search(const IvfSq8View & view, const ListChunks & chunks, const ChunkIdSet * visible,
+                                        const float * query, size_t k, size_t nprobe) {
     static const DotFn dot = pick_dot();
     static const DotU8Fn dot_u8 = pick_dot_u8();
     const faiss::IndexIVFScalarQuantizer & ivf = *view.ivf;
@@ -632,7 +634,9 @@ std::vector<ScoredLabel> ivf_sq8_search(const IvfSq8View & view, const ListChunk
 
 }  // namespace
 
-std::string VectorIndex::factory_for(int64_t n, int dimension) { return resolve_factory("auto", n, dimension); }
+std::string VectorIndex::factory_for(int64_t n, int dimension) {
+    return resolve_factory("auto", n, dimension);
+}
 
 std::string ReconcileReport::to_string() const {
     return std::string(created ? "built from the store: " : "") + std::to_string(added) + " vectors added, " +
@@ -649,9 +653,9 @@ struct VectorIndex::Impl {
     std::vector<int64_t> slots;
     std::unordered_map<int64_t, int64_t> slot_of;
     int64_t live = 0;
-    FlatCodes compact;  // Flat only: the int8 copy searches read first (design note 5)
+    FlatCodes compact;                        // Flat only: the int8 copy searches read first (design note 5)
     std::atomic<bool> faiss_ivf_scan{false};  // IVF,SQ8 searches through FAISS (set_faiss_ivf_scan)
-    ListChunks list_chunks;  // IVF,SQ8 only: chunk ids in inverted-list order (design note 6)
+    ListChunks list_chunks;                   // IVF,SQ8 only: chunk ids in inverted-list order (design note 6)
 
     void sync_list_chunks() {
         if (kind == Kind::kIvf) {
@@ -687,8 +691,8 @@ struct VectorIndex::Impl {
                 ivfpq->do_polysemous_training = false;
             }
         } else {
-            return Error(ErrorCode::kUnsupported, "vector index type '" + factory +
-                                                      "' is not supported (use Flat, HNSW<M> or IVF<n>,...)");
+            return Error(ErrorCode::kUnsupported,
+                         "vector index type '" + factory + "' is not supported (use Flat, HNSW<M> or IVF<n>,...)");
         }
         return {};
     }
@@ -774,9 +778,9 @@ struct VectorIndex::Impl {
             if (!index->is_trained) {
                 auto * ivf = dynamic_cast<faiss::IndexIVF *>(index.get());
                 if (ivf != nullptr && static_cast<size_t>(n) < ivf->nlist) {
-                    return Error(ErrorCode::kInvalidArgument,
-                                 "vector index " + factory + " needs at least " + std::to_string(ivf->nlist) +
-                                     " vectors to train, got " + std::to_string(n));
+                    return Error(ErrorCode::kInvalidArgument, "vector index " + factory + " needs at least " +
+                                                                  std::to_string(ivf->nlist) +
+                                                                  " vectors to train, got " + std::to_string(n));
                 }
                 train_on_sample(n, vectors.data());
             }
@@ -813,8 +817,8 @@ VectorIndex::~VectorIndex() = default;
 
 Result<VectorIndex> VectorIndex::create(const EmbedderIdentity & identity, std::string_view factory) {
     if (identity.dimension <= 0) {
-        return Error(ErrorCode::kInvalidArgument, "vector index: embedder " + identity.to_string() +
-                                                      " has no dimension");
+        return Error(ErrorCode::kInvalidArgument,
+                     "vector index: embedder " + identity.to_string() + " has no dimension");
     }
     auto impl = std::make_unique<Impl>();
     impl->identity = identity;
@@ -1155,11 +1159,17 @@ std::vector<int64_t> VectorIndex::chunk_ids() const {
     return ids;
 }
 
-const EmbedderIdentity & VectorIndex::identity() const { return impl_->identity; }
+const EmbedderIdentity & VectorIndex::identity() const {
+    return impl_->identity;
+}
 
-std::string VectorIndex::factory() const { return impl_->factory; }
+std::string VectorIndex::factory() const {
+    return impl_->factory;
+}
 
-void VectorIndex::set_faiss_ivf_scan(bool on) { impl_->faiss_ivf_scan.store(on, std::memory_order_relaxed); }
+void VectorIndex::set_faiss_ivf_scan(bool on) {
+    impl_->faiss_ivf_scan.store(on, std::memory_order_relaxed);
+}
 
 std::string VectorIndex::search_kernel() const {
     std::shared_lock lock(impl_->mu);

@@ -24,7 +24,10 @@ Passage passage(int64_t id, std::string text, int page) {
 
 TEST_CASE("the extractive answer quotes the sentence that holds the question's words and cites its page") {
     std::vector<Passage> passages = {
-        passage(7, "Nightly backups start at 01:30 UTC.\nA nightly backup normally finishes before 04:00 UTC. Nightly\nbackups are kept for 35 days.", 2),
+        passage(7,
+                "Nightly backups start at 01:30 UTC.\nA nightly backup normally finishes before 04:00 UTC. "
+                "Nightly\nbackups are kept for 35 days.",
+                2),
         passage(9, "Monthly archive tapes are kept for 7 years.", 2),
     };
     core::Answer a = appliance::answer_extractively("How long are nightly backups kept?", passages, {});

@@ -1,11 +1,11 @@
 // The per-user daily token ledger: counts survive reopening, days and users are apart, and two
 // processes' charges add up.
 
-#include "support/temp_dir.h"
-
 #include "strongbox/answer/caps.h"
 
 #include <doctest/doctest.h>
+
+#include "support/temp_dir.h"
 
 using namespace strongbox;
 using appliance::QuotaLedger;

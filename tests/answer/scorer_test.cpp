@@ -1,5 +1,6 @@
-#include "strongbox/answer/answerer.h"
 #include "strongbox/answer/scorer.h"
+
+#include "strongbox/answer/answerer.h"
 
 #include <doctest/doctest.h>
 
@@ -48,8 +49,9 @@ TEST_CASE("a scorer file whose features are not the answerer's is refused, namin
 
 TEST_CASE("the sentence that states the answer outscores the sentences that only share its topic") {
     const std::vector<Passage> passages = {
-        passage(1, "# Backups\n\nBackups are important for every team. Each nightly backup is kept for 35 days on bk-01.\n"
-                   "Backup jobs are listed in the change log."),
+        passage(1,
+                "# Backups\n\nBackups are important for every team. Each nightly backup is kept for 35 days on bk-01.\n"
+                "Backup jobs are listed in the change log."),
         passage(2, "The change log lists every backup job and its owner."),
     };
     appliance::Candidates found = appliance::candidate_sentences("How many days is a nightly backup kept?", passages);
@@ -66,14 +68,16 @@ TEST_CASE("the sentence that states the answer outscores the sentences that only
 }
 
 TEST_CASE("a question whose key term no passage mentions is refused, naming the term; the answer records its score") {
-    const std::vector<Passage> passages = {passage(1, "This guide describes how the records archive of the Harbor Valley "
-                                                      "water utility is operated.")};
-    core::Answer refused = appliance::answer_extractively("Who is the CEO of the Harbor Valley water utility?", passages, {});
+    const std::vector<Passage> passages = {passage(1,
+                                                   "This guide describes how the records archive of the Harbor Valley "
+                                                   "water utility is operated.")};
+    core::Answer refused =
+        appliance::answer_extractively("Who is the CEO of the Harbor Valley water utility?", passages, {});
     CHECK(refused.refused);
     CHECK(refused.refusal_reason.find("no passage mentions \"CEO\".") != std::string::npos);
 
-    core::Answer answered = appliance::answer_extractively("Which utility's records archive does the guide describe?",
-                                                           passages, {});
+    core::Answer answered =
+        appliance::answer_extractively("Which utility's records archive does the guide describe?", passages, {});
     REQUIRE_FALSE(answered.refused);
     CHECK(answered.score >= answered.threshold);
     CHECK((answered.confidence == "high" || answered.confidence == "medium"));
@@ -111,7 +115,7 @@ TEST_CASE("training separates answering from non-answering candidates and calibr
         right += questions[q].labels[top] == 1 ? 1 : 0;
         (q % 2 == 0 ? answerable_best : unanswerable_best) += s.probability(questions[q].rows[top]);
     }
-    CHECK(right == 100);                                   // every answerable question's answer ranks first
-    CHECK(answerable_best / 100 > 0.8);                    // and is scored as likely right
-    CHECK(unanswerable_best / 100 < 0.2);                  // the best of an unanswerable one is not
+    CHECK(right == 100);                   // every answerable question's answer ranks first
+    CHECK(answerable_best / 100 > 0.8);    // and is scored as likely right
+    CHECK(unanswerable_best / 100 < 0.2);  // the best of an unanswerable one is not
 }

@@ -63,9 +63,9 @@ TEST_CASE("a name, identifier or quoted string absent from the cited passage mak
     CHECK(verify_answer("The log says \"job nightly-db finished cleanly\" [2].", backup_passages(), {})
               .checks[0]
               .support == core::Support::kUnsupported);
-    CHECK(verify_answer("The job nightly-db finished with status ERR-42 [2].", backup_passages(), {})
-              .checks[0]
-              .support == core::Support::kSupported);
+    CHECK(
+        verify_answer("The job nightly-db finished with status ERR-42 [2].", backup_passages(), {}).checks[0].support ==
+        core::Support::kSupported);
 }
 
 TEST_CASE("a fact supported only by an uncited passage does not count") {
@@ -116,8 +116,9 @@ TEST_CASE("a sentence that shares only some of its words with the passage is par
 }
 
 TEST_CASE("markers after the full stop and comma lists are read as the sentence's citations") {
-    auto v = verify_answer("Each backup is kept for 30 days. [1] The job nightly-db finished with status ERR-42 [1, 2].",
-                           backup_passages(), {});
+    auto v =
+        verify_answer("Each backup is kept for 30 days. [1] The job nightly-db finished with status ERR-42 [1, 2].",
+                      backup_passages(), {});
     REQUIRE(v.answer.sentences.size() == 2);
     CHECK(v.answer.sentences[0].citations == std::vector<int>{1});
     CHECK(v.answer.sentences[1].citations == std::vector<int>{1, 2});
@@ -211,8 +212,8 @@ TEST_CASE("a citation is narrowed to the word boxes of the claim where the prove
         size_t e = p.text.find(' ', i);
         e = e == std::string::npos ? p.text.size() : e;
         const double x = static_cast<double>(i) * 5;
-        p.provenance.word_boxes.push_back(core::Box{x, 10, x + static_cast<double>(e - i) * 5, 20,
-                                                    static_cast<int64_t>(i), static_cast<int64_t>(e)});
+        p.provenance.word_boxes.push_back(
+            core::Box{x, 10, x + static_cast<double>(e - i) * 5, 20, static_cast<int64_t>(i), static_cast<int64_t>(e)});
         i = e + 1;
     }
     auto v = verify_answer("Each backup is kept for 30 days [1].", {p}, {});
@@ -223,8 +224,8 @@ TEST_CASE("a citation is narrowed to the word boxes of the claim where the prove
     auto words_of = [&](const std::vector<core::Box> & boxes) {
         std::string out;
         for (const core::Box & b : boxes) {
-            out += (out.empty() ? "" : " ") + p.text.substr(static_cast<size_t>(b.text_begin),
-                                                            static_cast<size_t>(b.text_end - b.text_begin));
+            out += (out.empty() ? "" : " ") +
+                   p.text.substr(static_cast<size_t>(b.text_begin), static_cast<size_t>(b.text_end - b.text_begin));
         }
         return out;
     };

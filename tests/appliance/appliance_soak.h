@@ -30,12 +30,6 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -49,6 +43,12 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 extern char ** environ;
 
 namespace strongbox::appliance::testing::soak {
@@ -56,16 +56,16 @@ namespace strongbox::appliance::testing::soak {
 namespace fs = std::filesystem;
 
 struct Config {
-    fs::path strongbox;   // the binary
-    fs::path fault_lib;   // the LD_PRELOAD fault injector
-    fs::path repo;        // source tree: tests/data and samples/
-    fs::path work;        // scratch: data directory, inputs, logs (emptied first)
+    fs::path strongbox;  // the binary
+    fs::path fault_lib;  // the LD_PRELOAD fault injector
+    fs::path repo;       // source tree: tests/data and samples/
+    fs::path work;       // scratch: data directory, inputs, logs (emptied first)
     int cycles = 20;
     uint32_t seed = 1;
-    int max_kill_ms = 0;         // kill delay is uniform in [0, max_kill_ms]; 0: 1.2x a measured full run
-    double fault_share = 0.35;   // share of cycles run under the fault injector
-    bool scanned = true;         // include the scanned page (OCR makes a cycle slower)
-    int sample_old = 4;          // older documents re-checked each cycle
+    int max_kill_ms = 0;        // kill delay is uniform in [0, max_kill_ms]; 0: 1.2x a measured full run
+    double fault_share = 0.35;  // share of cycles run under the fault injector
+    bool scanned = true;        // include the scanned page (OCR makes a cycle slower)
+    int sample_old = 4;         // older documents re-checked each cycle
 };
 
 struct Figures {
@@ -77,13 +77,13 @@ struct Figures {
     int fault_cycles = 0;
     std::map<std::string, int> faults_by_kind;  // "ENOSPC write", "EIO fsync", ...
     int faults_injected = 0;
-    int reported_added = 0;   // documents the CLI reported added (committed)
-    int acknowledged = 0;     // of those, in runs that exited 0
-    int in_flight_kept = 0;   // the file in flight at a kill that turned out committed
+    int reported_added = 0;  // documents the CLI reported added (committed)
+    int acknowledged = 0;    // of those, in runs that exited 0
+    int in_flight_kept = 0;  // the file in flight at a kill that turned out committed
     // Reported failed (an injected fault at or after its commit) yet committed: whole and
     // searchable, so re-ingesting it finds it unchanged; counted, not a failure (nothing is lost).
     int failed_but_committed = 0;
-    int repairs_reported = 0; // restarts where the appliance reported repairing the index
+    int repairs_reported = 0;  // restarts where the appliance reported repairing the index
     int read_only_entered = 0;
     int max_kill_ms = 0;  // as used (measured when Config::max_kill_ms is 0)
     std::vector<double> recovery_ms;
@@ -250,8 +250,9 @@ class Soak {
 
     // A unique copy of a corpus file: the same text (PDFs) or the same text plus a marker line.
     std::string make_input(int cycle, int k, const CorpusFile & src) {
-        const fs::path dst = c_.work / "in" / ("c" + std::to_string(cycle) + "-" + std::to_string(k) + "-" +
-                                               src.path.filename().string());
+        const fs::path dst =
+            c_.work / "in" /
+            ("c" + std::to_string(cycle) + "-" + std::to_string(k) + "-" + src.path.filename().string());
         std::string bytes = slurp(src.path);
         const std::string marker = "soakc" + std::to_string(cycle) + "k" + std::to_string(k);
         bytes += src.pdf ? "\n%" + marker + "\n" : "\nSoak marker " + marker + "\n";
@@ -262,8 +263,7 @@ class Soak {
     std::vector<std::string> fault_env(int cycle) {
         // An ASan build would refuse a preloaded library ahead of its runtime.
         std::vector<std::string> env = {"LD_PRELOAD=" + c_.fault_lib.string(), "SB_FAULT_DIR=" + data_.string(),
-                                        "SB_FAULT_LOG=" + fault_log_.string(),
-                                        "ASAN_OPTIONS=verify_asan_link_order=0"};
+                                        "SB_FAULT_LOG=" + fault_log_.string(), "ASAN_OPTIONS=verify_asan_link_order=0"};
         const bool eio = std::uniform_int_distribution<int>(0, 9)(rng_) < 4;
         env.push_back(std::string("SB_FAULT_ERRNO=") + (eio ? "EIO" : "ENOSPC"));
         // Budgets spread over one run's writes (a small ingest writes some 100-300 KiB in 50-150
@@ -321,9 +321,9 @@ class Soak {
         const size_t reported = added.size() + failed.size();
         if (run.killed) {
             ++f_.killed;
-            f_.kills_by_phase[reported == 0                 ? "before the first file was done"
-                              : reported < inputs.size()    ? "between files"
-                                                            : "after the last file (index save, audit record)"]++;
+            f_.kills_by_phase[reported == 0              ? "before the first file was done"
+                              : reported < inputs.size() ? "between files"
+                                                         : "after the last file (index save, audit record)"]++;
         } else {
             ++f_.exited;
             f_.exit_codes[run.exit_code]++;
@@ -345,9 +345,8 @@ class Soak {
         // Invariants on what this cycle did.
         auto docs = open_store_documents(cycle);
         for (const std::string & in : inputs) {
-            const int copies = static_cast<int>(std::count_if(docs.begin(), docs.end(), [&](const auto & d) {
-                return d.path == in;
-            }));
+            const int copies =
+                static_cast<int>(std::count_if(docs.begin(), docs.end(), [&](const auto & d) { return d.path == in; }));
             const bool was_added = added.count(in) > 0;
             if (was_added && copies != 1) {
                 fail("cycle " + std::to_string(cycle) + ": reported added " + in + " is stored " +
@@ -427,8 +426,10 @@ class Soak {
         retriever_ = std::make_unique<retrieval::Retriever>(std::move(r).value());
         const retrieval::ReconcileReport & rep = retriever_->open_report();
         if (rep.added != 0 || rep.removed != 0 || rep.stale_files_removed != 0) {
-            fail("cycle " + std::to_string(cycle) + ": the index on disk did not match the store after the "
-                 "appliance's restart: " + rep.to_string());
+            fail("cycle " + std::to_string(cycle) +
+                 ": the index on disk did not match the store after the "
+                 "appliance's restart: " +
+                 rep.to_string());
         }
         auto active = retriever_->store().active_chunk_ids();
         if (!active.ok() || active->size() != static_cast<size_t>(retriever_->vectors().size())) {
@@ -484,8 +485,8 @@ class Soak {
         }
         auto hits = retriever_->search(query, so);
         const bool found = hits.ok() && std::any_of(hits->begin(), hits->end(), [&](const retrieval::SearchHit & h) {
-            return h.document.path == a.path;
-        });
+                               return h.document.path == a.path;
+                           });
         if (!found) {
             fail("cycle " + std::to_string(cycle) + ": searching its own text does not find " + a.path);
         }
@@ -497,8 +498,8 @@ class Soak {
             check_searchable(f_.cycles + 1, a);
         }
         retriever_.reset();
-        const ProcessResult v = run_strongbox(c_, {"--data-dir", data_.string(), "audit", "verify"}, {},
-                                              c_.work / "verify.err", 60000);
+        const ProcessResult v =
+            run_strongbox(c_, {"--data-dir", data_.string(), "audit", "verify"}, {}, c_.work / "verify.err", 60000);
         if (v.exit_code != 0) {
             fail("strongbox audit verify failed:\n" + slurp(c_.work / "verify.err"));
         }

@@ -29,9 +29,8 @@ int main(int argc, char ** argv) {
         c.fault_lib = argv[6];
     }
     if (c.cycles < 1 || c.max_kill_ms < 0) {
-        std::fprintf(stderr,
-                     "usage: strongbox_appliance_soak [cycles] [seed] [max_kill_ms] [work_dir] [strongbox] "
-                     "[fault_lib]\n");
+        std::fprintf(stderr, "usage: strongbox_appliance_soak [cycles] [seed] [max_kill_ms] [work_dir] [strongbox] "
+                             "[fault_lib]\n");
         return 2;
     }
     const auto start = std::chrono::steady_clock::now();

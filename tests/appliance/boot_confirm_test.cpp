@@ -79,8 +79,9 @@ struct Box {
             s.data_dir = data;
             auto app = appliance::Appliance::open(s);
             REQUIRE_MESSAGE(app.ok(), app.error().to_string());
-            REQUIRE((*app)->ingest({kData / "operations-guide.pdf"}, nullptr).count(
-                        appliance::IngestFileResult::Outcome::kAdded) == 1);
+            REQUIRE((*app)
+                        ->ingest({kData / "operations-guide.pdf"}, nullptr)
+                        .count(appliance::IngestFileResult::Outcome::kAdded) == 1);
         }
         REQUIRE(core::write_file_atomic(golden, R"([{"question":"How long are monthly archive tapes kept?",)"
                                                 R"("expect":[{"file":"operations-guide.pdf","page":2}]}])")
@@ -125,13 +126,14 @@ struct Box {
     }
 
     CommandRun flash() const {
-        return strongbox("image flash " + quoted(stick) + " --slots " + quoted(slots) + " --trusted-keys " + quoted(trust));
+        return strongbox("image flash " + quoted(stick) + " --slots " + quoted(slots) + " --trusted-keys " +
+                         quoted(trust));
     }
 
     // One boot: the initramfs picks and "mounts" a slot, then the booted image confirms itself.
     CommandRun initramfs() const {
         return run_command("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_SLOTS=" + quoted(slots) + " sh " +
-                     quoted(kScripts / "initramfs-boot.sh") + " --dry-run");
+                           quoted(kScripts / "initramfs-boot.sh") + " --dry-run");
     }
     CommandRun confirm() const {
         // boot-confirm.sh splits STRONGBOX_CONFIRM_ARGS on blanks and keeps any quotes as part of the
@@ -139,9 +141,9 @@ struct Box {
         const std::string extra = "--trusted-keys " + trust.string() + " --golden " + golden.string();
         REQUIRE(extra.find_first_of("'\"\t\n") == std::string::npos);
         REQUIRE(std::count(extra.begin(), extra.end(), ' ') == 3);
-        return run_command("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_DATA=" + quoted(data) + " STRONGBOX_SLOTS=" +
-                     quoted(slots) + " STRONGBOX_CONFIRM_ARGS='" + extra + "' sh " +
-                     quoted(kScripts / "boot-confirm.sh") + " --dry-run");
+        return run_command("STRONGBOX=" + quoted(kStrongbox) + " STRONGBOX_DATA=" + quoted(data) +
+                           " STRONGBOX_SLOTS=" + quoted(slots) + " STRONGBOX_CONFIRM_ARGS='" + extra + "' sh " +
+                           quoted(kScripts / "boot-confirm.sh") + " --dry-run");
     }
 
     prov::BootState state() const {

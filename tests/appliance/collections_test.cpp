@@ -15,15 +15,15 @@
 
 #include <doctest/doctest.h>
 
-#include <sys/statvfs.h>
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 
 using namespace strongbox;
 using appliance::IngestFileResult;
@@ -176,7 +176,8 @@ TEST_CASE("an uploaded PDF becomes a job that reports its pages and makes it sea
     CHECK(service->job(*id, staff("harry", {"hr"})).error().code() == core::ErrorCode::kNotFound);
 }
 
-TEST_CASE("an upload accepted before the appliance stopped goes in when it serves again with room; unaccepted leftovers go") {
+TEST_CASE(
+    "an upload accepted before the appliance stopped goes in when it serves again with room; unaccepted leftovers go") {
     TempDir dir("sb_coll_resume");
     const fs::path data = dir.path / "data";
     const Caller writer = staff("wendy", {"ops"}, {"ops"});
@@ -264,7 +265,8 @@ TEST_CASE("a reader of one collection gets no trace of another through ask, sear
     auto service = appliance::make_web_service(*app);
     appliance::IngestTarget secret;
     secret.collection = "secret";
-    REQUIRE(app->ingest({kData / "operations-guide.pdf"}, nullptr, secret).count(IngestFileResult::Outcome::kAdded) == 1);
+    REQUIRE(app->ingest({kData / "operations-guide.pdf"}, nullptr, secret).count(IngestFileResult::Outcome::kAdded) ==
+            1);
     REQUIRE(core::write_file_atomic(dir.path / "cafeteria.md", "# Cafeteria\n\nLunch is served from noon.\n").ok());
     appliance::IngestTarget open;
     open.collection = "public";
@@ -366,7 +368,8 @@ TEST_CASE("a file that fails ingest is quarantined with its reason and bytes whi
     CHECK(job.get_string("state") == "failed");
     const core::Json & file = job.find("files")->as_array()[0];
     CHECK(file.get_string("state") == "failed");
-    CHECK_MESSAGE(file.get_string("error").find("broken.pdf: corrupt PDF") != std::string::npos, file.get_string("error"));
+    CHECK_MESSAGE(file.get_string("error").find("broken.pdf: corrupt PDF") != std::string::npos,
+                  file.get_string("error"));
     CHECK(file.get_string("error").find("/documents/") == std::string::npos);
     CHECK(service->quarantine(admin())->find("files")->as_array()[0].get_string("name") == "broken.pdf");
     CHECK(service->documents("facilities", admin())->find("documents")->size() == 1);
@@ -435,7 +438,8 @@ TEST_CASE("settings are validated field by field, versioned, persisted and their
         CHECK(before->get_int("version") == 0);
 
         core::Json bad = core::Json::parse(R"({"settings":{"top_k":0,"ocr_language":"eng;rm -rf","colour":"red",
-                                                  "max_new_tokens":64}})").value();
+                                                  "max_new_tokens":64}})")
+                             .value();
         auto refused = service->update_settings(bad, admin());
         REQUIRE_FALSE(refused.ok());
         const core::Json fields = webui::settings_errors(refused.error());
@@ -447,10 +451,12 @@ TEST_CASE("settings are validated field by field, versioned, persisted and their
         CHECK(service->settings(admin())->get_int("version") == 0);
         CHECK(service->settings(admin())->find("settings")->get_int("max_new_tokens") == 256);
 
-        auto applied = service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":8}})").value(), admin());
+        auto applied =
+            service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":8}})").value(), admin());
         REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
         CHECK(applied->get_int("version") == 1);
-        auto stale = service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":9}})").value(), admin());
+        auto stale =
+            service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":9}})").value(), admin());
         REQUIRE_FALSE(stale.ok());
         CHECK(webui::settings_errors(stale.error()).contains("version"));
         CHECK(service->update_settings(core::Json::object(), staff("bob", {})).error().code() ==
@@ -469,7 +475,8 @@ TEST_CASE("settings are validated field by field, versioned, persisted and their
     CHECK(appliance::make_web_service(*reopened)->settings(admin())->get_int("version") == 1);
 }
 
-TEST_CASE("every setting is declared once: the form gets its label, help and unit in both languages, its default and range") {
+TEST_CASE(
+    "every setting is declared once: the form gets its label, help and unit in both languages, its default and range") {
     TempDir dir("sb_coll_settings_schema");
     auto app = open_app(dir.path / "data");
     auto service = appliance::make_web_service(*app);

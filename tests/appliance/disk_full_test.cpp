@@ -6,12 +6,11 @@
 // once space is back ingest works again; an EIO while saving the vector index is reported and
 // repaired at the next start.
 
-#include "strongbox/appliance/web_service.h"
-
 #include "test_support.h"
 
 #include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/web_service.h"
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/retriever.h"
 #include "strongbox/webui/handler.h"
@@ -19,17 +18,18 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
-#include <sys/statvfs.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include <sys/statvfs.h>
+
 using namespace strongbox;
 using appliance::testing::CommandRun;
+using appliance::testing::open_test_accounts;
 using appliance::testing::run_command;
 using appliance::testing::session_request;
-using appliance::testing::open_test_accounts;
 using appliance::testing::setup_request;
 using appliance::testing::TempDir;
 
@@ -84,9 +84,10 @@ TEST_CASE("ENOSPC during ingest fails the file as disk full, keeps the store int
     const fs::path full = dir.path / "disk-is-full";
     const fs::path faults = dir.path / "faults.log";
     std::ofstream(full) << "on\n";
-    const std::string env = "LD_PRELOAD=" + std::string(SB_IO_FAULT_LIB) + " SB_FAULT_DIR=" + data.string() +
-                            " SB_FAULT_MATCH=strongbox.db-wal:reserve.bin SB_FAULT_ERRNO=ENOSPC SB_FAULT_SWITCH=" +
-                            full.string() + " SB_FAULT_LOG=" + faults.string();
+    const std::string env =
+        "LD_PRELOAD=" + std::string(SB_IO_FAULT_LIB) + " SB_FAULT_DIR=" + data.string() +
+        " SB_FAULT_MATCH=strongbox.db-wal:reserve.bin SB_FAULT_ERRNO=ENOSPC SB_FAULT_SWITCH=" + full.string() +
+        " SB_FAULT_LOG=" + faults.string();
 
     CommandRun failed = strongbox_cli(data, "ingest " + b.string(), env);
     CHECK_MESSAGE(failed.exit_code == 4, failed.output);
@@ -158,7 +159,8 @@ TEST_CASE("EIO while saving the vector index is reported, leaves no partial file
     CommandRun status = strongbox_cli(data, "status");
     REQUIRE_MESSAGE(status.exit_code == 0, status.output);
     CHECK_MESSAGE(status.output.find("repaired on open") != std::string::npos, status.output);
-    CHECK_MESSAGE(status.output.find("\"read_only\": false") != std::string::npos, status.output);  // EIO is not disk full
+    CHECK_MESSAGE(status.output.find("\"read_only\": false") != std::string::npos,
+                  status.output);  // EIO is not disk full
 
     retrieval::RetrieverOptions ro;
     ro.database = data / "strongbox.db";
@@ -288,16 +290,18 @@ TEST_CASE("with the disk full, account changes from the command line are refused
     const std::string full = faults + "accounts.db-wal:reserve.bin";
     CommandRun failed = strongbox_cli(data, "user add alice --role staff" + pw, full);
     CHECK_MESSAGE(failed.exit_code == 4, failed.output);
-    CHECK_MESSAGE(failed.output.find("read-only: disk full: cannot add user alice") != std::string::npos, failed.output);
+    CHECK_MESSAGE(failed.output.find("read-only: disk full: cannot add user alice") != std::string::npos,
+                  failed.output);
     CHECK(integrity(data / "accounts.db") == "ok");
 
     // Still full: every change is refused before it starts, with the reason.
-    for (const std::string & change : {"user add bob --role staff" + pw, "user passwd sam" + pw,
-                                       std::string("user disable sam --enable"), std::string("group add night"),
-                                       std::string("grant night ops read"), std::string("token create root")}) {
+    for (const std::string & change :
+         {"user add bob --role staff" + pw, "user passwd sam" + pw, std::string("user disable sam --enable"),
+          std::string("group add night"), std::string("grant night ops read"), std::string("token create root")}) {
         CommandRun refused = strongbox_cli(data, change, full);
         CHECK_MESSAGE(refused.exit_code == 4, change << ": " << refused.output);
-        CHECK_MESSAGE(refused.output.find("read-only: disk full") != std::string::npos, change << ": " << refused.output);
+        CHECK_MESSAGE(refused.output.find("read-only: disk full") != std::string::npos,
+                      change << ": " << refused.output);
     }
     CommandRun users = strongbox_cli(data, "user list", full);
     CHECK_MESSAGE(users.exit_code == 0, users.output);

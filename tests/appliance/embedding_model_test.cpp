@@ -2,7 +2,8 @@
 // command line or the saved setting, its vectors in the index, its identity recorded and checked.
 // The model is tiny with random weights: these tests prove the wiring, not semantic quality.
 
-#include "../inference/bert_fixture.h"
+#include "strongbox/inference/embedding_model.h"
+
 #include "model_embedder.h"
 #include "settings_store.h"
 #include "test_support.h"
@@ -10,13 +11,14 @@
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
-#include "strongbox/inference/embedding_model.h"
 
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
+
+#include "../inference/bert_fixture.h"
 #include <unistd.h>
 
 using namespace strongbox;

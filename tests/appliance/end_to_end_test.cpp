@@ -1,11 +1,10 @@
 // The thin path end to end: real files in, a cited answer out, over the library, HTTP and the CLI.
 
-#include "strongbox/appliance/web_service.h"
-
 #include "test_support.h"
 
 #include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/web_service.h"
 #include "strongbox/core/file.h"
 #include "strongbox/webui/server.h"
 
@@ -28,8 +27,8 @@ const std::filesystem::path kData = std::filesystem::path(SB_TEST_DATA_DIR) / "a
 const std::filesystem::path kStrongbox = std::filesystem::path(SB_BINARY_DIR) / "appliance" / "strongbox";
 
 using appliance::testing::CommandRun;
-using appliance::testing::run_command;
 using appliance::testing::open_test_accounts;
+using appliance::testing::run_command;
 using appliance::testing::TempDir;
 
 std::unique_ptr<appliance::Appliance> open_app(const std::filesystem::path & dir) {
@@ -162,8 +161,8 @@ TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /
     // A staff member who reads the default collection through their group, asking with an API token.
     auto accounts = open_test_accounts(dir.path / "data" / "accounts.db");
     REQUIRE_MESSAGE(accounts.ok(), accounts.error().to_string());
-    REQUIRE((*accounts)->add_user({.name = "dana", .role = access::kRoleStaff, .groups = {"ops"}}, "dana-password")
-                .ok());
+    REQUIRE(
+        (*accounts)->add_user({.name = "dana", .role = access::kRoleStaff, .groups = {"ops"}}, "dana-password").ok());
     REQUIRE((*accounts)->set_grant("ops", "default", "read").ok());
     auto token = (*accounts)->create_token("dana", "e2e");
     REQUIRE_MESSAGE(token.ok(), token.error().to_string());
@@ -178,9 +177,10 @@ TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /
     REQUIRE(hj.ok());
     CHECK(hj->get_int("documents") == 1);
 
-    CHECK(http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})").status == 401);
-    HttpReply ask = http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})",
-                         token->token);
+    CHECK(http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})").status ==
+          401);
+    HttpReply ask =
+        http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})", token->token);
     REQUIRE(ask.status == 200);
     auto aj = core::Json::parse(ask.body);
     REQUIRE(aj.ok());
@@ -204,7 +204,8 @@ TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /
     CHECK(records->size() == 1);
 }
 
-TEST_CASE("the strongbox command ingests, answers as JSON, reports bad files in its exit status and verifies the audit") {
+TEST_CASE(
+    "the strongbox command ingests, answers as JSON, reports bad files in its exit status and verifies the audit") {
     TempDir dir("sb_e2e_cli");
     const std::string data = "--data-dir " + (dir.path / "data").string() + " ";
 
@@ -213,7 +214,7 @@ TEST_CASE("the strongbox command ingests, answers as JSON, reports bad files in 
     CHECK(help.output.find("ingest") != std::string::npos);
 
     CommandRun ingest = run_strongbox(data + "ingest " + (kData / "operations-guide.pdf").string() + " " +
-                               (kData / "invalid.pdf").string());
+                                      (kData / "invalid.pdf").string());
     CHECK(ingest.exit_code == 3);  // partial: one file failed, the other went through
     CHECK(ingest.output.find("invalid.pdf") != std::string::npos);
     CHECK(ingest.output.find("1 added") != std::string::npos);
@@ -235,7 +236,8 @@ TEST_CASE("the strongbox command ingests, answers as JSON, reports bad files in 
 TEST_CASE("a second process cannot open a data directory another one holds") {
     TempDir dir("sb_e2e_lock");
     auto app = open_app(dir.path / "data");
-    CommandRun ingest = run_strongbox("--data-dir " + (dir.path / "data").string() + " ingest " + (kData / "tagged.pdf").string());
+    CommandRun ingest =
+        run_strongbox("--data-dir " + (dir.path / "data").string() + " ingest " + (kData / "tagged.pdf").string());
     CHECK(ingest.exit_code == 1);
     CHECK(ingest.output.find("in use") != std::string::npos);
 }

@@ -1,6 +1,7 @@
 // Answer evaluation on a small labelled corpus: the figures reflect what the answers did.
 
 #include "strongbox/appliance/eval.h"
+
 #include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>
@@ -13,8 +14,9 @@ namespace {
 
 std::vector<retrieval::EvalDocument> corpus() {
     return {
-        {"1001", {"Statins lower LDL cholesterol by about 35 percent in adults with hyperlipidaemia.",
-                  "Muscle pain was reported by 9 percent of patients."}},
+        {"1001",
+         {"Statins lower LDL cholesterol by about 35 percent in adults with hyperlipidaemia.",
+          "Muscle pain was reported by 9 percent of patients."}},
         {"1002", {"Appendicitis in the elderly presents with a normal leukocyte count in 20 percent of cases."}},
         {"1003", {"Night shift nurses slept 5.8 hours on average, compared with 7.1 hours on day shifts."}},
         {"1004", {"Vitamin D supplementation did not reduce fracture rates in community-dwelling women."}},

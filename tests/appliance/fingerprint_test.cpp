@@ -2,12 +2,12 @@
 // settings, index parameters), reports it in /readyz, records it with every answer, and records
 // a model_change whenever the configured model differs from the last one recorded.
 
-#include "strongbox/appliance/web_service.h"
+#include "strongbox/appliance/fingerprint.h"
 
 #include "test_support.h"
 
 #include "strongbox/appliance/appliance.h"
-#include "strongbox/appliance/fingerprint.h"
+#include "strongbox/appliance/web_service.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/retrieval/analyzer.h"
@@ -86,8 +86,9 @@ TEST_CASE("an answer's audit record carries the fingerprint /readyz reports and 
     appliance::Settings s;
     s.data_dir = dir.path / "data";
     auto app = open_app(s);
-    REQUIRE(app->ingest({kData / "operations-guide.pdf"}, nullptr).count(appliance::IngestFileResult::Outcome::kAdded) ==
-            1);
+    REQUIRE(
+        app->ingest({kData / "operations-guide.pdf"}, nullptr).count(appliance::IngestFileResult::Outcome::kAdded) ==
+        1);
     auto ready = appliance::make_web_service(*app)->readiness();
     REQUIRE(ready.ok());
     CHECK(ready->get_bool("ready"));
@@ -108,8 +109,9 @@ TEST_CASE("an answer's audit record carries the fingerprint /readyz reports and 
               appliance::AnswerScorer::shipped().version + " sha256:" + appliance::AnswerScorer::shipped().sha256());
     }
     // The index parameters the fingerprint pins name the analyzer: a new analyzer is a new salt.
-    CHECK(ready->find("salt")->get_string("index_params_sha256") ==
-          appliance::index_params_sha256(app->health().get_string("embedder"), std::string(retrieval::kAnalyzerVersion)));
+    CHECK(
+        ready->find("salt")->get_string("index_params_sha256") ==
+        appliance::index_params_sha256(app->health().get_string("embedder"), std::string(retrieval::kAnalyzerVersion)));
     CHECK(appliance::index_params_sha256("hashed/1/256", "a") != appliance::index_params_sha256("hashed/1/256", "b"));
 }
 

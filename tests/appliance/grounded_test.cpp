@@ -3,6 +3,7 @@
 // grounded answers, so the pipeline must refuse or flag what it writes.
 
 #include "strongbox/answer/grounded.h"
+
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/core/file.h"
 

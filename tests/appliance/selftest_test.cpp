@@ -42,8 +42,8 @@ struct Box {
             auto report = (*app)->ingest({kData / "operations-guide.pdf"}, nullptr);
             REQUIRE(report.count(appliance::IngestFileResult::Outcome::kAdded) == 1);
         }
-        REQUIRE(core::write_file_atomic(golden, R"([{"question":"How long are monthly archive tapes kept?","expect":[)" +
-                                                    expect + "]}]")
+        REQUIRE(core::write_file_atomic(
+                    golden, R"([{"question":"How long are monthly archive tapes kept?","expect":[)" + expect + "]}]")
                     .ok());
     }
 

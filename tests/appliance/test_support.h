@@ -2,9 +2,6 @@
 // signed-in requests; TempDir and run_command come from tests/support.
 #pragma once
 
-#include "support/run_command.h"
-#include "support/temp_dir.h"
-
 #include "strongbox/access/accounts.h"
 #include "strongbox/core/json.h"
 #include "strongbox/webui/http.h"
@@ -12,6 +9,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+
+#include "support/run_command.h"
+#include "support/temp_dir.h"
 
 namespace strongbox::appliance::testing {
 

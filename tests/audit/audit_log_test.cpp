@@ -1,12 +1,12 @@
 #include "strongbox/audit/audit_log.h"
 
-#include "support/temp_dir.h"
-
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <sstream>
+
+#include "support/temp_dir.h"
 
 using namespace strongbox;
 

@@ -6,7 +6,6 @@
 #include "strongbox/audit/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
-#include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
 
@@ -16,6 +15,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "support/temp_dir.h"
 
 using namespace strongbox;
 using appliance::ArchiveMember;
@@ -88,7 +89,8 @@ struct Fixture {
         const char * users[] = {"alice", "bob", "alice"};
         for (int i = 0; i < 3; ++i) {
             auto a = sample_answer("When do backups run? #" + std::to_string(i), i);
-            REQUIRE(log->append(appliance::audit_kind::kAsk, users[i], appliance::answer_record(a, sample_context())).ok());
+            REQUIRE(
+                log->append(appliance::audit_kind::kAsk, users[i], appliance::answer_record(a, sample_context())).ok());
         }
         public_key = log->public_key_hex();
     }
@@ -240,16 +242,25 @@ TEST_CASE("every field of a record tampered in turn is reported with the record 
         {"at", [](core::Json & j) { j["at"] = "2020-01-01T00:00:00.000000Z"; }, {"record 3", "field 'at'"}},
         {"kind", [](core::Json & j) { j["kind"] = "ingest"; }, {"record 3", "field 'kind'"}},
         {"actor", [](core::Json & j) { j["actor"] = "mallory"; }, {"record 3", "field 'actor'", "\"bob\""}},
-        {"question", [](core::Json & j) { j["record"]["question"] = "Who has the keys?"; }, {"record 3", "field 'record'"}},
+        {"question",
+         [](core::Json & j) { j["record"]["question"] = "Who has the keys?"; },
+         {"record 3", "field 'record'"}},
         {"answer", [](core::Json & j) { j["record"]["answer"] = "Never."; }, {"record 3", "field 'record'"}},
-        {"support", [](core::Json & j) { j["record"]["sentences"].as_array()[0]["support"] = "partial"; },
+        {"support",
+         [](core::Json & j) { j["record"]["sentences"].as_array()[0]["support"] = "partial"; },
          {"record 3", "field 'record'"}},
-        {"quote", [](core::Json & j) { j["record"]["citations"].as_array()[0]["quote"] = "Backups never run."; },
+        {"quote",
+         [](core::Json & j) { j["record"]["citations"].as_array()[0]["quote"] = "Backups never run."; },
          {"record 3", "field 'record'"}},
-        {"page", [](core::Json & j) { j["record"]["citations"].as_array()[0]["provenance"]["page"] = 4; },
+        {"page",
+         [](core::Json & j) { j["record"]["citations"].as_array()[0]["provenance"]["page"] = 4; },
          {"record 3", "field 'record'"}},
-        {"model", [](core::Json & j) { j["record"]["model_sha256"] = std::string(64, 'd'); }, {"record 3", "field 'record'"}},
-        {"retrieved", [](core::Json & j) { j["record"]["retrieved"].as_array().pop_back(); }, {"record 3", "field 'record'"}},
+        {"model",
+         [](core::Json & j) { j["record"]["model_sha256"] = std::string(64, 'd'); },
+         {"record 3", "field 'record'"}},
+        {"retrieved",
+         [](core::Json & j) { j["record"]["retrieved"].as_array().pop_back(); },
+         {"record 3", "field 'record'"}},
         {"prev_hash", [](core::Json & j) { j["prev_hash"] = std::string(64, 'e'); }, {"record 3", "field 'prev_hash'"}},
         {"hash", [](core::Json & j) { j["hash"] = std::string(64, 'f'); }, {"record 3", "field 'hash'"}},
     };
@@ -477,8 +488,7 @@ TEST_CASE("CSV export quotes commas, quotes and newlines as RFC 4180 requires") 
     r.hash = "abc";
     std::ostringstream out;
     appliance::write_records_csv(out, {r});
-    CHECK(out.str() ==
-          "id,at,kind,user,question,answer,cited_sources,hash\r\n"
-          "5,2026-11-22T10:00:00.000000Z,ask,alice,\"Is it \"\"safe\"\", or not?\nSecond line\","
-          "\"'=HYPERLINK(\"\"x\"\")\",[1] ops-manual.pdf p. 3,abc\r\n");
+    CHECK(out.str() == "id,at,kind,user,question,answer,cited_sources,hash\r\n"
+                       "5,2026-11-22T10:00:00.000000Z,ask,alice,\"Is it \"\"safe\"\", or not?\nSecond line\","
+                       "\"'=HYPERLINK(\"\"x\"\")\",[1] ops-manual.pdf p. 3,abc\r\n");
 }

@@ -1,14 +1,14 @@
 // Auditor filters on the live trail: a time range selects records by their recorded time, and
 // filters combine (time, user, document, question).
 
-#include "support/temp_dir.h"
-
 #include "strongbox/audit/audit_log.h"
 
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <thread>
+
+#include "support/temp_dir.h"
 
 using namespace strongbox;
 

@@ -14,7 +14,8 @@ TEST_CASE("every file of the audit bundle fuzz corpus verifies only when genuine
     CHECK(n >= 5);
 }
 
-TEST_CASE("of the audit bundle corpus only the two genuine bundles verify; a header edit that keeps the checksum does not") {
+TEST_CASE(
+    "of the audit bundle corpus only the two genuine bundles verify; a header edit that keeps the checksum does not") {
     size_t n_ok = 0;
     for (const auto & e : std::filesystem::directory_iterator(strongbox::fuzz::corpus_dir("audit_bundle"))) {
         auto bytes = strongbox::core::read_file(e.path());

@@ -2,21 +2,23 @@
 // region of that page as a PNG member the manifest lists and verify checks; a source that is gone
 // is noted, not fatal; text-layer citations get no image.
 
-#include "archive.h"
 #include "page_image.h"
-#include "strongbox/extract/page_render.h"
-#include "support/pdf_writer.h"
-#include "support/temp_dir.h"
+
+#include "archive.h"
 
 #include "strongbox/audit/audit_log.h"
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
+#include "strongbox/extract/page_render.h"
 
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <map>
+
+#include "support/pdf_writer.h"
+#include "support/temp_dir.h"
 
 using namespace strongbox;
 namespace fs = std::filesystem;
@@ -28,7 +30,8 @@ using strongbox::testing::TempDir;
 // The renderer the appliance passes the trail (appliance/audit_trail.h): Poppler, greyscale.
 const appliance::PageRegionRenderer kRenderer = [](const fs::path & pdf, int page, const core::Box & region,
                                                    int dpi) -> core::Result<appliance::RegionImage> {
-    SB_ASSIGN_OR_RETURN(auto r, appliance::render_pdf_region_png(pdf, page, region, dpi, appliance::PixelFormat::kGrey));
+    SB_ASSIGN_OR_RETURN(auto r,
+                        appliance::render_pdf_region_png(pdf, page, region, dpi, appliance::PixelFormat::kGrey));
     return appliance::RegionImage{std::move(r.png), r.width, r.height};
 };
 
@@ -156,13 +159,16 @@ TEST_CASE("a region renders to the same PNG every time, another region to anothe
     CHECK(w > 0);
     CHECK(h > 0);
     // PNG bytes differ between two different regions of the same page, and the same region renders the same.
-    auto again = appliance::render_region_png(kRenderer, kScan, 1, core::Box{20, 30, 200, 60, -1, -1}, 100, nullptr, nullptr);
-    auto other = appliance::render_region_png(kRenderer, kScan, 1, core::Box{20, 120, 200, 150, -1, -1}, 100, nullptr, nullptr);
+    auto again =
+        appliance::render_region_png(kRenderer, kScan, 1, core::Box{20, 30, 200, 60, -1, -1}, 100, nullptr, nullptr);
+    auto other =
+        appliance::render_region_png(kRenderer, kScan, 1, core::Box{20, 120, 200, 150, -1, -1}, 100, nullptr, nullptr);
     REQUIRE(again.ok());
     REQUIRE(other.ok());
     CHECK(*again == *text_png);
     CHECK(*other != *text_png);
-    CHECK_FALSE(appliance::render_region_png(kRenderer, kScan, 2, core::Box{0, 0, 10, 10, -1, -1}, 100, nullptr, nullptr).ok());
+    CHECK_FALSE(
+        appliance::render_region_png(kRenderer, kScan, 2, core::Box{0, 0, 10, 10, -1, -1}, 100, nullptr, nullptr).ok());
 }
 
 namespace {
@@ -249,8 +255,8 @@ TEST_CASE("a changed or broken page image is reported by member") {
     }
     CHECK_MESSAGE(named, problems(v));
 
-    const auto truncated = appliance::verify_bundle(with_member(bundle, "page-1-1.png", "not a png"),
-                                                    t.log->public_key_hex());
+    const auto truncated =
+        appliance::verify_bundle(with_member(bundle, "page-1-1.png", "not a png"), t.log->public_key_hex());
     CHECK_FALSE(truncated.ok);
     CHECK(problems(truncated).find("page image 'page-1-1.png' (record 1, citation 1): not a PNG") != std::string::npos);
 }
@@ -275,6 +281,7 @@ TEST_CASE("a scanned source that is gone or changed is noted in the manifest and
     bundle = t.bundle();
     manifest = core::Json::parse(members_of(bundle).at("manifest.json")).value();
     REQUIRE(manifest.find("page_images_missing")->size() == 1);
-    CHECK(manifest.find("page_images_missing")->as_array()[0].get_string("reason").find("changed") != std::string::npos);
+    CHECK(manifest.find("page_images_missing")->as_array()[0].get_string("reason").find("changed") !=
+          std::string::npos);
     CHECK(appliance::verify_bundle(bundle, t.log->public_key_hex()).ok);
 }

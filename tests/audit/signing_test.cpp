@@ -5,14 +5,14 @@
 
 #include "strongbox/audit/audit_log.h"
 #include "strongbox/core/file.h"
-#include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include "support/temp_dir.h"
+#include <sys/stat.h>
 
 using namespace strongbox;
 
@@ -100,7 +100,8 @@ TEST_CASE("signatures are domain separated and bound to the exact bytes") {
     CHECK(sig.size() == 128);
     CHECK(appliance::verify_signature(key->public_key(), appliance::kBundleDomain, "manifest bytes", sig).ok());
     CHECK_FALSE(appliance::verify_signature(key->public_key(), appliance::kBundleDomain, "manifest bytez", sig).ok());
-    CHECK_FALSE(appliance::verify_signature(key->public_key(), appliance::kCheckpointDomain, "manifest bytes", sig).ok());
+    CHECK_FALSE(
+        appliance::verify_signature(key->public_key(), appliance::kCheckpointDomain, "manifest bytes", sig).ok());
     auto bad = appliance::verify_signature(key->public_key(), appliance::kBundleDomain, "manifest bytes", "12");
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().message().find("not 128 lower-case hex digits") != std::string::npos);

@@ -1,8 +1,6 @@
 // `strongbox ask` through the real binary: streamed, verified sentences with a model, the
 // verified answer after them, no streaming in JSON, and a daily quota that outlives the process.
 
-#include "appliance/test_support.h"
-
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 
@@ -10,6 +8,8 @@
 
 #include <cstdio>
 #include <filesystem>
+
+#include "appliance/test_support.h"
 
 using namespace strongbox;
 using appliance::testing::CommandRun;
@@ -55,7 +55,8 @@ TEST_CASE("with a model, ask streams each verified sentence, then prints the ver
     Setup s("sb-ask-cli-stream");
     // stories260K writes stories without citations: every sentence streams flagged, and the
     // verified answer is a refusal that shows the nearest passages.
-    CommandRun r = run_strongbox(s.data + "ask " + s.model + "--flag-unsupported \"Who is Lily and what did she like?\"");
+    CommandRun r =
+        run_strongbox(s.data + "ask " + s.model + "--flag-unsupported \"Who is Lily and what did she like?\"");
     REQUIRE_MESSAGE(r.exit_code == 0, r.output);
     const size_t streaming = r.output.find("Generating (each sentence is verified before it is shown):\n");
     const size_t verified = r.output.find("\n\nVerified answer:\n");

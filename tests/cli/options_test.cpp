@@ -1,12 +1,12 @@
 // Numeric options are checked before any work starts: a word where a number belongs, or a number
 // out of range, is a clear error naming the option, never a crash or a silent zero.
 
-#include "support/run_command.h"
-
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <string>
+
+#include "support/run_command.h"
 
 using strongbox::testing::CommandRun;
 using strongbox::testing::run_command;
@@ -50,7 +50,8 @@ TEST_CASE("generate with valid sampler options still generates") {
     CHECK(r.output.find("8 generated") != std::string::npos);
 }
 
-TEST_CASE("generate --device chooses where the model runs: cpu always works, auto falls back to it, cuda says why not") {
+TEST_CASE(
+    "generate --device chooses where the model runs: cpu always works, auto falls back to it, cuda says why not") {
     const std::string run = "generate --model " + kModel + " --prompt 'Once upon a time' --max-tokens 8 ";
     const CommandRun cpu = run_strongbox(run + "--device cpu");
     INFO(cpu.output);

@@ -2,8 +2,6 @@
 // exist for: a serving daemon, `strongbox ask` going through it as an account, scripts asking with a
 // token, and a revoked token refused.
 
-#include "appliance/test_support.h"
-
 #include "strongbox/access/accounts.h"
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/appliance/data_dir.h"
@@ -26,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "appliance/test_support.h"
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -60,7 +59,7 @@ std::string quoted(const std::string & s) {
 
 // One command of the real binary against `data`, with `input` as its standard input.
 class Cli {
-public:
+  public:
     explicit Cli(const std::filesystem::path & dir) : dir_(dir), data_(dir / "data") {}
 
     const std::filesystem::path & data() const { return data_; }
@@ -85,13 +84,13 @@ public:
         return r;
     }
 
-private:
+  private:
     std::filesystem::path dir_;
     std::filesystem::path data_;
 };
 
-std::filesystem::path
-password_file(const std::filesystem::path & dir, const std::string & name, const std::string & password) {
+std::filesystem::path password_file(const std::filesystem::path & dir, const std::string & name,
+                                    const std::string & password) {
     const std::filesystem::path p = dir / name;
     REQUIRE(core::write_file_atomic(p, password + "\n").ok());
     return p;
@@ -111,7 +110,7 @@ int64_t listed_token_id(const std::string & list, const std::string & name) {
 
 // `strongbox serve --port 0` in the background until the end of scope; ready once daemon.json names it.
 class Daemon {
-public:
+  public:
     Daemon(const Cli & cli, const std::vector<std::string> & extra) : data_(cli.data()) {
         log_ = data_.parent_path() / "serve.log";
         std::vector<std::string> args = {kStrongbox.string(), "--data-dir", data_.string(), "serve", "--port", "0"};
@@ -171,7 +170,7 @@ public:
 
     std::string log() const { return core::read_file(log_).value_or(""); }
 
-private:
+  private:
     std::filesystem::path data_;
     std::filesystem::path log_;
     pid_t pid_ = -1;

@@ -1,13 +1,13 @@
 #include "strongbox/core/file.h"
 
-#include "support/temp_dir.h"
-
 #include <doctest/doctest.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <filesystem>
+
+#include "support/temp_dir.h"
+#include <sys/stat.h>
 
 using namespace strongbox::core;
 using strongbox::testing::TempDir;

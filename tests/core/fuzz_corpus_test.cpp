@@ -3,9 +3,9 @@
 
 #include "strongbox/core/json.h"
 
-#include <cstdint>
-
 #include <doctest/doctest.h>
+
+#include <cstdint>
 
 TEST_CASE("every file of the JSON fuzz corpus parses to a canonical round trip or fails with its offset") {
     const size_t n = strongbox::fuzz::replay_corpus("json", &strongbox::fuzz::json_text);

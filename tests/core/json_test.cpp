@@ -21,8 +21,8 @@ TEST_CASE("json keeps 64-bit integers exact") {
 }
 
 TEST_CASE("json rejects malformed text with the byte offset of the fault") {
-    for (const char * bad : {"", "{", "[1,]", "{\"a\" 1}", "\"abc", "01x", "tru", "{\"a\":1} x", "\"\\ud800\"",
-                             "\"\x01\""}) {
+    for (const char * bad :
+         {"", "{", "[1,]", "{\"a\" 1}", "\"abc", "01x", "tru", "{\"a\":1} x", "\"\\ud800\"", "\"\x01\""}) {
         auto parsed = Json::parse(bad);
         CHECK_FALSE(parsed.ok());
         if (!parsed.ok()) {

@@ -2,17 +2,14 @@
 // limits, against real fixtures. A worker that runs out of memory, time or luck fails its file
 // alone, with a reason that names it, and the ingest goes on.
 
-#include "appliance/test_support.h"
-#include "strongbox/appliance/local_state.h"
+#include "strongbox/extract/extract_worker.h"
 
 #include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/local_state.h"
 #include "strongbox/core/file.h"
-#include "strongbox/extract/extract_worker.h"
 #include "strongbox/ingest/ingest.h"
 
 #include <doctest/doctest.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +18,10 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "appliance/test_support.h"
+#include <signal.h>
+#include <unistd.h>
 
 using namespace strongbox;
 using appliance::IngestFileResult;
@@ -173,7 +174,8 @@ TEST_CASE("a worker past its wall-clock deadline is stopped and its file fails a
     auto report = app->ingest({scan}, nullptr);
     REQUIRE(report.files.size() == 1);
     CHECK(report.files[0].outcome == IngestFileResult::Outcome::kFailed);
-    CHECK_MESSAGE(report.files[0].error == "ingest " + scan.string() + ": extraction timed out after 0.25 s and was stopped",
+    CHECK_MESSAGE(report.files[0].error ==
+                      "ingest " + scan.string() + ": extraction timed out after 0.25 s and was stopped",
                   report.files[0].error);
     CHECK(report.files[0].quarantined);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));  // it did not run to the end
@@ -192,7 +194,8 @@ TEST_CASE("a worker over its CPU-time limit fails its file with that reason") {
                   doc.error().message());
 }
 
-TEST_CASE("a worker killed by a signal mid-file fails it as crashed, leaves the store untouched, and the next file goes in") {
+TEST_CASE(
+    "a worker killed by a signal mid-file fails it as crashed, leaves the store untouched, and the next file goes in") {
     TempDir dir("sb_isolation_crash");
     auto app = open_app(dir.path / "data", worker_limits());
     std::atomic<bool> done{false};
@@ -252,7 +255,9 @@ TEST_CASE("a worker starts with the variables parsing needs and none of the daem
     const std::vector<std::string> env = appliance::extract_worker_environment();
     ::unsetenv("STRONGBOX_TEST_SECRET");
     ::unsetenv("LC_STRONGBOX_TEST");
-    auto has = [&](const std::string & entry) { return std::find(env.begin(), env.end(), entry) != env.end(); };
+    auto has = [&](const std::string & entry) {
+        return std::find(env.begin(), env.end(), entry) != env.end();
+    };
     CHECK(has("LC_STRONGBOX_TEST=kept"));
     CHECK_FALSE(has("STRONGBOX_TEST_SECRET=hunter2"));
     if (const char * path = std::getenv("PATH")) {

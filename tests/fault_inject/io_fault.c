@@ -84,13 +84,13 @@ static int parse_ops(const char * s) {
     static const struct {
         const char * name;
         int bit;
-    } names[] = {{"write", OP_WRITE},         {"pwrite", OP_PWRITE},       {"writev", OP_WRITEV},
-                 {"fsync", OP_FSYNC},         {"fdatasync", OP_FDATASYNC}, {"ftruncate", OP_FTRUNCATE},
+    } names[] = {{"write", OP_WRITE},        {"pwrite", OP_PWRITE},       {"writev", OP_WRITEV},
+                 {"fsync", OP_FSYNC},        {"fdatasync", OP_FDATASYNC}, {"ftruncate", OP_FTRUNCATE},
                  {"fallocate", OP_FALLOCATE}};
     int ops = 0;
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", s);
-    for (char * save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
             if (strcmp(tok, names[i].name) == 0) {
                 ops |= names[i].bit;
@@ -117,7 +117,7 @@ static void init(void) {
     const char * dir = getenv("SB_FAULT_DIR");
     cfg.log_fd = -1;
     if (dir == NULL || dir[0] == '\0' || realpath(dir, cfg.dir) == NULL) {
-        return;  /* inert */
+        return; /* inert */
     }
     cfg.dir_len = strlen(cfg.dir);
     const char * e = getenv("SB_FAULT_ERRNO");
@@ -148,7 +148,7 @@ static int matches(const char * path) {
     }
     char buf[sizeof(cfg.match)];
     memcpy(buf, cfg.match, sizeof(buf));
-    for (char * save = NULL, *tok = strtok_r(buf, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
+    for (char *save = NULL, *tok = strtok_r(buf, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
         if (strstr(path, tok) != NULL) {
             return 1;
         }
@@ -207,13 +207,13 @@ static int fault_for(int fd, int op, size_t bytes) {
     return cfg.err;
 }
 
-#define SB_FAULT_OR(fd, op, bytes, failed) \
-    do {                                    \
+#define SB_FAULT_OR(fd, op, bytes, failed)               \
+    do {                                                 \
         const int sb_e = fault_for((fd), (op), (bytes)); \
-        if (sb_e != 0) {                    \
-            errno = sb_e;                   \
-            return (failed);                \
-        }                                   \
+        if (sb_e != 0) {                                 \
+            errno = sb_e;                                \
+            return (failed);                             \
+        }                                                \
     } while (0)
 
 ssize_t write(int fd, const void * buf, size_t count) {

@@ -9,9 +9,8 @@
 //     of the manifest bytes) verify without crashing, so the fuzzer also reaches the record,
 //     member, excerpt and completeness checks behind the signature.
 // Seeds: tests/fuzz/corpus/audit_bundle (see its SOURCES.md).
-#include "fuzz_targets.h"
-
 #include "archive.h"
+#include "fuzz_targets.h"
 #include "signing.h"
 
 #include "strongbox/audit/audit_log.h"
@@ -92,7 +91,8 @@ int audit_bundle(const uint8_t * data, size_t size) {
     for (const sa::ArchiveMember & m : *members) {
         resealed.push_back(m.name == "manifest.sig" ? sa::ArchiveMember{m.name, sig} : m);
     }
-    check_report(sa::verify_bundle(sa::write_archive(resealed, 1'790'000'000), sa::public_key_hex(own_key().public_key())));
+    check_report(
+        sa::verify_bundle(sa::write_archive(resealed, 1'790'000'000), sa::public_key_hex(own_key().public_key())));
     return 0;
 }
 

@@ -1,9 +1,8 @@
 #include "ingest_fuzz.h"
 
-#include "require.h"
-
 #include "extractors.h"
 #include "log_extractor.h"
+#include "require.h"
 
 #include "strongbox/core/document.h"
 

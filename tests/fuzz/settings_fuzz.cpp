@@ -8,7 +8,6 @@
 //     store's current() (what was saved is what is in force);
 //   - apply_stored_settings() of accepted values keeps top_k and the caps in their ranges.
 #include "fuzz_targets.h"
-
 #include "settings_store.h"
 
 #include "strongbox/appliance/appliance.h"

@@ -15,8 +15,6 @@
 // Strongbox writes it parses to the same pieces, scores, types, special ids and flags.
 #include "fuzz_targets.h"
 
-#include "tokenizer/sentencepiece_proto.h"
-
 #include "strongbox/core/text.h"
 #include "strongbox/inference/gguf.h"
 #include "strongbox/inference/tokenizer.h"
@@ -26,6 +24,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tokenizer/sentencepiece_proto.h"
 
 namespace strongbox::fuzz {
 namespace {

@@ -15,7 +15,6 @@
 // Every request starts from the same accounts database (a fresh copy after any request that
 // committed a change), so each input behaves the same whatever ran before it.
 #include "fuzz_targets.h"
-
 #include "scoped_service.h"
 
 #include "strongbox/access/accounts.h"
@@ -52,7 +51,9 @@ access::AccountsOptions accounts_options() {
     access::AccountsOptions o;
     o.pwhash_opslimit = 1;  // argon2id at its minimum cost: the target is about the handler
     o.pwhash_memlimit = 8192;
-    o.clock = [] { return int64_t{1'790'000'000}; };
+    o.clock = [] {
+        return int64_t{1'790'000'000};
+    };
     return o;
 }
 
@@ -200,7 +201,8 @@ int webui_request(const uint8_t * data, size_t size) {
     options.max_upload_bytes = 16384;
     options.max_update_bytes = 16384;
     options.queue_timeout_ms = 100;
-    options.access_log = [](std::string_view) {};
+    options.access_log = [](std::string_view) {
+    };
     webui::Handler handler(service, world().accounts(req.method == "POST" && req.path == "/api/v1/login"), options);
     HttpResponse res = handler.handle(req);
 

@@ -20,9 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using testing::read_jsonl;
-using testing::ids_of;
 using testing::argmax;
+using testing::ids_of;
+using testing::read_jsonl;
 
 const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "inference";
 

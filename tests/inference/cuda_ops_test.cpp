@@ -74,9 +74,9 @@ TEST_CASE("CUDA matrix products of every supported weight type match the exact p
         double tolerance;
     };
     // Float activations on the GPU: only summation order differs from the exact product.
-    const Case cases[] = {{TensorType::kF32, 1e-5}, {TensorType::kF16, 1e-5},  {TensorType::kBF16, 1e-5},
-                          {TensorType::kQ4_0, 1e-5}, {TensorType::kQ5_0, 1e-5}, {TensorType::kQ8_0, 1e-5}, {TensorType::kQ4_K, 1e-5},
-                          {TensorType::kQ5_K, 1e-5}, {TensorType::kQ6_K, 1e-5}};
+    const Case cases[] = {{TensorType::kF32, 1e-5},  {TensorType::kF16, 1e-5},  {TensorType::kBF16, 1e-5},
+                          {TensorType::kQ4_0, 1e-5}, {TensorType::kQ5_0, 1e-5}, {TensorType::kQ8_0, 1e-5},
+                          {TensorType::kQ4_K, 1e-5}, {TensorType::kQ5_K, 1e-5}, {TensorType::kQ6_K, 1e-5}};
     const size_t rows = 67, cols = 512;
     for (const Case & c : cases) {
         for (size_t n_tokens : {size_t{1}, size_t{11}}) {
@@ -202,8 +202,8 @@ TEST_CASE("CUDA RoPE matches the CPU rotation in both pair layouts") {
                       static_cast<float>(pos0 + t), inv_freq.data(), 1.0f,
                       neox ? cpu::RopeStyle::kNeox : cpu::RopeStyle::kNormal);
         }
-        auto st = cuda::rope_host(x.data(), n_tokens, n_heads, head_dim, rope_dim, cos_t.data(), sin_t.data(), pos0,
-                                  neox);
+        auto st =
+            cuda::rope_host(x.data(), n_tokens, n_heads, head_dim, rope_dim, cos_t.data(), sin_t.data(), pos0, neox);
         REQUIRE_MESSAGE(st.ok(), st.error().message());
         CHECK(rel_error(x, expected) < 1e-5);
     }

@@ -1,12 +1,11 @@
 // The BERT sentence-embedding encoder, checked against a plain fp64 encoder written below with
 // straight loops over the same random weights (nothing shared with the runtime but the token ids,
 // which the tokenizer conformance tests pin to llama.cpp's).
+#include "strongbox/inference/embedding_model.h"
+
 #include "bert_fixture.h"
 
-#include "cpu/matmul.h"
-
 #include "strongbox/core/hash.h"
-#include "strongbox/inference/embedding_model.h"
 #include "strongbox/inference/model.h"
 #include "strongbox/inference/quantize.h"
 
@@ -15,6 +14,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+
+#include "cpu/matmul.h"
 #include <unistd.h>
 
 using namespace strongbox;
@@ -434,8 +435,9 @@ TEST_CASE("files that are not a complete BERT are refused naming the file and th
     }
     {
         TempFile f("heads");
-        REQUIRE(m.write(f.path, {}, [](GgufWriter & w) { w.set("bert.attention.head_count", GgufValue::of_uint32(5)); })
-                    .ok());
+        REQUIRE(m.write(f.path, {}, [](GgufWriter & w) {
+                     w.set("bert.attention.head_count", GgufValue::of_uint32(5));
+                 }).ok());
         CHECK(open_error(f.path).find("bert.embedding_length 32 is not a multiple of bert.attention.head_count 5") !=
               std::string::npos);
     }

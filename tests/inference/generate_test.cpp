@@ -1,8 +1,9 @@
+#include "strongbox/inference/generate.h"
+
 #include "golden_support.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
-#include "strongbox/inference/generate.h"
 
 #include <doctest/doctest.h>
 
@@ -105,7 +106,9 @@ TEST_CASE("the streaming callback cancels generation") {
     int calls = 0;
     GenerateOptions opt;
     opt.max_tokens = 100;
-    opt.on_text = [&](std::string_view) { return ++calls < 3; };
+    opt.on_text = [&](std::string_view) {
+        return ++calls < 3;
+    };
     auto r = gen.generate("Once upon a time", opt);
     REQUIRE(r.ok());
     CHECK(r->stop_reason == StopReason::kCancelled);

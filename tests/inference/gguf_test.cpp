@@ -1,4 +1,5 @@
 #include "strongbox/inference/gguf.h"
+
 #include "strongbox/inference/gguf_writer.h"
 
 #include <doctest/doctest.h>
@@ -7,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+
 #include <unistd.h>
 
 using namespace strongbox::inference;
@@ -247,14 +249,12 @@ TEST_CASE("GGUF writer output reads back with the same metadata and tensor bytes
     REQUIRE(w.add_tensor("a", TensorType::kF32, {64, 3},
                          std::span<const uint8_t>(reinterpret_cast<const uint8_t *>(a.data()), a.size() * 4))
                 .ok());
-    REQUIRE(w.add_tensor("b", TensorType::kQ8_0, {32, 2},
-                         [](std::span<uint8_t> dst) {
-                             for (size_t i = 0; i < dst.size(); ++i) {
-                                 dst[i] = static_cast<uint8_t>(i);
-                             }
-                             return strongbox::core::ok_status();
-                         })
-                .ok());
+    REQUIRE(w.add_tensor("b", TensorType::kQ8_0, {32, 2}, [](std::span<uint8_t> dst) {
+                 for (size_t i = 0; i < dst.size(); ++i) {
+                     dst[i] = static_cast<uint8_t>(i);
+                 }
+                 return strongbox::core::ok_status();
+             }).ok());
     const std::vector<uint8_t> four(4);
     auto dup = w.add_tensor("a", TensorType::kF32, {1}, four);
     CHECK(dup.error().message() == "duplicate tensor name 'a'");

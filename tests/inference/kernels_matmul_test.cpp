@@ -1,6 +1,6 @@
 // matmul: the scalar reference against exact float64 products, and every SIMD path present on
 // this CPU against the scalar reference, for every weight type.
-#include "cpu/matmul.h"
+#include "strongbox/inference/tensor_type.h"
 
 #include <doctest/doctest.h>
 
@@ -14,9 +14,9 @@
 
 #include "cpu/blocks.h"
 #include "cpu/kernels.h"
+#include "cpu/matmul.h"
 #include "cpu/quants.h"
 #include "cpu/thread_pool.h"
-#include "strongbox/inference/tensor_type.h"
 
 using namespace strongbox::inference;
 using namespace strongbox::inference::cpu;

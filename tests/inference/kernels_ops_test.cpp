@@ -1,7 +1,5 @@
 // Row operations of the forward pass: known values, invariants, and the AVX2 versions against
 // the scalar definitions.
-#include "cpu/ops.h"
-
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "cpu/matmul.h"
+#include "cpu/ops.h"
 #include "cpu/quants.h"
 
 using namespace strongbox::inference::cpu;

@@ -1,6 +1,4 @@
 // The kernels' persistent thread pool: coverage of every index, grain alignment, reuse.
-#include "cpu/thread_pool.h"
-
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -9,6 +7,8 @@
 #include <set>
 #include <thread>
 #include <vector>
+
+#include "cpu/thread_pool.h"
 
 using strongbox::inference::cpu::ThreadPool;
 

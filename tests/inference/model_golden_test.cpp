@@ -17,9 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using testing::read_jsonl;
-using testing::ids_of;
 using testing::argmax;
+using testing::ids_of;
+using testing::read_jsonl;
 
 const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "inference";
 
@@ -30,9 +30,9 @@ std::shared_ptr<const Model> load(const char * name) {
 }
 
 struct Diff {
-    double all = 0.0;   // largest |ours - reference| over all logits after the prompt
-    double top10 = 0.0; // the same over the reference's ten largest logits
-    bool top1 = true;   // our argmax equals the reference's on every prompt
+    double all = 0.0;    // largest |ours - reference| over all logits after the prompt
+    double top10 = 0.0;  // the same over the reference's ten largest logits
+    bool top1 = true;    // our argmax equals the reference's on every prompt
 };
 
 Diff first_step_diff(const std::string & model, const std::string & reference, ContextOptions options = {}) {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+
 #include <unistd.h>
 
 using namespace strongbox;
@@ -83,9 +84,8 @@ TEST_CASE("model info lists architecture, tokenizer, template and every tensor")
 }
 
 TEST_CASE("a missing weight tensor is named in the load error") {
-    auto p = rewrite("missing", [](GgufWriter &, const GgufTensorInfo & t, bool & keep) {
-        keep = t.name != "blk.3.ffn_up.weight";
-    });
+    auto p = rewrite(
+        "missing", [](GgufWriter &, const GgufTensorInfo & t, bool & keep) { keep = t.name != "blk.3.ffn_up.weight"; });
     CHECK(load_error(p).find(": tensor 'blk.3.ffn_up.weight' is missing") != std::string::npos);
 }
 
@@ -104,25 +104,26 @@ TEST_CASE("a weight of the wrong shape is named with both shapes") {
 }
 
 TEST_CASE("unknown architectures and missing hyperparameters are rejected by name") {
-    auto arch = rewrite("arch", [](GgufWriter &, const GgufTensorInfo &, bool &) {},
-                        [](GgufWriter & w) { w.set("general.architecture", GgufValue::of_string("mamba")); });
+    auto arch = rewrite(
+        "arch", [](GgufWriter &, const GgufTensorInfo &, bool &) {},
+        [](GgufWriter & w) { w.set("general.architecture", GgufValue::of_string("mamba")); });
     auto m = Model::load(arch);
     fs::remove(arch);
     REQUIRE_FALSE(m.ok());
     CHECK(m.error().code() == core::ErrorCode::kUnsupported);
     CHECK(m.error().message().find("architecture 'mamba' is not supported") != std::string::npos);
 
-    auto key = rewrite("key", [](GgufWriter &, const GgufTensorInfo &, bool &) {},
-                       [](GgufWriter & w) { w.remove("llama.block_count"); });
+    auto key = rewrite(
+        "key", [](GgufWriter &, const GgufTensorInfo &, bool &) {},
+        [](GgufWriter & w) { w.remove("llama.block_count"); });
     CHECK(load_error(key).find("metadata key 'llama.block_count' is missing") != std::string::npos);
 }
 
 TEST_CASE("without output.weight the logits come from the tied token embeddings") {
     // Model A drops output.weight; model B replaces it with a copy of token_embd.weight. Tying
     // means both compute the same logits.
-    auto tied_path = rewrite("tied", [](GgufWriter &, const GgufTensorInfo & t, bool & keep) {
-        keep = t.name != "output.weight";
-    });
+    auto tied_path =
+        rewrite("tied", [](GgufWriter &, const GgufTensorInfo & t, bool & keep) { keep = t.name != "output.weight"; });
     auto src = GgufFile::open(kData / "stories260K.gguf");
     REQUIRE(src.ok());
     const GgufTensorInfo * emb = src->find_tensor("token_embd.weight");
@@ -157,11 +158,12 @@ TEST_CASE("without output.weight the logits come from the tied token embeddings"
 }
 
 TEST_CASE("linear RoPE scaling leaves position 0 alone and changes the later positions") {
-    auto p = rewrite("rope", [](GgufWriter &, const GgufTensorInfo &, bool &) {},
-                     [](GgufWriter & w) {
-                         w.set("llama.rope.scaling.type", GgufValue::of_string("linear"));
-                         w.set("llama.rope.scaling.factor", GgufValue::of_float32(2.0f));
-                     });
+    auto p = rewrite(
+        "rope", [](GgufWriter &, const GgufTensorInfo &, bool &) {},
+        [](GgufWriter & w) {
+            w.set("llama.rope.scaling.type", GgufValue::of_string("linear"));
+            w.set("llama.rope.scaling.factor", GgufValue::of_float32(2.0f));
+        });
     auto scaled = Model::load(p);
     REQUIRE_MESSAGE(scaled.ok(), scaled.error().message());
     CHECK((*scaled)->config().rope_scaling == RopeScaling::kLinear);
@@ -205,8 +207,8 @@ TEST_CASE("a qwen2 model with NeoX RoPE and zero biases computes what the equiva
     const size_t hd = 8;
     std::vector<std::vector<float>> keep_alive;
     for (const GgufTensorInfo & t : src->tensors()) {
-        const bool qk = t.name.find(".attn_q.weight") != std::string::npos ||
-                        t.name.find(".attn_k.weight") != std::string::npos;
+        const bool qk =
+            t.name.find(".attn_q.weight") != std::string::npos || t.name.find(".attn_k.weight") != std::string::npos;
         if (!qk) {
             REQUIRE(w.add_tensor(t.name, static_cast<TensorType>(t.type_id), t.shape,
                                  std::span<const uint8_t>(t.data, t.n_bytes))

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+
 #include <unistd.h>
 
 using namespace strongbox;
@@ -107,7 +108,7 @@ TEST_CASE("the Q4_K_M mix gives Q6_K to the output and to attn_v/ffn_down of edg
     CHECK(plan("blk.2.attn_v.weight", sq) == TensorType::kQ4_K);
     CHECK(plan("blk.4.ffn_down.weight", down) == TensorType::kQ6_K);  // (4 - 2) % 3 == 2
     CHECK(plan("blk.4.attn_q.weight", sq) == TensorType::kQ4_K);
-    CHECK(plan("blk.20.ffn_down.weight", down) == TensorType::kQ6_K);  // last eighth (19-21)
+    CHECK(plan("blk.20.ffn_down.weight", down) == TensorType::kQ6_K);   // last eighth (19-21)
     CHECK(plan("blk.5.attn_norm.weight", {2048}) == TensorType::kF32);  // vectors keep their type
     // Qwen2.5-0.5B's 896-wide rows are not whole super-blocks; 172 is not even whole 32-blocks.
     CHECK(plan("blk.4.attn_q.weight", {896, 896}) == TensorType::kQ5_0);

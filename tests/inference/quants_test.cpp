@@ -2,6 +2,9 @@
 // round-trip accuracy of Strongbox's own quantizers.
 #include "cpu/quants.h"
 
+#include "strongbox/inference/gguf.h"
+#include "strongbox/inference/tensor_type.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -9,9 +12,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include "strongbox/inference/gguf.h"
-#include "strongbox/inference/tensor_type.h"
 
 using namespace strongbox::inference;
 using namespace strongbox::inference::cpu;

@@ -4,7 +4,6 @@
 // fits more than beta_fast = 32 turns into the original context keep their angle, those with
 // fewer than beta_slow = 1 turn are interpolated by the factor, a linear ramp over the dimension
 // index in between, and cos/sin scaled by 1 + 0.1 ln(factor)).
-#include "model/model_impl.h"
 #include "strongbox/inference/gguf_writer.h"
 #include "strongbox/inference/model.h"
 
@@ -14,6 +13,8 @@
 #include <cmath>
 #include <filesystem>
 #include <numbers>
+
+#include "model/model_impl.h"
 #include <unistd.h>
 
 using namespace strongbox;

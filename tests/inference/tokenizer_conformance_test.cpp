@@ -1,18 +1,20 @@
 // Token ids on the llama.cpp tokenizer vectors (test-tokenizer-0 format): every input of every
 // vocabulary that ships with its GGUF, plus decode round trips on the same inputs.
 #include "golden_support.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 #include "strongbox/inference/gguf.h"
 #include "strongbox/inference/tokenizer.h"
 
 #include <doctest/doctest.h>
-#include <sentencepiece_processor.h>
 
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <sentencepiece_processor.h>
 
 using namespace strongbox;
 using namespace strongbox::inference;

@@ -1,17 +1,17 @@
 // The Unicode tables and UTF-8 decoding the tokenizers are built on.
-#include "tokenizer/unicode.h"
-
 #include <doctest/doctest.h>
+
+#include "tokenizer/unicode.h"
 
 using namespace strongbox::inference::unicode;
 
 TEST_CASE("general categories classify letters, numbers and whitespace beyond ASCII") {
     CHECK(is_letter(U'A'));
-    CHECK(is_letter(U'\u0436'));   // Cyrillic zhe
-    CHECK(is_letter(U'\u6211'));   // CJK ideograph
+    CHECK(is_letter(U'\u0436'));  // Cyrillic zhe
+    CHECK(is_letter(U'\u6211'));  // CJK ideograph
     CHECK_FALSE(is_letter(U'1'));
-    CHECK(is_number(U'\u0663'));   // Arabic-Indic digit three
-    CHECK(is_number(U'\u00BD'));   // vulgar fraction one half (No)
+    CHECK(is_number(U'\u0663'));  // Arabic-Indic digit three
+    CHECK(is_number(U'\u00BD'));  // vulgar fraction one half (No)
     CHECK(is_whitespace(U'\u3000'));
     CHECK(is_whitespace(U'\u00A0'));
     CHECK(is_whitespace(U'\n'));
@@ -44,7 +44,10 @@ TEST_CASE("lower-casing and canonical decomposition cover Latin, Greek and Hangu
 
 TEST_CASE("invalid UTF-8 decodes byte by byte to U+FFFD while valid sequences keep their offsets") {
     // overlong "/", a surrogate, a truncated 3-byte sequence, then a valid 4-byte emoji
-    const std::string text = "\xC0\xAF" "\xED\xA0\x80" "\xE2\x82" "\xF0\x9F\x98\x81";
+    const std::string text = "\xC0\xAF"
+                             "\xED\xA0\x80"
+                             "\xE2\x82"
+                             "\xF0\x9F\x98\x81";
     const auto cps = decode_utf8(text);
     REQUIRE(cps.size() == 8);
     for (size_t i = 0; i < 7; ++i) {

@@ -4,8 +4,6 @@
 #include "strongbox/inference/gguf.h"
 #include "strongbox/inference/gguf_writer.h"
 #include "strongbox/inference/tokenizer.h"
-#include "tokenizer/pre_tokenizer.h"
-#include "tokenizer/vocabulary.h"
 
 #include <doctest/doctest.h>
 
@@ -15,6 +13,8 @@
 #include <random>
 #include <thread>
 
+#include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/vocabulary.h"
 #include <unistd.h>
 
 using namespace strongbox;
@@ -163,7 +163,9 @@ TEST_CASE("add_bos prepends the vocabulary's BOS, and WordPiece frames the text 
 
 TEST_CASE("SentencePiece keeps invalid UTF-8 byte for byte through byte tokens") {
     auto tok = load(kDir + "ggml-vocab-llama-spm.gguf");
-    for (const std::string text : {"ab\xff cd\xe2\x82", "\xfe start", "end \xc0", "mid\xed\xa0\x80" "dle words"}) {
+    for (const std::string text : {"ab\xff cd\xe2\x82", "\xfe start", "end \xc0",
+                                   "mid\xed\xa0\x80"
+                                   "dle words"}) {
         const auto ids = tok->encode(text, true);
         CHECK(tok->decode(ids) == text);
     }
@@ -183,8 +185,8 @@ TEST_CASE("random bytes and random code points round-trip through SentencePiece 
     };
     auto random_text = [&](size_t n) {
         // ASCII, spaces, Latin-1, CJK and emoji: pieces, byte fallback and whitespace runs
-        const char32_t ranges[][2] = {{0x20, 0x7E}, {0x20, 0x20}, {0x09, 0x0A}, {0xA0, 0x17F}, {0x4E00, 0x4FFF},
-                                      {0x1F600, 0x1F64F}};
+        const char32_t ranges[][2] = {{0x20, 0x7E},  {0x20, 0x20},     {0x09, 0x0A},
+                                      {0xA0, 0x17F}, {0x4E00, 0x4FFF}, {0x1F600, 0x1F64F}};
         std::string s;
         for (size_t i = 0; i < n; ++i) {
             const auto & r = ranges[rng() % std::size(ranges)];
@@ -261,8 +263,8 @@ TEST_CASE("decode skips ids outside the vocabulary") {
 }
 
 TEST_CASE("byte-level BPE applies merges by rank, leftmost first, across long pieces") {
-    auto tok = tokenization::make_tokenizer(byte_level_vocab({"lo", "low", "er", "aa", "aaaa"},
-                                                             {"l o", "lo w", "e r", "a a", "aa aa"}));
+    auto tok = tokenization::make_tokenizer(
+        byte_level_vocab({"lo", "low", "er", "aa", "aaaa"}, {"l o", "lo w", "e r", "a a", "aa aa"}));
     REQUIRE(tok.ok());
     CHECK(texts(**tok, (*tok)->encode("lower", false)) == std::vector<std::string>{"low", "er"});
     CHECK(texts(**tok, (*tok)->encode("aaa", false)) == std::vector<std::string>{"aa", "a"});
@@ -319,9 +321,8 @@ TEST_CASE("WordPiece with ## continuations cuts words greedily and maps uncuttab
     v.source = "test vocabulary";
     v.model = "bert";
     v.tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", ",", "aff", "##a"};
-    v.types = {TokenType::kControl, TokenType::kControl, TokenType::kControl, TokenType::kControl,
-               TokenType::kNormal,  TokenType::kNormal,  TokenType::kNormal,  TokenType::kNormal,
-               TokenType::kNormal,  TokenType::kNormal};
+    v.types = {TokenType::kControl, TokenType::kControl, TokenType::kControl, TokenType::kControl, TokenType::kNormal,
+               TokenType::kNormal,  TokenType::kNormal,  TokenType::kNormal,  TokenType::kNormal,  TokenType::kNormal};
     v.unk = 1;
     v.bos = 2;
     v.sep = 3;

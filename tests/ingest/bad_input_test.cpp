@@ -19,9 +19,7 @@ const fs::path kData = fs::path(SB_TEST_DATA_DIR) / "ingest";
 
 using ingest::testing::Scratch;
 
-void check_error_names(const core::Result<core::ExtractedDocument> & r,
-                       const fs::path & path,
-                       core::ErrorCode code,
+void check_error_names(const core::Result<core::ExtractedDocument> & r, const fs::path & path, core::ErrorCode code,
                        const std::string & reason) {
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code() == code);

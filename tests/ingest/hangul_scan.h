@@ -67,7 +67,9 @@ inline GrayImage render_lines(const std::vector<std::string> & lines, double dpi
                     if (px >= 0 && py >= 0 && px < img.width && py < img.height) {
                         uint8_t & p = img.pixels[static_cast<size_t>(py) * static_cast<size_t>(img.width) +
                                                  static_cast<size_t>(px)];
-                        p = std::min<uint8_t>(p, static_cast<uint8_t>(255 - g->bitmap.buffer[y * static_cast<unsigned>(g->bitmap.pitch) + x]));
+                        p = std::min<uint8_t>(
+                            p, static_cast<uint8_t>(255 -
+                                                    g->bitmap.buffer[y * static_cast<unsigned>(g->bitmap.pitch) + x]));
                     }
                 }
             }
@@ -89,7 +91,8 @@ inline GrayImage turned_left(const GrayImage & in) {
     for (int y = 0; y < in.height; ++y) {
         for (int x = 0; x < in.width; ++x) {
             // (x, y) goes to (y, width - 1 - x)
-            out.pixels[static_cast<size_t>(in.width - 1 - x) * static_cast<size_t>(out.width) + static_cast<size_t>(y)] =
+            out.pixels[static_cast<size_t>(in.width - 1 - x) * static_cast<size_t>(out.width) +
+                       static_cast<size_t>(y)] =
                 in.pixels[static_cast<size_t>(y) * static_cast<size_t>(in.width) + static_cast<size_t>(x)];
         }
     }
@@ -116,7 +119,8 @@ inline GrayImage jpeg_round_trip(const GrayImage & img, int quality) {
     Pix * pix = pixCreate(img.width, img.height, 8);
     for (int y = 0; y < img.height; ++y) {
         for (int x = 0; x < img.width; ++x) {
-            pixSetPixel(pix, x, y, img.pixels[static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)]);
+            pixSetPixel(pix, x, y,
+                        img.pixels[static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)]);
         }
     }
     l_uint8 * bytes = nullptr;
@@ -136,7 +140,8 @@ inline GrayImage jpeg_round_trip(const GrayImage & img, int quality) {
         for (int x = 0; x < img.width; ++x) {
             l_uint32 v = 0;
             pixGetPixel(back, x, y, &v);
-            out.pixels[static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)] = static_cast<uint8_t>(v);
+            out.pixels[static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)] =
+                static_cast<uint8_t>(v);
         }
     }
     pixDestroy(&back);

@@ -1,4 +1,5 @@
 #include "log_extractor.h"
+
 #include "log_time.h"
 
 #include "strongbox/core/clock.h"
@@ -187,7 +188,8 @@ TEST_CASE("a format given in the options overrides detection") {
 }
 
 TEST_CASE("RFC 3164 stamps assume the configured year and advance it at New Year") {
-    const std::string bytes = "Dec 31 23:59:58 box01 cron[1]: rotate logs\nJan  1 00:00:01 box01 cron[1]: rotate logs\n";
+    const std::string bytes =
+        "Dec 31 23:59:58 box01 cron[1]: rotate logs\nJan  1 00:00:01 box01 cron[1]: rotate logs\n";
     LogOptions log_options;
     log_options.assumed_year = 2025;
     core::ExtractedDocument doc = extract("messages", bytes, {}, log_options);
@@ -319,8 +321,13 @@ TEST_CASE("without an assumed year a yearless stamp lands within the past year, 
         REQUIRE(doc.chunks.size() == 1);
         const std::string time = records(doc.chunks[0])[0].get_string("time");
         REQUIRE(time.size() >= 19);
-        CivilTime t{std::stoi(time.substr(0, 4)), std::stoi(time.substr(5, 2)), std::stoi(time.substr(8, 2)),
-                    std::stoi(time.substr(11, 2)), std::stoi(time.substr(14, 2)), std::stoi(time.substr(17, 2)), 0};
+        CivilTime t{std::stoi(time.substr(0, 4)),
+                    std::stoi(time.substr(5, 2)),
+                    std::stoi(time.substr(8, 2)),
+                    std::stoi(time.substr(11, 2)),
+                    std::stoi(time.substr(14, 2)),
+                    std::stoi(time.substr(17, 2)),
+                    0};
         const int64_t when = civil_to_unix_micros(t, 0).value();
         const int64_t now = core::unix_micros_now();
         CHECK(when <= now + 31 * day);

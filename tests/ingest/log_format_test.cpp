@@ -1,4 +1,5 @@
 #include "log_format.h"
+
 #include "log_time.h"
 
 #include "strongbox/core/clock.h"
@@ -51,10 +52,14 @@ TEST_CASE("each log format is detected from the first lines of a real or sample 
         LogFormat expected;
     };
     const Case cases[] = {
-        {"loghub-OpenSSH_2k.log", LogFormat::kSyslog3164}, {"loghub-Linux_2k.log", LogFormat::kSyslog3164},
-        {"loghub-HDFS_2k.log", LogFormat::kAppLog},        {"java_app.log", LogFormat::kAppLog},
-        {"app.jsonl", LogFormat::kJsonLines},              {"nginx_access.log", LogFormat::kAccessCombined},
-        {"nginx_error.log", LogFormat::kNginxError},       {"rfc5424.log", LogFormat::kSyslog5424},
+        {"loghub-OpenSSH_2k.log", LogFormat::kSyslog3164},
+        {"loghub-Linux_2k.log", LogFormat::kSyslog3164},
+        {"loghub-HDFS_2k.log", LogFormat::kAppLog},
+        {"java_app.log", LogFormat::kAppLog},
+        {"app.jsonl", LogFormat::kJsonLines},
+        {"nginx_access.log", LogFormat::kAccessCombined},
+        {"nginx_error.log", LogFormat::kNginxError},
+        {"rfc5424.log", LogFormat::kSyslog5424},
     };
     for (const Case & c : cases) {
         CAPTURE(c.file);
@@ -64,11 +69,13 @@ TEST_CASE("each log format is detected from the first lines of a real or sample 
 }
 
 TEST_CASE("apache error logs, common access logs and prose are told apart") {
-    const std::string apache = "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties\n"
-                               "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6\n";
+    const std::string apache =
+        "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties\n"
+        "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6\n";
     CHECK(detect_log_format(lines_of(apache), kTime) == LogFormat::kApacheError);
-    const std::string common = "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif HTTP/1.0\" 200 2326\n"
-                               "127.0.0.1 - - [10/Oct/2000:13:55:37 -0700] \"GET /x HTTP/1.0\" 304 -\n";
+    const std::string common =
+        "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif HTTP/1.0\" 200 2326\n"
+        "127.0.0.1 - - [10/Oct/2000:13:55:37 -0700] \"GET /x HTTP/1.0\" 304 -\n";
     CHECK(detect_log_format(lines_of(common), kTime) == LogFormat::kAccessCommon);
     const std::string prose = "The backup ran overnight.\nIt finished without errors.\nNext run: tomorrow.\n";
     CHECK(detect_log_format(lines_of(prose), kTime) == LogFormat::kFreeText);
@@ -85,8 +92,8 @@ TEST_CASE("format names round-trip and unknown names are refused") {
 }
 
 TEST_CASE("RFC 3164 syslog header gives host, tag, pid and a UTC time in the assumed year") {
-    auto h = parse_log_line(LogFormat::kSyslog3164, "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown",
-                            kTime);
+    auto h = parse_log_line(LogFormat::kSyslog3164,
+                            "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown", kTime);
     REQUIRE(h);
     CHECK(h->host == "combo");
     CHECK(h->app == "sshd(pam_unix)");
@@ -168,7 +175,7 @@ TEST_CASE("JSON lines map the well-known keys and keep every other field") {
     auto b = parse_log_line(LogFormat::kJsonLines, lines[1], kTime);
     REQUIRE(b);
     CHECK(b->severity == "warning");
-    CHECK(iso(*b) == "2026-06-14T15:16:02.500000Z");  // +02:00 converted
+    CHECK(iso(*b) == "2026-06-14T15:16:02.500000Z");      // +02:00 converted
     CHECK(b->fields.get_string("trace_id") == "a3f9c2");  // a field the first line did not have
 
     auto c = parse_log_line(LogFormat::kJsonLines, lines[2], kTime);
@@ -180,7 +187,8 @@ TEST_CASE("JSON lines map the well-known keys and keep every other field") {
     CHECK(c->fields.find("upstream")->get_int("port") == 8081);
     CHECK(c->fields.get_bool("retry"));
 
-    auto pino = parse_log_line(LogFormat::kJsonLines, R"({"level":50,"time":1781450163123,"msg":"db down","pid":7})", kTime);
+    auto pino =
+        parse_log_line(LogFormat::kJsonLines, R"({"level":50,"time":1781450163123,"msg":"db down","pid":7})", kTime);
     REQUIRE(pino);
     CHECK(pino->severity == "error");
     CHECK(pino->pid == "7");
@@ -241,15 +249,16 @@ TEST_CASE("nginx and apache error logs give severity, pid and request context") 
     CHECK(n->fields.get_string("host") == "box01.local");
     CHECK(n->message.starts_with("upstream timed out (110: Connection timed out)"));
 
-    auto a22 = parse_log_line(LogFormat::kApacheError, "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
-                              kTime);
+    auto a22 = parse_log_line(LogFormat::kApacheError,
+                              "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6", kTime);
     REQUIRE(a22);
     CHECK(a22->severity == "error");
     CHECK(a22->message == "mod_jk child workerEnv in error state 6");
     CHECK(iso(*a22) == "2005-12-04T04:47:44.000000Z");
 
     auto a24 = parse_log_line(LogFormat::kApacheError,
-                              "[Wed Oct 11 14:32:52.123456 2000] [core:warn] [pid 1234:tid 5678] AH00094: Command line", kTime);
+                              "[Wed Oct 11 14:32:52.123456 2000] [core:warn] [pid 1234:tid 5678] AH00094: Command line",
+                              kTime);
     REQUIRE(a24);
     CHECK(a24->app == "core");
     CHECK(a24->severity == "warning");
@@ -260,9 +269,10 @@ TEST_CASE("nginx and apache error logs give severity, pid and request context") 
 }
 
 TEST_CASE("application log headers of Hadoop, Spark, ZooKeeper, log4j and Python logging are split") {
-    auto hdfs = parse_log_line(LogFormat::kAppLog,
-                               "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865 terminating",
-                               kTime);
+    auto hdfs = parse_log_line(
+        LogFormat::kAppLog,
+        "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865 terminating",
+        kTime);
     REQUIRE(hdfs);
     CHECK(iso(*hdfs) == "2008-11-09T20:36:15.000000Z");
     CHECK(hdfs->pid == "148");
@@ -270,17 +280,18 @@ TEST_CASE("application log headers of Hadoop, Spark, ZooKeeper, log4j and Python
     CHECK(hdfs->app == "dfs.DataNode$PacketResponder");
     CHECK(hdfs->message == "PacketResponder 1 for block blk_38865 terminating");
 
-    auto spark = parse_log_line(LogFormat::kAppLog,
-                                "17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi", kTime);
+    auto spark = parse_log_line(
+        LogFormat::kAppLog, "17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi", kTime);
     REQUIRE(spark);
     CHECK(iso(*spark) == "2017-06-09T20:10:40.000000Z");
     CHECK(spark->app == "spark.SecurityManager");
     CHECK(spark->message == "Changing view acls to: yarn,curi");
 
-    auto zk = parse_log_line(LogFormat::kAppLog,
-                             "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - "
-                             "Notification time out: 3200",
-                             kTime);
+    auto zk = parse_log_line(
+        LogFormat::kAppLog,
+        "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - "
+        "Notification time out: 3200",
+        kTime);
     REQUIRE(zk);
     CHECK(iso(*zk) == "2015-07-29T17:41:44.747000Z");
     CHECK(zk->time_text == "2015-07-29 17:41:44,747");
@@ -288,7 +299,8 @@ TEST_CASE("application log headers of Hadoop, Spark, ZooKeeper, log4j and Python
     CHECK(zk->fields.get_string("thread") == "QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181");
     CHECK(zk->message == "Notification time out: 3200");
 
-    auto py = parse_log_line(LogFormat::kAppLog, "2026-06-14 15:16:01,120 - strongbox.ingest - WARNING - slow disk", kTime);
+    auto py =
+        parse_log_line(LogFormat::kAppLog, "2026-06-14 15:16:01,120 - strongbox.ingest - WARNING - slow disk", kTime);
     REQUIRE(py);
     CHECK(py->app == "strongbox.ingest");
     CHECK(py->severity == "warning");
@@ -304,10 +316,11 @@ TEST_CASE("application log headers of Hadoop, Spark, ZooKeeper, log4j and Python
 }
 
 TEST_CASE("Blue Gene/L RAS lines take their UTC time from the epoch column") {
-    auto h = parse_log_line(LogFormat::kBglRas,
-                            "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS "
-                            "KERNEL INFO instruction cache parity error corrected",
-                            kTime);
+    auto h =
+        parse_log_line(LogFormat::kBglRas,
+                       "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS "
+                       "KERNEL INFO instruction cache parity error corrected",
+                       kTime);
     REQUIRE(h);
     CHECK(iso(*h) == "2005-06-03T22:42:50.675872Z");
     CHECK(h->time_text == "2005-06-03-15.42.50.675872");
@@ -337,7 +350,8 @@ TEST_CASE("civil dates convert to Unix time across leap days and zone offsets") 
     CHECK(days_from_civil(1969, 12, 31) == -1);
     CHECK(civil_to_unix_micros({2024, 2, 29, 12, 0, 0, 0}, 0) == int64_t{1709208000} * 1000000);
     CHECK_FALSE(civil_to_unix_micros({2023, 2, 29, 12, 0, 0, 0}, 0).has_value());
-    CHECK(civil_to_unix_micros({2026, 6, 14, 17, 16, 1, 0}, 120) == civil_to_unix_micros({2026, 6, 14, 15, 16, 1, 0}, 0));
+    CHECK(civil_to_unix_micros({2026, 6, 14, 17, 16, 1, 0}, 120) ==
+          civil_to_unix_micros({2026, 6, 14, 15, 16, 1, 0}, 0));
     CHECK(month_from_abbrev("dec") == 12);
     CHECK(month_from_abbrev("Dez") == 0);
 }
@@ -354,9 +368,9 @@ TEST_CASE("truncated and mutated lines of every format are refused or parsed, ne
     seeds.emplace_back("[Wed Oct 11 14:32:52.123456 2000] [core:warn] [pid 1234:tid 5678] AH00094: x");
     seeds.emplace_back("- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS "
                        "KERNEL INFO x");
-    const LogFormat formats[] = {LogFormat::kSyslog3164, LogFormat::kSyslog5424, LogFormat::kJsonLines,
+    const LogFormat formats[] = {LogFormat::kSyslog3164,     LogFormat::kSyslog5424,  LogFormat::kJsonLines,
                                  LogFormat::kAccessCombined, LogFormat::kApacheError, LogFormat::kNginxError,
-                                 LogFormat::kAppLog, LogFormat::kBglRas, LogFormat::kFreeText};
+                                 LogFormat::kAppLog,         LogFormat::kBglRas,      LogFormat::kFreeText};
     const char specials[] = {'[', ']', '"', '\\', ' ', '<', '>', ':', '-', '{', '}', '0', '9', '\t', '='};
     uint32_t rng = 7;
     auto next = [&rng]() {

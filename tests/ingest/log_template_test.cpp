@@ -113,7 +113,8 @@ TEST_CASE("a word whose values become a parameter keeps its key and brackets in 
     miner.finish();
     REQUIRE(miner.group_of(ip) == miner.group_of(host));
     CHECK(miner.template_text(miner.group_of(ip)) == "auth failure rhost=<*>");
-    CHECK(miner.parameters(miner.group_of(ip), "auth failure rhost=zummit.com") == std::vector<std::string>{"zummit.com"});
+    CHECK(miner.parameters(miner.group_of(ip), "auth failure rhost=zummit.com") ==
+          std::vector<std::string>{"zummit.com"});
     REQUIRE(miner.group_of(home) == miner.group_of(pwd));
     CHECK(miner.template_text(miner.group_of(home)) == "LOGIN chdir(<*>) failed");
     CHECK(miner.parameters(miner.group_of(home), "LOGIN chdir(pwd) failed") == std::vector<std::string>{"pwd"});

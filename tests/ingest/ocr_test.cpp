@@ -392,10 +392,10 @@ TEST_CASE("a Korean scan is read as Korean with no language setting, upright, no
 TEST_CASE("an English scan keeps the configured language") {
     auto engine = ingest::OcrEngine::create("eng", "");
     REQUIRE(engine.ok());
-    const ingest::GrayImage page = ingest::testing::render_lines(
-        {"Nightly backups start at 01:30 UTC and are kept for 35 days.",
-         "Monthly archive tapes are kept for seven years in the fire safe."},
-        200);
+    const ingest::GrayImage page =
+        ingest::testing::render_lines({"Nightly backups start at 01:30 UTC and are kept for 35 days.",
+                                       "Monthly archive tapes are kept for seven years in the fire safe."},
+                                      200);
     auto r = (*engine)->recognize(page);
     REQUIRE(r.ok());
     CHECK(r->language == "eng");

@@ -1,5 +1,4 @@
 #include "pdf_pages.h"
-#include "support/pdf_writer.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/pdf_writer.h"
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -31,10 +31,8 @@ fs::path scratch_dir(const std::string & name) {
 
 // A minimal PDF with one Helvetica text block per page; `lines` are drawn 14 pt apart from
 // (72, 700) in user space, followed by `extra` page content, on pages of `media_box`.
-std::string make_pdf(const std::vector<std::vector<std::string>> & pages,
-                     int rotate = 0,
-                     const std::string & extra = "",
-                     const std::string & media_box = "0 0 612 792") {
+std::string make_pdf(const std::vector<std::vector<std::string>> & pages, int rotate = 0,
+                     const std::string & extra = "", const std::string & media_box = "0 0 612 792") {
     std::vector<std::string> objects;
     std::string kids;
     const size_t n = pages.size();

@@ -15,8 +15,6 @@
 #include "strongbox/core/json.h"
 #include "strongbox/ingest/ingest.h"
 
-#include "support/data_files.h"
-
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -24,6 +22,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "support/data_files.h"
 
 using namespace strongbox;
 

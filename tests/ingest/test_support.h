@@ -4,10 +4,11 @@
 #include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
+
+#include <unistd.h>
 
 namespace strongbox::ingest::testing {
 

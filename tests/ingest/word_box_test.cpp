@@ -32,8 +32,8 @@ struct Found {
 };
 
 // The first word box whose text is `word` on a line whose text is `line`.
-std::optional<Found>
-find_word(const core::ExtractedDocument & doc, const std::string & line, const std::string & word) {
+std::optional<Found> find_word(const core::ExtractedDocument & doc, const std::string & line,
+                               const std::string & word) {
     for (const core::Chunk & c : doc.chunks) {
         for (const core::Box & l : c.provenance.boxes) {
             if (text_of(c, l) != line) {

@@ -1,6 +1,8 @@
-#include "strongbox/core/hash.h"
 #include "strongbox/provisioning/bundle.h"
+
 #include "test_support.h"
+
+#include "strongbox/core/hash.h"
 
 #include <doctest/doctest.h>
 

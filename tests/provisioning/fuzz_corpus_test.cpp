@@ -1,8 +1,9 @@
 // Replays the libFuzzer corpus of provisioning/fuzz/bundle_fuzz.cpp in the ordinary test run.
 
+#include "test_support.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/provisioning/bundle.h"
-#include "test_support.h"
 
 #include <doctest/doctest.h>
 

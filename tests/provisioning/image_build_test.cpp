@@ -6,10 +6,10 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -40,8 +40,9 @@ TEST_CASE("building the image twice from the same inputs gives identical bytes")
     REQUIRE(std::system((common + " --output '" + (dir / "one.img").string() + "' > /dev/null").c_str()) == 0);
     // Different file times and umask must not change the output.
     REQUIRE(std::system(("touch -d @123456789 '" + (dir / "settings.json").string() + "'").c_str()) == 0);
-    REQUIRE(std::system(("umask 0077 && " + common + " --output '" + (dir / "two.img").string() + "' > /dev/null")
-                            .c_str()) == 0);
+    REQUIRE(std::system(
+                ("umask 0077 && " + common + " --output '" + (dir / "two.img").string() + "' > /dev/null").c_str()) ==
+            0);
     auto one = strongbox::core::sha256_file_hex(dir / "one.img");
     auto two = strongbox::core::sha256_file_hex(dir / "two.img");
     REQUIRE(one.ok());

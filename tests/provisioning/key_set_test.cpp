@@ -1,6 +1,8 @@
-#include "strongbox/provisioning/bundle.h"
 #include "strongbox/provisioning/key_set.h"
+
 #include "test_support.h"
+
+#include "strongbox/provisioning/bundle.h"
 
 #include <doctest/doctest.h>
 

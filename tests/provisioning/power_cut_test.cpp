@@ -3,11 +3,12 @@
 // damage models and require that boot selection finds a slot holding a genuine image, for each
 // of three consecutive boots.
 
+#include "test_support.h"
+
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/boot.h"
 #include "strongbox/provisioning/installer.h"
 #include "strongbox/provisioning/slots.h"
-#include "test_support.h"
 
 #include <doctest/doctest.h>
 
@@ -100,7 +101,8 @@ TEST_CASE("a power cut after any write of two updates and their boots always lea
     size_t n_states = 0;
     size_t n_failures = 0;
     for (size_t w = 1; w <= rec.n_writes(); ++w) {
-        for (auto model : {sp::DamageModel::kDropUnsynced, sp::DamageModel::kRandomSubset, sp::DamageModel::kTornLast}) {
+        for (auto model :
+             {sp::DamageModel::kDropUnsynced, sp::DamageModel::kRandomSubset, sp::DamageModel::kTornLast}) {
             const uint64_t seeds = model == sp::DamageModel::kDropUnsynced ? 1 : kSeedsPerModel;
             for (uint64_t seed = 0; seed < seeds; ++seed) {
                 ++n_states;

@@ -4,8 +4,6 @@
 
 #include "test_support.h"
 
-#include "support/temp_dir.h"
-
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/boot.h"
@@ -14,11 +12,12 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+
+#include "support/temp_dir.h"
+#include <unistd.h>
 
 namespace sp = strongbox::provisioning;
 namespace fs = std::filesystem;
@@ -152,9 +151,8 @@ void expect_rolled_back(Box & box, const Outcome & out, const std::string & deta
 
 TEST_CASE("an update whose check passes is marked good on its first boot and raises the floor") {
     Box box;
-    const Outcome out = boot_until_settled(box, [&](int slot) {
-        return check_slot_and_model(*box.storage, box.data, box.manifest, slot);
-    });
+    const Outcome out = boot_until_settled(
+        box, [&](int slot) { return check_slot_and_model(*box.storage, box.data, box.manifest, slot); });
     CHECK(out.n_trial_boots == 1);
     CHECK(out.final_slot == 1);
     CHECK(sp::BootStore(*box.storage).load()->security_floor == 6);
@@ -167,12 +165,14 @@ TEST_CASE("an update whose check exits non-zero rolls back after three tries") {
 
 TEST_CASE("an update whose check hangs past the deadline rolls back after three tries") {
     Box box;
-    expect_rolled_back(box, boot_until_settled(box, [](int) {
-                           while (true) {
-                               ::pause();
-                           }
-                           return 0;
-                       }),
+    expect_rolled_back(box,
+                       boot_until_settled(box,
+                                          [](int) {
+                                              while (true) {
+                                                  ::pause();
+                                              }
+                                              return 0;
+                                          }),
                        "no answer within 300 ms");
 }
 
@@ -186,19 +186,21 @@ TEST_CASE("an update whose slot has a corrupt block at boot rolls back after thr
     std::string block = box.storage->read("slot-b", 4096, 1).value();
     block[0] = static_cast<char>(block[0] ^ 0x01);
     REQUIRE(box.storage->write("slot-b", 4096, block).ok());
-    expect_rolled_back(box, boot_until_settled(box, [&](int slot) {
-                           return check_slot_and_model(*box.storage, box.data, box.manifest, slot);
-                       }),
-                       "exit status 10");
+    expect_rolled_back(
+        box,
+        boot_until_settled(box,
+                           [&](int slot) { return check_slot_and_model(*box.storage, box.data, box.manifest, slot); }),
+        "exit status 10");
 }
 
 TEST_CASE("an update whose model file is missing rolls back after three tries") {
     Box box;
     fs::remove(box.data / "model.gguf");
-    expect_rolled_back(box, boot_until_settled(box, [&](int slot) {
-                           return check_slot_and_model(*box.storage, box.data, box.manifest, slot);
-                       }),
-                       "exit status 11");
+    expect_rolled_back(
+        box,
+        boot_until_settled(box,
+                           [&](int slot) { return check_slot_and_model(*box.storage, box.data, box.manifest, slot); }),
+        "exit status 11");
 }
 
 TEST_CASE("an update whose data migration fails rolls back after three tries with the database untouched") {

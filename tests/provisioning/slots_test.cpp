@@ -1,15 +1,17 @@
+#include "strongbox/provisioning/slots.h"
+
+#include "test_support.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/boot.h"
 #include "strongbox/provisioning/installer.h"
-#include "strongbox/provisioning/slots.h"
-#include "test_support.h"
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
+
+#include <unistd.h>
 
 namespace sp = strongbox::provisioning;
 using namespace sp::testing;

@@ -1,9 +1,10 @@
 // The tamper matrix: thousands of damaged or forged bundles, none of which may verify, while the
 // genuine bundle always does. Each case prints how many variants it checked.
 
+#include "test_support.h"
+
 #include "strongbox/core/hash.h"
 #include "strongbox/provisioning/bundle.h"
-#include "test_support.h"
 
 #include <doctest/doctest.h>
 
@@ -212,10 +213,17 @@ TEST_CASE("the manifest of one release with the payload of another is rejected")
 TEST_CASE("oversized or inconsistent length fields are rejected without reading past the end") {
     Matrix m;
     const std::string & g = genuine_bundle();
-    const std::vector<uint64_t> sizes64 = {0, 1, 4095, uint64_t{1} << 32, uint64_t{1} << 40, (uint64_t{1} << 40) + 1,
-                                           uint64_t{1} << 63, ~uint64_t{0}, ~uint64_t{0} - 39};
-    const std::vector<uint32_t> sizes32 = {0, 1, 3, 4, 100, 196, 197, 4 + 16 * 96, 4 + 17 * 96, 1u << 22,
-                                           (1u << 22) + 1, 0x7fffffff, 0xffffffff};
+    const std::vector<uint64_t> sizes64 = {0,
+                                           1,
+                                           4095,
+                                           uint64_t{1} << 32,
+                                           uint64_t{1} << 40,
+                                           (uint64_t{1} << 40) + 1,
+                                           uint64_t{1} << 63,
+                                           ~uint64_t{0},
+                                           ~uint64_t{0} - 39};
+    const std::vector<uint32_t> sizes32 = {
+        0, 1, 3, 4, 100, 196, 197, 4 + 16 * 96, 4 + 17 * 96, 1u << 22, (1u << 22) + 1, 0x7fffffff, 0xffffffff};
     for (uint64_t v : sizes64) {
         std::string t = g;
         put_u64_at(t, 24, v);

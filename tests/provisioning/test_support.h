@@ -41,8 +41,7 @@ inline KeySet test_key_set(uint64_t version = 1) {
     return set;
 }
 
-inline Manifest test_manifest(std::string_view payload, uint64_t security_version = 5,
-                              std::string version = "1.4.2") {
+inline Manifest test_manifest(std::string_view payload, uint64_t security_version = 5, std::string version = "1.4.2") {
     Manifest m;
     m.product = kProduct;
     m.version = std::move(version);

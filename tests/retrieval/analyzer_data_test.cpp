@@ -12,8 +12,6 @@
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/analyzer.h"
 
-#include "support/data_files.h"
-
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -22,6 +20,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "support/data_files.h"
 
 using namespace strongbox;
 using namespace strongbox::retrieval;
@@ -62,7 +62,8 @@ void check_line(const std::string & verb, const std::string & rest) {
         const std::vector<std::string> text_list(text.begin(), text.end());
         INFO("search terms: " << joined(query) << "; text terms: " << joined(text_list));
         REQUIRE_FALSE(query.empty());
-        const auto found = std::count_if(query.begin(), query.end(), [&](const std::string & t) { return text.count(t) > 0; });
+        const auto found =
+            std::count_if(query.begin(), query.end(), [&](const std::string & t) { return text.count(t) > 0; });
         if (verb == "meet") {
             CHECK(found == static_cast<long>(query.size()));
         } else {

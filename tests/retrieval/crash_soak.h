@@ -26,15 +26,10 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include <csignal>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -46,12 +41,19 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace strongbox::retrieval::testing::soak {
 
 constexpr int kChunksPerDoc = 3;
 constexpr int kMaxWriterOps = 400;  // a writer that is never killed stops here
 
-inline std::string doc_path(int64_t n) { return "/soak/doc-" + std::to_string(n) + ".txt"; }
+inline std::string doc_path(int64_t n) {
+    return "/soak/doc-" + std::to_string(n) + ".txt";
+}
 
 // One FTS token naming a chunk of one version of one document.
 inline std::string marker(int64_t n, int64_t version, int chunk) {
@@ -62,10 +64,10 @@ inline std::string marker(int64_t n, int64_t version, int chunk) {
 // every chunk embeds differently.
 inline std::vector<std::string> doc_texts(int64_t n, int64_t version) {
     static constexpr std::array<const char *, 32> kWords = {
-        "backup",  "volume",  "cluster", "replica", "ledger",  "invoice", "tunnel",   "gateway",
-        "archive", "kernel",  "packet",  "sensor",  "turbine", "valve",   "pressure", "rotor",
-        "audit",   "payroll", "vendor",  "contract", "badge",  "lobby",   "freezer",  "pallet",
-        "router",  "firmware", "battery", "charger", "rack",   "cable",   "quota",    "schema"};
+        "backup",  "volume",   "cluster", "replica",  "ledger",  "invoice", "tunnel",   "gateway",
+        "archive", "kernel",   "packet",  "sensor",   "turbine", "valve",   "pressure", "rotor",
+        "audit",   "payroll",  "vendor",  "contract", "badge",   "lobby",   "freezer",  "pallet",
+        "router",  "firmware", "battery", "charger",  "rack",    "cable",   "quota",    "schema"};
     std::mt19937 rng(static_cast<uint32_t>(n * 7919 + version * 104729));
     std::vector<std::string> texts;
     for (int c = 0; c < kChunksPerDoc; ++c) {
@@ -176,7 +178,7 @@ struct Totals {
     int cycles = 0;
     int failed_cycles = 0;
     int acknowledged = 0;
-    int in_flight_committed = 0;  // operations killed before their ack that had committed
+    int in_flight_committed = 0;       // operations killed before their ack that had committed
     std::map<std::string, int> kills;  // where the writer was when killed
     int64_t repaired_added = 0;        // vectors re-embedded by reconcile on restart
     int64_t repaired_removed = 0;      // stale vectors dropped by reconcile on restart

@@ -18,7 +18,8 @@ int main(int argc, char ** argv) {
                                 std::atoi(argv[5]));
     }
     if (mode != "soak") {
-        std::fprintf(stderr, "usage: %s soak [cycles] [max-reports] [max-delay-ms] | writer <dir> <first-doc> <seed> <fd>\n",
+        std::fprintf(stderr,
+                     "usage: %s soak [cycles] [max-reports] [max-delay-ms] | writer <dir> <first-doc> <seed> <fd>\n",
                      argv[0]);
         return 2;
     }
@@ -33,7 +34,8 @@ int main(int argc, char ** argv) {
     soak::Totals totals;
     std::mt19937 rng(20240605);
     for (int i = 0; i < cycles; ++i) {
-        auto failures = soak::run_cycle(self, dir, model, totals, rng, max_reports, max_delay_ms, i + 1 == cycles || i % 50 == 49);
+        auto failures =
+            soak::run_cycle(self, dir, model, totals, rng, max_reports, max_delay_ms, i + 1 == cycles || i % 50 == 49);
         for (const auto & f : failures) {
             std::printf("cycle %d: %s\n", i + 1, f.c_str());
         }

@@ -27,5 +27,6 @@ TEST_CASE("documents acknowledged before a SIGKILL are searchable exactly once a
     CHECK(totals.acknowledged > 0);
     CHECK(totals.kills["starting up"] < kCycles);
     CHECK(totals.kills["in a store write"] + totals.kills["saving the index"] +
-              totals.kills["embedding or between operations"] > 0);
+              totals.kills["embedding or between operations"] >
+          0);
 }

@@ -1,7 +1,8 @@
 #include "strongbox/retrieval/eval.h"
 
-#include "strongbox/core/file.h"
 #include "test_support.h"
+
+#include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>
 
@@ -65,9 +66,8 @@ TEST_CASE("a BEIR-style dataset is loaded and scored end to end") {
                                     "{\"_id\":\"q2\",\"text\":\"encryption key rotation schedule\"}\n"
                                     "{\"_id\":\"q3\",\"text\":\"no judgements for this one\"}\n")
                 .ok());
-    REQUIRE(core::write_file_atomic(dir / "qrels" / "test.tsv",
-                                    "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\n")
-                .ok());
+    REQUIRE(
+        core::write_file_atomic(dir / "qrels" / "test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\n").ok());
     auto data = load_beir(dir.path);
     REQUIRE_MESSAGE(data.ok(), (data.ok() ? "" : data.error().message()));
     CHECK(data->corpus.size() == 3);

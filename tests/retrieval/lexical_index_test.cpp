@@ -1,10 +1,11 @@
 // The pruned BM25 top-k (postings with MaxScore) against the plain FTS5 ranking on generated
 // corpora: same chunks in the same order with the same scores, for any query, filter and limit,
 // before, while and after the postings are built in the background.
-#include "strongbox/retrieval/store.h"
-
 #include "lexical_index.h"
+
 #include "test_support.h"
+
+#include "strongbox/retrieval/store.h"
 
 #include <doctest/doctest.h>
 
@@ -387,9 +388,8 @@ TEST_CASE("lexical search is exact before, while and after the postings are buil
         std::string victim = "/docs/c" + std::to_string(cycle) + "/d" + std::to_string(cycle) + ".txt";
         auto removed = store->remove_document(victim);
         REQUIRE(removed.ok());
-        auto replaced = store->add_document(corpus.document("/docs/c3/d" + std::to_string(3 + 4 * cycle) + ".txt", 50,
-                                                            "text/plain"),
-                                            "c3");
+        auto replaced = store->add_document(
+            corpus.document("/docs/c3/d" + std::to_string(3 + 4 * cycle) + ".txt", 50, "text/plain"), "c3");
         REQUIRE(replaced.ok());
         REQUIRE(replaced->outcome == AddOutcome::kNewVersion);
         write_corpus(*store, corpus, 1, 30);  // a new version of d0 in c0
@@ -440,9 +440,10 @@ TEST_CASE("closing a store while its postings are being built neither hangs nor 
         }
         if (cycle % 3 == 2) {
             // d2, d5, d0, d3: each removed once
-            REQUIRE(store->remove_document("/docs/c" + std::to_string(cycle % 4) + "/d" + std::to_string(cycle % 8) +
-                                           ".txt")
-                        .ok());
+            REQUIRE(
+                store
+                    ->remove_document("/docs/c" + std::to_string(cycle % 4) + "/d" + std::to_string(cycle % 8) + ".txt")
+                    .ok());
         }
         // Destroyed here, usually mid-build; the next open must find the database intact.
     }

@@ -1,7 +1,8 @@
 #include "strongbox/retrieval/lsa_embedder.h"
 
-#include "strongbox/core/file.h"
 #include "test_support.h"
+
+#include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>
 

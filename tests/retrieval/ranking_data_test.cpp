@@ -18,8 +18,6 @@
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/retriever.h"
 
-#include "support/data_files.h"
-
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -28,6 +26,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "support/data_files.h"
 
 using namespace strongbox;
 using namespace strongbox::retrieval;

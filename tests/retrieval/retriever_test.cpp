@@ -1,7 +1,8 @@
 #include "strongbox/retrieval/retriever.h"
 
-#include "strongbox/core/file.h"
 #include "test_support.h"
+
+#include "strongbox/core/file.h"
 
 #include <doctest/doctest.h>
 
@@ -15,7 +16,9 @@ using retrieval::testing::TempDir;
 
 namespace {
 
-std::shared_ptr<const Embedder> embedder() { return std::make_shared<HashedEmbedder>(); }
+std::shared_ptr<const Embedder> embedder() {
+    return std::make_shared<HashedEmbedder>();
+}
 
 Retriever open_retriever(const TempDir & dir, bool rebuild = false) {
     RetrieverOptions opts;
@@ -40,15 +43,17 @@ std::vector<SearchHit> search(const Retriever & r, const std::string & q, const 
 }
 
 void add_ops_corpus(Retriever & r) {
-    REQUIRE(r.index_document(make_doc("/docs/keys.md", {
-                                 "Disk encryption keys are rotated every ninety days by the security team.",
-                                 "Key rotation requires two administrators to approve the change ticket.",
-                             }))
+    REQUIRE(r.index_document(make_doc("/docs/keys.md",
+                                      {
+                                          "Disk encryption keys are rotated every ninety days by the security team.",
+                                          "Key rotation requires two administrators to approve the change ticket.",
+                                      }))
                 .ok());
-    REQUIRE(r.index_document(make_doc("/docs/backup.md", {
-                                 "Nightly backups are written to the tape library at 02:00.",
-                                 "Restoring a backup needs the operator password and a signed request.",
-                             }))
+    REQUIRE(r.index_document(make_doc("/docs/backup.md",
+                                      {
+                                          "Nightly backups are written to the tape library at 02:00.",
+                                          "Restoring a backup needs the operator password and a signed request.",
+                                      }))
                 .ok());
     REQUIRE(r.index_document(make_doc("/docs/canteen.md", {"The canteen serves soup and bread on Fridays."})).ok());
 }
@@ -369,8 +374,8 @@ TEST_CASE("searches run safely while documents are being indexed") {
     std::atomic<bool> failed{false};
     std::thread writer([&] {
         for (int i = 0; i < 40; ++i) {
-            auto st = r.index_document(make_doc("/gen/" + std::to_string(i) + ".md",
-                                                {"generated backup note number " + std::to_string(i)}));
+            auto st = r.index_document(
+                make_doc("/gen/" + std::to_string(i) + ".md", {"generated backup note number " + std::to_string(i)}));
             if (!st.ok()) {
                 failed = true;
             }

@@ -1,8 +1,8 @@
 #include "strongbox/retrieval/store.h"
 
-#include "strongbox/retrieval/analyzer.h"
-
 #include "test_support.h"
+
+#include "strongbox/retrieval/analyzer.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
@@ -256,15 +256,32 @@ TEST_CASE("lexical queries with quotes, operators, wildcards and non-ASCII text 
     TempDir dir("fts_safe");
     auto store = Store::open(dir / "sb.db");
     REQUIRE(store.ok());
-    REQUIRE(store->add_document(make_doc("/docs/a.txt", {"The café on Rue Émile serves crème brûlée",
-                                                         "NEAR the AND gate, an OR gate sits",
-                                                         "error code 0x80070005 in C:\\Windows\\System32"}))
+    REQUIRE(store
+                ->add_document(make_doc("/docs/a.txt", {"The café on Rue Émile serves crème brûlée",
+                                                        "NEAR the AND gate, an OR gate sits",
+                                                        "error code 0x80070005 in C:\\Windows\\System32"}))
                 .ok());
     const char * queries[] = {
-        "\"unbalanced quote",  "((nested (parens", "AND", "OR NOT", "a AND OR b", "NEAR(café, rue)",
-        "crème*",              "*",               "^start", "col:value", "\"\"", "-minus +plus",
-        "'single' quotes",     "\xF0\x9F\x98\x80 emoji", "日本語のテキスト", "C:\\Windows\\System32",
-        "text\0with nul",      "{braces} [brackets]", "x\"y\"z", "",
+        "\"unbalanced quote",
+        "((nested (parens",
+        "AND",
+        "OR NOT",
+        "a AND OR b",
+        "NEAR(café, rue)",
+        "crème*",
+        "*",
+        "^start",
+        "col:value",
+        "\"\"",
+        "-minus +plus",
+        "'single' quotes",
+        "\xF0\x9F\x98\x80 emoji",
+        "日本語のテキスト",
+        "C:\\Windows\\System32",
+        "text\0with nul",
+        "{braces} [brackets]",
+        "x\"y\"z",
+        "",
     };
     for (const char * q : queries) {
         CAPTURE(q);
@@ -348,8 +365,9 @@ TEST_CASE("random queries built from FTS5 syntax fragments and raw bytes never e
     REQUIRE(store.ok());
     REQUIRE(store->add_document(make_doc("/docs/a.txt", {"alpha beta gamma", "delta \"quoted\" epsilon"})).ok());
     const std::vector<std::string> fragments = {
-        "\"", "(", ")", "*", "^", ":", "-", "+", "AND", "OR", "NOT", "NEAR", "NEAR(", "{", "}", ",", "'",
-        "alpha", "beta", "é", "\xE2\x80\x9C", "\xF0\x9F\x94\x91", "\xFF", "\xC3", "\\", "\t", "\n", " ", "0",
+        "\"",   "(",     ")",  "*",  "^",  ":", "-",     "+",    "AND", "OR",           "NOT",
+        "NEAR", "NEAR(", "{",  "}",  ",",  "'", "alpha", "beta", "é",   "\xE2\x80\x9C", "\xF0\x9F\x94\x91",
+        "\xFF", "\xC3",  "\\", "\t", "\n", " ", "0",
     };
     std::mt19937 rng(11);
     for (int i = 0; i < 400; ++i) {
@@ -368,8 +386,10 @@ TEST_CASE("cached BM25 statistics give exactly the scores computed from scratch 
     TempDir dir("bm25_cache");
     auto store = Store::open(dir / "sb.db");
     REQUIRE(store.ok());
-    REQUIRE(store->add_document(make_doc("/ops/a.txt", {"backup volume rotation", "backup key escrow",
-                                                        "volume snapshot schedule"})).ok());
+    REQUIRE(store
+                ->add_document(
+                    make_doc("/ops/a.txt", {"backup volume rotation", "backup key escrow", "volume snapshot schedule"}))
+                .ok());
     REQUIRE(store->add_document(make_doc("/board/b.txt", {"backup of the merger data room"}), "board").ok());
     const std::vector<std::string> queries = {"backup volume", "merger backup", "snapshot", "key rotation schedule"};
     const std::vector<SearchFilter> filters = {all_of(), all_of({"default", "board"}), all_of({"board"})};
@@ -412,8 +432,9 @@ TEST_CASE("a query word in a chunk's heading outranks the same word in another c
     TempDir dir("heading_weight");
     auto store = Store::open(dir / "sb.db");
     REQUIRE(store.ok());
-    auto doc = make_doc("/docs/net.md", {"Open ports are listed in the table below for every zone.",
-                                         "The firewall ports are listed in the table below for every zone."},
+    auto doc = make_doc("/docs/net.md",
+                        {"Open ports are listed in the table below for every zone.",
+                         "The firewall ports are listed in the table below for every zone."},
                         "text/markdown");
     doc.chunks[0].metadata = *core::Json::parse(R"({"heading":"Firewall"})");
     doc.chunks[1].metadata = *core::Json::parse(R"({"heading":"Network"})");
@@ -475,8 +496,9 @@ TEST_CASE("an index built by another analyzer is rebuilt on open, and then match
     {
         auto store = Store::open(dir / "sb.db");
         REQUIRE(store.ok());
-        REQUIRE(store->add_document(make_doc("/docs/lgpl.txt", {"You may redistribute the library under the "
-                                                                 "terms of the GNU Lesser General Public License."}))
+        REQUIRE(store
+                    ->add_document(make_doc("/docs/lgpl.txt", {"You may redistribute the library under the "
+                                                               "terms of the GNU Lesser General Public License."}))
                     .ok());
     }
     {

@@ -1,15 +1,15 @@
 // Test support shared by the retrieval tests: documents built in memory (TempDir from tests/support).
 #pragma once
 
-#include "support/temp_dir.h"
-
 #include "strongbox/core/document.h"
 #include "strongbox/core/hash.h"
 
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 #include <vector>
+
+#include "support/temp_dir.h"
+#include <unistd.h>
 
 namespace strongbox::retrieval::testing {
 

@@ -1,8 +1,9 @@
 #include "strongbox/retrieval/vector_index.h"
 
+#include "test_support.h"
+
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/store.h"
-#include "test_support.h"
 
 #include <doctest/doctest.h>
 
@@ -225,8 +226,8 @@ TEST_CASE("flat search keeps exact hits, scores and tie order where vectors diff
             REQUIRE(hits.ok());
             CHECK(ids_of(*hits) == brute_force(vectors, chunk_ids, q, k, visible));
             for (const auto & h : *hits) {
-                auto at = static_cast<size_t>(std::find(chunk_ids.begin(), chunk_ids.end(), h.chunk_id) -
-                                              chunk_ids.begin());
+                auto at =
+                    static_cast<size_t>(std::find(chunk_ids.begin(), chunk_ids.end(), h.chunk_id) - chunk_ids.begin());
                 double s = 0;
                 for (size_t d = 0; d < dim; ++d) {
                     s += static_cast<double>(vectors[at * dim + d]) * q[d];
@@ -418,7 +419,9 @@ TEST_CASE("an IVF-PQ or IVF-SQ8 index replaces and removes chunks by id without 
             REQUIRE(hits.ok());
             REQUIRE_FALSE(hits->empty());
             CHECK((*hits)[0].chunk_id == ids[0]);
-            auto is_first = [&](const VectorHit & h) { return h.chunk_id == ids[0]; };
+            auto is_first = [&](const VectorHit & h) {
+                return h.chunk_id == ids[0];
+            };
             CHECK(std::count_if(hits->begin(), hits->end(), is_first) == 1);
             for (int i = 1; i < 100; i += 7) {
                 auto h = idx->search(row(data, i), 10);
@@ -430,7 +433,9 @@ TEST_CASE("an IVF-PQ or IVF-SQ8 index replaces and removes chunks by id without 
             // A chunk still present is found from its own vector.
             auto kept = idx->search(row(data, 500), 10);
             REQUIRE(kept.ok());
-            auto is_kept = [&](const VectorHit & h) { return h.chunk_id == ids[500]; };
+            auto is_kept = [&](const VectorHit & h) {
+                return h.chunk_id == ids[500];
+            };
             CHECK(std::count_if(kept->begin(), kept->end(), is_kept) == 1);
         }
     }
@@ -530,7 +535,9 @@ TEST_CASE("an IVF-SQ8 search returns FAISS's own IVF hits and scores, with or wi
         }
         idx.set_faiss_ivf_scan(false);
     };
-    SUBCASE("as built") { compare(*index); }
+    SUBCASE("as built") {
+        compare(*index);
+    }
     SUBCASE("after removals and replacements, and after a reload") {
         std::vector<int64_t> gone;
         for (size_t i = 1; i < ids.size(); i += 4) {

@@ -1,11 +1,11 @@
 // Runs a shell command the way a user at a terminal would, for tests of the command line.
 #pragma once
 
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
 #include <string>
+
+#include <sys/wait.h>
 
 namespace strongbox::testing {
 

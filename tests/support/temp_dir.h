@@ -3,12 +3,12 @@
 // side, or two builds' suites, never share one.
 #pragma once
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+
+#include <stdlib.h>
 
 namespace strongbox::testing {
 

@@ -40,7 +40,9 @@ struct Login {
 struct World {
     explicit World(HandlerOptions options = quiet_options(), bool with_users = true) {
         sb::access::AccountsOptions ao = fast_accounts_options();
-        ao.clock = [this] { return now.load(); };
+        ao.clock = [this] {
+            return now.load();
+        };
         auto opened = sb::access::Accounts::open(dir.path / "accounts.db", ao);
         REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
         accounts = std::move(opened).value();
@@ -140,8 +142,8 @@ bool matches(const std::string & pattern, const std::string & path) {
 
 TEST_CASE("every API route answers each role as the role table says") {
     World w;
-    std::map<std::string, Login> as = {{"admin", w.login("root")}, {"staff", w.login("sam")},
-                                       {"auditor", w.login("audrey")}};
+    std::map<std::string, Login> as = {
+        {"admin", w.login("root")}, {"staff", w.login("sam")}, {"auditor", w.login("audrey")}};
     struct Row {
         std::string method;
         std::string target;
@@ -165,8 +167,8 @@ TEST_CASE("every API route answers each role as the role table says") {
         {"GET", "/api/v1/source/11/page.png?dpi=100", "", 401, 200, 200, 200},
         {"GET", "/api/v1/collections", "", 401, 200, 200, 200},
         {"POST", "/api/v1/collections", R"({"name":"gamma"})", 401, 201, 403, 403},
-        {"PUT", "/api/v1/collections/alpha/grants", R"({"grants":[{"group":"alpha-team","access":"write"}]})", 401,
-         200, 403, 403},
+        {"PUT", "/api/v1/collections/alpha/grants", R"({"grants":[{"group":"alpha-team","access":"write"}]})", 401, 200,
+         403, 403},
         {"GET", "/api/v1/documents?collection=alpha", "", 401, 200, 200, 200},
         {"POST", "/api/v1/documents?collection=alpha&name=notes.txt", "file bytes", 401, 202, 202, 403},
         {"GET", "/api/v1/documents/1/versions", "", 401, 200, 200, 200},
@@ -177,8 +179,8 @@ TEST_CASE("every API route answers each role as the role table says") {
         {"GET", "/api/v1/audit/export?format=csv", "", 401, 200, 403, 200},
         {"GET", "/api/v1/audit/7", "", 401, 200, 403, 200},
         {"GET", "/api/v1/users", "", 401, 200, 403, 403},
-        {"POST", "/api/v1/users", R"({"name":"newbie","password":"newbie-password","role":"staff","groups":["new-team"]})",
-         401, 201, 403, 403},
+        {"POST", "/api/v1/users",
+         R"({"name":"newbie","password":"newbie-password","role":"staff","groups":["new-team"]})", 401, 201, 403, 403},
         {"PATCH", "/api/v1/users/victim", R"({"language":"ko"})", 401, 200, 403, 403},
         {"DELETE", "/api/v1/users/victim", "", 401, 204, 403, 403},
         {"GET", "/api/v1/groups", "", 401, 200, 403, 403},
@@ -203,7 +205,8 @@ TEST_CASE("every API route answers each role as the role table says") {
             HttpRequest req = r == "none" ? World::as(Login{}, row.method, row.target, row.body)
                                           : World::as(as.at(r), row.method, row.target, row.body);
             if (r == "none") {
-                std::erase_if(req.headers, [](const auto & h) { return h.first == "Cookie" || h.first == "X-CSRF-Token"; });
+                std::erase_if(req.headers,
+                              [](const auto & h) { return h.first == "Cookie" || h.first == "X-CSRF-Token"; });
             }
             HttpResponse res = w.handler->handle(req);
             if (res.stream) {
@@ -241,7 +244,8 @@ TEST_CASE("a staff user probing another collection's documents and chunks gets 4
         CHECK(error_code(res) == "not_found");
     }
     CHECK(w.handler->handle(World::as(sam, "DELETE", "/api/v1/documents/2")).status == 404);
-    HttpResponse upload = w.handler->handle(World::as(sam, "POST", "/api/v1/documents?collection=beta&name=x.txt", "x"));
+    HttpResponse upload =
+        w.handler->handle(World::as(sam, "POST", "/api/v1/documents?collection=beta&name=x.txt", "x"));
     CHECK(upload.status == 404);
     // A collection sam may read but not write: the refusal may say so.
     HttpResponse readonly =
@@ -434,8 +438,8 @@ TEST_CASE("a token in use sees its user's new role at once and stops when revoke
     std::vector<std::string> tokens;
     std::vector<int64_t> ids;
     for (const char * name : {"first", "second"}) {
-        HttpResponse made = w.handler->handle(
-            World::as(sam, "POST", "/api/v1/tokens", std::string(R"({"name":")") + name + R"("})"));
+        HttpResponse made =
+            w.handler->handle(World::as(sam, "POST", "/api/v1/tokens", std::string(R"({"name":")") + name + R"("})"));
         REQUIRE(made.status == 201);
         tokens.push_back(json_of(made.body).get_string("token"));
         ids.push_back(json_of(made.body).get_int("id"));
@@ -488,7 +492,8 @@ TEST_CASE("first start: /me asks for setup, setup creates the admin and logs in,
     CHECK(after.find("user")->get_string("name") == "boss");
     CHECK(after.get_string("csrf_token") == boss.csrf);
 
-    HttpResponse again = w.handler->handle(post_json("/api/v1/setup", R"({"name":"mallory","password":"mallory-password"})"));
+    HttpResponse again =
+        w.handler->handle(post_json("/api/v1/setup", R"({"name":"mallory","password":"mallory-password"})"));
     CHECK(again.status == 409);
     CHECK(error_code(again) == "already_set_up");
     CHECK(w.accounts->user("mallory").error().code() == sb::core::ErrorCode::kNotFound);
@@ -591,8 +596,8 @@ TEST_CASE("logins, failed logins, logouts and user and grant changes are recorde
     w.handler->handle(World::as(root, "POST", "/api/v1/users",
                                 R"({"name":"neo","password":"neo-password","role":"auditor","groups":[]})"));
     w.handler->handle(World::as(root, "PATCH", "/api/v1/users/neo", R"({"password":"neo-password-2"})"));
-    w.handler->handle(
-        World::as(root, "PUT", "/api/v1/collections/beta/grants", R"({"grants":[{"group":"alpha-team","access":"read"}]})"));
+    w.handler->handle(World::as(root, "PUT", "/api/v1/collections/beta/grants",
+                                R"({"grants":[{"group":"alpha-team","access":"read"}]})"));
     w.handler->handle(World::as(root, "POST", "/api/v1/logout"));
     std::vector<std::string> kinds;
     for (const auto & e : w.service.events()) {
@@ -626,8 +631,8 @@ TEST_CASE("settings errors come back per field, audit filters and exports pass t
     CHECK(err.get_string("code") == "invalid_settings");
     CHECK(err.find("fields")->get_string("top_k") == "must be 1 to 50");
 
-    CHECK(w.handler->handle(World::as(root, "GET", "/api/v1/audit?since=2026-01-01&text=disk%20rebuild&limit=5")).status ==
-          200);
+    CHECK(w.handler->handle(World::as(root, "GET", "/api/v1/audit?since=2026-01-01&text=disk%20rebuild&limit=5"))
+              .status == 200);
     Json f = w.service.last_filters();
     CHECK(f.get_string("since") == "2026-01-01");
     CHECK(f.get_string("text") == "disk rebuild");
@@ -664,8 +669,8 @@ TEST_CASE("uploads get the large body limit only for callers allowed to upload")
     CHECK(w.handler->body_limit(stranger) == 1024);
     CHECK(w.handler->body_limit(World::as(sam, "POST", "/api/v1/ask")) == 1024);
 
-    HttpResponse ok = w.handler->handle(World::as(sam, "POST", "/api/v1/documents?collection=alpha&name=big.pdf",
-                                                  std::string(200'000, 'x')));
+    HttpResponse ok = w.handler->handle(
+        World::as(sam, "POST", "/api/v1/documents?collection=alpha&name=big.pdf", std::string(200'000, 'x')));
     CHECK(ok.status == 202);
     CHECK(json_of(ok.body).get_string("job_id") == "job-1");
     HttpResponse too_big = w.handler->handle(
@@ -727,8 +732,8 @@ TEST_CASE("webui/API.md documents every API route") {
                 pos += pieces[i].size();
             }
             // The whole path, not a prefix of a longer one.
-            found = found && (pos >= doc.value().size() || std::string("`?/ ").find(doc.value()[pos]) != std::string::npos ||
-                              pieces.size() > 1);
+            found = found && (pos >= doc.value().size() ||
+                              std::string("`?/ ").find(doc.value()[pos]) != std::string::npos || pieces.size() > 1);
         }
         CHECK_MESSAGE(found, route);
     }

@@ -65,71 +65,71 @@ ExchangeFile parse_exchanges(std::string_view text) {
         ++line_no;
         const std::string where = "line " + std::to_string(line_no);
         switch (state) {
-            case State::kExpect:
-                if (sb::core::trim(line).empty()) {
-                    state = State::kTop;
-                    continue;
-                }
-                {
-                    const size_t space = line.find(' ');
-                    Expectation e;
-                    e.line = line_no;
-                    e.kind = std::string(line.substr(0, space));
-                    e.arg = space == std::string_view::npos ? "" : std::string(line.substr(space + 1));
-                    file.exchanges.back().expectations.push_back(std::move(e));
-                }
+        case State::kExpect:
+            if (sb::core::trim(line).empty()) {
+                state = State::kTop;
                 continue;
-            case State::kBody:
-                if (line == "----") {
-                    state = State::kExpect;
-                    continue;
-                }
-                {
-                    std::string & body = file.exchanges.back().request.body;
-                    body += has_body ? "\n" : "";
-                    body += line;
-                    has_body = true;
-                }
+            }
+            {
+                const size_t space = line.find(' ');
+                Expectation e;
+                e.line = line_no;
+                e.kind = std::string(line.substr(0, space));
+                e.arg = space == std::string_view::npos ? "" : std::string(line.substr(space + 1));
+                file.exchanges.back().expectations.push_back(std::move(e));
+            }
+            continue;
+        case State::kBody:
+            if (line == "----") {
+                state = State::kExpect;
                 continue;
-            case State::kHeaders:
-                if (line == "----") {
-                    state = State::kExpect;
-                } else if (line == "body") {
-                    state = State::kBody;
-                    has_body = false;
-                } else if (size_t colon = line.find(": "); colon != std::string_view::npos) {
-                    file.exchanges.back().request.headers.emplace_back(std::string(line.substr(0, colon)),
-                                                                       std::string(line.substr(colon + 2)));
-                } else {
-                    file.errors.push_back(where + ": expected a header, \"body\" or \"----\"");
-                }
+            }
+            {
+                std::string & body = file.exchanges.back().request.body;
+                body += has_body ? "\n" : "";
+                body += line;
+                has_body = true;
+            }
+            continue;
+        case State::kHeaders:
+            if (line == "----") {
+                state = State::kExpect;
+            } else if (line == "body") {
+                state = State::kBody;
+                has_body = false;
+            } else if (size_t colon = line.find(": "); colon != std::string_view::npos) {
+                file.exchanges.back().request.headers.emplace_back(std::string(line.substr(0, colon)),
+                                                                   std::string(line.substr(colon + 2)));
+            } else {
+                file.errors.push_back(where + ": expected a header, \"body\" or \"----\"");
+            }
+            continue;
+        case State::kTop:
+            if (line.starts_with("# max_body_bytes: ")) {
+                file.max_body_bytes = std::stoul(std::string(line.substr(18)));
                 continue;
-            case State::kTop:
-                if (line.starts_with("# max_body_bytes: ")) {
-                    file.max_body_bytes = std::stoul(std::string(line.substr(18)));
-                    continue;
-                }
-                if (line.starts_with("#") || sb::core::trim(line).empty()) {
-                    continue;
-                }
-                if (!line.starts_with("request ")) {
+            }
+            if (line.starts_with("#") || sb::core::trim(line).empty()) {
+                continue;
+            }
+            if (!line.starts_with("request ")) {
+                file.errors.push_back(where + ": expected \"request METHOD PATH\"");
+                continue;
+            }
+            {
+                std::vector<std::string_view> parts = sb::core::split(line, ' ');
+                if (parts.size() != 3) {
                     file.errors.push_back(where + ": expected \"request METHOD PATH\"");
                     continue;
                 }
-                {
-                    std::vector<std::string_view> parts = sb::core::split(line, ' ');
-                    if (parts.size() != 3) {
-                        file.errors.push_back(where + ": expected \"request METHOD PATH\"");
-                        continue;
-                    }
-                    Exchange x;
-                    x.line = line_no;
-                    x.request.method = std::string(parts[1]);
-                    x.request.path = std::string(parts[2]);
-                    file.exchanges.push_back(std::move(x));
-                    state = State::kHeaders;
-                }
-                continue;
+                Exchange x;
+                x.line = line_no;
+                x.request.method = std::string(parts[1]);
+                x.request.path = std::string(parts[2]);
+                file.exchanges.push_back(std::move(x));
+                state = State::kHeaders;
+            }
+            continue;
         }
     }
     if (state == State::kHeaders || state == State::kBody) {

@@ -1,6 +1,6 @@
-#include "test_support.h"
-
 #include "strongbox/webui/handler.h"
+
+#include "test_support.h"
 
 #include <doctest/doctest.h>
 

@@ -32,7 +32,9 @@ TEST_CASE("while password checks are saturated, /healthz and /readyz answer and 
     // Dearer than the other tests' minimum, so a check lasts long enough to be seen in progress.
     ao.pwhash_opslimit = 2;
     ao.pwhash_memlimit = 16 << 20;
-    ao.clock = [] { return int64_t{1'000'000}; };  // lockouts report their full length
+    ao.clock = [] {
+        return int64_t{1'000'000};
+    };  // lockouts report their full length
     auto opened = sb::access::Accounts::open(dir.path / "accounts.db", ao);
     REQUIRE_MESSAGE(opened.ok(), opened.error().to_string());
     sb::access::Accounts & accounts = *opened.value();

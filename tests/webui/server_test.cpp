@@ -1,6 +1,6 @@
-#include "test_support.h"
-
 #include "strongbox/webui/server.h"
+
+#include "test_support.h"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -8,7 +8,6 @@
 #include <Poco/Net/SocketStream.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
-
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -257,7 +256,7 @@ TEST_CASE("a connection beyond max_connections gets 503 with Retry-After at once
     ServerOptions o = ephemeral(log);
     o.max_threads = 1;
     o.max_queued = 0;
-    o.max_connections = 5;  // the least allowed with one slot and no queue (1 + 0 + 4 spare)
+    o.max_connections = 5;        // the least allowed with one slot and no queue (1 + 0 + 4 spare)
     o.keep_alive_timeout_s = 60;  // held connections stay held for the whole test
     o.retry_after_seconds = 7;
     Server server(service, *staff().accounts, o);
@@ -355,10 +354,12 @@ class HandshakeStreamService : public CorpusService {
 };
 
 void send_raw_ask(Poco::Net::StreamSocket & socket, const std::string & path, const std::string & body) {
-    const std::string request = "POST " + path +
-                                " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: " + bearer() + "\r\n"
-                                "Content-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string request =
+        "POST " + path +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: " + bearer() +
+        "\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     socket.sendBytes(request.data(), static_cast<int>(request.size()));
 }
 
@@ -399,9 +400,11 @@ TEST_CASE("an HTTP/1.0 client gets the stream unchunked, ended by closing the co
     REQUIRE(server.start().ok());
     Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
     const std::string body = R"({"question":"appendicitis elderly CRP?"})";
-    const std::string request = "POST /api/v1/ask/stream HTTP/1.0\r\nContent-Type: application/json\r\nAuthorization: " + bearer() + "\r\n"
-                                "Content-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string request =
+        "POST /api/v1/ask/stream HTTP/1.0\r\nContent-Type: application/json\r\nAuthorization: " + bearer() +
+        "\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     socket.sendBytes(request.data(), static_cast<int>(request.size()));
     std::string received;
     char buf[4096];

@@ -11,12 +11,12 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <atomic>
 #include <filesystem>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -121,7 +121,8 @@ struct TestAccounts {
 // A Handler whose requests carry the staff token of TestAccounts unless they bring credentials.
 class StaffHandler {
   public:
-    StaffHandler(Services services, HandlerOptions options) : handler_(services, *accounts_.accounts, std::move(options)) {}
+    StaffHandler(Services services, HandlerOptions options)
+        : handler_(services, *accounts_.accounts, std::move(options)) {}
 
     HttpResponse handle(HttpRequest request) {
         if (request.header("Authorization").empty() && request.header("Cookie").empty()) {

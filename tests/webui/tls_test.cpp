@@ -1,10 +1,11 @@
 // HTTPS: the self-signed certificate made at first start, and a real server on an ephemeral port
 // answered by a client that trusts exactly that certificate.
+#include "strongbox/webui/tls.h"
+
 #include "test_support.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/webui/server.h"
-#include "strongbox/webui/tls.h"
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -14,7 +15,6 @@
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
-
 #include <doctest/doctest.h>
 
 #include <filesystem>

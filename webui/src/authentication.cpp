@@ -4,7 +4,7 @@
 namespace strongbox::webui {
 
 std::optional<access::Principal> Handler::Impl::authenticate(const HttpRequest & req, std::string & session_id,
-                                                     bool & presented) {
+                                                             bool & presented) {
     presented = false;
     std::string_view auth = req.header("Authorization");
     if (starts_with_ci(auth, "Bearer ")) {
@@ -151,8 +151,8 @@ HttpResponse Handler::Impl::login(Call & call) {
         permit = login_gate.acquire(std::chrono::milliseconds(options.login_queue_timeout_ms));
         if (!permit) {
             metrics.record_login("busy");
-            HttpResponse res = error_response(429, "too_many_attempts",
-                                              "the server is checking other logins; try again shortly", call.request_id);
+            HttpResponse res = error_response(
+                429, "too_many_attempts", "the server is checking other logins; try again shortly", call.request_id);
             res.set_header("Retry-After", std::to_string(options.retry_after_seconds));
             return res;
         }
@@ -166,18 +166,19 @@ HttpResponse Handler::Impl::login(Call & call) {
     event["user"] = actor;
     event["client"] = ip;
     switch (attempt.value().outcome) {
-        case access::LoginAttempt::Outcome::kThrottled: {
-            metrics.record_login("throttled");
-            HttpResponse res = error_response(429, "too_many_attempts",
-                                              "too many failed logins; try again later", call.request_id);
-            res.set_header("Retry-After", std::to_string(attempt.value().retry_after_s));
-            return res;
-        }
-        case access::LoginAttempt::Outcome::kBadCredentials:
-            metrics.record_login("failed");
-            record("login_failed", actor, event);
-            return error_response(401, "invalid_credentials", "wrong user name or password", call.request_id);
-        case access::LoginAttempt::Outcome::kOk: break;
+    case access::LoginAttempt::Outcome::kThrottled: {
+        metrics.record_login("throttled");
+        HttpResponse res =
+            error_response(429, "too_many_attempts", "too many failed logins; try again later", call.request_id);
+        res.set_header("Retry-After", std::to_string(attempt.value().retry_after_s));
+        return res;
+    }
+    case access::LoginAttempt::Outcome::kBadCredentials:
+        metrics.record_login("failed");
+        record("login_failed", actor, event);
+        return error_response(401, "invalid_credentials", "wrong user name or password", call.request_id);
+    case access::LoginAttempt::Outcome::kOk:
+        break;
     }
     // Logging in stores a session row even in read-only mode: a few hundred bytes, written like the
     // audit records of answers into the space the disk reserve freed (read_only.h note 2), so staff

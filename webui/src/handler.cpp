@@ -23,7 +23,8 @@ core::Result<core::Json> Handler::Impl::json_body(const Call & call, int & statu
     }
     core::Result<core::Json> parsed = core::Json::parse(call.req.body);
     if (!parsed.ok()) {
-        return core::Error(core::ErrorCode::kInvalidArgument, "request body is not valid JSON: " + parsed.error().message());
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "request body is not valid JSON: " + parsed.error().message());
     }
     if (!parsed.value().is_object()) {
         return core::Error(core::ErrorCode::kInvalidArgument, "request body must be a JSON object");
@@ -116,9 +117,9 @@ HttpResponse Handler::Impl::dispatch(const HttpRequest & req, const std::string 
         if (req.method == "GET") {
             return std::nullopt;
         }
-        HttpResponse res = error_response(405, "method_not_allowed",
-                                          req.method + " is not allowed on " + std::string(matched) + "; use GET",
-                                          request_id);
+        HttpResponse res =
+            error_response(405, "method_not_allowed",
+                           req.method + " is not allowed on " + std::string(matched) + "; use GET", request_id);
         res.set_header("Allow", "GET");
         return res;
     };
@@ -169,10 +170,9 @@ HttpResponse Handler::Impl::dispatch(const HttpRequest & req, const std::string 
             return not_found();
         }
         route = kRouteUnknown;
-        HttpResponse res = error_response(405, "method_not_allowed",
-                                          req.method + " is not allowed on " + path.substr(0, kMaxLoggedPath) +
-                                              "; use " + allow,
-                                          request_id);
+        HttpResponse res = error_response(
+            405, "method_not_allowed",
+            req.method + " is not allowed on " + path.substr(0, kMaxLoggedPath) + "; use " + allow, request_id);
         res.set_header("Allow", allow);
         return res;
     }
@@ -182,10 +182,11 @@ HttpResponse Handler::Impl::dispatch(const HttpRequest & req, const std::string 
         bool presented = false;
         call.principal = authenticate(req, call.session_id, presented);
         if (!call.principal) {
-            HttpResponse res = error_response(401, "unauthenticated",
-                                              presented ? "the session has ended or the token is not valid; log in again"
-                                                        : "log in first (session cookie or Authorization: Bearer token)",
-                                              request_id);
+            HttpResponse res =
+                error_response(401, "unauthenticated",
+                               presented ? "the session has ended or the token is not valid; log in again"
+                                         : "log in first (session cookie or Authorization: Bearer token)",
+                               request_id);
             if (presented && !call.session_id.empty()) {
                 res.set_header("Set-Cookie", cookie("", 0));
             }
@@ -205,9 +206,9 @@ HttpResponse Handler::Impl::dispatch(const HttpRequest & req, const std::string 
 
     const size_t limit = limit_for(r->body);
     if (req.content_length > static_cast<int64_t>(limit) || req.body.size() > limit) {
-        HttpResponse res = error_response(413, "payload_too_large",
-                                          "request body is larger than the limit of " + std::to_string(limit) + " bytes",
-                                          request_id);
+        HttpResponse res =
+            error_response(413, "payload_too_large",
+                           "request body is larger than the limit of " + std::to_string(limit) + " bytes", request_id);
         res.close_connection = true;
         return res;
     }
@@ -344,8 +345,10 @@ HttpResponse Handler::handle(const HttpRequest & request) {
         // Out of memory mid-request: every store write is one transaction, so nothing half-done
         // was kept; say so instead of a bare 500.
         SB_LOG_ERROR("request %s: out of memory", request_id.c_str());
-        res = error_response(503, "out_of_memory", "the appliance ran out of memory serving this request; nothing was "
-                             "changed, try again shortly", request_id);
+        res = error_response(503, "out_of_memory",
+                             "the appliance ran out of memory serving this request; nothing was "
+                             "changed, try again shortly",
+                             request_id);
     } catch (const std::exception & e) {
         // The service broke its contract by throwing; the client still gets a well-formed answer.
         SB_LOG_ERROR("request %s: %s", request_id.c_str(), e.what());

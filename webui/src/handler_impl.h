@@ -3,14 +3,13 @@
 // routes_*.cpp per route group.
 #pragma once
 
-#include "strongbox/webui/handler.h"
-
 #include "assets.h"
 #include "metrics.h"
 
 #include "strongbox/core/clock.h"
 #include "strongbox/core/log.h"
 #include "strongbox/core/text.h"
+#include "strongbox/webui/handler.h"
 
 #include <algorithm>
 #include <cctype>
@@ -173,7 +172,6 @@ class Gate {
     int running_ = 0;
 };
 
-
 // ---- small request helpers -----------------------------------------------------------------------
 
 // Who may call a route. kPublic routes run without credentials (they may still look at them).
@@ -191,9 +189,9 @@ enum class Body { kJson, kUpload, kUpdate, kNone };
 struct Call {
     const HttpRequest & req;
     const std::string & request_id;
-    std::vector<std::string> params;     // the {x} segments of the pattern, in order
+    std::vector<std::string> params;             // the {x} segments of the pattern, in order
     std::optional<access::Principal> principal;  // set for authenticated calls
-    std::string session_id;              // raw cookie value, for logout
+    std::string session_id;                      // raw cookie value, for logout
     std::optional<Caller> caller_cache;
 };
 
@@ -209,7 +207,10 @@ struct Handler::Impl {
     static std::span<const Route> routes();
 
     Impl(Services s, access::Accounts & a, HandlerOptions o)
-        : services(s), accounts(a), options(std::move(o)), gate(options.max_concurrent, options.max_queued),
+        : services(s),
+          accounts(a),
+          options(std::move(o)),
+          gate(options.max_concurrent, options.max_queued),
           login_gate(options.max_concurrent_logins, options.max_queued_logins) {}
 
     HttpResponse dispatch(const HttpRequest & req, const std::string & request_id, std::string_view & route);
@@ -233,9 +234,7 @@ struct Handler::Impl {
     HttpResponse bad_request(const Call & call, std::string message) {
         return error_response(400, "invalid_argument", message, call.request_id);
     }
-    std::shared_ptr<Gate::Permit> admit() {
-        return gate.acquire(std::chrono::milliseconds(options.queue_timeout_ms));
-    }
+    std::shared_ptr<Gate::Permit> admit() { return gate.acquire(std::chrono::milliseconds(options.queue_timeout_ms)); }
     // Accounts, groups, grants and tokens are stored here rather than by the service, so each such
     // change asks the service first whether the appliance is read-only (disk full): refused up front
     // with 507 and the reason, like the service's own writes, instead of failing half-way with 500.
@@ -295,16 +294,16 @@ struct Handler::Impl {
 };
 
 // Parses the body or answers the error; used as: SB_JSON_BODY(body) at the top of a route.
-#define SB_JSON_BODY(var)                                                               \
-    core::Json var;                                                                     \
-    {                                                                                   \
-        int sb_status = 0;                                                              \
-        std::string sb_code;                                                            \
-        core::Result<core::Json> sb_parsed = json_body(call, sb_status, sb_code);       \
-        if (!sb_parsed.ok()) {                                                          \
+#define SB_JSON_BODY(var)                                                                            \
+    core::Json var;                                                                                  \
+    {                                                                                                \
+        int sb_status = 0;                                                                           \
+        std::string sb_code;                                                                         \
+        core::Result<core::Json> sb_parsed = json_body(call, sb_status, sb_code);                    \
+        if (!sb_parsed.ok()) {                                                                       \
             return error_response(sb_status, sb_code, sb_parsed.error().message(), call.request_id); \
-        }                                                                               \
-        var = std::move(sb_parsed).value();                                             \
+        }                                                                                            \
+        var = std::move(sb_parsed).value();                                                          \
     }
 
 }  // namespace strongbox::webui

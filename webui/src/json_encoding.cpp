@@ -5,14 +5,22 @@ namespace strongbox::webui {
 
 int status_for(core::ErrorCode code) {
     switch (code) {
-        case core::ErrorCode::kInvalidArgument: return 400;
-        case core::ErrorCode::kNotFound: return 404;
-        case core::ErrorCode::kPermissionDenied: return 403;
-        case core::ErrorCode::kAlreadyExists: return 409;
-        case core::ErrorCode::kResourceExhausted: return 429;
-        case core::ErrorCode::kUnsupported: return 501;
-        case core::ErrorCode::kUnavailable: return 503;
-        default: return 500;
+    case core::ErrorCode::kInvalidArgument:
+        return 400;
+    case core::ErrorCode::kNotFound:
+        return 404;
+    case core::ErrorCode::kPermissionDenied:
+        return 403;
+    case core::ErrorCode::kAlreadyExists:
+        return 409;
+    case core::ErrorCode::kResourceExhausted:
+        return 429;
+    case core::ErrorCode::kUnsupported:
+        return 501;
+    case core::ErrorCode::kUnavailable:
+        return 503;
+    default:
+        return 500;
     }
 }
 
@@ -115,7 +123,8 @@ core::Json token_json(const access::ApiToken & t) {
     j["name"] = t.name;
     j["user"] = t.user;
     j["created_at"] = core::format_iso8601_utc(t.created_at * 1000000);
-    j["last_used_at"] = t.last_used_at == 0 ? core::Json() : core::Json(core::format_iso8601_utc(t.last_used_at * 1000000));
+    j["last_used_at"] =
+        t.last_used_at == 0 ? core::Json() : core::Json(core::format_iso8601_utc(t.last_used_at * 1000000));
     return j;
 }
 

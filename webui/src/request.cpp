@@ -143,17 +143,18 @@ core::Result<std::vector<std::string>> string_list(const core::Json & body, std:
         return out;
     }
     if (!list->is_array()) {
-        return core::Error(core::ErrorCode::kInvalidArgument, "\"" + std::string(key) + "\" must be an array of strings");
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "\"" + std::string(key) + "\" must be an array of strings");
     }
     for (const core::Json & item : list->as_array()) {
         if (!item.is_string()) {
-            return core::Error(core::ErrorCode::kInvalidArgument, "\"" + std::string(key) + "\" must be an array of strings");
+            return core::Error(core::ErrorCode::kInvalidArgument,
+                               "\"" + std::string(key) + "\" must be an array of strings");
         }
         out.push_back(item.as_string());
     }
     return out;
 }
-
 
 // ---- session routes ------------------------------------------------------------------------------
 

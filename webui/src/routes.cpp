@@ -48,59 +48,62 @@ bool match_pattern(std::string_view pattern, std::string_view path, std::vector<
 std::span<const Handler::Impl::Route> Handler::Impl::routes() {
     using I = Impl;
     static const Route kRoutes[] = {
-    {"GET", "/api/v1/me", kPublic, &I::me, Body::kNone},
-    {"POST", "/api/v1/setup", kPublic, &I::setup},
-    {"POST", "/api/v1/login", kPublic, &I::login},
-    {"POST", "/api/v1/logout", kAnyRole, &I::logout, Body::kNone},
-    {"PUT", "/api/v1/me/language", kAnyRole, &I::set_language},
-    {"POST", "/api/v1/ask", kStaff | kAdmin, &I::ask},
-    {"POST", "/api/ask", kStaff | kAdmin, &I::ask},
-    {"POST", "/api/v1/ask/stream", kStaff | kAdmin, &I::ask_stream},
-    {"POST", "/api/v1/search", kStaff | kAdmin, &I::search},
-    {"GET", "/api/v1/history", kStaff | kAdmin, &I::history, Body::kNone},
-    {"GET", "/api/v1/source/{id}", kAnyRole, &I::source, Body::kNone},
-    {"GET", "/api/source/{id}", kAnyRole, &I::source, Body::kNone},
-    {"GET", "/api/v1/source/{id}/page.png", kAnyRole, &I::page_image, Body::kNone},
-    {"GET", "/api/v1/collections", kAnyRole, &I::collections, Body::kNone},
-    {"POST", "/api/v1/collections", kAdmin, &I::create_collection},
-    {"PUT", "/api/v1/collections/{name}/grants", kAdmin, &I::set_grants},
-    {"GET", "/api/v1/documents", kStaff | kAdmin | kAuditor, &I::documents, Body::kNone},
-    {"POST", "/api/v1/documents", kStaff | kAdmin, &I::upload, Body::kUpload},
-    {"GET", "/api/v1/documents/{id}/versions", kStaff | kAdmin | kAuditor, &I::versions, Body::kNone},
-    {"DELETE", "/api/v1/documents/{id}", kStaff | kAdmin, &I::remove_document, Body::kNone},
-    {"GET", "/api/v1/jobs/{id}", kStaff | kAdmin, &I::job, Body::kNone},
-    {"GET", "/api/v1/quarantine", kAdmin, &I::quarantine, Body::kNone},
-    {"GET", "/api/v1/audit", kAuditor | kAdmin, &I::audit_search, Body::kNone},
-    {"GET", "/api/v1/audit/export", kAuditor | kAdmin, &I::audit_export, Body::kNone},
-    {"GET", "/api/v1/audit/{id}", kAuditor | kAdmin, &I::audit_record, Body::kNone},
-    {"GET", "/api/v1/users", kAdmin, &I::list_users, Body::kNone},
-    {"POST", "/api/v1/users", kAdmin, &I::add_user},
-    {"PATCH", "/api/v1/users/{name}", kAdmin, &I::change_user},
-    {"DELETE", "/api/v1/users/{name}", kAdmin, &I::delete_user, Body::kNone},
-    {"GET", "/api/v1/groups", kAdmin, &I::list_groups, Body::kNone},
-    {"POST", "/api/v1/groups", kAdmin, &I::add_group},
-    {"POST", "/api/v1/tokens", kAnyRole, &I::create_token},
-    {"GET", "/api/v1/tokens", kAnyRole, &I::list_tokens, Body::kNone},
-    {"DELETE", "/api/v1/tokens/{id}", kAnyRole, &I::revoke_token, Body::kNone},
-    {"GET", "/api/v1/admin/status", kAdmin, &I::admin_status, Body::kNone},
-    {"POST", "/api/v1/admin/selftest", kAdmin, &I::selftest, Body::kNone},
-    {"GET", "/api/v1/settings", kAdmin, &I::get_settings, Body::kNone},
-    {"PUT", "/api/v1/settings", kAdmin, &I::put_settings},
-    {"POST", "/api/v1/admin/update", kAdmin, &I::install_update, Body::kUpdate},
-};
+        {"GET", "/api/v1/me", kPublic, &I::me, Body::kNone},
+        {"POST", "/api/v1/setup", kPublic, &I::setup},
+        {"POST", "/api/v1/login", kPublic, &I::login},
+        {"POST", "/api/v1/logout", kAnyRole, &I::logout, Body::kNone},
+        {"PUT", "/api/v1/me/language", kAnyRole, &I::set_language},
+        {"POST", "/api/v1/ask", kStaff | kAdmin, &I::ask},
+        {"POST", "/api/ask", kStaff | kAdmin, &I::ask},
+        {"POST", "/api/v1/ask/stream", kStaff | kAdmin, &I::ask_stream},
+        {"POST", "/api/v1/search", kStaff | kAdmin, &I::search},
+        {"GET", "/api/v1/history", kStaff | kAdmin, &I::history, Body::kNone},
+        {"GET", "/api/v1/source/{id}", kAnyRole, &I::source, Body::kNone},
+        {"GET", "/api/source/{id}", kAnyRole, &I::source, Body::kNone},
+        {"GET", "/api/v1/source/{id}/page.png", kAnyRole, &I::page_image, Body::kNone},
+        {"GET", "/api/v1/collections", kAnyRole, &I::collections, Body::kNone},
+        {"POST", "/api/v1/collections", kAdmin, &I::create_collection},
+        {"PUT", "/api/v1/collections/{name}/grants", kAdmin, &I::set_grants},
+        {"GET", "/api/v1/documents", kStaff | kAdmin | kAuditor, &I::documents, Body::kNone},
+        {"POST", "/api/v1/documents", kStaff | kAdmin, &I::upload, Body::kUpload},
+        {"GET", "/api/v1/documents/{id}/versions", kStaff | kAdmin | kAuditor, &I::versions, Body::kNone},
+        {"DELETE", "/api/v1/documents/{id}", kStaff | kAdmin, &I::remove_document, Body::kNone},
+        {"GET", "/api/v1/jobs/{id}", kStaff | kAdmin, &I::job, Body::kNone},
+        {"GET", "/api/v1/quarantine", kAdmin, &I::quarantine, Body::kNone},
+        {"GET", "/api/v1/audit", kAuditor | kAdmin, &I::audit_search, Body::kNone},
+        {"GET", "/api/v1/audit/export", kAuditor | kAdmin, &I::audit_export, Body::kNone},
+        {"GET", "/api/v1/audit/{id}", kAuditor | kAdmin, &I::audit_record, Body::kNone},
+        {"GET", "/api/v1/users", kAdmin, &I::list_users, Body::kNone},
+        {"POST", "/api/v1/users", kAdmin, &I::add_user},
+        {"PATCH", "/api/v1/users/{name}", kAdmin, &I::change_user},
+        {"DELETE", "/api/v1/users/{name}", kAdmin, &I::delete_user, Body::kNone},
+        {"GET", "/api/v1/groups", kAdmin, &I::list_groups, Body::kNone},
+        {"POST", "/api/v1/groups", kAdmin, &I::add_group},
+        {"POST", "/api/v1/tokens", kAnyRole, &I::create_token},
+        {"GET", "/api/v1/tokens", kAnyRole, &I::list_tokens, Body::kNone},
+        {"DELETE", "/api/v1/tokens/{id}", kAnyRole, &I::revoke_token, Body::kNone},
+        {"GET", "/api/v1/admin/status", kAdmin, &I::admin_status, Body::kNone},
+        {"POST", "/api/v1/admin/selftest", kAdmin, &I::selftest, Body::kNone},
+        {"GET", "/api/v1/settings", kAdmin, &I::get_settings, Body::kNone},
+        {"PUT", "/api/v1/settings", kAdmin, &I::put_settings},
+        {"POST", "/api/v1/admin/update", kAdmin, &I::install_update, Body::kUpdate},
+    };
     return kRoutes;
 }
 
 size_t Handler::Impl::limit_for(Body body) const {
     switch (body) {
-        case Body::kUpload: return options.max_upload_bytes;
-        case Body::kUpdate: return options.max_update_bytes;
-        default: return options.max_body_bytes;
+    case Body::kUpload:
+        return options.max_upload_bytes;
+    case Body::kUpdate:
+        return options.max_update_bytes;
+    default:
+        return options.max_body_bytes;
     }
 }
 
 const Handler::Impl::Route * Handler::Impl::find_route(const HttpRequest & req, std::vector<std::string> & params,
-                                        std::string & allow) const {
+                                                       std::string & allow) const {
     allow.clear();
     std::vector<std::string> scratch;
     for (const Route & r : routes()) {

@@ -89,8 +89,8 @@ HttpResponse Handler::Impl::change_user(Call & call) {
     // Disabling alone is a revocation (the user's sessions and tokens stop at once), and like
     // logout and token revocation it must not wait for disk space: a one-row update. Anything else
     // is a change and is refused in read-only mode.
-    const bool only_disabling = change.disabled.value_or(false) && !change.role && !change.groups &&
-                                !change.password && !change.language;
+    const bool only_disabling =
+        change.disabled.value_or(false) && !change.role && !change.groups && !change.password && !change.language;
     if (!only_disabling) {
         if (auto refused = read_only_refusal(call)) {
             return *refused;

@@ -62,7 +62,8 @@ HttpResponse Handler::Impl::audit_export(Call & call) {
     HttpResponse res;
     res.status = 200;
     res.body = std::move(out.value().bytes);
-    res.set_header("Content-Type", out.value().content_type.empty() ? "application/octet-stream" : out.value().content_type);
+    res.set_header("Content-Type",
+                   out.value().content_type.empty() ? "application/octet-stream" : out.value().content_type);
     res.set_header("Content-Disposition", "attachment; filename=\"" + safe_file_name(out.value().file_name) + "\"");
     return res;
 }

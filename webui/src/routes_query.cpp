@@ -79,9 +79,14 @@ HttpResponse Handler::Impl::ask_stream(Call & call) {
         AskSink sink = [&write](const AskProgress & event) {
             core::Json data = core::Json::object();
             switch (event.kind) {
-                case AskProgress::Kind::kStage: data["stage"] = event.text; return write(sse_event("stage", data));
-                case AskProgress::Kind::kText: data["text"] = event.text; return write(sse_event("text", data));
-                case AskProgress::Kind::kAnswer: return write(sse_event("answer", core::to_json(event.answer)));
+            case AskProgress::Kind::kStage:
+                data["stage"] = event.text;
+                return write(sse_event("stage", data));
+            case AskProgress::Kind::kText:
+                data["text"] = event.text;
+                return write(sse_event("text", data));
+            case AskProgress::Kind::kAnswer:
+                return write(sse_event("answer", core::to_json(event.answer)));
             }
             return false;
         };

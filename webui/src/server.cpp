@@ -3,6 +3,7 @@
 #include "strongbox/core/log.h"
 
 #include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -11,7 +12,6 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/Context.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
@@ -372,10 +372,11 @@ core::Status Server::start() {
         return core::Error(core::ErrorCode::kInvalidArgument, "web server: give both a TLS certificate and its key");
     }
     if (o.tls_cert.empty() && !is_loopback(o.host) && !o.allow_insecure_http) {
-        return core::Error(core::ErrorCode::kInvalidArgument,
-                           "web server: plain HTTP on " + o.host +
-                               " would send passwords in clear; serve HTTPS (a certificate and key) or allow insecure HTTP "
-                               "explicitly");
+        return core::Error(
+            core::ErrorCode::kInvalidArgument,
+            "web server: plain HTTP on " + o.host +
+                " would send passwords in clear; serve HTTPS (a certificate and key) or allow insecure HTTP "
+                "explicitly");
     }
     const std::string where = o.host + ":" + std::to_string(o.port);
     ignore_sigpipe_once();

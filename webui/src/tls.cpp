@@ -2,6 +2,11 @@
 
 #include "strongbox/core/file.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -13,11 +18,6 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 
 namespace strongbox::webui {
 namespace {
@@ -74,7 +74,8 @@ core::Result<bool> ensure_self_signed_certificate(const std::filesystem::path & 
     }
     if (have_cert != have_key) {
         return core::Error(core::ErrorCode::kInvalidArgument,
-                           "TLS: " + (have_cert ? cert : key).string() + " exists but " + (have_cert ? key : cert).string() +
+                           "TLS: " + (have_cert ? cert : key).string() + " exists but " +
+                               (have_cert ? key : cert).string() +
                                " does not; install both or remove both to have a new self-signed pair made");
     }
     if (names.empty()) {
@@ -87,7 +88,8 @@ core::Result<bool> ensure_self_signed_certificate(const std::filesystem::path & 
     }
     X509Ptr x(X509_new());
     BnPtr serial(BN_new());
-    if (!x || !serial || X509_set_version(x.get(), 2) != 1 || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
+    if (!x || !serial || X509_set_version(x.get(), 2) != 1 ||
+        BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
         BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(x.get())) == nullptr) {
         return openssl_error("TLS: start a certificate");
     }
@@ -97,8 +99,8 @@ core::Result<bool> ensure_self_signed_certificate(const std::filesystem::path & 
     X509_NAME * subject = X509_get_subject_name(x.get());
     const std::string common_name = names.front().substr(0, 64);
     if (X509_set_pubkey(x.get(), pkey.get()) != 1 ||
-        X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char *>("Strongbox"), -1,
-                                   -1, 0) != 1 ||
+        X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char *>("Strongbox"),
+                                   -1, -1, 0) != 1 ||
         X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
                                    reinterpret_cast<const unsigned char *>(common_name.c_str()), -1, -1, 0) != 1 ||
         X509_set_issuer_name(x.get(), subject) != 1) {

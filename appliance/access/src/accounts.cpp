@@ -22,9 +22,7 @@
 #include "strongbox/core/log.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sodium.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -35,14 +33,17 @@
 #include <mutex>
 #include <set>
 
+#include <sodium.h>
+#include <sys/stat.h>
+
 namespace strongbox::access {
 namespace {
 
 constexpr size_t kMinPassword = 8;
 constexpr size_t kMaxPassword = 1024;
-constexpr size_t kMaxThrottleKeys = 10000;  // bounds memory under a flood of distinct names
+constexpr size_t kMaxThrottleKeys = 10000;   // bounds memory under a flood of distinct names
 constexpr int64_t kTokenTouchInterval = 60;  // last_used_at is written at most this often
-constexpr size_t kMaxCachedTokens = 1000;     // bounds the token cache (note 6)
+constexpr size_t kMaxCachedTokens = 1000;    // bounds the token cache (note 6)
 
 core::Error db_error(const std::string & what, const std::exception & e) {
     // A full disk (SQLITE_FULL: ENOSPC or EDQUOT under the file) is the appliance's read-only
@@ -50,9 +51,8 @@ core::Error db_error(const std::string & what, const std::exception & e) {
     // statement or transaction was rolled back whole, so nothing was changed.
     const auto * sql = dynamic_cast<const SQLite::Exception *>(&e);
     if (sql != nullptr && (sql->getErrorCode() & 0xff) == SQLITE_FULL) {
-        return core::Error(core::ErrorCode::kReadOnly,
-                           std::string("read-only: disk full: cannot ") + what + ": " + e.what() +
-                               "; nothing was changed");
+        return core::Error(core::ErrorCode::kReadOnly, std::string("read-only: disk full: cannot ") + what + ": " +
+                                                           e.what() + "; nothing was changed");
     }
     return core::Error(core::ErrorCode::kIoError, what + ": " + e.what());
 }
@@ -65,7 +65,8 @@ std::string random_hex(size_t bytes) {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
@@ -81,15 +82,16 @@ bool valid_collection(std::string_view name) {
 core::Status check_password(const std::string & password) {
     if (password.size() < kMinPassword || password.size() > kMaxPassword) {
         return core::Error(core::ErrorCode::kInvalidArgument, "password must be " + std::to_string(kMinPassword) +
-                                                                  " to " + std::to_string(kMaxPassword) + " bytes long");
+                                                                  " to " + std::to_string(kMaxPassword) +
+                                                                  " bytes long");
     }
     return core::ok_status();
 }
 
 core::Status check_language(const std::string & language) {
     if (language != "en" && language != "ko") {
-        return core::Error(core::ErrorCode::kInvalidArgument, "language must be \"en\" or \"ko\", got \"" +
-                                                                  language.substr(0, 16) + "\"");
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "language must be \"en\" or \"ko\", got \"" + language.substr(0, 16) + "\"");
     }
     return core::ok_status();
 }
@@ -113,7 +115,8 @@ struct Throttle {
 
 struct Accounts::Impl {
     Impl(const std::filesystem::path & p, AccountsOptions o)
-        : path(p), db(p.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX),
+        : path(p),
+          db(p.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX),
           options(std::move(o)) {}
 
     std::filesystem::path path;
@@ -126,9 +129,9 @@ struct Accounts::Impl {
         int64_t last_used = 0;
         std::pair<int64_t, int64_t> version;
     };
-    std::map<std::string, CachedToken> token_cache;  // by token hash; guarded by mu; see note 6
+    std::map<std::string, CachedToken> token_cache;       // by token hash; guarded by mu; see note 6
     std::optional<SQLite::Statement> data_version_query;  // guarded by mu
-    std::string dummy_hash;                     // guarded by mu; see note 3
+    std::string dummy_hash;                               // guarded by mu; see note 3
 
     int64_t now() const { return options.clock ? options.clock() : static_cast<int64_t>(std::time(nullptr)); }
     uint64_t opslimit() const {
@@ -251,9 +254,9 @@ struct Accounts::Impl {
         if (throttles.size() >= kMaxThrottleKeys && throttles.find(key) == throttles.end()) {
             // Forget entries with nothing left to hold before admitting a new one.
             for (auto it = throttles.begin(); it != throttles.end();) {
-                const bool idle = it->second.locked_until <= t &&
-                                  (it->second.failures.empty() ||
-                                   it->second.failures.back() <= t - options.failure_window_s);
+                const bool idle =
+                    it->second.locked_until <= t &&
+                    (it->second.failures.empty() || it->second.failures.back() <= t - options.failure_window_s);
                 it = idle ? throttles.erase(it) : std::next(it);
             }
             if (throttles.size() >= kMaxThrottleKeys) {
@@ -299,7 +302,8 @@ bool Accounts::valid_role(std::string_view role) {
 
 core::Result<std::unique_ptr<Accounts>> Accounts::open(const std::filesystem::path & path, AccountsOptions options) {
     if (sodium_init() < 0) {
-        return core::Error(core::ErrorCode::kInternal, "open accounts " + path.string() + ": libsodium failed to start");
+        return core::Error(core::ErrorCode::kInternal,
+                           "open accounts " + path.string() + ": libsodium failed to start");
     }
     if (options.max_failures < 1 || options.session_lifetime_s < 1) {
         return core::Error(core::ErrorCode::kInvalidArgument,
@@ -366,8 +370,8 @@ core::Result<bool> Accounts::has_users() {
 
 core::Status Accounts::add_user(const User & user, const std::string & password) {
     if (!valid_name(user.name)) {
-        return core::Error(core::ErrorCode::kInvalidArgument,
-                           "user name \"" + user.name.substr(0, 64) + "\" must be 1-64 characters of A-Z a-z 0-9 . _ - @");
+        return core::Error(core::ErrorCode::kInvalidArgument, "user name \"" + user.name.substr(0, 64) +
+                                                                  "\" must be 1-64 characters of A-Z a-z 0-9 . _ - @");
     }
     if (!valid_role(user.role)) {
         return core::Error(core::ErrorCode::kInvalidArgument,
@@ -383,8 +387,9 @@ core::Status Accounts::add_user(const User & user, const std::string & password)
         if (impl_->user_locked(user.name)) {
             return core::Error(core::ErrorCode::kAlreadyExists, "user \"" + user.name + "\" already exists");
         }
-        SQLite::Statement insert(impl_->db, "INSERT INTO users(name, role, password_hash, language, disabled, created_at) "
-                                            "VALUES (?, ?, ?, ?, ?, ?)");
+        SQLite::Statement insert(impl_->db,
+                                 "INSERT INTO users(name, role, password_hash, language, disabled, created_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)");
         insert.bind(1, user.name);
         insert.bind(2, user.role);
         insert.bind(3, hash);
@@ -417,8 +422,9 @@ core::Status Accounts::create_first_admin(const std::string & name, const std::s
         if (any.getColumn(0).getInt() != 0) {
             return core::Error(core::ErrorCode::kAlreadyExists, "setup is done: an account already exists");
         }
-        SQLite::Statement insert(impl_->db, "INSERT INTO users(name, role, password_hash, language, disabled, created_at) "
-                                            "VALUES (?, 'admin', ?, 'en', 0, ?)");
+        SQLite::Statement insert(impl_->db,
+                                 "INSERT INTO users(name, role, password_hash, language, disabled, created_at) "
+                                 "VALUES (?, 'admin', ?, 'en', 0, ?)");
         insert.bind(1, name);
         insert.bind(2, hash);
         insert.bind(3, impl_->now());
@@ -585,10 +591,11 @@ core::Result<std::vector<std::string>> Accounts::groups() {
     }
 }
 
-core::Status Accounts::set_grant(const std::string & group, const std::string & collection, const std::string & access) {
+core::Status Accounts::set_grant(const std::string & group, const std::string & collection,
+                                 const std::string & access) {
     if (!valid_collection(collection)) {
-        return core::Error(core::ErrorCode::kInvalidArgument,
-                           "collection name \"" + collection.substr(0, 64) + "\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
+        return core::Error(core::ErrorCode::kInvalidArgument, "collection name \"" + collection.substr(0, 64) +
+                                                                  "\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
     }
     if (access != "read" && access != "write" && access != "none") {
         return core::Error(core::ErrorCode::kInvalidArgument,
@@ -608,8 +615,9 @@ core::Status Accounts::set_grant(const std::string & group, const std::string & 
             del.bind(2, collection);
             del.exec();
         } else {
-            SQLite::Statement up(impl_->db, "INSERT INTO grants(group_name, collection, access) VALUES (?, ?, ?) "
-                                            "ON CONFLICT(group_name, collection) DO UPDATE SET access = excluded.access");
+            SQLite::Statement up(impl_->db,
+                                 "INSERT INTO grants(group_name, collection, access) VALUES (?, ?, ?) "
+                                 "ON CONFLICT(group_name, collection) DO UPDATE SET access = excluded.access");
             up.bind(1, group);
             up.bind(2, collection);
             up.bind(3, access);
@@ -623,8 +631,8 @@ core::Status Accounts::set_grant(const std::string & group, const std::string & 
 
 core::Status Accounts::replace_grants(const std::string & collection, const std::vector<Grant> & grants) {
     if (!valid_collection(collection)) {
-        return core::Error(core::ErrorCode::kInvalidArgument,
-                           "collection name \"" + collection.substr(0, 64) + "\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
+        return core::Error(core::ErrorCode::kInvalidArgument, "collection name \"" + collection.substr(0, 64) +
+                                                                  "\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
     }
     std::set<std::string> seen;
     for (const Grant & g : grants) {
@@ -633,7 +641,8 @@ core::Status Accounts::replace_grants(const std::string & collection, const std:
                                "access must be read or write, got \"" + g.access.substr(0, 16) + "\"");
         }
         if (!seen.insert(g.group).second) {
-            return core::Error(core::ErrorCode::kInvalidArgument, "group \"" + g.group.substr(0, 64) + "\" is listed twice");
+            return core::Error(core::ErrorCode::kInvalidArgument,
+                               "group \"" + g.group.substr(0, 64) + "\" is listed twice");
         }
     }
     std::lock_guard lock(impl_->mu);
@@ -667,7 +676,8 @@ core::Status Accounts::replace_grants(const std::string & collection, const std:
 core::Result<std::vector<Grant>> Accounts::grants() {
     std::lock_guard lock(impl_->mu);
     try {
-        SQLite::Statement q(impl_->db, "SELECT group_name, collection, access FROM grants ORDER BY collection, group_name");
+        SQLite::Statement q(impl_->db,
+                            "SELECT group_name, collection, access FROM grants ORDER BY collection, group_name");
         std::vector<Grant> out;
         while (q.executeStep()) {
             out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
@@ -683,7 +693,8 @@ core::Result<std::vector<Grant>> Accounts::grants_of(const std::vector<std::stri
     try {
         std::vector<Grant> out;
         for (const std::string & g : groups) {
-            SQLite::Statement q(impl_->db, "SELECT collection, access FROM grants WHERE group_name = ? ORDER BY collection");
+            SQLite::Statement q(impl_->db,
+                                "SELECT collection, access FROM grants WHERE group_name = ? ORDER BY collection");
             q.bind(1, g);
             while (q.executeStep()) {
                 out.push_back({g, q.getColumn(0).getString(), q.getColumn(1).getString()});
@@ -850,7 +861,8 @@ core::Result<ApiToken> Accounts::create_token(const std::string & user, const st
         t.name = name;
         t.user = user;
         t.created_at = impl_->now();
-        SQLite::Statement insert(impl_->db, "INSERT INTO api_tokens(token_hash, user, name, created_at) VALUES (?, ?, ?, ?)");
+        SQLite::Statement insert(impl_->db,
+                                 "INSERT INTO api_tokens(token_hash, user, name, created_at) VALUES (?, ?, ?, ?)");
         insert.bind(1, core::sha256_hex(t.token));
         insert.bind(2, user);
         insert.bind(3, name);

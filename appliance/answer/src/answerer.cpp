@@ -25,7 +25,9 @@ enum class AnswerType { kAny, kTime, kQuantity };
 
 AnswerType answer_type(const std::string & question) {
     const std::string q = " " + core::ascii_lower(question) + " ";
-    auto has = [&](std::string_view w) { return q.find(w) != std::string::npos; };
+    auto has = [&](std::string_view w) {
+        return q.find(w) != std::string::npos;
+    };
     if (has(" when ") || has(" what time") || has(" what date") || has("언제") || has("몇 시")) {
         return AnswerType::kTime;
     }
@@ -45,20 +47,21 @@ bool holds_type(std::string_view sentence, AnswerType type) {
         return true;
     }
     static const char * const kQuantityWords[] = {
-        " one ", " two ", " three ", " four ", " five ", " six ", " seven ", " eight ", " nine ", " ten ", " twelve ",
-        " once ", " twice ", " every ", " each ", " daily", " weekly", " monthly", " yearly", " hourly", " half ",
-        " several ", " single ", "매일", "매주", "매월", "매년", "마다", "한 번", "두 번",
+        " one ",    " two ",     " three ",  " four ",  " five ", " six ",  " seven ", " eight ",  " nine ",  " ten ",
+        " twelve ", " once ",    " twice ",  " every ", " each ", " daily", " weekly", " monthly", " yearly", " hourly",
+        " half ",   " several ", " single ", "매일",    "매주",   "매월",   "매년",    "마다",     "한 번",   "두 번",
     };
     static const char * const kTimeWords[] = {
-        " monday", " tuesday", " wednesday", " thursday", " friday", " saturday", " sunday", " january",
-        " february", " march", " april", " may ", " june", " july", " august", " september", " october",
-        " november", " december", " before ", " after ", " during ", " at boot", " at startup", " daily",
-        " weekly", " monthly", " every ", " night", " morning", " evening", "요일", "매일", "매주", "매월", " 전에",
-        " 후에", "때 ", "동안",
+        " monday",   " tuesday",  " wednesday", " thursday", " friday", " saturday", " sunday",  " january",
+        " february", " march",    " april",     " may ",     " june",   " july",     " august",  " september",
+        " october",  " november", " december",  " before ",  " after ", " during ",  " at boot", " at startup",
+        " daily",    " weekly",   " monthly",   " every ",   " night",  " morning",  " evening", "요일",
+        "매일",      "매주",      "매월",       " 전에",     " 후에",   "때 ",       "동안",
     };
     const std::string lower = " " + core::ascii_lower(sentence) + " ";
     auto any_of = [&](const auto & words) {
-        return std::any_of(std::begin(words), std::end(words), [&](const char * w) { return lower.find(w) != std::string::npos; });
+        return std::any_of(std::begin(words), std::end(words),
+                           [&](const char * w) { return lower.find(w) != std::string::npos; });
     };
     return type == AnswerType::kTime ? any_of(kTimeWords) : any_of(kQuantityWords);
 }
@@ -66,12 +69,13 @@ bool holds_type(std::string_view sentence, AnswerType type) {
 // Whether the question asks for a name written as code: a command, option, file, variable, key.
 bool asks_for_code(const std::string & question) {
     static const char * const kWords[] = {
-        "command", "option", "flag", "file", "directory", "folder", "path", "variable", "package", "field",
-        "program", "tool", "key", "shortcut", "menu", "setting", "parameter", "argument", "utility", "script",
-        "명령", "옵션", "파일", "경로", "변수", "패키지", "단축키", "메뉴", "설정", "키",
+        "command", "option", "flag", "file",     "directory", "folder",  "path",      "variable", "package", "field",
+        "program", "tool",   "key",  "shortcut", "menu",      "setting", "parameter", "argument", "utility", "script",
+        "명령",    "옵션",   "파일", "경로",     "변수",      "패키지",  "단축키",    "메뉴",     "설정",    "키",
     };
     const std::string lower = core::ascii_lower(question);
-    return std::any_of(std::begin(kWords), std::end(kWords), [&](const char * w) { return lower.find(w) != std::string::npos; });
+    return std::any_of(std::begin(kWords), std::end(kWords),
+                       [&](const char * w) { return lower.find(w) != std::string::npos; });
 }
 
 // Whether a sentence holds something written as code: a path, an option, an identifier, a
@@ -79,7 +83,8 @@ bool asks_for_code(const std::string & question) {
 bool holds_code(std::string_view sentence) {
     for (const retrieval::Term & t : retrieval::analyze(sentence)) {
         const std::string_view raw = sentence.substr(t.begin, t.end - t.begin);
-        const bool joined = std::any_of(raw.begin(), raw.end(), [](char c) { return c == '_' || c == '-' || c == '.'; });
+        const bool joined =
+            std::any_of(raw.begin(), raw.end(), [](char c) { return c == '_' || c == '-' || c == '.'; });
         const bool upper = raw.size() >= 3 && std::all_of(raw.begin(), raw.end(), [](char c) {
                                return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
                            });
@@ -112,10 +117,13 @@ std::vector<std::pair<std::string, std::string>> key_terms(const std::string & q
         if (t.stop) {
             continue;
         }
-        const bool ascii = std::all_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+        const bool ascii =
+            std::all_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
         const bool digit = std::any_of(raw.begin(), raw.end(), [](char c) { return c >= '0' && c <= '9'; });
-        const bool joined = std::any_of(raw.begin(), raw.end(), [](char c) { return c == '_' || c == '-' || c == '.'; });
-        const bool capital = !was_first && std::any_of(raw.begin(), raw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        const bool joined =
+            std::any_of(raw.begin(), raw.end(), [](char c) { return c == '_' || c == '-' || c == '.'; });
+        const bool capital =
+            !was_first && std::any_of(raw.begin(), raw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
         if (digit || joined || capital || (hangul && ascii)) {
             keys.emplace_back(t.text, std::string(raw));
         }
@@ -128,9 +136,21 @@ std::vector<std::pair<std::string, std::string>> key_terms(const std::string & q
 // so it is never quoted as an answer (it stays retrievable and citable as a document).
 bool looks_like_instruction(std::string_view sentence) {
     static const char * const kMarkers[] = {
-        "previous instructions", "prior instructions", "above instructions", "ignore all", "ignore the above",
-        "disregard",             "you are now",         "system prompt",      "developer mode", "<|",
-        "|>",                    "[inst]",              "<<sys>>",            "</s>",           "cite [",
+        "previous instructions",
+        "prior instructions",
+        "above instructions",
+        "ignore all",
+        "ignore the above",
+        "disregard",
+        "you are now",
+        "system prompt",
+        "developer mode",
+        "<|",
+        "|>",
+        "[inst]",
+        "<<sys>>",
+        "</s>",
+        "cite [",
     };
     const std::string lower = core::ascii_lower(sentence);
     return std::any_of(std::begin(kMarkers), std::end(kMarkers),
@@ -160,13 +180,12 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
             while (j > start && (text[j - 1] == ' ' || text[j - 1] == '\r')) {
                 --j;
             }
-            bool ends_statement = j > start && (text[j - 1] == '.' || text[j - 1] == '!' || text[j - 1] == '?' ||
-                                                text[j - 1] == ':');
+            bool ends_statement =
+                j > start && (text[j - 1] == '.' || text[j - 1] == '!' || text[j - 1] == '?' || text[j - 1] == ':');
             bool blank_next = i + 1 < text.size() && text[i + 1] == '\n';
             // A Markdown heading is a line of its own, never the start of the sentence after it.
-            const size_t line_begin = text.rfind('\n', i == 0 ? 0 : i - 1) == std::string::npos
-                                          ? 0
-                                          : text.rfind('\n', i - 1) + 1;
+            const size_t line_begin =
+                text.rfind('\n', i == 0 ? 0 : i - 1) == std::string::npos ? 0 : text.rfind('\n', i - 1) + 1;
             const bool heading = line_begin >= start && text.compare(line_begin, 1, "#") == 0;
             if (heading && line_begin > start) {
                 push(line_begin);
@@ -190,20 +209,22 @@ std::vector<std::pair<size_t, size_t>> sentence_spans(const std::string & text, 
     return spans;
 }
 
-std::vector<std::string> content_words(const std::string & text) { return retrieval::query_terms(text); }
+std::vector<std::string> content_words(const std::string & text) {
+    return retrieval::query_terms(text);
+}
 
 const std::vector<std::string> & candidate_feature_names() {
     static const std::vector<std::string> kNames = {
-        "coverage",          // weighted share of the question's terms in the sentence
-        "context_coverage",  // weighted share found only in its heading or the sentence before
-        "relative_coverage", // coverage over the best candidate's coverage
-        "keys_in_sentence",  // share of the question's key terms in the sentence itself (1: none asked)
-        "type_missing",      // the question asks for a time or quantity the sentence lacks
-        "passage_rank",      // 1 / (1 + the passage's retrieval rank)
-        "length",            // the sentence's terms, log-scaled to about 0..1
-        "new_terms",         // share of the sentence's terms the question does not have
-        "question_terms",    // 1 / the question's term count
-        "code_match",        // the question asks for a command, file, option...: +1 the sentence has one, -1 not
+        "coverage",           // weighted share of the question's terms in the sentence
+        "context_coverage",   // weighted share found only in its heading or the sentence before
+        "relative_coverage",  // coverage over the best candidate's coverage
+        "keys_in_sentence",   // share of the question's key terms in the sentence itself (1: none asked)
+        "type_missing",       // the question asks for a time or quantity the sentence lacks
+        "passage_rank",       // 1 / (1 + the passage's retrieval rank)
+        "length",             // the sentence's terms, log-scaled to about 0..1
+        "new_terms",          // share of the sentence's terms the question does not have
+        "question_terms",     // 1 / the question's term count
+        "code_match",         // the question asks for a command, file, option...: +1 the sentence has one, -1 not
     };
     return kNames;
 }
@@ -393,9 +414,9 @@ core::Answer answer_extractively(const std::string & question, const std::vector
     }
     if (answer.sentences.empty()) {
         answer.refused = true;
-        answer.refusal_reason = !found.refusal.empty()
-                                    ? found.refusal
-                                    : "Not found in the indexed documents: no passage states an answer to the question.";
+        answer.refusal_reason =
+            !found.refusal.empty() ? found.refusal
+                                   : "Not found in the indexed documents: no passage states an answer to the question.";
         return answer;
     }
     answer.confidence = answer.score >= options.high_confidence ? "high" : "medium";

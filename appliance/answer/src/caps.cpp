@@ -102,8 +102,8 @@ core::Result<int64_t> QuotaLedger::charge_on(const std::string & user, const std
         q.bind(2, day);
         q.bind(3, std::max<int64_t>(tokens, 0));
         if (!q.executeStep()) {
-            return core::Error(core::ErrorCode::kIoError, "token usage ledger " + impl_->path.string() +
-                                                              ": charging " + user + " returned no row");
+            return core::Error(core::ErrorCode::kIoError, "token usage ledger " + impl_->path.string() + ": charging " +
+                                                              user + " returned no row");
         }
         const int64_t total = q.getColumn(0).getInt64();
         while (q.executeStep()) {

@@ -110,12 +110,13 @@ core::Result<GroundedRun> GroundedAnswerer::answer(const std::string & question,
     // The model's context bounds prompt + answer; the caps may only tighten that.
     const uint32_t train_ctx = impl_->lm->model().config().n_ctx_train;
     const size_t context = std::min<size_t>(train_ctx == 0 ? 4096 : train_ctx, 4096);
-    const size_t new_tokens = std::min<size_t>(static_cast<size_t>(std::max<int64_t>(request.caps.max_new_tokens, 1)),
-                                               context / 2);
-    const size_t budget = std::min(static_cast<size_t>(std::max<int64_t>(request.caps.max_prompt_tokens, 0)),
-                                   context - new_tokens);
-    BuiltPrompt built = build_prompt(impl_->prompt, question, passages, budget > kTemplateOverhead ? budget - kTemplateOverhead : 0,
-                                     [&](std::string_view t) { return count_tokens(t); });
+    const size_t new_tokens =
+        std::min<size_t>(static_cast<size_t>(std::max<int64_t>(request.caps.max_new_tokens, 1)), context / 2);
+    const size_t budget =
+        std::min(static_cast<size_t>(std::max<int64_t>(request.caps.max_prompt_tokens, 0)), context - new_tokens);
+    BuiltPrompt built =
+        build_prompt(impl_->prompt, question, passages, budget > kTemplateOverhead ? budget - kTemplateOverhead : 0,
+                     [&](std::string_view t) { return count_tokens(t); });
     run.passages_in_prompt = built.passages.size();
     if (built.passages.empty()) {
         run.stopped_by = kCapMaxPromptTokens;

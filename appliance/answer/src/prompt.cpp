@@ -4,11 +4,11 @@
 #include "strongbox/core/hash.h"
 #include "strongbox/core/text.h"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <cstdlib>
 #include <string>
+
+#include <unistd.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -68,7 +68,8 @@ core::Result<PromptTemplate> parse_prompt_template(std::string_view text, const 
             const std::string v(core::trim(line.substr(8)));
             t.version = std::atoi(v.c_str());
         } else if (!core::trim(line).empty()) {
-            return core::Error(core::ErrorCode::kCorruptInput, name + ": unexpected header line \"" + std::string(line) + "\"");
+            return core::Error(core::ErrorCode::kCorruptInput,
+                               name + ": unexpected header line \"" + std::string(line) + "\"");
         }
     }
     t.system = std::string(core::trim(t.system));
@@ -118,8 +119,8 @@ std::string neutralise_passage(std::string_view text) {
         if (c == '[') {
             // "[12]" or "[1, 2]" would read as a citation marker: render it "(12)".
             size_t j = i + 1;
-            while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) != 0 || text[j] == ',' ||
-                                       text[j] == ' ')) {
+            while (j < text.size() &&
+                   (std::isdigit(static_cast<unsigned char>(text[j])) != 0 || text[j] == ',' || text[j] == ' ')) {
                 ++j;
             }
             if (j > i + 1 && j < text.size() && text[j] == ']') {

@@ -15,7 +15,9 @@ extern const char * const kShippedScorerJson;
 
 namespace {
 
-double sigmoid(double z) { return 1.0 / (1.0 + std::exp(-z)); }
+double sigmoid(double z) {
+    return 1.0 / (1.0 + std::exp(-z));
+}
 
 double logit(double p) {
     p = std::clamp(p, 1e-9, 1.0 - 1e-9);
@@ -23,8 +25,8 @@ double logit(double p) {
 }
 
 // Logistic regression by full-batch gradient descent; `weight` per row scales its loss.
-void fit(const std::vector<std::vector<double>> & rows, const std::vector<int> & labels, const std::vector<double> & weight,
-         double l2, std::vector<double> & w, double & b) {
+void fit(const std::vector<std::vector<double>> & rows, const std::vector<int> & labels,
+         const std::vector<double> & weight, double l2, std::vector<double> & w, double & b) {
     constexpr double kRate = 2.0;
     constexpr int kEpochs = 3000;
     std::vector<double> grad(w.size());
@@ -92,7 +94,8 @@ core::Result<AnswerScorer> AnswerScorer::from_json(const core::Json & j) {
     const core::Json * weights = j.find("weights");
     if (s.version.empty() || names == nullptr || weights == nullptr || !names->is_array() || !weights->is_array() ||
         names->size() != weights->size()) {
-        return core::Error(core::ErrorCode::kCorruptInput, "answer scorer: needs version, and features and weights of one length");
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "answer scorer: needs version, and features and weights of one length");
     }
     const std::vector<std::string> & expected = candidate_feature_names();
     for (size_t i = 0; i < names->size(); ++i) {
@@ -100,15 +103,16 @@ core::Result<AnswerScorer> AnswerScorer::from_json(const core::Json & j) {
         if (i >= expected.size() || name != expected[i]) {
             return core::Error(core::ErrorCode::kCorruptInput,
                                "answer scorer " + s.version + ": feature " + std::to_string(i) + " is \"" + name +
-                                   "\", the answerer computes \"" + (i < expected.size() ? expected[i] : "nothing") + "\"");
+                                   "\", the answerer computes \"" + (i < expected.size() ? expected[i] : "nothing") +
+                                   "\"");
         }
         s.features.push_back(name);
         s.weights.push_back(weights->as_array()[i].as_double());
     }
     if (s.features.size() != expected.size()) {
-        return core::Error(core::ErrorCode::kCorruptInput, "answer scorer " + s.version + ": has " +
-                                                               std::to_string(s.features.size()) + " features, the answerer " +
-                                                               std::to_string(expected.size()));
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "answer scorer " + s.version + ": has " + std::to_string(s.features.size()) +
+                               " features, the answerer " + std::to_string(expected.size()));
     }
     return s;
 }

@@ -227,15 +227,15 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 // Words that reverse what the words next to them state.
 bool is_negation(std::string_view raw) {
-    static const std::set<std::string, std::less<>> kCues = {"not",  "no",      "never",   "none", "nobody",
-                                                            "nothing", "neither", "nor", "cannot", "without"};
+    static const std::set<std::string, std::less<>> kCues = {"not",     "no",      "never", "none",   "nobody",
+                                                             "nothing", "neither", "nor",   "cannot", "without"};
     const std::string t = core::ascii_lower(strip_token(raw));
     return kCues.count(t) > 0 || ends_with(t, "n't") || ends_with(t, "n\xE2\x80\x99t");
 }
 
 // What a claim is made of, for finding it again inside a passage.
 struct ClaimWords {
-    std::set<std::string> words;  // content words
+    std::set<std::string> words;    // content words
     std::vector<std::string> keys;  // key tokens as written
     std::set<std::string> key_set;  // and lower-cased, without thousands separators
     std::set<std::string> surface;  // every token, lower-cased: function words too
@@ -347,7 +347,7 @@ bool negated(std::string_view text, const WordRun & run) {
 
 // Where in a passage a claim is supported.
 struct Region {
-    size_t begin = 0;       // [begin, end): the passage sentences (or lines) that hold the claim; the quote
+    size_t begin = 0;  // [begin, end): the passage sentences (or lines) that hold the claim; the quote
     size_t end = 0;
     size_t word_begin = 0;  // [word_begin, word_end): the shortest run of words in them that holds the
     size_t word_end = 0;    // claim's words found there; the boxes and lines the citation is narrowed to
@@ -545,9 +545,15 @@ VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Pas
         check.cited = valid;
         check.rejected = rejected;
         switch (check.support) {
-            case core::Support::kSupported: ++out.supported; break;
-            case core::Support::kPartial: ++out.partial; break;
-            case core::Support::kUnsupported: ++out.unsupported; break;
+        case core::Support::kSupported:
+            ++out.supported;
+            break;
+        case core::Support::kPartial:
+            ++out.partial;
+            break;
+        case core::Support::kUnsupported:
+            ++out.unsupported;
+            break;
         }
         check.removed = check.support == core::Support::kUnsupported && options.remove_unsupported;
         if (!check.removed) {

@@ -83,7 +83,10 @@ void fill_header(char * header, std::string_view name, uint64_t size, uint64_t m
     put_octal(header + kSizeOff, kSizeLen, size);
     put_octal(header + kMtimeOff, 12, mtime);
     header[kTypeOff] = '0';
-    std::memcpy(header + kMagicOff, "ustar\0" "00", 8);
+    std::memcpy(header + kMagicOff,
+                "ustar\0"
+                "00",
+                8);
     std::memcpy(header + kUnameOff, "strongbox", 9);
     std::memcpy(header + kGnameOff, "strongbox", 9);
     put_octal(header + kChecksumOff, 7, header_checksum(header));
@@ -91,7 +94,8 @@ void fill_header(char * header, std::string_view name, uint64_t size, uint64_t m
 }
 
 core::Error corrupt(size_t offset, const std::string & what) {
-    return core::Error(core::ErrorCode::kCorruptInput, "bundle container at byte " + std::to_string(offset) + ": " + what);
+    return core::Error(core::ErrorCode::kCorruptInput,
+                       "bundle container at byte " + std::to_string(offset) + ": " + what);
 }
 
 }  // namespace
@@ -126,9 +130,10 @@ core::Result<std::vector<ArchiveMember>> read_archive(std::string_view bytes) {
             // tar tools may pad the archive with zero blocks; anything else after the marker was added later.
             const std::string_view rest = bytes.substr(pos + 2 * kBlock);
             if (!all_zero(rest)) {
-                const size_t at = pos + 2 * kBlock + static_cast<size_t>(std::find_if(rest.begin(), rest.end(), [](char c) {
-                                                                             return c != '\0';
-                                                                         }) - rest.begin());
+                const size_t at =
+                    pos + 2 * kBlock +
+                    static_cast<size_t>(std::find_if(rest.begin(), rest.end(), [](char c) { return c != '\0'; }) -
+                                        rest.begin());
                 return corrupt(at, "data after the end-of-archive marker (bytes were appended)");
             }
             return members;

@@ -194,8 +194,8 @@ struct AuditLog::Impl {
     int64_t insert_locked(const std::string & kind, const std::string & actor, const std::string & text,
                           const std::string & prev) {
         const std::string at = core::utc_now_iso8601();
-        SQLite::Statement insert(db,
-                                 "INSERT INTO audit_records(at, kind, actor, body, prev_hash, hash) VALUES (?,?,?,?,?,?)");
+        SQLite::Statement insert(
+            db, "INSERT INTO audit_records(at, kind, actor, body, prev_hash, hash) VALUES (?,?,?,?,?,?)");
         insert.bind(1, at);
         insert.bind(2, kind);
         insert.bind(3, actor);
@@ -263,7 +263,8 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::pa
     return open(path, AuditOptions{});
 }
 
-core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path & path, const AuditOptions & options) {
+core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::path & path,
+                                                       const AuditOptions & options) {
     std::filesystem::path key_dir = options.key_dir;
     if (key_dir.empty()) {
         key_dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
@@ -356,7 +357,8 @@ core::Result<std::optional<AuditRecord>> AuditLog::last(const std::string & kind
 core::Result<std::optional<AuditRecord>> AuditLog::get(int64_t id) const {
     std::lock_guard lock(impl_->mu);
     try {
-        SQLite::Statement q(impl_->db, "SELECT id, at, kind, actor, body, prev_hash, hash FROM audit_records WHERE id = ?");
+        SQLite::Statement q(impl_->db,
+                            "SELECT id, at, kind, actor, body, prev_hash, hash FROM audit_records WHERE id = ?");
         q.bind(1, id);
         if (!q.executeStep()) {
             return std::optional<AuditRecord>();
@@ -371,7 +373,8 @@ core::Result<std::optional<AuditRecord>> AuditLog::get(int64_t id) const {
 core::Status AuditLog::verify() const {
     std::lock_guard lock(impl_->mu);
     try {
-        SQLite::Statement q(impl_->db, "SELECT id, at, kind, actor, body, prev_hash, hash FROM audit_records ORDER BY id");
+        SQLite::Statement q(impl_->db,
+                            "SELECT id, at, kind, actor, body, prev_hash, hash FROM audit_records ORDER BY id");
         std::string expected_prev = kGenesisHash;
         while (q.executeStep()) {
             AuditRecord r;
@@ -490,7 +493,8 @@ core::Result<int64_t> AuditLog::record_retention(const std::string & before, con
         body["records_expired"] = n.getColumn(0).getInt64();
         body["records_deleted"] = 0;  // the event is the policy; pruning is not implemented
         std::optional<AuditRecord> last = impl_->last_locked();
-        const int64_t id = impl_->insert_locked(audit_kind::kRetention, actor, body.dump(), last ? last->hash : kGenesisHash);
+        const int64_t id =
+            impl_->insert_locked(audit_kind::kRetention, actor, body.dump(), last ? last->hash : kGenesisHash);
         impl_->checkpoint_locked();
         tx.commit();
         return id;

@@ -205,7 +205,8 @@ class Verifier {
         if (sig.size() != 129 || sig.back() != '\n') {
             problem("manifest.sig: expected 128 hex digits and a newline, found " + std::to_string(sig.size()) +
                     " bytes; nothing in this bundle can be trusted");
-        } else if (auto st = verify_signature(key_, kBundleDomain, manifest_bytes, std::string_view(sig).substr(0, 128));
+        } else if (auto st =
+                       verify_signature(key_, kBundleDomain, manifest_bytes, std::string_view(sig).substr(0, 128));
                    !st.ok()) {
             problem("manifest.sig: " + st.error().message() + "; nothing in this bundle can be trusted");
         }
@@ -268,7 +269,8 @@ class Verifier {
                 problem(where + ": field '" + bad_field + "' is missing, mistyped or unexpected");
                 continue;
             }
-            const std::string label = "record " + std::to_string(r.id) + " (records.jsonl line " + std::to_string(i + 1) + ")";
+            const std::string label =
+                "record " + std::to_string(r.id) + " (records.jsonl line " + std::to_string(i + 1) + ")";
             if (j->dump() != lines[i]) {
                 problem(label + ": bytes differ from the canonical form (the line was edited)");
             }
@@ -414,8 +416,8 @@ class Verifier {
             auto m = members_.find(member);
             int w = 0;
             int h = 0;
-            if (m != members_.end() && (!png_dimensions(m->second, w, h) || w != e.get_int("width") ||
-                                        h != e.get_int("height"))) {
+            if (m != members_.end() &&
+                (!png_dimensions(m->second, w, h) || w != e.get_int("width") || h != e.get_int("height"))) {
                 problem(label + ": not a PNG of the size the manifest lists");
             }
         }

@@ -23,9 +23,9 @@ struct BundleInput {
     std::string head_hash;
     AuditFilter filter;
     std::string exported_by;
-    std::string created_at;            // ISO 8601 UTC
-    int64_t created_unix = 0;          // seconds, stamped on the archive members
-    PageImages page_images;            // scanned-page regions of the exported citations, and why some are missing
+    std::string created_at;    // ISO 8601 UTC
+    int64_t created_unix = 0;  // seconds, stamped on the archive members
+    PageImages page_images;    // scanned-page regions of the exported citations, and why some are missing
 };
 
 struct BuiltBundle {

@@ -14,13 +14,15 @@ constexpr double kMarginPoints = 12;  // context around the cited lines
 uint32_t read_u32_be(std::string_view s, size_t at) {
     return (static_cast<uint32_t>(static_cast<uint8_t>(s[at])) << 24) |
            (static_cast<uint32_t>(static_cast<uint8_t>(s[at + 1])) << 16) |
-           (static_cast<uint32_t>(static_cast<uint8_t>(s[at + 2])) << 8) | static_cast<uint32_t>(static_cast<uint8_t>(s[at + 3]));
+           (static_cast<uint32_t>(static_cast<uint8_t>(s[at + 2])) << 8) |
+           static_cast<uint32_t>(static_cast<uint8_t>(s[at + 3]));
 }
 
 }  // namespace
 
 bool is_scanned(const core::Json & provenance) {
-    return !provenance.get_string("ocr_engine").empty() || provenance.get_string("extractor").find("ocr") != std::string::npos;
+    return !provenance.get_string("ocr_engine").empty() ||
+           provenance.get_string("extractor").find("ocr") != std::string::npos;
 }
 
 core::Result<std::string> render_region_png(const PageRegionRenderer & render, const fs::path & path, int page_number,

@@ -34,9 +34,9 @@ struct PageImage {
     int64_t number = 0;  // citation number within the answer
     std::string source_sha256;
     int page = 0;
-    core::Box region;    // PDF points, origin top-left
+    core::Box region;  // PDF points, origin top-left
     int dpi = 0;
-    int width = 0;       // pixels
+    int width = 0;  // pixels
     int height = 0;
     std::string png;
 };

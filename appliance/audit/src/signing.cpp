@@ -4,15 +4,15 @@
 #include "strongbox/core/hash.h"
 #include "strongbox/core/text.h"
 
-#include <fcntl.h>
-#include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -163,8 +163,8 @@ core::Status load(const std::filesystem::path & key_path, const std::filesystem:
                                "; it must not be accessible to group or others (chmod 600)");
     }
     if (st.st_size != static_cast<off_t>(secret.size())) {
-        return key_error(key_path, "has " + std::to_string(st.st_size) + " bytes, expected " +
-                                       std::to_string(secret.size()));
+        return key_error(key_path,
+                         "has " + std::to_string(st.st_size) + " bytes, expected " + std::to_string(secret.size()));
     }
     if (::read(fd.get(), secret.data(), secret.size()) != static_cast<ssize_t>(secret.size())) {
         return os_error("read audit signing key", key_path);

@@ -41,8 +41,8 @@ core::Result<Args> Args::parse(const std::vector<std::string> & argv, const std:
         }
         if (!spec->value_name.empty() && !inline_value) {
             if (i + 1 >= argv.size()) {
-                return core::Error(core::ErrorCode::kInvalidArgument, "option --" + name + " needs a value (" +
-                                                                          spec->value_name + ")");
+                return core::Error(core::ErrorCode::kInvalidArgument,
+                                   "option --" + name + " needs a value (" + spec->value_name + ")");
             }
             value = argv[++i];
         } else if (spec->value_name.empty() && inline_value) {

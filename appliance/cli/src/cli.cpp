@@ -25,17 +25,15 @@ const std::vector<Command> & commands() {
 }
 
 std::string usage() {
-    std::string out =
-        "Strongbox: ask questions about your own documents and logs, with every answer cited.\n\n"
-        "usage: strongbox [--data-dir DIR] <command> [options]\n\ncommands:\n";
+    std::string out = "Strongbox: ask questions about your own documents and logs, with every answer cited.\n\n"
+                      "usage: strongbox [--data-dir DIR] <command> [options]\n\ncommands:\n";
     for (const Command & c : commands()) {
         std::string name = "  " + c.name;
         name.resize(std::max<size_t>(name.size() + 2, 18), ' ');
         out += name + c.summary + "\n";
     }
-    out +=
-        "\nThe data directory is --data-dir, else $STRONGBOX_DATA, else ./strongbox-data.\n"
-        "Run 'strongbox <command> --help' for the options of a command.\n";
+    out += "\nThe data directory is --data-dir, else $STRONGBOX_DATA, else ./strongbox-data.\n"
+           "Run 'strongbox <command> --help' for the options of a command.\n";
     return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "args.h"
+
 #include "strongbox/appliance/data_dir.h"
 
 #include <filesystem>
@@ -17,7 +18,7 @@ inline constexpr const char * kStrongboxVersion = "0.1.0";
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
-inline constexpr int kExitPartial = 3;  // some inputs failed, the rest went through
+inline constexpr int kExitPartial = 3;   // some inputs failed, the rest went through
 inline constexpr int kExitReadOnly = 4;  // refused or stopped: the data directory's disk is full (read-only mode)
 
 struct CommandContext {
@@ -26,8 +27,8 @@ struct CommandContext {
 };
 
 struct Command {
-    std::string name;     // "ingest", or two words: "audit export"
-    std::string usage;    // after the name: "PATH..."
+    std::string name;   // "ingest", or two words: "audit export"
+    std::string usage;  // after the name: "PATH..."
     std::string summary;
     std::vector<OptionSpec> options;
     std::function<int(const CommandContext &)> run;
@@ -37,11 +38,11 @@ std::vector<Command> all_commands();
 int run_command(const Command & command, const std::vector<std::string> & argv, const std::string & data_dir);
 
 // Per-area command lists, concatenated by all_commands().
-std::vector<Command> document_commands();  // ingest, ask, serve, status
-std::vector<Command> audit_commands();     // audit export, audit verify
-std::vector<Command> model_commands();     // generate, model info, model quantize, bench-model
-std::vector<Command> image_commands();     // image build/inspect/flash, boot select, selftest
-std::vector<Command> eval_commands();      // eval retrieval, eval answers
+std::vector<Command> document_commands();    // ingest, ask, serve, status
+std::vector<Command> audit_commands();       // audit export, audit verify
+std::vector<Command> model_commands();       // generate, model info, model quantize, bench-model
+std::vector<Command> image_commands();       // image build/inspect/flash, boot select, selftest
+std::vector<Command> eval_commands();        // eval retrieval, eval answers
 std::vector<Command> collection_commands();  // collections list/create, quarantine list
 
 // Prints "strongbox <command>: <message>" to stderr and returns kExitFailure.

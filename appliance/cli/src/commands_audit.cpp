@@ -1,6 +1,7 @@
 // audit export, audit verify, audit key, audit expire: what admins and auditors run.
 
 #include "commands.h"
+
 #include "strongbox/appliance/audit_trail.h"
 #include "strongbox/audit/audit_log.h"
 
@@ -100,7 +101,8 @@ int run_export(const CommandContext & ctx) {
     }
     out.flush();
     if (!out) {
-        return fail("audit export", "writing " + (output.empty() ? std::string("standard output") : output) + " failed");
+        return fail("audit export",
+                    "writing " + (output.empty() ? std::string("standard output") : output) + " failed");
     }
     std::fprintf(stderr, "exported %zu audit records\n", *n);
     return kExitOk;
@@ -201,12 +203,17 @@ std::vector<Command> audit_commands() {
     return {
         {"audit export", "[filters] [--format bundle|jsonl|csv] [--output FILE]",
          "Export the audit trail: a signed citation-trail bundle, JSON lines or CSV", export_options, run_export},
-        {"audit verify", "[BUNDLE --public-key FILE]",
+        {"audit verify",
+         "[BUNDLE --public-key FILE]",
          "Check the live trail, or a bundle offline, for altered, removed or reordered records",
-         {{"public-key", "FILE", "the appliance's public key file (audit-signing.pub) for a bundle"}}, run_verify},
+         {{"public-key", "FILE", "the appliance's public key file (audit-signing.pub) for a bundle"}},
+         run_verify},
         {"audit key", "", "Print the audit signing public key and its fingerprint for auditors", {}, run_key},
-        {"audit expire", "--before TIME", "Record (signed) that records before TIME reached the end of retention",
-         {{"before", "TIME", "ISO 8601 UTC cut-off"}}, run_expire},
+        {"audit expire",
+         "--before TIME",
+         "Record (signed) that records before TIME reached the end of retention",
+         {{"before", "TIME", "ISO 8601 UTC cut-off"}},
+         run_expire},
     };
 }
 

@@ -1,6 +1,7 @@
 // collections list/create, quarantine list: what an admin keeps apart and what ingest refused.
 
 #include "commands.h"
+
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/appliance/local_state.h"
 #include "strongbox/core/json.h"
@@ -114,7 +115,10 @@ int run_quarantine_list(const CommandContext & ctx) {
 std::vector<Command> collection_commands() {
     return {
         {"collections list", "", "List collections and how many documents each holds", {}, run_collections_list},
-        {"collections create", "NAME", "Create an empty collection (grant groups access in the web UI)", {},
+        {"collections create",
+         "NAME",
+         "Create an empty collection (grant groups access in the web UI)",
+         {},
          run_collections_create},
         {"quarantine list",
          "",

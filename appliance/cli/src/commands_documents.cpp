@@ -3,18 +3,19 @@
 #include "commands.h"
 #include "daemon_client.h"
 #include "progress.h"
+
 #include "strongbox/appliance/appliance.h"
 #include "strongbox/appliance/uploads.h"
 #include "strongbox/appliance/web_service.h"
 #include "strongbox/webui/server.h"
 #include "strongbox/webui/tls.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdio>
 #include <filesystem>
+
+#include <signal.h>
+#include <unistd.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -23,8 +24,9 @@ namespace {
 const std::vector<OptionSpec> kAnswerOptions = {
     {"model", "FILE", "answer with this local GGUF model (default: the extractive answerer)"},
     {"prompts", "DIR", "prompt templates directory (default: the installed ones)"},
-    {"embedding-model", "FILE", "BERT sentence-embedding GGUF for dense retrieval (default: the saved setting, "
-                                "else the built-in embedder); changing it needs a re-embed"},
+    {"embedding-model", "FILE",
+     "BERT sentence-embedding GGUF for dense retrieval (default: the saved setting, "
+     "else the built-in embedder); changing it needs a re-embed"},
     {"threads", "N", "CPU threads for the model (default 2)"},
     {"device", "D", "where the model runs: auto (the GPU when it fits, default), cpu or cuda"},
     {"max-prompt-tokens", "N", "cap on the evidence given to the model (default 1536)"},
@@ -99,8 +101,9 @@ void print_footer(const core::Answer & a) {
         // No model wrote this: say so, so nobody mistakes quotes for a generated summary.
         const std::string confidence =
             a.confidence.empty() ? "" : "; " + a.confidence + " confidence (score " + format_score(a.score) + ")";
-        std::printf("\n(extractive answer: sentences quoted verbatim from the documents, no language model%s; %.0f ms%s)\n",
-                    confidence.c_str(), a.latency_ms, audit.c_str());
+        std::printf(
+            "\n(extractive answer: sentences quoted verbatim from the documents, no language model%s; %.0f ms%s)\n",
+            confidence.c_str(), a.latency_ms, audit.c_str());
     } else {
         std::printf("\n(%s answer, %.0f ms%s)\n", who.c_str(), a.latency_ms, audit.c_str());
     }
@@ -137,28 +140,35 @@ int run_ingest(const CommandContext & ctx) {
     std::unique_ptr<ProgressBar> progress;
     IngestTarget target;
     target.collection = ctx.args.get("collection", target.collection);
-    IngestReport report = (*app)->ingest(inputs, [&](size_t done, size_t total, const IngestFileResult & r) {
-        if (!progress) {
-            progress = std::make_unique<ProgressBar>("ingest", total);
-        }
-        using Outcome = IngestFileResult::Outcome;
-        std::string line;
-        switch (r.outcome) {
-            case Outcome::kAdded: line = "added      " + r.path.string() + " (" + std::to_string(r.chunks) + " chunks)"; break;
+    IngestReport report = (*app)->ingest(
+        inputs,
+        [&](size_t done, size_t total, const IngestFileResult & r) {
+            if (!progress) {
+                progress = std::make_unique<ProgressBar>("ingest", total);
+            }
+            using Outcome = IngestFileResult::Outcome;
+            std::string line;
+            switch (r.outcome) {
+            case Outcome::kAdded:
+                line = "added      " + r.path.string() + " (" + std::to_string(r.chunks) + " chunks)";
+                break;
             case Outcome::kNewVersion:
                 line = "new version " + r.path.string() + " (" + std::to_string(r.chunks) + " chunks)";
                 break;
-            case Outcome::kUnchanged: line = "unchanged  " + r.path.string(); break;
+            case Outcome::kUnchanged:
+                line = "unchanged  " + r.path.string();
+                break;
             case Outcome::kFailed:
                 line = "error: " + r.error + (r.quarantined ? " (quarantined: strongbox quarantine list)" : "");
                 break;
-        }
-        progress->message(line);
-        for (const std::string & w : r.warnings) {
-            progress->message("warning: " + r.path.string() + ": " + w);
-        }
-        progress->update(done, r.path.filename().string());
-    }, target);
+            }
+            progress->message(line);
+            for (const std::string & w : r.warnings) {
+                progress->message("warning: " + r.path.string() + ": " + w);
+            }
+            progress->update(done, r.path.filename().string());
+        },
+        target);
     if (progress) {
         progress->finish();
     }
@@ -284,7 +294,8 @@ core::Status configure_web_security(const CommandContext & ctx, webui::ServerOpt
         if (gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') {
             names.emplace_back(host);
         }
-        if (options.host != "0.0.0.0" && options.host != "::" && options.host != "127.0.0.1" && options.host != "localhost") {
+        if (options.host != "0.0.0.0" && options.host != "::" && options.host != "127.0.0.1" &&
+            options.host != "localhost") {
             names.push_back(options.host);
         }
         std::error_code ec;
@@ -398,11 +409,12 @@ std::vector<Command> document_commands() {
          "Ingest files and folders (PDF incl. scans, logs, text, Markdown, HTML, CSV, DOCX) with provenance",
          {{"collection", "NAME", "collection to ingest into, created when missing (default: default)"}},
          run_ingest},
-        {"remove", "PATH...", "Remove ingested files from search (kept for the audit trail, deletion recorded)", {},
+        {"remove",
+         "PATH...",
+         "Remove ingested files from search (kept for the audit trail, deletion recorded)",
+         {},
          run_remove},
-        {"ask",
-         "QUESTION",
-         "Answer a question from the ingested documents, citing the passages it rests on",
+        {"ask", "QUESTION", "Answer a question from the ingested documents, citing the passages it rests on",
          with_answer_options({{"json", "", "print the answer, citations and provenance as JSON"},
                               {"top-k", "N", "passages to consider (default 5)"},
                               {"user", "NAME",
@@ -413,18 +425,18 @@ std::vector<Command> document_commands() {
                                "                          collections are searched; otherwise ask opens the data\n"
                                "                          directory itself and searches all of them"}}),
          run_ask},
-        {"serve",
-         "",
+        {"serve", "",
          "Serve the web UI and the HTTP API (local 'strongbox ask' goes through it as an account: ask --help)",
-         with_answer_options({{"host", "ADDR", "address to listen on (default 127.0.0.1)"},
-                              {"port", "PORT", "port (default 8080; 0 picks one)"},
-                              {"tls", "", "serve HTTPS on a loopback address too (always on other addresses)"},
-                              {"tls-cert", "FILE", "PEM certificate (chain) to serve; default: <data dir>/tls-cert.pem"},
-                              {"tls-key", "FILE", "its PEM private key; default: <data dir>/tls-key.pem"},
-                              {"insecure-http", "", "serve plain HTTP on a non-loopback address (not recommended)"},
-                              {"max-upload-mb", "N", "largest document upload through the web console (default 64)"},
-                              {"max-concurrent", "N", "questions and searches answered at once (default 4)"},
-                              {"max-queued", "N", "requests waiting for a slot; beyond that 503 (default 64)"}}),
+         with_answer_options(
+             {{"host", "ADDR", "address to listen on (default 127.0.0.1)"},
+              {"port", "PORT", "port (default 8080; 0 picks one)"},
+              {"tls", "", "serve HTTPS on a loopback address too (always on other addresses)"},
+              {"tls-cert", "FILE", "PEM certificate (chain) to serve; default: <data dir>/tls-cert.pem"},
+              {"tls-key", "FILE", "its PEM private key; default: <data dir>/tls-key.pem"},
+              {"insecure-http", "", "serve plain HTTP on a non-loopback address (not recommended)"},
+              {"max-upload-mb", "N", "largest document upload through the web console (default 64)"},
+              {"max-concurrent", "N", "questions and searches answered at once (default 4)"},
+              {"max-queued", "N", "requests waiting for a slot; beyond that 503 (default 64)"}}),
          run_serve},
         {"status", "", "Show what is stored: documents, chunks, audit records", {}, run_status},
     };

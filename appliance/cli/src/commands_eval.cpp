@@ -1,18 +1,19 @@
 // eval retrieval, eval answers: measured quality on a labelled question set.
 
 #include "commands.h"
+
 #include "strongbox/appliance/eval.h"
 #include "strongbox/appliance/eval_set.h"
 #include "strongbox/core/file.h"
 #include "strongbox/retrieval/embedder.h"
 #include "strongbox/retrieval/eval.h"
 
-#include <unistd.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+
+#include <unistd.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -34,7 +35,8 @@ std::filesystem::path scratch_dir(const std::string & what) {
 
 core::Result<retrieval::EvalDataset> load_dataset(const std::string & arg, size_t limit) {
     const std::filesystem::path dir = dataset_dir(arg);
-    auto data = std::filesystem::exists(dir / "corpus.jsonl") ? retrieval::load_beir(dir) : retrieval::load_pubmedqa(dir);
+    auto data =
+        std::filesystem::exists(dir / "corpus.jsonl") ? retrieval::load_beir(dir) : retrieval::load_pubmedqa(dir);
     if (data.ok() && limit > 0 && data->queries.size() > limit) {
         data->queries.resize(limit);
     }
@@ -79,7 +81,8 @@ int run_eval_retrieval(const CommandContext & ctx) {
 
 std::string share_cell(size_t n, size_t of) {
     std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%zu (%.2f)", n, of == 0 ? 0.0 : static_cast<double>(n) / static_cast<double>(of));
+    std::snprintf(buf.data(), buf.size(), "%zu (%.2f)", n,
+                  of == 0 ? 0.0 : static_cast<double>(n) / static_cast<double>(of));
     return buf.data();
 }
 
@@ -207,7 +210,8 @@ int run_eval_answer_set(const CommandContext & ctx) {
     auto show = ctx.args.get_int("show", 10);
     print_set_report(*report, split, static_cast<size_t>(std::max<int64_t>(0, show.value_or(10))));
     if (report->trained) {
-        if (auto written = core::write_file_atomic(train_to, report->trained->to_json().dump(2) + "\n"); !written.ok()) {
+        if (auto written = core::write_file_atomic(train_to, report->trained->to_json().dump(2) + "\n");
+            !written.ok()) {
             return fail("eval answers", written.error());
         }
         std::printf("\nanswer scorer %s trained on %s; written to %s\n", report->trained->version.c_str(),
@@ -221,7 +225,8 @@ int run_eval_answers(const CommandContext & ctx) {
         return run_eval_answer_set(ctx);
     }
     if (ctx.args.positionals().size() != 1) {
-        return fail("eval answers", "give the PubMedQA directory or its queries file, e.g. ../shared/data/qa-pubmedqa-pqal");
+        return fail("eval answers",
+                    "give the PubMedQA directory or its queries file, e.g. ../shared/data/qa-pubmedqa-pqal");
     }
     auto limit = ctx.args.get_int("limit", 0);
     auto top_k = ctx.args.get_int("top-k", 5);
@@ -277,9 +282,9 @@ int run_eval_answers(const CommandContext & ctx) {
         return kExitOk;
     }
     std::printf("answerer: %s\n", r.answerer.c_str());
-    std::printf("answerable questions: %zu, answered %zu (%.3f) at retrieval threshold %.2f\n", r.answerable, r.answered,
-                r.answerable == 0 ? 0.0 : static_cast<double>(r.answered) / static_cast<double>(r.answerable),
-                r.threshold);
+    std::printf(
+        "answerable questions: %zu, answered %zu (%.3f) at retrieval threshold %.2f\n", r.answerable, r.answered,
+        r.answerable == 0 ? 0.0 : static_cast<double>(r.answered) / static_cast<double>(r.answerable), r.threshold);
     std::printf("citation correctness (first citation is the gold abstract): %.3f; gold abstract cited: %.3f\n",
                 r.citation_correctness, r.gold_cited);
     std::printf("citation recall (ALCE, verifier as judge): %.3f over %zu sentences\n", r.citation_recall, r.sentences);
@@ -340,7 +345,8 @@ std::vector<Command> eval_commands() {
           {"docs", "DIR", "where eval/docs.sh gathered the set's documents (default build/eval-docs)"},
           {"split", "dev|test", "report one split only (default both)"},
           {"show", "N", "--set: list the N worst failures of each split (default 10)"},
-          {"question-coverage", "X", "--set: share of question words the best passage must hold (default: the setting)"},
+          {"question-coverage", "X",
+           "--set: share of question words the best passage must hold (default: the setting)"},
           {"train-scorer", "FILE", "fit the answer scorer to the dev split's candidate sentences and write it to FILE"},
           {"scorer-version", "NAME", "the version the trained scorer is given (e.g. answer-scorer/2)"},
           {"limit", "N", "evaluate the first N questions only"},
@@ -348,8 +354,9 @@ std::vector<Command> eval_commands() {
           {"model", "FILE", "answer with this GGUF model instead of the extractive answerer"},
           {"prompts", "DIR", "directory of prompt templates (default: the shipped ones)"},
           {"top-k", "N", "passages per question (default 5)"},
-          {"threshold", "X", "PubMedQA: share of question words the best passage must hold; --set: the score an "
-                             "answer must reach (default: the setting)"},
+          {"threshold", "X",
+           "PubMedQA: share of question words the best passage must hold; --set: the score an "
+           "answer must reach (default: the setting)"},
           {"max-new-tokens", "N", "cap on generated tokens per answer (default 256)"},
           {"max-prompt-tokens", "N", "cap on prompt tokens per answer (default 1536)"},
           {"flag-unsupported", "", "keep unsupported sentences, flagged, instead of removing them"},

@@ -3,6 +3,7 @@
 // these commands parse options, take the slots-directory lock and print what happened.
 
 #include "commands.h"
+
 #include "strongbox/answer/prompt.h"
 #include "strongbox/appliance/fingerprint.h"
 #include "strongbox/appliance/selftest.h"
@@ -17,13 +18,13 @@
 #include "strongbox/provisioning/key_set.h"
 #include "strongbox/provisioning/slots.h"
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -202,12 +203,12 @@ int run_bundle(const CommandContext & ctx) {
     m.key_set_version = *kv;
     m.hardware_class = ctx.args.get("hardware-class", "cpu");
     m.golden_latency_ms = static_cast<uint32_t>(ctx.args.get_int("golden-latency-ms", 60000).value_or(60000));
-    for (const auto & [field, option] : std::vector<std::pair<std::string *, std::string>>{
-             {&m.salt.model_sha256, "model"},
-             {&m.salt.prompts_sha256, "prompts"},
-             {&m.salt.tokenizer_sha256, "tokenizer"},
-             {&m.salt.settings_sha256, "settings"},
-             {&m.salt.index_params_sha256, "index-params"}}) {
+    for (const auto & [field, option] :
+         std::vector<std::pair<std::string *, std::string>>{{&m.salt.model_sha256, "model"},
+                                                            {&m.salt.prompts_sha256, "prompts"},
+                                                            {&m.salt.tokenizer_sha256, "tokenizer"},
+                                                            {&m.salt.settings_sha256, "settings"},
+                                                            {&m.salt.index_params_sha256, "index-params"}}) {
         auto h = optional_hash(ctx.args, option);
         if (!h.ok()) {
             return fail("image bundle", h.error());
@@ -300,13 +301,12 @@ int run_inspect(const CommandContext & ctx) {
 void record_audit(const CommandContext & ctx, const core::Json & body) {
     const fs::path path = DataPaths{ctx.data_dir}.audit();
     if (!fs::exists(path)) {
-        std::fprintf(stderr, "strongbox image flash: no audit trail at %s; the update is not recorded\n",
-                     path.c_str());
+        std::fprintf(stderr, "strongbox image flash: no audit trail at %s; the update is not recorded\n", path.c_str());
         return;
     }
     auto audit = AuditLog::open(path);
-    auto id = audit.ok() ? (*audit)->append(audit_kind::kImageUpdate, "cli", body)
-                         : core::Result<int64_t>(audit.error());
+    auto id =
+        audit.ok() ? (*audit)->append(audit_kind::kImageUpdate, "cli", body) : core::Result<int64_t>(audit.error());
     if (!id.ok()) {
         std::fprintf(stderr, "strongbox image flash: could not record the update: %s\n", id.error().message().c_str());
     }
@@ -471,7 +471,8 @@ int run_image_build(const CommandContext & ctx) {
 // <executable dir>/../share/strongbox/<name> (the image's /usr/share/strongbox), when it exists.
 fs::path shipped_file(const std::string & name) {
     std::error_code ec;
-    const fs::path candidate = fs::read_symlink("/proc/self/exe", ec).parent_path() / ".." / "share" / "strongbox" / name;
+    const fs::path candidate =
+        fs::read_symlink("/proc/self/exe", ec).parent_path() / ".." / "share" / "strongbox" / name;
     return !ec && fs::exists(candidate) ? candidate.lexically_normal() : fs::path();
 }
 
@@ -555,8 +556,9 @@ int run_boot_confirm(const CommandContext & ctx) {
         apply_manifest(ctx, *manifest, options);
     } else if (trial) {
         // Without its verified manifest the box cannot know what the image promises: not live.
-        std::fprintf(stderr, "strongbox boot confirm: %s stays on probation (%d tries left): cannot read its signed "
-                             "manifest: %s\n",
+        std::fprintf(stderr,
+                     "strongbox boot confirm: %s stays on probation (%d tries left): cannot read its signed "
+                     "manifest: %s\n",
                      prov::slot_name(slot).c_str(), rec.tries_left, manifest.error().message().c_str());
         return kExitFailure;
     } else {
@@ -633,7 +635,8 @@ std::vector<Command> image_commands() {
     const OptionSpec slots{"slots", "DIR", "the A/B slots directory (default DATA_DIR/slots)"};
     const OptionSpec trusted{"trusted-keys", "FILE", std::string("trust store (default ") + kDefaultTrustedKeys + ")"};
     return {
-        {"image build", "[--output FILE] [--binary F] [--model F] [--settings F] [--prompts DIR] [--golden F]",
+        {"image build",
+         "[--output FILE] [--binary F] [--model F] [--settings F] [--prompts DIR] [--golden F]",
          "Build the reproducible read-only SquashFS root image",
          {{"output", "FILE", "image to write"},
           {"binary", "FILE", "strongbox binary (default: the release preset build)"},
@@ -644,9 +647,13 @@ std::vector<Command> image_commands() {
           {"tessdata", "FILE", "Tesseract language data"},
           {"script", "FILE", "the build script"}},
          run_image_build},
-        {"image keygen", "--output FILE", "Create an ed25519 release or root key pair (prints the public key)",
-         {{"output", "FILE", "key pair file, written with mode 0600"}}, run_keygen},
-        {"image key-set", "--root FILE --version N --threshold K --keys HEX,HEX [--revoked HEX,...]",
+        {"image keygen",
+         "--output FILE",
+         "Create an ed25519 release or root key pair (prints the public key)",
+         {{"output", "FILE", "key pair file, written with mode 0600"}},
+         run_keygen},
+        {"image key-set",
+         "--root FILE --version N --threshold K --keys HEX,HEX [--revoked HEX,...]",
          "Sign a release key set with the offline root key",
          {{"root", "FILE", "root key pair"},
           {"version", "N", "key set version (must rise with every rotation)"},
@@ -655,13 +662,15 @@ std::vector<Command> image_commands() {
           {"revoked", "HEX,...", "revoked public keys"},
           {"output", "FILE", "signed key set (default key-set.json)"}},
          run_key_set},
-        {"image trust", "--root-key HEX --key-set FILE [--output FILE]",
+        {"image trust",
+         "--root-key HEX --key-set FILE [--output FILE]",
          "Write the trust store an appliance verifies bundles with",
          {{"root-key", "HEX", "root public key"},
           {"key-set", "FILE", "signed key set"},
           {"output", "FILE", "trust store (default trusted-keys.json)"}},
          run_trust},
-        {"image bundle", "IMAGE --output FILE --version V --security-version N --key-set-version N --keys F,F",
+        {"image bundle",
+         "IMAGE --output FILE --version V --security-version N --key-set-version N --keys F,F",
          "Sign an image into an update bundle, pinning model, prompts, tokenizer, settings and index parameters",
          {{"output", "FILE", "bundle to write"},
           {"version", "V", "display version"},
@@ -676,22 +685,32 @@ std::vector<Command> image_commands() {
           {"hardware-class", "NAME", "hardware class of the latency promise"},
           {"golden-latency-ms", "MS", "golden-question latency promise"}},
          run_bundle},
-        {"image inspect", "BUNDLE [--trusted-keys FILE]", "Print a bundle's manifest and hidden salt", {trusted},
+        {"image inspect",
+         "BUNDLE [--trusted-keys FILE]",
+         "Print a bundle's manifest and hidden salt",
+         {trusted},
          run_inspect},
-        {"image flash", "BUNDLE [--slots DIR] [--trusted-keys FILE]",
-         "Verify a bundle and install it into the inactive slot", {slots, trusted}, run_flash},
-        {"boot select", "[--slots DIR]", "Choose the slot to boot (prints a or b); counts down trial tries", {slots},
+        {"image flash",
+         "BUNDLE [--slots DIR] [--trusted-keys FILE]",
+         "Verify a bundle and install it into the inactive slot",
+         {slots, trusted},
+         run_flash},
+        {"boot select",
+         "[--slots DIR]",
+         "Choose the slot to boot (prints a or b); counts down trial tries",
+         {slots},
          run_boot_select},
-        {"boot mark-good", "[--slots DIR] [--slot a|b]",
+        {"boot mark-good",
+         "[--slots DIR] [--slot a|b]",
          "Mark the booted slot good after its behaviour check; raises the anti-rollback floor",
-         {slots, {"slot", "a|b", "slot to mark (default: the booted one)"}}, run_mark_good},
+         {slots, {"slot", "a|b", "slot to mark (default: the booted one)"}},
+         run_mark_good},
         {"boot status", "[--slots DIR]", "Show both slots, the floor and what boots next", {slots}, run_boot_status},
         {"boot confirm", "[--slots DIR] [--trusted-keys FILE] [selftest options]",
          "Run the behaviour check on the booted slot and only if it passes mark it good (raises the floor)",
          selftest_specs(true), run_boot_confirm},
         {"selftest", "[--golden FILE] [--latency-ms MS] [--model-sha256 HEX] [--slots DIR] [--json]",
-         "Run the behaviour check on demand and print which checks pass", selftest_specs(false),
-         run_selftest_command},
+         "Run the behaviour check on demand and print which checks pass", selftest_specs(false), run_selftest_command},
     };
 }
 

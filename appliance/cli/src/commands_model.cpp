@@ -1,6 +1,7 @@
 // generate, model info, model quantize, bench-model: the local language-model tools.
 
 #include "commands.h"
+
 #include "strongbox/inference/embedding_model.h"
 #include "strongbox/inference/language_model.h"
 #include "strongbox/inference/model.h"
@@ -222,11 +223,18 @@ std::vector<Command> model_commands() {
                                          {"gen-tokens", "N", "decode length (default 64)"},
                                          {"repetitions", "N", "runs; the median is printed (default 3)"}});
     return {
-        {"generate", "--model FILE --prompt TEXT", "Generate text with a local GGUF model, streamed", gen_opts, run_generate},
-        {"model info", "FILE", "Print a GGUF model's architecture, shapes, tensor types, tokenizer and chat template", {},
+        {"generate", "--model FILE --prompt TEXT", "Generate text with a local GGUF model, streamed", gen_opts,
+         run_generate},
+        {"model info",
+         "FILE",
+         "Print a GGUF model's architecture, shapes, tensor types, tokenizer and chat template",
+         {},
          run_info},
-        {"model quantize", "IN OUT --type TYPE", "Quantize a GGUF model (Q8_0, Q4_0, Q4_K_M, ...)",
-         {{"type", "TYPE", "target: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_M, Q6_K, F16, ..."}}, run_quantize},
+        {"model quantize",
+         "IN OUT --type TYPE",
+         "Quantize a GGUF model (Q8_0, Q4_0, Q4_K_M, ...)",
+         {{"type", "TYPE", "target: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_M, Q6_K, F16, ..."}},
+         run_quantize},
         {"bench-model", "--model FILE", "Measure prefill and decode tokens per second", bench_opts, run_bench_model},
     };
 }

@@ -9,21 +9,21 @@
 // disk holds. A write that finds the disk full anyway also exits 4 and turns the data directory
 // read-only for every process.
 #include "commands.h"
-#include "strongbox/appliance/appliance.h"
-#include "strongbox/appliance/read_only.h"
 
 #include "strongbox/access/accounts.h"
+#include "strongbox/appliance/appliance.h"
+#include "strongbox/appliance/read_only.h"
 #include "strongbox/core/clock.h"
 #include "strongbox/core/file.h"
-
-#include <termios.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <termios.h>
+#include <unistd.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -99,7 +99,8 @@ core::Result<std::string> read_password(const CommandContext & ctx, const std::s
     }
     line = strip_newline(line);
     if (line.empty()) {
-        return core::Error(core::ErrorCode::kInvalidArgument, "no password given (use --password-file or standard input)");
+        return core::Error(core::ErrorCode::kInvalidArgument,
+                           "no password given (use --password-file or standard input)");
     }
     return line;
 }
@@ -336,7 +337,9 @@ std::vector<Command> user_commands();  // registered in cli.cpp
 
 std::vector<Command> user_commands() {
     return {
-        {"user add", "NAME --role admin|staff|auditor [--group G[,G2]]", "Add a web console user",
+        {"user add",
+         "NAME --role admin|staff|auditor [--group G[,G2]]",
+         "Add a web console user",
          {{"role", "ROLE", "admin, staff (default) or auditor"},
           {"group", "G[,G2]", "groups the user belongs to (created when missing)"},
           {"language", "en|ko", "console language (default en)"},
@@ -344,15 +347,27 @@ std::vector<Command> user_commands() {
          run_user_add},
         {"user list", "", "List web console users, their roles, groups and state", {}, run_user_list},
         {"user passwd", "NAME", "Set a user's password (signs out their sessions)", {kPasswordFile}, run_user_passwd},
-        {"user disable", "NAME [--enable]", "Disable a user (sessions and tokens stop at once), or --enable again",
-         {{"enable", "", "enable the user instead"}}, run_user_disable},
+        {"user disable",
+         "NAME [--enable]",
+         "Disable a user (sessions and tokens stop at once), or --enable again",
+         {{"enable", "", "enable the user instead"}},
+         run_user_disable},
         {"group add", "NAME", "Add a group of users", {}, run_group_add},
-        {"grant", "GROUP COLLECTION read|write|none", "Grant a group read or write on a collection (none removes it)",
-         {}, run_grant},
-        {"token create", "USER [--name NAME]", "Create an API token for scripts (printed once)",
-         {{"name", "NAME", "what the token is for (default cli)"}}, run_token_create},
-        {"token list", "[--user USER]", "List API tokens (never the tokens themselves)",
-         {{"user", "USER", "only this user's tokens"}}, run_token_list},
+        {"grant",
+         "GROUP COLLECTION read|write|none",
+         "Grant a group read or write on a collection (none removes it)",
+         {},
+         run_grant},
+        {"token create",
+         "USER [--name NAME]",
+         "Create an API token for scripts (printed once)",
+         {{"name", "NAME", "what the token is for (default cli)"}},
+         run_token_create},
+        {"token list",
+         "[--user USER]",
+         "List API tokens (never the tokens themselves)",
+         {{"user", "USER", "only this user's tokens"}},
+         run_token_list},
         {"token revoke", "ID", "Revoke an API token", {}, run_token_revoke},
     };
 }

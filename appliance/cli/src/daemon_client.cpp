@@ -35,7 +35,7 @@ std::filesystem::path daemon_file(const std::filesystem::path & data_dir) {
 
 // Revokes the one-use token however the request ends.
 class MintedToken {
-public:
+  public:
     MintedToken(access::Accounts & accounts, access::ApiToken token) : accounts_(accounts), token_(std::move(token)) {}
 
     ~MintedToken() { (void)accounts_.revoke_token(token_.id); }
@@ -45,7 +45,7 @@ public:
 
     const std::string & raw() const { return token_.token; }
 
-private:
+  private:
     access::Accounts & accounts_;
     access::ApiToken token_;
 };
@@ -180,10 +180,11 @@ core::Result<int> revoke_local_tokens(access::Accounts & accounts) {
     return revoked;
 }
 
-core::Result<core::Answer>
-ask_daemon(const std::filesystem::path & data_dir, const std::string & question, const std::string & user, int top_k) {
+core::Result<core::Answer> ask_daemon(const std::filesystem::path & data_dir, const std::string & question,
+                                      const std::string & user, int top_k) {
     SB_ASSIGN_OR_RETURN(DaemonInfo info, read_daemon_file(data_dir));
-    SB_ASSIGN_OR_RETURN(std::unique_ptr<access::Accounts> accounts, access::Accounts::open(DataPaths{data_dir}.accounts()));
+    SB_ASSIGN_OR_RETURN(std::unique_ptr<access::Accounts> accounts,
+                        access::Accounts::open(DataPaths{data_dir}.accounts()));
     SB_TRY(check_can_ask(*accounts, user));
     SB_ASSIGN_OR_RETURN(access::ApiToken minted,
                         accounts->create_token(user, kLocalTokenPrefix + std::to_string(::getpid())));

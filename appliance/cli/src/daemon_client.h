@@ -60,7 +60,7 @@ std::string local_user_name(const std::string & requested);
 // Revokes the tokens ask_daemon minted and never revoked; returns how many. Called at serve start.
 core::Result<int> revoke_local_tokens(access::Accounts & accounts);
 
-core::Result<core::Answer>
-ask_daemon(const std::filesystem::path & data_dir, const std::string & question, const std::string & user, int top_k);
+core::Result<core::Answer> ask_daemon(const std::filesystem::path & data_dir, const std::string & question,
+                                      const std::string & user, int top_k);
 
 }  // namespace strongbox::appliance

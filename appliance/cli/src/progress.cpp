@@ -1,13 +1,15 @@
 #include "progress.h"
 
-#include <unistd.h>
-
 #include <cstdio>
+
+#include <unistd.h>
 
 namespace strongbox::appliance {
 
 ProgressBar::ProgressBar(std::string label, size_t total)
-    : label_(std::move(label)), total_(total), enabled_(::isatty(STDERR_FILENO) == 1),
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()) {}
 
 ProgressBar::~ProgressBar() {
@@ -51,7 +53,10 @@ void ProgressBar::draw() {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::string eta;
     if (done_ > 0 && done_ < total_) {
-        eta = " ~" + std::to_string(static_cast<int>(secs / static_cast<double>(done_) * static_cast<double>(total_ - done_))) + "s left";
+        eta =
+            " ~" +
+            std::to_string(static_cast<int>(secs / static_cast<double>(done_) * static_cast<double>(total_ - done_))) +
+            "s left";
     }
     std::string item = item_.size() > 40 ? "..." + item_.substr(item_.size() - 37) : item_;
     std::fprintf(stderr, "\r\033[2K%s [%s] %zu/%zu%s %s", label_.c_str(), bar.c_str(), done_, total_, eta.c_str(),

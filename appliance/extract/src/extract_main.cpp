@@ -13,11 +13,6 @@
 #include "strongbox/core/json.h"
 #include "strongbox/ingest/ingest.h"
 
-#include <malloc.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -28,6 +23,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include <malloc.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 namespace {
 
@@ -113,7 +113,8 @@ int main(int argc, char ** argv) {
     // CPU: SIGXCPU at the soft limit, SIGKILL a second later should a library catch it.
     if (!set_limit(RLIMIT_CORE, 0, 0) ||
         (kLimitAddressSpace && !set_limit(RLIMIT_AS, memory_mib * mib, memory_mib * mib)) ||
-        !set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1) || !set_limit(RLIMIT_FSIZE, file_size_mib * mib, file_size_mib * mib)) {
+        !set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1) ||
+        !set_limit(RLIMIT_FSIZE, file_size_mib * mib, file_size_mib * mib)) {
         std::fprintf(stderr, "strongbox-extract: cannot set resource limits: %s\n", std::strerror(errno));
         return 1;
     }

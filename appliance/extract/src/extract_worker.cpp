@@ -8,16 +8,6 @@
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -30,6 +20,16 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 extern char ** environ;
 
@@ -57,7 +57,8 @@ core::Result<Pipe> make_pipe() {
     int fds[2];
     // Close-on-exec, so a worker started by another thread meanwhile does not inherit our ends.
     if (::pipe2(fds, O_CLOEXEC) != 0) {
-        return core::Error(core::ErrorCode::kResourceExhausted, std::string("cannot create a pipe: ") + strerror(errno));
+        return core::Error(core::ErrorCode::kResourceExhausted,
+                           std::string("cannot create a pipe: ") + strerror(errno));
     }
     return Pipe{core::UniqueFd(fds[0]), core::UniqueFd(fds[1])};
 }
@@ -67,7 +68,8 @@ core::Result<Pipe> make_pipe() {
 core::Result<Pipe> make_request_channel() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-        return core::Error(core::ErrorCode::kResourceExhausted, std::string("cannot create a socket pair: ") + strerror(errno));
+        return core::Error(core::ErrorCode::kResourceExhausted,
+                           std::string("cannot create a socket pair: ") + strerror(errno));
     }
     return Pipe{core::UniqueFd(fds[0]), core::UniqueFd(fds[1])};
 }
@@ -117,8 +119,8 @@ std::string signal_name(int sig) {
 // A library that ran out of memory outside operator new (Poppler's gmalloc, Leptonica) prints
 // this much before it aborts or crashes.
 bool reads_like_out_of_memory(const std::string & tail) {
-    static const char * const kSigns[] = {"out of memory", "Out of memory", "bad_alloc", "Cannot allocate memory",
-                                          "malloc fail", "memory exhausted"};
+    static const char * const kSigns[] = {"out of memory",          "Out of memory", "bad_alloc",
+                                          "Cannot allocate memory", "malloc fail",   "memory exhausted"};
     return std::any_of(std::begin(kSigns), std::end(kSigns),
                        [&](const char * s) { return tail.find(s) != std::string::npos; });
 }
@@ -130,7 +132,8 @@ std::string last_line(const std::string & tail) {
         return {};
     }
     const size_t begin = tail.rfind('\n', end);
-    return tail.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin == std::string::npos ? 0 : begin + 1));
+    return tail.substr(begin == std::string::npos ? 0 : begin + 1,
+                       end + 1 - (begin == std::string::npos ? 0 : begin + 1));
 }
 
 double cpu_seconds(const rusage & u) {
@@ -209,9 +212,9 @@ bool WorkerRun::handle_line(std::string_view line) {
 core::Result<core::ExtractedDocument> WorkerRun::run() {
     const std::filesystem::path worker = extract_worker_path(limits_);
     if (::access(worker.c_str(), X_OK) != 0) {
-        return fail(core::ErrorCode::kUnavailable,
-                    "the extraction worker " + worker.string() + " is missing or not executable (" + strerror(errno) +
-                        "); PDF and DOCX files are only parsed in it");
+        return fail(core::ErrorCode::kUnavailable, "the extraction worker " + worker.string() +
+                                                       " is missing or not executable (" + strerror(errno) +
+                                                       "); PDF and DOCX files are only parsed in it");
     }
     SB_ASSIGN_OR_RETURN(Pipe request, make_request_channel());
     SB_ASSIGN_OR_RETURN(Pipe result, make_pipe());
@@ -230,7 +233,8 @@ core::Result<core::ExtractedDocument> WorkerRun::run() {
     sigemptyset(&none);
     sigset_t defaults;
     sigemptyset(&defaults);
-    for (int sig : {SIGPIPE, SIGXCPU, SIGXFSZ, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
+    for (int sig :
+         {SIGPIPE, SIGXCPU, SIGXFSZ, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) {
         sigaddset(&defaults, sig);
     }
     posix_spawnattr_setsigmask(&attr, &none);
@@ -242,9 +246,12 @@ core::Result<core::ExtractedDocument> WorkerRun::run() {
     const std::string fsize = std::to_string(std::max<size_t>(limits_.file_size_mib, 1));
     std::string program = worker.string();
     std::vector<char *> argv = {program.data(),
-                                const_cast<char *>("--memory-mib"), const_cast<char *>(memory.c_str()),
-                                const_cast<char *>("--cpu-s"), const_cast<char *>(cpu.c_str()),
-                                const_cast<char *>("--file-size-mib"), const_cast<char *>(fsize.c_str()),
+                                const_cast<char *>("--memory-mib"),
+                                const_cast<char *>(memory.c_str()),
+                                const_cast<char *>("--cpu-s"),
+                                const_cast<char *>(cpu.c_str()),
+                                const_cast<char *>("--file-size-mib"),
+                                const_cast<char *>(fsize.c_str()),
                                 nullptr};
     std::vector<std::string> environment = extract_worker_environment();
     std::vector<char *> envp;
@@ -378,8 +385,8 @@ core::Result<core::ExtractedDocument> WorkerRun::outcome(int status, const rusag
                         "extraction exceeded the CPU-time limit of " + std::to_string(limits_.cpu_s) + " s");
         }
         if (sig == SIGXFSZ) {
-            return fail(core::ErrorCode::kResourceExhausted, "extraction exceeded the file-size limit of " +
-                                                                 std::to_string(limits_.file_size_mib) + " MiB");
+            return fail(core::ErrorCode::kResourceExhausted,
+                        "extraction exceeded the file-size limit of " + std::to_string(limits_.file_size_mib) + " MiB");
         }
         if (reads_like_out_of_memory(stderr_tail_)) {
             return fail(core::ErrorCode::kResourceExhausted, "extraction ran out of memory (limit " + memory + ")");
@@ -422,8 +429,8 @@ bool needs_isolation(ingest::SourceKind kind) {
 }
 
 std::vector<std::string> extract_worker_environment() {
-    static constexpr std::string_view kNames[] = {"PATH", "HOME", "LANG", "TZ", "TMPDIR", "TESSDATA_PREFIX",
-                                                  "XDG_CACHE_HOME", "STRONGBOX_LOG"};
+    static constexpr std::string_view kNames[] = {
+        "PATH", "HOME", "LANG", "TZ", "TMPDIR", "TESSDATA_PREFIX", "XDG_CACHE_HOME", "STRONGBOX_LOG"};
     static constexpr std::string_view kPrefixes[] = {"LC_", "OMP_", "FONTCONFIG_", "ASAN_", "UBSAN_", "LSAN_", "TSAN_"};
     std::vector<std::string> kept;
     for (char ** e = environ; *e != nullptr; ++e) {

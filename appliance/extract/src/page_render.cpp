@@ -6,12 +6,13 @@
 #include <poppler-image.h>
 #include <poppler-page-renderer.h>
 #include <poppler-page.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+
+#include <unistd.h>
 
 namespace strongbox::appliance {
 namespace {
@@ -31,12 +32,13 @@ core::Result<std::unique_ptr<poppler::document>> open_pdf(const std::filesystem:
 core::Result<std::unique_ptr<poppler::page>> open_page(poppler::document & doc, const std::filesystem::path & path,
                                                        int page) {
     if (page < 1 || page > doc.pages()) {
-        return core::Error(core::ErrorCode::kNotFound, path.string() + ": no page " + std::to_string(page) + " (it has " +
-                                                           std::to_string(doc.pages()) + ")");
+        return core::Error(core::ErrorCode::kNotFound, path.string() + ": no page " + std::to_string(page) +
+                                                           " (it has " + std::to_string(doc.pages()) + ")");
     }
     std::unique_ptr<poppler::page> p(doc.create_page(page - 1));
     if (!p) {
-        return core::Error(core::ErrorCode::kCorruptInput, path.string() + ": page " + std::to_string(page) + " is unreadable");
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           path.string() + ": page " + std::to_string(page) + " is unreadable");
     }
     return p;
 }
@@ -61,9 +63,9 @@ core::Result<std::string> encode_png(const poppler::image & image, double dpi, c
     }
     ::close(fd);
     const bool saved = image.save(tmp, "png", static_cast<int>(std::lround(dpi)));
-    auto bytes = saved ? core::read_file(tmp)
-                       : core::Result<std::string>(
-                             core::Error(core::ErrorCode::kInternal, what + ": encoding as PNG failed"));
+    auto bytes =
+        saved ? core::read_file(tmp)
+              : core::Result<std::string>(core::Error(core::ErrorCode::kInternal, what + ": encoding as PNG failed"));
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
     return bytes;

@@ -11,9 +11,9 @@
 
 namespace strongbox::appliance::extract_protocol {
 
-inline constexpr int kResultFd = 3;            // progress and result lines, one JSON object each
-inline constexpr int kExitOutOfMemory = 86;    // an allocation failed under the memory limit
-inline constexpr int kExitUsage = 64;          // bad command line: the daemon and worker disagree
+inline constexpr int kResultFd = 3;          // progress and result lines, one JSON object each
+inline constexpr int kExitOutOfMemory = 86;  // an allocation failed under the memory limit
+inline constexpr int kExitUsage = 64;        // bad command line: the daemon and worker disagree
 inline constexpr const char * kWorkerName = "strongbox-extract";
 
 // The options that shape extraction; the progress callback stays with the daemon.

@@ -8,10 +8,10 @@
 // and the dispatcher then uses the scalar kernel.
 #pragma once
 
+#include "strongbox/inference/tensor_type.h"
+
 #include <cstddef>
 #include <cstdint>
-
-#include "strongbox/inference/tensor_type.h"
 
 namespace strongbox::inference::cpu {
 

@@ -1,13 +1,12 @@
 // The x86 dot-product kernels of kernels_x86.h built for avx2 (this file is compiled with the
 // avx2 flags and only called when cpuid reports the instruction set).
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 #include "cpu/blocks.h"
 #include "cpu/kernels.h"
+#include <immintrin.h>
 
 namespace strongbox::inference::cpu {
 namespace {

@@ -273,36 +273,46 @@ ActKind activation_kind(TensorType type) {
     switch (type) {
     case TensorType::kF32:
     case TensorType::kF16:
-    case TensorType::kBF16: return ActKind::kF32;
+    case TensorType::kBF16:
+        return ActKind::kF32;
     case TensorType::kQ4_0:
     case TensorType::kQ4_1:
     case TensorType::kQ5_0:
     case TensorType::kQ5_1:
     case TensorType::kQ8_0:
-    case TensorType::kIQ4_NL: return ActKind::kQ8x32;
+    case TensorType::kIQ4_NL:
+        return ActKind::kQ8x32;
     case TensorType::kQ2_K:
     case TensorType::kQ3_K:
     case TensorType::kQ4_K:
     case TensorType::kQ5_K:
     case TensorType::kQ6_K:
-    case TensorType::kIQ4_XS: return ActKind::kQ8x256;
-    default: return ActKind::kNone;
+    case TensorType::kIQ4_XS:
+        return ActKind::kQ8x256;
+    default:
+        return ActKind::kNone;
     }
 }
 
 size_t activation_row_bytes(ActKind kind, size_t n) {
     switch (kind) {
-    case ActKind::kF32: return n * sizeof(float);
-    case ActKind::kQ8x32: return n / kQK * sizeof(ActQ8x32);
-    case ActKind::kQ8x256: return n / kQKK * sizeof(ActQ8x256);
-    case ActKind::kNone: break;
+    case ActKind::kF32:
+        return n * sizeof(float);
+    case ActKind::kQ8x32:
+        return n / kQK * sizeof(ActQ8x32);
+    case ActKind::kQ8x256:
+        return n / kQKK * sizeof(ActQ8x256);
+    case ActKind::kNone:
+        break;
     }
     return 0;
 }
 
 void prepare_activations(ActKind kind, const float * x, size_t n, void * dst) {
     switch (kind) {
-    case ActKind::kF32: std::memcpy(dst, x, n * sizeof(float)); return;
+    case ActKind::kF32:
+        std::memcpy(dst, x, n * sizeof(float));
+        return;
     case ActKind::kQ8x32: {
         auto * out = static_cast<ActQ8x32 *>(dst);
         for (size_t i = 0; i < n / kQK; ++i, x += kQK) {
@@ -343,28 +353,45 @@ void prepare_activations(ActKind kind, const float * x, size_t n, void * dst) {
         }
         return;
     }
-    case ActKind::kNone: return;
+    case ActKind::kNone:
+        return;
     }
 }
 
 VecDotFn vec_dot_scalar(TensorType type) {
     switch (type) {
-    case TensorType::kF32: return dot_f32;
-    case TensorType::kF16: return dot_f16;
-    case TensorType::kBF16: return dot_bf16;
-    case TensorType::kQ4_0: return dot_q4_0;
-    case TensorType::kQ4_1: return dot_q4_1;
-    case TensorType::kQ5_0: return dot_q5_0;
-    case TensorType::kQ5_1: return dot_q5_1;
-    case TensorType::kQ8_0: return dot_q8_0;
-    case TensorType::kIQ4_NL: return dot_iq4_nl;
-    case TensorType::kQ2_K: return dot_q2_k;
-    case TensorType::kQ3_K: return dot_q3_k;
-    case TensorType::kQ4_K: return dot_q45_k<false, BlockQ4_K>;
-    case TensorType::kQ5_K: return dot_q45_k<true, BlockQ5_K>;
-    case TensorType::kQ6_K: return dot_q6_k;
-    case TensorType::kIQ4_XS: return dot_iq4_xs;
-    default: return nullptr;
+    case TensorType::kF32:
+        return dot_f32;
+    case TensorType::kF16:
+        return dot_f16;
+    case TensorType::kBF16:
+        return dot_bf16;
+    case TensorType::kQ4_0:
+        return dot_q4_0;
+    case TensorType::kQ4_1:
+        return dot_q4_1;
+    case TensorType::kQ5_0:
+        return dot_q5_0;
+    case TensorType::kQ5_1:
+        return dot_q5_1;
+    case TensorType::kQ8_0:
+        return dot_q8_0;
+    case TensorType::kIQ4_NL:
+        return dot_iq4_nl;
+    case TensorType::kQ2_K:
+        return dot_q2_k;
+    case TensorType::kQ3_K:
+        return dot_q3_k;
+    case TensorType::kQ4_K:
+        return dot_q45_k<false, BlockQ4_K>;
+    case TensorType::kQ5_K:
+        return dot_q45_k<true, BlockQ5_K>;
+    case TensorType::kQ6_K:
+        return dot_q6_k;
+    case TensorType::kIQ4_XS:
+        return dot_iq4_xs;
+    default:
+        return nullptr;
     }
 }
 

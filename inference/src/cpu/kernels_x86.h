@@ -18,13 +18,12 @@
 //    A variant with two blocks per 512-bit register has not been tried.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 #include "cpu/blocks.h"
+#include <immintrin.h>
 
 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -489,22 +488,38 @@ float dot_iq4_xs(size_t n, const void * w, const void * a) {
 
 VecDotFn x86_vec_dot(TensorType type) {
     switch (type) {
-    case TensorType::kF32: return dot_float_weights<float, load8_f32, f32_scalar>;
-    case TensorType::kF16: return dot_float_weights<uint16_t, load8_f16, f16_scalar>;
-    case TensorType::kBF16: return dot_float_weights<uint16_t, load8_bf16, bf16_scalar>;
-    case TensorType::kQ4_0: return dot_blocks32<BlockQ4_0, decode_q4_0, true, false>;
-    case TensorType::kQ4_1: return dot_blocks32<BlockQ4_1, decode_q4_1, false, true>;
-    case TensorType::kQ5_0: return dot_blocks32<BlockQ5_0, decode_q5_0, true, false>;
-    case TensorType::kQ5_1: return dot_blocks32<BlockQ5_1, decode_q5_1, false, true>;
-    case TensorType::kQ8_0: return dot_blocks32<BlockQ8_0, decode_q8_0, true, false>;
-    case TensorType::kIQ4_NL: return dot_blocks32<BlockIQ4_NL, decode_iq4_nl, true, false>;
-    case TensorType::kQ4_K: return dot_q45_k<false, BlockQ4_K>;
-    case TensorType::kQ5_K: return dot_q45_k<true, BlockQ5_K>;
-    case TensorType::kQ6_K: return dot_q6_k;
-    case TensorType::kIQ4_XS: return dot_iq4_xs;
-    case TensorType::kQ2_K: return dot_q2_k;
-    case TensorType::kQ3_K: return dot_q3_k;
-    default: return nullptr;
+    case TensorType::kF32:
+        return dot_float_weights<float, load8_f32, f32_scalar>;
+    case TensorType::kF16:
+        return dot_float_weights<uint16_t, load8_f16, f16_scalar>;
+    case TensorType::kBF16:
+        return dot_float_weights<uint16_t, load8_bf16, bf16_scalar>;
+    case TensorType::kQ4_0:
+        return dot_blocks32<BlockQ4_0, decode_q4_0, true, false>;
+    case TensorType::kQ4_1:
+        return dot_blocks32<BlockQ4_1, decode_q4_1, false, true>;
+    case TensorType::kQ5_0:
+        return dot_blocks32<BlockQ5_0, decode_q5_0, true, false>;
+    case TensorType::kQ5_1:
+        return dot_blocks32<BlockQ5_1, decode_q5_1, false, true>;
+    case TensorType::kQ8_0:
+        return dot_blocks32<BlockQ8_0, decode_q8_0, true, false>;
+    case TensorType::kIQ4_NL:
+        return dot_blocks32<BlockIQ4_NL, decode_iq4_nl, true, false>;
+    case TensorType::kQ4_K:
+        return dot_q45_k<false, BlockQ4_K>;
+    case TensorType::kQ5_K:
+        return dot_q45_k<true, BlockQ5_K>;
+    case TensorType::kQ6_K:
+        return dot_q6_k;
+    case TensorType::kIQ4_XS:
+        return dot_iq4_xs;
+    case TensorType::kQ2_K:
+        return dot_q2_k;
+    case TensorType::kQ3_K:
+        return dot_q3_k;
+    default:
+        return nullptr;
     }
 }
 
@@ -883,18 +898,31 @@ void tile_q6k(size_t n, const uint8_t * w, size_t ws, size_t n_rows, const uint8
 
 TileFn x86_tile(TensorType type) {
     switch (type) {
-    case TensorType::kQ4_0: return tile32<BlockQ4_0, decode_q4_0, true, false>;
-    case TensorType::kQ4_1: return tile32<BlockQ4_1, decode_q4_1, false, true>;
-    case TensorType::kQ5_0: return tile32<BlockQ5_0, decode_q5_0, true, false>;
-    case TensorType::kQ5_1: return tile32<BlockQ5_1, decode_q5_1, false, true>;
-    case TensorType::kQ8_0: return tile32<BlockQ8_0, decode_q8_0, true, false>;
-    case TensorType::kIQ4_NL: return tile32<BlockIQ4_NL, decode_iq4_nl, true, false>;
-    case TensorType::kQ4_K: return tile_q45k<false, BlockQ4_K>;
-    case TensorType::kQ5_K: return tile_q45k<true, BlockQ5_K>;
-    case TensorType::kQ6_K: return tile_q6k;
-    case TensorType::kF32: return tile_float<float, load8_f32, f32_scalar>;
-    case TensorType::kF16: return tile_float<uint16_t, load8_f16, f16_scalar>;
-    case TensorType::kBF16: return tile_float<uint16_t, load8_bf16, bf16_scalar>;
-    default: return nullptr;
+    case TensorType::kQ4_0:
+        return tile32<BlockQ4_0, decode_q4_0, true, false>;
+    case TensorType::kQ4_1:
+        return tile32<BlockQ4_1, decode_q4_1, false, true>;
+    case TensorType::kQ5_0:
+        return tile32<BlockQ5_0, decode_q5_0, true, false>;
+    case TensorType::kQ5_1:
+        return tile32<BlockQ5_1, decode_q5_1, false, true>;
+    case TensorType::kQ8_0:
+        return tile32<BlockQ8_0, decode_q8_0, true, false>;
+    case TensorType::kIQ4_NL:
+        return tile32<BlockIQ4_NL, decode_iq4_nl, true, false>;
+    case TensorType::kQ4_K:
+        return tile_q45k<false, BlockQ4_K>;
+    case TensorType::kQ5_K:
+        return tile_q45k<true, BlockQ5_K>;
+    case TensorType::kQ6_K:
+        return tile_q6k;
+    case TensorType::kF32:
+        return tile_float<float, load8_f32, f32_scalar>;
+    case TensorType::kF16:
+        return tile_float<uint16_t, load8_f16, f16_scalar>;
+    case TensorType::kBF16:
+        return tile_float<uint16_t, load8_bf16, bf16_scalar>;
+    default:
+        return nullptr;
     }
 }

@@ -9,12 +9,13 @@
 // 3. The ISA is read once per call, so a concurrent force_isa cannot mix kernels within a call.
 #include "cpu/matmul.h"
 
+#include "strongbox/core/result.h"
+
 #include <algorithm>
 #include <atomic>
 #include <vector>
 
 #include "cpu/kernels.h"
-#include "strongbox/core/result.h"
 
 namespace strongbox::inference::cpu {
 namespace {
@@ -82,9 +83,12 @@ void force_isa(Isa isa) {
 
 const char * isa_name(Isa isa) {
     switch (isa) {
-    case Isa::kScalar: return "scalar";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kAvx512: return "avx512";
+    case Isa::kScalar:
+        return "scalar";
+    case Isa::kAvx2:
+        return "avx2";
+    case Isa::kAvx512:
+        return "avx512";
     }
     return "?";
 }

@@ -19,10 +19,11 @@
 //   matmul(TensorType::kQ4_K, w, 4864, 896, x, 1, y, pool);  // y: 1 x 4864
 #pragma once
 
+#include "strongbox/inference/tensor_type.h"
+
 #include <cstddef>
 
 #include "cpu/thread_pool.h"
-#include "strongbox/inference/tensor_type.h"
 
 namespace strongbox::inference::cpu {
 

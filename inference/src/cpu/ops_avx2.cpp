@@ -1,12 +1,11 @@
 // AVX2 row operations (compiled with -mavx2 -mfma -mf16c; only called when cpuid has them).
 // Uses no inline functions from shared headers, so nothing compiled here for AVX2 can be picked
 // by the linker for the baseline code.
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
 
 #include "cpu/ops_simd.h"
+#include <immintrin.h>
 
 namespace strongbox::inference::cpu {
 namespace {

@@ -826,8 +826,10 @@ bool is_quantizable(TensorType type) {
     case TensorType::kQ5_K:
     case TensorType::kQ6_K:
     case TensorType::kIQ4_NL:
-    case TensorType::kIQ4_XS: return true;
-    default: return false;
+    case TensorType::kIQ4_XS:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -838,7 +840,9 @@ bool dequantize_row(TensorType type, const void * src, float * dst, size_t n) {
     }
     const size_t nb = n / bs;
     switch (type) {
-    case TensorType::kF32: std::memcpy(dst, src, n * sizeof(float)); return true;
+    case TensorType::kF32:
+        std::memcpy(dst, src, n * sizeof(float));
+        return true;
     case TensorType::kF16: {
         const auto * h = static_cast<const uint16_t *>(src);
         for (size_t i = 0; i < n; ++i) {
@@ -853,19 +857,44 @@ bool dequantize_row(TensorType type, const void * src, float * dst, size_t n) {
         }
         return true;
     }
-    case TensorType::kQ4_0: dequant_q4_0(static_cast<const BlockQ4_0 *>(src), dst, nb); return true;
-    case TensorType::kQ4_1: dequant_q4_1(static_cast<const BlockQ4_1 *>(src), dst, nb); return true;
-    case TensorType::kQ5_0: dequant_q5_0(static_cast<const BlockQ5_0 *>(src), dst, nb); return true;
-    case TensorType::kQ5_1: dequant_q5_1(static_cast<const BlockQ5_1 *>(src), dst, nb); return true;
-    case TensorType::kQ8_0: dequant_q8_0(static_cast<const BlockQ8_0 *>(src), dst, nb); return true;
-    case TensorType::kQ2_K: dequant_q2_k(static_cast<const BlockQ2_K *>(src), dst, nb); return true;
-    case TensorType::kQ3_K: dequant_q3_k(static_cast<const BlockQ3_K *>(src), dst, nb); return true;
-    case TensorType::kQ4_K: dequant_q4_k(static_cast<const BlockQ4_K *>(src), dst, nb); return true;
-    case TensorType::kQ5_K: dequant_q5_k(static_cast<const BlockQ5_K *>(src), dst, nb); return true;
-    case TensorType::kQ6_K: dequant_q6_k(static_cast<const BlockQ6_K *>(src), dst, nb); return true;
-    case TensorType::kIQ4_NL: dequant_iq4_nl(static_cast<const BlockIQ4_NL *>(src), dst, nb); return true;
-    case TensorType::kIQ4_XS: dequant_iq4_xs(static_cast<const BlockIQ4_XS *>(src), dst, nb); return true;
-    default: return false;
+    case TensorType::kQ4_0:
+        dequant_q4_0(static_cast<const BlockQ4_0 *>(src), dst, nb);
+        return true;
+    case TensorType::kQ4_1:
+        dequant_q4_1(static_cast<const BlockQ4_1 *>(src), dst, nb);
+        return true;
+    case TensorType::kQ5_0:
+        dequant_q5_0(static_cast<const BlockQ5_0 *>(src), dst, nb);
+        return true;
+    case TensorType::kQ5_1:
+        dequant_q5_1(static_cast<const BlockQ5_1 *>(src), dst, nb);
+        return true;
+    case TensorType::kQ8_0:
+        dequant_q8_0(static_cast<const BlockQ8_0 *>(src), dst, nb);
+        return true;
+    case TensorType::kQ2_K:
+        dequant_q2_k(static_cast<const BlockQ2_K *>(src), dst, nb);
+        return true;
+    case TensorType::kQ3_K:
+        dequant_q3_k(static_cast<const BlockQ3_K *>(src), dst, nb);
+        return true;
+    case TensorType::kQ4_K:
+        dequant_q4_k(static_cast<const BlockQ4_K *>(src), dst, nb);
+        return true;
+    case TensorType::kQ5_K:
+        dequant_q5_k(static_cast<const BlockQ5_K *>(src), dst, nb);
+        return true;
+    case TensorType::kQ6_K:
+        dequant_q6_k(static_cast<const BlockQ6_K *>(src), dst, nb);
+        return true;
+    case TensorType::kIQ4_NL:
+        dequant_iq4_nl(static_cast<const BlockIQ4_NL *>(src), dst, nb);
+        return true;
+    case TensorType::kIQ4_XS:
+        dequant_iq4_xs(static_cast<const BlockIQ4_XS *>(src), dst, nb);
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -876,7 +905,9 @@ bool quantize_row(TensorType type, const float * src, void * dst, size_t n) {
     }
     const size_t nb = n / bs;
     switch (type) {
-    case TensorType::kF32: std::memcpy(dst, src, n * sizeof(float)); return true;
+    case TensorType::kF32:
+        std::memcpy(dst, src, n * sizeof(float));
+        return true;
     case TensorType::kF16: {
         auto * h = static_cast<uint16_t *>(dst);
         for (size_t i = 0; i < n; ++i) {
@@ -891,19 +922,44 @@ bool quantize_row(TensorType type, const float * src, void * dst, size_t n) {
         }
         return true;
     }
-    case TensorType::kQ4_0: quant_q4_0(src, static_cast<BlockQ4_0 *>(dst), nb); return true;
-    case TensorType::kQ4_1: quant_q4_1(src, static_cast<BlockQ4_1 *>(dst), nb); return true;
-    case TensorType::kQ5_0: quant_q5_0(src, static_cast<BlockQ5_0 *>(dst), nb); return true;
-    case TensorType::kQ5_1: quant_q5_1(src, static_cast<BlockQ5_1 *>(dst), nb); return true;
-    case TensorType::kQ8_0: quant_q8_0(src, static_cast<BlockQ8_0 *>(dst), nb); return true;
-    case TensorType::kQ2_K: quant_q2_k(src, static_cast<BlockQ2_K *>(dst), nb); return true;
-    case TensorType::kQ3_K: quant_q3_k(src, static_cast<BlockQ3_K *>(dst), nb); return true;
-    case TensorType::kQ4_K: quant_q4_k(src, static_cast<BlockQ4_K *>(dst), nb); return true;
-    case TensorType::kQ5_K: quant_q5_k(src, static_cast<BlockQ5_K *>(dst), nb); return true;
-    case TensorType::kQ6_K: quant_q6_k(src, static_cast<BlockQ6_K *>(dst), nb); return true;
-    case TensorType::kIQ4_NL: quant_iq4_nl(src, static_cast<BlockIQ4_NL *>(dst), nb); return true;
-    case TensorType::kIQ4_XS: quant_iq4_xs(src, static_cast<BlockIQ4_XS *>(dst), nb); return true;
-    default: return false;
+    case TensorType::kQ4_0:
+        quant_q4_0(src, static_cast<BlockQ4_0 *>(dst), nb);
+        return true;
+    case TensorType::kQ4_1:
+        quant_q4_1(src, static_cast<BlockQ4_1 *>(dst), nb);
+        return true;
+    case TensorType::kQ5_0:
+        quant_q5_0(src, static_cast<BlockQ5_0 *>(dst), nb);
+        return true;
+    case TensorType::kQ5_1:
+        quant_q5_1(src, static_cast<BlockQ5_1 *>(dst), nb);
+        return true;
+    case TensorType::kQ8_0:
+        quant_q8_0(src, static_cast<BlockQ8_0 *>(dst), nb);
+        return true;
+    case TensorType::kQ2_K:
+        quant_q2_k(src, static_cast<BlockQ2_K *>(dst), nb);
+        return true;
+    case TensorType::kQ3_K:
+        quant_q3_k(src, static_cast<BlockQ3_K *>(dst), nb);
+        return true;
+    case TensorType::kQ4_K:
+        quant_q4_k(src, static_cast<BlockQ4_K *>(dst), nb);
+        return true;
+    case TensorType::kQ5_K:
+        quant_q5_k(src, static_cast<BlockQ5_K *>(dst), nb);
+        return true;
+    case TensorType::kQ6_K:
+        quant_q6_k(src, static_cast<BlockQ6_K *>(dst), nb);
+        return true;
+    case TensorType::kIQ4_NL:
+        quant_iq4_nl(src, static_cast<BlockIQ4_NL *>(dst), nb);
+        return true;
+    case TensorType::kIQ4_XS:
+        quant_iq4_xs(src, static_cast<BlockIQ4_XS *>(dst), nb);
+        return true;
+    default:
+        return false;
     }
 }
 

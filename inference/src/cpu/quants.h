@@ -16,10 +16,10 @@
 //   dequantize_row(TensorType::kQ4_K, q.data(), y, 256);
 #pragma once
 
+#include "strongbox/inference/tensor_type.h"
+
 #include <cstddef>
 #include <cstdint>
-
-#include "strongbox/inference/tensor_type.h"
 
 namespace strongbox::inference::cpu {
 

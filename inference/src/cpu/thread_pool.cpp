@@ -18,14 +18,14 @@
 //    its time slice after a short spin instead of burning it.
 #include "cpu/thread_pool.h"
 
+#include "strongbox/core/result.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include "strongbox/core/result.h"
 
 namespace strongbox::inference::cpu {
 namespace {

@@ -20,7 +20,7 @@
 namespace strongbox::inference::cpu {
 
 class ThreadPool {
-public:
+  public:
     // n_threads counts the calling thread; values below 1 are treated as 1.
     explicit ThreadPool(int n_threads);
     ~ThreadPool();
@@ -37,7 +37,7 @@ public:
     // can keep whole tiles together.
     void parallel_for(size_t n, size_t grain, const std::function<void(size_t begin, size_t end)> & fn);
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> state_;
 };

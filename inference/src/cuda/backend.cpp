@@ -11,17 +11,17 @@
 //    does (linear/YaRN scaling and rope_freqs factors included) and uploaded once.
 // 4. Memory is checked before any allocation: weights + KV cache + scratch + a reserve must fit in
 //    the free memory cudaMemGetInfo reports, otherwise create fails and the caller keeps the CPU.
+#include "strongbox/core/log.h"
 #include "strongbox/inference/cuda.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
 
 #include "cpu/quants.h"
 #include "cuda/device.h"
 #include "cuda/kernels.h"
 #include "model/model_impl.h"
-#include "strongbox/core/log.h"
-
-#include <algorithm>
-#include <cmath>
-#include <numbers>
 
 namespace strongbox::inference {
 namespace {
@@ -49,14 +49,15 @@ uint32_t effective_n_ctx(const ModelConfig & c, const ContextOptions & o) {
     return o.n_ctx != 0 ? o.n_ctx : std::min<uint32_t>(c.n_ctx_train, 4096);
 }
 
-uint64_t weight_bytes(const WeightRef & w) { return uint64_t{w.rows} * w.row_bytes; }
+uint64_t weight_bytes(const WeightRef & w) {
+    return uint64_t{w.rows} * w.row_bytes;
+}
 
 Result<DeviceWeight> upload_weight(const WeightRef & w, const char * what) {
     const auto id = static_cast<uint32_t>(w.type);
     if (!cuda::matmul_type_supported(id)) {
-        return Error(ErrorCode::kUnsupported, std::string("no CUDA kernel for ") + what + " (" +
-                                                  tensor_type_name(id) + ", " + std::to_string(w.cols) +
-                                                  " columns); use the CPU context");
+        return Error(ErrorCode::kUnsupported, std::string("no CUDA kernel for ") + what + " (" + tensor_type_name(id) +
+                                                  ", " + std::to_string(w.cols) + " columns); use the CPU context");
     }
     DeviceWeight d;
     SB_ASSIGN_OR_RETURN(d.buffer, cuda::upload(w.data, weight_bytes(w)));
@@ -67,7 +68,9 @@ Result<DeviceWeight> upload_weight(const WeightRef & w, const char * what) {
     return d;
 }
 
-Result<DeviceBuffer> upload_floats(const std::vector<float> & v) { return cuda::upload(v.data(), v.size() * 4); }
+Result<DeviceBuffer> upload_floats(const std::vector<float> & v) {
+    return cuda::upload(v.data(), v.size() * 4);
+}
 
 CudaDeviceInfo query_device(int index) {
     CudaDeviceInfo info;
@@ -147,9 +150,10 @@ uint64_t cuda_bytes_needed(const Model & model, const ContextOptions & options) 
         bytes += weight_bytes(l.gate) + weight_bytes(l.up) + weight_bytes(l.down);
         bytes += (l.attn_norm.size() + l.ffn_norm.size() + l.bq.size() + l.bk.size() + l.bv.size()) * 4;
     }
-    bytes += uint64_t{c.n_layer} * n_ctx * kv_dim * 2 * 2;                        // F16 K and V
-    bytes += n_ctx * (c.rope_dim / 2) * 2 * 4;                                    // RoPE table
-    bytes += n_batch * (2 * c.n_embd + std::max<uint64_t>(c.n_embd, q_dim) + 2 * q_dim + 2 * kv_dim + 2ull * c.n_ff) * 4;
+    bytes += uint64_t{c.n_layer} * n_ctx * kv_dim * 2 * 2;  // F16 K and V
+    bytes += n_ctx * (c.rope_dim / 2) * 2 * 4;              // RoPE table
+    bytes +=
+        n_batch * (2 * c.n_embd + std::max<uint64_t>(c.n_embd, q_dim) + 2 * q_dim + 2 * kv_dim + 2ull * c.n_ff) * 4;
     bytes += uint64_t{c.n_vocab} * 4;
     return bytes;
 }
@@ -214,8 +218,8 @@ Status CudaContext::State::enqueue(int n) {
                           pos, rope_cos.as<float>(), rope_sin.as<float>(), c.rope_neox, s);
         cuda::launch_kv_store(k.as<float>(), v.as<float>(), k_cache[il].as<uint16_t>(), v_cache[il].as<uint16_t>(), n,
                               static_cast<int>(c.n_head_kv), hd, static_cast<int>(n_ctx), pos, s);
-        cuda::launch_attention(q.as<float>(), k_cache[il].as<uint16_t>(), v_cache[il].as<uint16_t>(),
-                               attn.as<float>(), n, static_cast<int>(c.n_head), static_cast<int>(c.n_head_kv), hd,
+        cuda::launch_attention(q.as<float>(), k_cache[il].as<uint16_t>(), v_cache[il].as<uint16_t>(), attn.as<float>(),
+                               n, static_cast<int>(c.n_head), static_cast<int>(c.n_head_kv), hd,
                                static_cast<int>(n_ctx), pos, scale, s);
         mm(l.wo, attn.as<float>(), xn.as<float>(), n);
         cuda::launch_add(x.as<float>(), xn.as<float>(), n * d, s);
@@ -229,9 +233,9 @@ Status CudaContext::State::enqueue(int n) {
     const float * last = x.as<float>() + size_t(n - 1) * d;
     cuda::launch_rmsnorm(last, output_norm.as<float>(), xn.as<float>(), d, 1, c.rms_eps, s);
     mm(output, xn.as<float>(), logits.as<float>(), 1);
-    SB_TRY(cuda::check(cudaMemcpyAsync(logits_host.get(), logits.as<float>(), size_t{c.n_vocab} * 4,
-                                       cudaMemcpyDeviceToHost, s),
-                       "logits download"));
+    SB_TRY(cuda::check(
+        cudaMemcpyAsync(logits_host.get(), logits.as<float>(), size_t{c.n_vocab} * 4, cudaMemcpyDeviceToHost, s),
+        "logits download"));
     return cuda::check(cudaGetLastError(), "kernel launch");
 }
 
@@ -394,14 +398,22 @@ Result<std::span<const float>> CudaContext::eval(std::span<const int32_t> tokens
     return std::span<const float>(s.logits_host.get(), n_vocab);
 }
 
-uint32_t CudaContext::n_past() const { return state_->n_past; }
-uint32_t CudaContext::n_ctx() const { return state_->n_ctx; }
-const CudaDeviceInfo & CudaContext::device() const { return state_->device; }
+uint32_t CudaContext::n_past() const {
+    return state_->n_past;
+}
+uint32_t CudaContext::n_ctx() const {
+    return state_->n_ctx;
+}
+const CudaDeviceInfo & CudaContext::device() const {
+    return state_->device;
+}
 std::string CudaContext::device_name() const {
     return "cuda:" + std::to_string(device().index) + " (" + device().name + ")";
 }
 
-uint64_t CudaContext::device_bytes() const { return state_->device_bytes; }
+uint64_t CudaContext::device_bytes() const {
+    return state_->device_bytes;
+}
 
 void CudaContext::truncate(uint32_t n) {
     SB_CHECK(n <= state_->n_past);

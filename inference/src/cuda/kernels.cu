@@ -5,11 +5,11 @@
 // up to kTile tokens of float activations, so decode reads each weight byte once and prefill
 // once per tile of tokens. Activations stay float (no 8-bit requantization as on the CPU): the
 // weights dominate the traffic and this keeps the GPU result closer to the exact product.
-#include "cuda/kernels.h"
-
 #include <cuda_fp16.h>
 
 #include <cmath>
+
+#include "cuda/kernels.h"
 
 namespace strongbox::inference::cuda {
 namespace {
@@ -20,11 +20,17 @@ constexpr int kWarpsPerBlock = 4;
 constexpr int kTile = 8;
 constexpr int kMaxPositions = 8192;
 
-__device__ __forceinline__ float half_bits_to_float(uint16_t h) { return __half2float(__ushort_as_half(h)); }
+__device__ __forceinline__ float half_bits_to_float(uint16_t h) {
+    return __half2float(__ushort_as_half(h));
+}
 
-__device__ __forceinline__ uint16_t load_u16(const uint8_t * p) { return *reinterpret_cast<const uint16_t *>(p); }
+__device__ __forceinline__ uint16_t load_u16(const uint8_t * p) {
+    return *reinterpret_cast<const uint16_t *>(p);
+}
 
-__device__ __forceinline__ uint32_t load_u32(const uint8_t * p) { return *reinterpret_cast<const uint32_t *>(p); }
+__device__ __forceinline__ uint32_t load_u32(const uint8_t * p) {
+    return *reinterpret_cast<const uint32_t *>(p);
+}
 
 // Six-bit scale and min j of the Q4_K / Q5_K 12-byte packing.
 __device__ __forceinline__ void scale_min_k4(int j, const uint8_t * q, float & sc, float & m) {
@@ -163,8 +169,8 @@ __device__ __forceinline__ void decode_unit(const uint8_t * row, int u, float (&
 
 template <uint32_t T, int NT>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
-    matmul_kernel(const uint8_t * __restrict__ w, size_t row_bytes, int rows, int cols,
-                  const float * __restrict__ x, int n_tokens, float * __restrict__ y) {
+    matmul_kernel(const uint8_t * __restrict__ w, size_t row_bytes, int rows, int cols, const float * __restrict__ x,
+                  int n_tokens, float * __restrict__ y) {
     const int lane = static_cast<int>(threadIdx.x) % 32;
     const int row = static_cast<int>(blockIdx.x) * kWarpsPerBlock + static_cast<int>(threadIdx.x) / 32;
     if (row >= rows) {
@@ -277,11 +283,11 @@ void launch_typed(const void * w, size_t row_bytes, int rows, int cols, const fl
         }
     }
     if (n_tokens == 1) {
-        matmul_kernel<T, 1><<<dim3(row_blocks, 1), kWarpsPerBlock * 32, 0, stream>>>(wb, row_bytes, rows, cols, x,
-                                                                                     n_tokens, y);
+        matmul_kernel<T, 1>
+            <<<dim3(row_blocks, 1), kWarpsPerBlock * 32, 0, stream>>>(wb, row_bytes, rows, cols, x, n_tokens, y);
     } else {
-        matmul_kernel<T, kTile><<<dim3(row_blocks, tiles), kWarpsPerBlock * 32, 0, stream>>>(wb, row_bytes, rows,
-                                                                                             cols, x, n_tokens, y);
+        matmul_kernel<T, kTile>
+            <<<dim3(row_blocks, tiles), kWarpsPerBlock * 32, 0, stream>>>(wb, row_bytes, rows, cols, x, n_tokens, y);
     }
 }
 
@@ -404,8 +410,8 @@ __global__ void softmax_kernel(float * x, int n) {
     }
 }
 
-__global__ void kv_store_kernel(const float * k, const float * v, uint16_t * k_cache, uint16_t * v_cache,
-                                int n_tokens, int n_head_kv, int head_dim, int n_ctx, const int * pos0_ptr) {
+__global__ void kv_store_kernel(const float * k, const float * v, uint16_t * k_cache, uint16_t * v_cache, int n_tokens,
+                                int n_head_kv, int head_dim, int n_ctx, const int * pos0_ptr) {
     const int pos0 = *pos0_ptr;
     const int kv_dim = n_head_kv * head_dim;
     const int idx = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
@@ -448,8 +454,8 @@ __global__ void __launch_bounds__(kAttnThreads)
     const int g = h / (n_head / n_head_kv);
     const int visible = pos0 + t + 1;
     const int tid = static_cast<int>(threadIdx.x);
-    float * qs = shared;                        // head_dim
-    float * partial = qs + head_dim;            // kAttnThreads * 8
+    float * qs = shared;                          // head_dim
+    float * partial = qs + head_dim;              // kAttnThreads * 8
     float * scores = partial + kAttnThreads * 8;  // n_ctx
     const float * qr = q + (static_cast<size_t>(t) * n_head + h) * head_dim;
     for (int i = tid; i < head_dim; i += kAttnThreads) {
@@ -512,59 +518,61 @@ __global__ void __launch_bounds__(kAttnThreads)
     }
 }
 
-unsigned blocks_for(int n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
+unsigned blocks_for(int n, int threads) {
+    return static_cast<unsigned>((n + threads - 1) / threads);
+}
 
 }  // namespace
 
 bool matmul_type_supported(uint32_t type_id) {
     switch (type_id) {
-        case kF32:
-        case kF16:
-        case kBF16:
-        case kQ4_0:
-        case kQ5_0:
-        case kQ8_0:
-        case kQ4_K:
-        case kQ5_K:
-        case kQ6_K:
-            return true;
-        default:
-            return false;
+    case kF32:
+    case kF16:
+    case kBF16:
+    case kQ4_0:
+    case kQ5_0:
+    case kQ8_0:
+    case kQ4_K:
+    case kQ5_K:
+    case kQ6_K:
+        return true;
+    default:
+        return false;
     }
 }
 
 void launch_matmul(uint32_t type_id, const void * w, size_t row_bytes, int rows, int cols, const float * x,
                    int n_tokens, float * y, cudaStream_t stream) {
     switch (type_id) {
-        case kF32:
-            launch_typed<kF32>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kF16:
-            launch_typed<kF16>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kBF16:
-            launch_typed<kBF16>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kQ4_0:
-            launch_typed<kQ4_0>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kQ5_0:
-            launch_typed<kQ5_0>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kQ8_0:
-            launch_typed<kQ8_0>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kQ4_K:
-            launch_typed<kQ4_K>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kQ5_K:
-            launch_typed<kQ5_K>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        case kQ6_K:
-            launch_typed<kQ6_K>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
-            break;
-        default:
-            break;  // the backend checks matmul_type_supported before uploading a weight
+    case kF32:
+        launch_typed<kF32>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kF16:
+        launch_typed<kF16>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kBF16:
+        launch_typed<kBF16>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kQ4_0:
+        launch_typed<kQ4_0>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kQ5_0:
+        launch_typed<kQ5_0>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kQ8_0:
+        launch_typed<kQ8_0>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kQ4_K:
+        launch_typed<kQ4_K>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kQ5_K:
+        launch_typed<kQ5_K>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    case kQ6_K:
+        launch_typed<kQ6_K>(w, row_bytes, rows, cols, x, n_tokens, y, stream);
+        break;
+    default:
+        break;  // the backend checks matmul_type_supported before uploading a weight
     }
 }
 
@@ -603,8 +611,8 @@ void launch_kv_store(const float * k, const float * v, uint16_t * k_cache, uint1
                                                             n_ctx, pos0);
 }
 
-void launch_attention(const float * q, const uint16_t * k_cache, const uint16_t * v_cache, float * out,
-                      int n_tokens, int n_head, int n_head_kv, int head_dim, int n_ctx, const int * pos0, float scale,
+void launch_attention(const float * q, const uint16_t * k_cache, const uint16_t * v_cache, float * out, int n_tokens,
+                      int n_head, int n_head_kv, int head_dim, int n_ctx, const int * pos0, float scale,
                       cudaStream_t stream) {
     // Sized for the whole context so the launch does not depend on the position (graph replay).
     const size_t shared_bytes = static_cast<size_t>(head_dim + kAttnThreads * 8 + n_ctx) * sizeof(float);
@@ -612,7 +620,9 @@ void launch_attention(const float * q, const uint16_t * k_cache, const uint16_t 
                        stream>>>(q, k_cache, v_cache, out, n_head, n_head_kv, head_dim, n_ctx, pos0, scale);
 }
 
-int attention_max_positions() { return kMaxPositions; }
+int attention_max_positions() {
+    return kMaxPositions;
+}
 
 bool attention_supports_head_dim(int head_dim) {
     return head_dim >= 8 && head_dim <= 256 && (head_dim & (head_dim - 1)) == 0;

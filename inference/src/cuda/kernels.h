@@ -50,8 +50,8 @@ void launch_kv_store(const float * k, const float * v, uint16_t * k_cache, uint1
 
 // Causal attention: out[t][h] = softmax(q[t][h] . K[g]^T * scale over positions 0..pos0+t) V[g],
 // with g = h / (n_head / n_head_kv).
-void launch_attention(const float * q, const uint16_t * k_cache, const uint16_t * v_cache, float * out,
-                      int n_tokens, int n_head, int n_head_kv, int head_dim, int n_ctx, const int * pos0, float scale,
+void launch_attention(const float * q, const uint16_t * k_cache, const uint16_t * v_cache, float * out, int n_tokens,
+                      int n_head, int n_head_kv, int head_dim, int n_ctx, const int * pos0, float scale,
                       cudaStream_t stream);
 
 // Largest context attention supports (its scores live in shared memory), and the head sizes it

@@ -1,12 +1,12 @@
 // Host-side single-kernel calls for the tests (see ops.h).
 #include "cuda/ops.h"
 
-#include "cuda/device.h"
-#include "cuda/kernels.h"
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "cuda/device.h"
+#include "cuda/kernels.h"
 
 namespace strongbox::inference::cuda {
 namespace {
@@ -22,7 +22,9 @@ Status finish(void * dst, const DeviceBuffer & src, size_t bytes) {
     return check(cudaMemcpy(dst, src.as<void>(), bytes, cudaMemcpyDeviceToHost), "download");
 }
 
-int as_int(size_t n) { return static_cast<int>(n); }
+int as_int(size_t n) {
+    return static_cast<int>(n);
+}
 
 }  // namespace
 
@@ -31,8 +33,8 @@ Status matmul_host(TensorType type, const void * w, size_t rows, size_t cols, co
     const auto id = static_cast<uint32_t>(type);
     const auto row_bytes = row_size(type, cols);
     if (!matmul_type_supported(id) || !row_bytes) {
-        return Error(ErrorCode::kUnsupported, "no CUDA matmul for " + tensor_type_name(id) + " with " +
-                                                  std::to_string(cols) + " columns");
+        return Error(ErrorCode::kUnsupported,
+                     "no CUDA matmul for " + tensor_type_name(id) + " with " + std::to_string(cols) + " columns");
     }
     SB_ASSIGN_OR_RETURN(DeviceBuffer dw, upload(w, rows * *row_bytes));
     SB_ASSIGN_OR_RETURN(DeviceBuffer dx, upload(x, n_tokens * cols * sizeof(float)));
@@ -53,8 +55,8 @@ Status rmsnorm_host(const float * x, const float * weight, float * y, size_t n, 
     return finish(y, dy, n * n_rows * sizeof(float));
 }
 
-Status rope_host(float * x, size_t n_tokens, size_t n_heads, size_t head_dim, size_t rope_dim,
-                 const float * cos_table, const float * sin_table, size_t pos0, bool neox) {
+Status rope_host(float * x, size_t n_tokens, size_t n_heads, size_t head_dim, size_t rope_dim, const float * cos_table,
+                 const float * sin_table, size_t pos0, bool neox) {
     const size_t table = (pos0 + n_tokens) * (rope_dim / 2) * sizeof(float);
     const size_t bytes = n_tokens * n_heads * head_dim * sizeof(float);
     SB_ASSIGN_OR_RETURN(DeviceBuffer dx, upload(x, bytes));
@@ -81,12 +83,12 @@ Status softmax_host(float * x, size_t n, size_t n_rows) {
     return finish(x, dx, n * n_rows * sizeof(float));
 }
 
-Status attention_host(const float * q, const uint16_t * k_cache, const uint16_t * v_cache, float * out,
-                      size_t n_tokens, size_t n_head, size_t n_head_kv, size_t head_dim, size_t n_ctx, size_t pos0) {
+Status attention_host(const float * q, const uint16_t * k_cache, const uint16_t * v_cache, float * out, size_t n_tokens,
+                      size_t n_head, size_t n_head_kv, size_t head_dim, size_t n_ctx, size_t pos0) {
     if (n_ctx > static_cast<size_t>(attention_max_positions()) || pos0 + n_tokens > n_ctx ||
         !attention_supports_head_dim(as_int(head_dim))) {
-        return Error(ErrorCode::kUnsupported, "attention over more than " +
-                                                  std::to_string(attention_max_positions()) + " positions");
+        return Error(ErrorCode::kUnsupported,
+                     "attention over more than " + std::to_string(attention_max_positions()) + " positions");
     }
     const size_t q_bytes = n_tokens * n_head * head_dim * sizeof(float);
     const size_t cache_bytes = n_head_kv * n_ctx * head_dim * sizeof(uint16_t);

@@ -13,8 +13,8 @@
 namespace strongbox::inference::cuda {
 
 // y[t][r] = sum_c w[r][c] * x[t][c]; kUnsupported for a type without a GPU kernel.
-core::Status matmul_host(TensorType type, const void * w, size_t rows, size_t cols, const float * x,
-                         size_t n_tokens, float * y);
+core::Status matmul_host(TensorType type, const void * w, size_t rows, size_t cols, const float * x, size_t n_tokens,
+                         float * y);
 core::Status rmsnorm_host(const float * x, const float * weight, float * y, size_t n, size_t n_rows, float eps);
 // cos/sin: rope_dim/2 entries per position for positions 0 .. pos0 + n_tokens - 1.
 core::Status rope_host(float * x, size_t n_tokens, size_t n_heads, size_t head_dim, size_t rope_dim,

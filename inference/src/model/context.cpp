@@ -12,16 +12,15 @@
 // 4. Each probability row covers positions 0..its own token (causal, later positions weigh 0),
 //    so a batch and the same tokens one by one agree up to summation order.
 // 5. Logits are computed for the last token of the batch only: generation never needs more.
-#include "model/model_impl.h"
-
-#include "cpu/matmul.h"
-#include "cpu/quants.h"
-#include "cpu/thread_pool.h"
-
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <numbers>
+
+#include "cpu/matmul.h"
+#include "cpu/quants.h"
+#include "cpu/thread_pool.h"
+#include "model/model_impl.h"
 
 namespace strongbox::inference {
 namespace {
@@ -52,7 +51,9 @@ void rms_norm(const float * x, const float * w, size_t n, float eps, float * out
     }
 }
 
-float silu(float x) { return x / (1.0f + std::exp(-x)); }
+float silu(float x) {
+    return x / (1.0f + std::exp(-x));
+}
 
 }  // namespace
 
@@ -326,10 +327,18 @@ Result<std::span<const float>> Context::eval(std::span<const int32_t> tokens) {
     return std::span<const float>(s.logits);
 }
 
-uint32_t Context::n_past() const { return state_->n_past; }
-uint32_t Context::n_ctx() const { return state_->n_ctx; }
-int Context::n_threads() const { return state_->pool.size(); }
-const Model & Context::model() const { return *state_->model; }
+uint32_t Context::n_past() const {
+    return state_->n_past;
+}
+uint32_t Context::n_ctx() const {
+    return state_->n_ctx;
+}
+int Context::n_threads() const {
+    return state_->pool.size();
+}
+const Model & Context::model() const {
+    return *state_->model;
+}
 
 void Context::truncate(uint32_t n) {
     SB_CHECK(n <= state_->n_past);

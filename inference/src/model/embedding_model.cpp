@@ -17,12 +17,6 @@
 //    sentence-transformers does with its attention mask.
 #include "strongbox/inference/embedding_model.h"
 
-#include "cpu/kernels.h"
-#include "cpu/matmul.h"
-#include "cpu/ops.h"
-#include "cpu/quants.h"
-#include "cpu/thread_pool.h"
-#include "model/model_file.h"
 #include "strongbox/inference/tensor_type.h"
 
 #include <algorithm>
@@ -30,6 +24,13 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+
+#include "cpu/kernels.h"
+#include "cpu/matmul.h"
+#include "cpu/ops.h"
+#include "cpu/quants.h"
+#include "cpu/thread_pool.h"
+#include "model/model_file.h"
 
 namespace strongbox::inference {
 namespace {
@@ -59,7 +60,7 @@ struct BertLayer {
     Linear q, k, v, o;
     Norm attn_norm;  // attn_output_norm
     Linear up, down;
-    Norm out_norm;   // layer_output_norm
+    Norm out_norm;  // layer_output_norm
 };
 
 class Binder : public detail::TensorBinder {
@@ -79,8 +80,7 @@ class Binder : public detail::TensorBinder {
 
     // A table of `rows` rows of `cols` elements of any decodable type, as floats.
     Result<std::vector<float>> table(const std::string & name, size_t cols, size_t rows) const {
-        SB_ASSIGN_OR_RETURN(const GgufTensorInfo * t,
-                            rows == 0 ? tensor(name, {cols}) : tensor(name, {cols, rows}));
+        SB_ASSIGN_OR_RETURN(const GgufTensorInfo * t, rows == 0 ? tensor(name, {cols}) : tensor(name, {cols, rows}));
         const auto type = static_cast<TensorType>(t->type_id);
         const std::optional<size_t> stride = row_size(type, cols);
         const size_t n_rows = std::max<size_t>(rows, 1);
@@ -167,7 +167,9 @@ Result<EmbeddingConfig> read_config(const GgufFile & f, const Binder & b) {
     return c;
 }
 
-float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+float gelu_erf(float x) {
+    return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+}
 
 // F32 dot product of the best kernel the CPU has (attention rows are plain floats).
 cpu::VecDotFn f32_dot() {
@@ -212,8 +214,7 @@ struct EmbeddingModel::Impl {
     };
 
     // Embeds the sequences of one pass into out[first ...].
-    void forward(std::span<const std::vector<int32_t>> seqs, std::vector<std::vector<float>> & out,
-                 size_t first) const;
+    void forward(std::span<const std::vector<int32_t>> seqs, std::vector<std::vector<float>> & out, size_t first) const;
     void attention(const std::vector<Span> & spans) const;
     void linear(const Linear & l, const float * in, float * y, size_t n) const;
     void add_norm(const Norm & norm, const float * residual, size_t n) const;
@@ -392,8 +393,8 @@ Result<std::unique_ptr<EmbeddingModel::Impl>> bind(GgufFile file, const Embeddin
     c.n_vocab = static_cast<uint32_t>(emb->shape[1]);
     const auto emb_type = static_cast<TensorType>(emb->type_id);
     if (!cpu::is_quantizable(emb_type) || !row_size(emb_type, d).has_value()) {
-        return Error(ErrorCode::kUnsupported, f.name() + ": tensor 'token_embd.weight' has unsupported type " +
-                                                  tensor_type_name(emb->type_id));
+        return Error(ErrorCode::kUnsupported,
+                     f.name() + ": tensor 'token_embd.weight' has unsupported type " + tensor_type_name(emb->type_id));
     }
     impl->token_embd = Matrix{emb_type, emb->data, c.n_vocab, d};
     impl->token_row_bytes = *row_size(emb_type, d);
@@ -518,11 +519,21 @@ Result<std::vector<std::vector<float>>> EmbeddingModel::embed_tokens(
     return out;
 }
 
-uint32_t EmbeddingModel::dimension() const { return impl_->config.n_embd; }
-const EmbeddingConfig & EmbeddingModel::config() const { return impl_->config; }
-const GgufFile & EmbeddingModel::gguf() const { return impl_->file; }
-const Tokenizer & EmbeddingModel::tokenizer() const { return *impl_->tokenizer; }
-int EmbeddingModel::n_threads() const { return impl_->pool.size(); }
+uint32_t EmbeddingModel::dimension() const {
+    return impl_->config.n_embd;
+}
+const EmbeddingConfig & EmbeddingModel::config() const {
+    return impl_->config;
+}
+const GgufFile & EmbeddingModel::gguf() const {
+    return impl_->file;
+}
+const Tokenizer & EmbeddingModel::tokenizer() const {
+    return *impl_->tokenizer;
+}
+int EmbeddingModel::n_threads() const {
+    return impl_->pool.size();
+}
 
 Result<ModelIdentity> EmbeddingModel::identity() const {
     return impl_->file_identity.of(impl_->file, impl_->config.architecture, impl_->n_params);
@@ -537,9 +548,8 @@ std::string EmbeddingModel::info() const {
     detail::write_parameters_line(o, impl_->n_params);
     o << "context_length: " << c.n_ctx_train << "\nembedding_length: " << c.n_embd << "\nblock_count: " << c.n_layer
       << "\nfeed_forward_length: " << c.n_ff << "\nhead_count: " << c.n_head << "\nhead_dim: " << c.head_dim
-      << "\nvocab_size: " << c.n_vocab << "\ntoken_types: " << c.n_token_types
-      << "\nlayer_norm_epsilon: " << c.norm_eps << "\npooling: " << (c.pooling == Pooling::kCls ? "cls" : "mean")
-      << ", L2-normalised\n";
+      << "\nvocab_size: " << c.n_vocab << "\ntoken_types: " << c.n_token_types << "\nlayer_norm_epsilon: " << c.norm_eps
+      << "\npooling: " << (c.pooling == Pooling::kCls ? "cls" : "mean") << ", L2-normalised\n";
     o << "tokenizer: " << f.get_string("tokenizer.ggml.model").value_or("(none)") << "\n";
     detail::write_tensor_lines(o, f);
     return o.str();

@@ -1,13 +1,13 @@
 // Model loading: hyperparameters from metadata, weights bound with shape and type checks.
-#include "model/model_impl.h"
-#include "model/model_file.h"
-
-#include "cpu/matmul.h"
-#include "cpu/quants.h"
 #include "strongbox/inference/chat_template.h"
 
 #include <cmath>
 #include <sstream>
+
+#include "cpu/matmul.h"
+#include "cpu/quants.h"
+#include "model/model_file.h"
+#include "model/model_impl.h"
 
 namespace strongbox::inference {
 namespace {
@@ -150,8 +150,9 @@ Result<std::unique_ptr<Model::Impl>> bind(GgufFile file) {
     } else {
         c.tied_output = true;
         if (!cpu::matmul_supported(impl->token_embd.type)) {
-            return Error(ErrorCode::kUnsupported, f.name() + ": tied output needs token_embd.weight of a type the "
-                                                             "kernels can multiply, not " +
+            return Error(ErrorCode::kUnsupported, f.name() +
+                                                      ": tied output needs token_embd.weight of a type the "
+                                                      "kernels can multiply, not " +
                                                       tensor_type_name(emb->type_id));
         }
         impl->output = impl->token_embd;
@@ -203,9 +204,15 @@ Result<std::shared_ptr<const Model>> Model::load(GgufFile file) {
     return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
-const ModelConfig & Model::config() const { return impl_->config; }
-const GgufFile & Model::gguf() const { return impl_->file; }
-uint64_t Model::n_params() const { return impl_->n_params; }
+const ModelConfig & Model::config() const {
+    return impl_->config;
+}
+const GgufFile & Model::gguf() const {
+    return impl_->file;
+}
+uint64_t Model::n_params() const {
+    return impl_->n_params;
+}
 
 Result<ModelIdentity> Model::identity() const {
     return impl_->file_identity.of(impl_->file, impl_->config.architecture, impl_->n_params);

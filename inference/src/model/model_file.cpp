@@ -21,7 +21,7 @@ core::Error TensorBinder::corrupt(const std::string & what) const {
 }
 
 core::Result<const GgufTensorInfo *> TensorBinder::tensor(const std::string & name,
-                                                         const std::vector<uint64_t> & shape) const {
+                                                          const std::vector<uint64_t> & shape) const {
     const GgufTensorInfo * t = f_.find_tensor(name);
     if (t == nullptr) {
         return corrupt("tensor '" + name + "' is missing");

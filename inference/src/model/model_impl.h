@@ -1,12 +1,13 @@
 // Private view of a loaded Model: the weight tensors bound to their places in the network.
 #pragma once
 
-#include "model/model_file.h"
 #include "strongbox/inference/model.h"
 #include "strongbox/inference/tensor_type.h"
 
 #include <span>
 #include <vector>
+
+#include "model/model_file.h"
 
 namespace strongbox::inference {
 

@@ -1,8 +1,8 @@
-#include "model/model_impl.h"
-
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+
+#include "model/model_impl.h"
 
 namespace strongbox::inference {
 namespace {
@@ -30,8 +30,8 @@ void build_rope_table(const Model::Impl & m, uint32_t n_ctx, std::vector<float> 
     float corr_lo = 0.0f, corr_hi = 0.0f, mscale = 1.0f;
     if (c.rope_scaling == RopeScaling::kYarn) {
         // ggml's defaults: beta_fast 32, beta_slow 1, extrapolation factor 1.
-        corr_lo = std::max(0.0f,
-                           std::floor(yarn_corr_dim(c.rope_dim, c.rope_scaling_orig_ctx, 32.0f, c.rope_freq_base)));
+        corr_lo =
+            std::max(0.0f, std::floor(yarn_corr_dim(c.rope_dim, c.rope_scaling_orig_ctx, 32.0f, c.rope_freq_base)));
         corr_hi = std::min(static_cast<float>(c.rope_dim - 1),
                            std::ceil(yarn_corr_dim(c.rope_dim, c.rope_scaling_orig_ctx, 1.0f, c.rope_freq_base)));
         mscale = 1.0f + 0.1f * std::log(1.0f / freq_scale);

@@ -9,15 +9,15 @@
 //    so a long piece (a base64 blob, a digit run under the gpt-2 expression) costs O(n log n),
 //    not O(n^2). Ties go to the leftmost pair, as in llama.cpp and Hugging Face tokenizers.
 // 3. llama3 vocabularies skip merging for a piece that is itself a token ("ignore_merges").
-#include "tokenizer/pre_tokenizer.h"
-#include "tokenizer/unicode.h"
-#include "tokenizer/vocabulary.h"
-
 #include "strongbox/core/log.h"
 
 #include <array>
 #include <queue>
 #include <unordered_map>
+
+#include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/unicode.h"
+#include "tokenizer/vocabulary.h"
 
 namespace strongbox::inference::tokenization {
 

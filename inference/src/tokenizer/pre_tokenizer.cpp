@@ -1,8 +1,8 @@
 #include "tokenizer/pre_tokenizer.h"
 
-#include "tokenizer/unicode.h"
-
 #include <array>
+
+#include "tokenizer/unicode.h"
 
 namespace strongbox::inference::tokenization {
 
@@ -77,7 +77,9 @@ class Splitter {
         if (cp(i) != '\'' || i + 1 >= cps_.size()) {
             return i;
         }
-        auto lower = [&](size_t k) { return ignore_case ? unicode::to_lower(cp(k)) : cp(k); };
+        auto lower = [&](size_t k) {
+            return ignore_case ? unicode::to_lower(cp(k)) : cp(k);
+        };
         const char32_t a = lower(i + 1);
         if (a == 's' || a == 't' || a == 'm' || a == 'd') {
             return i + 2;

@@ -36,37 +36,37 @@ class Reader {
         f.number = static_cast<uint32_t>(*key >> 3);
         f.wire = static_cast<uint32_t>(*key & 7);
         switch (f.wire) {
-            case kVarint: {
-                auto v = varint();
-                if (!v) {
-                    return std::nullopt;
-                }
-                f.value = *v;
-                return f;
+        case kVarint: {
+            auto v = varint();
+            if (!v) {
+                return std::nullopt;
             }
-            case kFixed64:
-            case kFixed32: {
-                const size_t n = f.wire == kFixed64 ? 8 : 4;
-                if (bytes_.size() - pos_ < n) {
-                    return std::nullopt;
-                }
-                for (size_t i = 0; i < n; ++i) {
-                    f.value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes_[pos_ + i])) << (8 * i);
-                }
-                pos_ += n;
-                return f;
+            f.value = *v;
+            return f;
+        }
+        case kFixed64:
+        case kFixed32: {
+            const size_t n = f.wire == kFixed64 ? 8 : 4;
+            if (bytes_.size() - pos_ < n) {
+                return std::nullopt;
             }
-            case kLengthDelimited: {
-                auto len = varint();
-                if (!len || *len > bytes_.size() - pos_) {
-                    return std::nullopt;
-                }
-                f.payload = bytes_.substr(pos_, *len);
-                pos_ += *len;
-                return f;
+            for (size_t i = 0; i < n; ++i) {
+                f.value |= static_cast<uint64_t>(static_cast<unsigned char>(bytes_[pos_ + i])) << (8 * i);
             }
-            default:
-                return std::nullopt;  // groups (3, 4) are not used by ModelProto
+            pos_ += n;
+            return f;
+        }
+        case kLengthDelimited: {
+            auto len = varint();
+            if (!len || *len > bytes_.size() - pos_) {
+                return std::nullopt;
+            }
+            f.payload = bytes_.substr(pos_, *len);
+            pos_ += *len;
+            return f;
+        }
+        default:
+            return std::nullopt;  // groups (3, 4) are not used by ModelProto
         }
     }
 
@@ -189,13 +189,26 @@ core::Result<SentencePieceModel> parse_sentencepiece_model(std::string_view byte
                 const auto v32 = static_cast<int32_t>(static_cast<int64_t>(f->value));
                 if (trainer) {
                     switch (f->number) {
-                        case 24: model.treat_whitespace_as_suffix = f->value != 0; break;
-                        case 35: model.byte_fallback = f->value != 0; break;
-                        case 40: model.unk_id = v32; break;
-                        case 41: model.bos_id = v32; break;
-                        case 42: model.eos_id = v32; break;
-                        case 43: model.pad_id = v32; break;
-                        default: break;
+                    case 24:
+                        model.treat_whitespace_as_suffix = f->value != 0;
+                        break;
+                    case 35:
+                        model.byte_fallback = f->value != 0;
+                        break;
+                    case 40:
+                        model.unk_id = v32;
+                        break;
+                    case 41:
+                        model.bos_id = v32;
+                        break;
+                    case 42:
+                        model.eos_id = v32;
+                        break;
+                    case 43:
+                        model.pad_id = v32;
+                        break;
+                    default:
+                        break;
                     }
                 } else if (f->number == 3) {
                     model.add_dummy_prefix = f->value != 0;

@@ -17,18 +17,17 @@
 //    same ids only when no piece can span such a cut (no piece holds "▁" right after another
 //    character) and the normalizer leaves spaces alone (identity, no whitespace collapsing, "▁"
 //    as prefix); the constructor checks both and otherwise encodes in one call.
-#include "tokenizer/sentencepiece_proto.h"
-#include "tokenizer/unicode.h"
-#include "tokenizer/vocabulary.h"
-
 #include "strongbox/core/file.h"
 #include "strongbox/core/text.h"
-
-#include <sentencepiece_processor.h>
 
 #include <algorithm>
 #include <array>
 #include <unordered_map>
+
+#include "tokenizer/sentencepiece_proto.h"
+#include "tokenizer/unicode.h"
+#include "tokenizer/vocabulary.h"
+#include <sentencepiece_processor.h>
 
 namespace strongbox::inference {
 
@@ -36,10 +35,10 @@ namespace tokenization {
 
 namespace {
 
-constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581 "▁"
+constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";       // U+2581 "▁"
 constexpr std::string_view kUnknownSurface = " \xE2\x81\x87 ";  // " ⁇ ", as SentencePiece renders <unk>
-constexpr size_t kChunkBytes = 256;       // short text: library calls of about this size
-constexpr size_t kCacheFromBytes = 4096;  // longer text: one call per distinct word
+constexpr size_t kChunkBytes = 256;                             // short text: library calls of about this size
+constexpr size_t kCacheFromBytes = 4096;                        // longer text: one call per distinct word
 
 // Whether some piece holds "▁" right after another character, so BPE could merge across a cut
 // placed before a space.
@@ -159,8 +158,8 @@ class SentencePieceTokenizer final : public TokenizerBase {
             if (pieces_[id].empty()) {
                 continue;
             }
-            const bool strip = after_special && vocabulary().add_space_prefix && type == TokenType::kNormal &&
-                               pieces_[id][0] == ' ';
+            const bool strip =
+                after_special && vocabulary().add_space_prefix && type == TokenType::kNormal && pieces_[id][0] == ' ';
             out.append(pieces_[id], strip ? 1 : 0);
             after_special = false;
         }
@@ -223,20 +222,20 @@ class SentencePieceTokenizer final : public TokenizerBase {
     std::string make_piece(int32_t id) const {
         const std::string & text = vocabulary().tokens[id];
         switch (type_of(id)) {
-            case TokenType::kControl:
-            case TokenType::kUnused:
-                return {};
-            case TokenType::kUnknown:
-                return id == vocabulary().unk ? std::string(kUnknownSurface) : std::string();
-            case TokenType::kByte: {
-                const int byte = parse_byte_piece(text);
-                return byte >= 0 ? std::string(1, static_cast<char>(byte)) : std::string();
-            }
-            case TokenType::kUserDefined:
-                return text;
-            case TokenType::kNormal:
-            case TokenType::kUndefined:
-                break;
+        case TokenType::kControl:
+        case TokenType::kUnused:
+            return {};
+        case TokenType::kUnknown:
+            return id == vocabulary().unk ? std::string(kUnknownSurface) : std::string();
+        case TokenType::kByte: {
+            const int byte = parse_byte_piece(text);
+            return byte >= 0 ? std::string(1, static_cast<char>(byte)) : std::string();
+        }
+        case TokenType::kUserDefined:
+            return text;
+        case TokenType::kNormal:
+        case TokenType::kUndefined:
+            break;
         }
         std::string piece;
         piece.reserve(text.size());
@@ -253,13 +252,13 @@ class SentencePieceTokenizer final : public TokenizerBase {
 
     std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
     std::unique_ptr<sentencepiece::SentencePieceProcessor> continuation_;
-    std::vector<std::string> pieces_;        // token_piece() of every id
-    std::array<int32_t, 256> byte_ids_{};    // "<0xXX>" token of each byte, -1 when absent
-    int32_t space_id_ = -1;                  // the "▁" piece  // token_piece() of every id
+    std::vector<std::string> pieces_;      // token_piece() of every id
+    std::array<int32_t, 256> byte_ids_{};  // "<0xXX>" token of each byte, -1 when absent
+    int32_t space_id_ = -1;                // the "▁" piece  // token_piece() of every id
 };
 
 core::Result<std::unique_ptr<sentencepiece::SentencePieceProcessor>> load_processor(const std::string & serialized,
-                                                                                   const std::string & source) {
+                                                                                    const std::string & source) {
     auto processor = std::make_unique<sentencepiece::SentencePieceProcessor>();
     const auto status = processor->LoadFromSerializedProto(serialized);
     if (!status.ok()) {
@@ -330,7 +329,9 @@ core::Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece_model(con
     }
     // The library accepted the model, so its special ids are pieces of it or negative.
     const auto n = static_cast<int32_t>(vocab.tokens.size());
-    auto id_or_none = [n](int32_t id) { return id >= 0 && id < n ? id : -1; };
+    auto id_or_none = [n](int32_t id) {
+        return id >= 0 && id < n ? id : -1;
+    };
     vocab.bos = id_or_none(model.bos_id);
     vocab.eos = id_or_none(model.eos_id);
     vocab.unk = id_or_none(processor->unk_id());

@@ -1,9 +1,11 @@
-#include "strongbox/inference/gguf.h"
 #include "strongbox/inference/tokenizer.h"
-#include "tokenizer/vocabulary.h"
+
+#include "strongbox/inference/gguf.h"
 
 #include <algorithm>
 #include <array>
+
+#include "tokenizer/vocabulary.h"
 
 namespace strongbox::inference {
 
@@ -16,11 +18,12 @@ constexpr std::array<std::string_view, 7> kEogSpellings = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "</s>",
 };
 
-bool id_in_range(int32_t id, size_t n) { return id >= -1 && (id < 0 || static_cast<size_t>(id) < n); }
+bool id_in_range(int32_t id, size_t n) {
+    return id >= -1 && (id < 0 || static_cast<size_t>(id) < n);
+}
 
 void sort_longest_first(std::vector<int32_t> & ids, const std::vector<std::string> & tokens) {
-    std::stable_sort(ids.begin(), ids.end(),
-                     [&](int32_t a, int32_t b) { return tokens[a].size() > tokens[b].size(); });
+    std::stable_sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) { return tokens[a].size() > tokens[b].size(); });
 }
 
 }  // namespace
@@ -75,7 +78,9 @@ std::optional<int32_t> TokenizerBase::find_token(std::string_view text) const {
     return it->second;
 }
 
-bool TokenizerBase::is_eog(int32_t id) const { return std::find(eog_.begin(), eog_.end(), id) != eog_.end(); }
+bool TokenizerBase::is_eog(int32_t id) const {
+    return std::find(eog_.begin(), eog_.end(), id) != eog_.end();
+}
 
 std::vector<int32_t> TokenizerBase::encode(std::string_view text, bool add_bos) const {
     return encode_impl(text, add_bos, false);
@@ -165,9 +170,9 @@ core::Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocabulary vocab) {
                                                     {"eot", vocab.eot},     {"separator", vocab.sep}};
     for (const auto & [what, id] : ids) {
         if (!id_in_range(id, n)) {
-            return core::Error(core::ErrorCode::kCorruptInput,
-                               where + ": " + what + " token id " + std::to_string(id) +
-                                   " is outside the vocabulary of " + std::to_string(n));
+            return core::Error(core::ErrorCode::kCorruptInput, where + ": " + what + " token id " + std::to_string(id) +
+                                                                   " is outside the vocabulary of " +
+                                                                   std::to_string(n));
         }
     }
     if (vocab.model == "llama") {
@@ -179,8 +184,8 @@ core::Result<std::unique_ptr<Tokenizer>> make_tokenizer(Vocabulary vocab) {
     if (vocab.model == "bert") {
         return make_wordpiece_tokenizer(std::move(vocab));
     }
-    return core::Error(core::ErrorCode::kUnsupported, where + ": tokenizer model \"" + vocab.model +
-                                                          "\" is not supported (llama, gpt2 and bert are)");
+    return core::Error(core::ErrorCode::kUnsupported,
+                       where + ": tokenizer model \"" + vocab.model + "\" is not supported (llama, gpt2 and bert are)");
 }
 
 }  // namespace tokenization
@@ -221,9 +226,9 @@ core::Result<tokenization::Vocabulary> read_vocabulary(const GgufFile & file) {
         v.types.reserve(types.size());
         for (size_t i = 0; i < types.size(); ++i) {
             if (types[i] < 0 || types[i] > static_cast<int32_t>(TokenType::kByte)) {
-                return core::Error(core::ErrorCode::kCorruptInput,
-                                   file.name() + ": tokenizer.ggml.token_type[" + std::to_string(i) + "] is " +
-                                       std::to_string(types[i]) + ", not a token type");
+                return core::Error(core::ErrorCode::kCorruptInput, file.name() + ": tokenizer.ggml.token_type[" +
+                                                                       std::to_string(i) + "] is " +
+                                                                       std::to_string(types[i]) + ", not a token type");
             }
             v.types.push_back(static_cast<TokenType>(types[i]));
         }

@@ -25,9 +25,15 @@ enum CodepointFlag : uint16_t {
 
 uint16_t codepoint_flags(char32_t cp);
 
-inline bool is_letter(char32_t cp) { return (codepoint_flags(cp) & kLetter) != 0; }
-inline bool is_number(char32_t cp) { return (codepoint_flags(cp) & kNumber) != 0; }
-inline bool is_whitespace(char32_t cp) { return (codepoint_flags(cp) & kWhitespace) != 0; }
+inline bool is_letter(char32_t cp) {
+    return (codepoint_flags(cp) & kLetter) != 0;
+}
+inline bool is_number(char32_t cp) {
+    return (codepoint_flags(cp) & kNumber) != 0;
+}
+inline bool is_whitespace(char32_t cp) {
+    return (codepoint_flags(cp) & kWhitespace) != 0;
+}
 
 // Simple (one code point to one code point) lower-case mapping; cp itself when there is none.
 char32_t to_lower(char32_t cp);

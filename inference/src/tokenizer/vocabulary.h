@@ -36,8 +36,8 @@ struct Vocabulary {
     std::string model;   // tokenizer.ggml.model: "llama", "gpt2", "bert"
     std::string pre;     // tokenizer.ggml.pre: pre-tokenizer name (byte-level BPE)
     std::vector<std::string> tokens;
-    std::vector<float> scores;     // empty, or one per token
-    std::vector<TokenType> types;  // empty (all normal), or one per token
+    std::vector<float> scores;        // empty, or one per token
+    std::vector<TokenType> types;     // empty (all normal), or one per token
     std::vector<std::string> merges;  // "left right", best first (byte-level BPE)
     int32_t bos = -1;
     int32_t eos = -1;
@@ -86,8 +86,8 @@ class TokenizerBase : public Tokenizer {
 
     Vocabulary vocab_;
     std::unordered_map<std::string_view, int32_t> ids_;  // views into vocab_.tokens
-    std::vector<int32_t> user_defined_;  // longest spelling first
-    std::vector<int32_t> specials_;      // control + user-defined, longest spelling first
+    std::vector<int32_t> user_defined_;                  // longest spelling first
+    std::vector<int32_t> specials_;                      // control + user-defined, longest spelling first
     std::vector<int32_t> eog_;
 };
 

@@ -8,10 +8,10 @@
 //    The tokenizer detects which one it holds and uses the matching prefixes.
 // 2. Accent stripping is Unicode NFD followed by dropping nonspacing marks (Mn), as Hugging
 //    Face's BasicTokenizer does; lower-casing is the simple one-to-one mapping.
+#include <algorithm>
+
 #include "tokenizer/unicode.h"
 #include "tokenizer/vocabulary.h"
-
-#include <algorithm>
 
 namespace strongbox::inference::tokenization {
 

@@ -59,10 +59,10 @@ struct ThresholdPoint {
     double answerable_passed = 0;     // answerable questions whose best passage reaches it
     double unanswerable_stopped = 0;  // unanswerable questions it refuses
     // The trade-off over every question (answerable and unanswerable together), as shares:
-    double answered_correctly = 0;    // answerable, answered, the gold abstract cited first
-    double wrongly_refused = 0;       // answerable, refused
-    double wrongly_answered = 0;      // answerable but another abstract cited first, or unanswerable and answered
-    double rightly_refused = 0;       // unanswerable, refused
+    double answered_correctly = 0;  // answerable, answered, the gold abstract cited first
+    double wrongly_refused = 0;     // answerable, refused
+    double wrongly_answered = 0;    // answerable but another abstract cited first, or unanswerable and answered
+    double rightly_refused = 0;     // unanswerable, refused
 };
 
 struct AnswerEvalReport {
@@ -74,14 +74,14 @@ struct AnswerEvalReport {
     double gold_cited = 0;            // some citation is the gold document
     size_t sentences = 0;
     size_t citations = 0;
-    double citation_recall = 0;       // ALCE-style, verifier as judge
+    double citation_recall = 0;  // ALCE-style, verifier as judge
     double citation_precision = 0;
     double unanswerable_refused = 0;
-    int decisions_scored = 0;         // answers with a model; 0 for the extractive answerer
+    int decisions_scored = 0;  // answers with a model; 0 for the extractive answerer
     double decision_accuracy = 0;
     double median_latency_ms = 0;
     std::vector<ThresholdPoint> calibration;
-    double best_threshold = 0;        // the calibration point with the most answered correctly + rightly refused
+    double best_threshold = 0;  // the calibration point with the most answered correctly + rightly refused
     std::string answerer;
 
     core::Json to_json() const;

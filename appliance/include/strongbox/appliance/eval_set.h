@@ -57,9 +57,9 @@ struct SetCounts {
     size_t wrong = 0;
     size_t wrongly_refused = 0;
     size_t unanswerable_answered = 0;
-    size_t citations = 0;          // of answered answerable questions
+    size_t citations = 0;  // of answered answerable questions
     size_t citations_on_target = 0;
-    size_t answer_retrieved = 0;   // answerable questions whose expected string is in the retrieved passages
+    size_t answer_retrieved = 0;  // answerable questions whose expected string is in the retrieved passages
 
     void add(SetOutcome outcome, bool answerable_question);
 };

@@ -25,10 +25,10 @@
 namespace strongbox::appliance {
 
 struct QuarantineRecord {
-    std::string name;        // file name as the user knew it
-    std::string sha256;      // of the bytes kept under quarantine/<sha256>
-    std::string reason;      // why ingest refused it
-    std::string at;          // ISO 8601 UTC
+    std::string name;    // file name as the user knew it
+    std::string sha256;  // of the bytes kept under quarantine/<sha256>
+    std::string reason;  // why ingest refused it
+    std::string at;      // ISO 8601 UTC
     std::string collection;
     std::string source_path;  // where it was read from
     std::string job;          // ingest job id

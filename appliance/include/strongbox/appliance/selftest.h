@@ -37,9 +37,9 @@ struct SelftestOptions {
     std::filesystem::path data_dir;
     // JSON: [{"question": "...", "expect": [{"file": "manual.pdf", "page": 3}]}]; empty: skipped.
     std::filesystem::path golden_path;
-    double latency_budget_ms = 60000;  // per golden question, from the manifest's promise
-    std::filesystem::path model_path;  // default: settings.model_path, else DATA_DIR/model.gguf
-    std::string model_sha256;          // from the manifest; empty: the model check is skipped
+    double latency_budget_ms = 60000;                       // per golden question, from the manifest's promise
+    std::filesystem::path model_path;                       // default: settings.model_path, else DATA_DIR/model.gguf
+    std::string model_sha256;                               // from the manifest; empty: the model check is skipped
     std::optional<provisioning::HiddenSalt> expected_salt;  // from the manifest; none: skipped
     // How the appliance is opened for the salt, web and golden checks (model, prompts, caps);
     // data_dir is taken from above.
@@ -58,7 +58,7 @@ struct SelftestCheck {
 struct SelftestReport {
     std::vector<SelftestCheck> checks;
 
-    bool passed() const;  // no check failed
+    bool passed() const;                      // no check failed
     std::vector<std::string> failed() const;  // names of the failed checks
 };
 

@@ -13,7 +13,6 @@
 #pragma once
 
 #include "strongbox/appliance/jobs.h"
-
 #include "strongbox/core/result.h"
 #include "strongbox/retrieval/store.h"
 

@@ -15,11 +15,11 @@ namespace strongbox::core {
 
 // One numbered source of an answer: the stored chunk, the exact quoted passage, and where it is.
 struct Citation {
-    int number = 0;          // the [n] marker used in the answer text
-    int64_t chunk_id = 0;    // id of the chunk in the store
-    std::string quote;       // the exact passage text the answer relies on
+    int number = 0;        // the [n] marker used in the answer text
+    int64_t chunk_id = 0;  // id of the chunk in the store
+    std::string quote;     // the exact passage text the answer relies on
     Provenance provenance;
-    double score = 0;        // fused retrieval score
+    double score = 0;  // fused retrieval score
 };
 
 enum class Support { kSupported, kPartial, kUnsupported };
@@ -28,18 +28,18 @@ struct AnswerSentence {
     std::string text;            // without markers
     std::vector<int> citations;  // citation numbers
     Support support = Support::kSupported;
-    double score = -1;           // how well it answers the question, 0..1; -1 when not scored
+    double score = -1;  // how well it answers the question, 0..1; -1 when not scored
 };
 
 struct Answer {
     std::string question;
     std::vector<AnswerSentence> sentences;
     std::vector<Citation> citations;
-    bool refused = false;         // true when the documents hold no evidence
+    bool refused = false;  // true when the documents hold no evidence
     std::string refusal_reason;
-    std::string answerer;         // "extractive" or the model that generated it
+    std::string answerer;  // "extractive" or the model that generated it
     double latency_ms = 0;
-    int64_t audit_id = 0;         // the audit record written for this answer, 0 when none
+    int64_t audit_id = 0;  // the audit record written for this answer, 0 when none
     // The extractive answerer's judgement: the best candidate sentence's score (also when it
     // refused), the threshold it had to reach, and "high" or "medium" for an answer; score -1
     // and confidence empty when the answerer does not score.

@@ -31,13 +31,13 @@ struct Box {
 };
 
 struct Provenance {
-    std::string source_path;        // absolute path the source was read from
-    std::string source_sha256;      // hex sha256 of the whole source file
-    int64_t document_version = 1;   // increases when the same path is ingested with new bytes
-    int page = 0;                   // 1-based page for paged sources, 0 otherwise
-    int line_start = 0;             // 1-based inclusive line range in the source, 0 when n/a
+    std::string source_path;       // absolute path the source was read from
+    std::string source_sha256;     // hex sha256 of the whole source file
+    int64_t document_version = 1;  // increases when the same path is ingested with new bytes
+    int page = 0;                  // 1-based page for paged sources, 0 otherwise
+    int line_start = 0;            // 1-based inclusive line range in the source, 0 when n/a
     int line_end = 0;
-    int64_t byte_start = -1;        // [byte_start, byte_end) in the source file, -1 when n/a
+    int64_t byte_start = -1;  // [byte_start, byte_end) in the source file, -1 when n/a
     int64_t byte_end = -1;
     std::vector<Box> boxes;         // where on the page the text sits, one per line (PDF and OCR sources)
     std::vector<Box> word_boxes;    // the words of lines with more than one word, in text order

@@ -4,11 +4,11 @@
 
 #include "strongbox/core/result.h"
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string>
 #include <string_view>
+
+#include <sys/types.h>
 
 namespace strongbox::core {
 

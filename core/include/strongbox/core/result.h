@@ -22,20 +22,20 @@ namespace strongbox::core {
 
 // Stable codes: they appear in API error bodies and audit records, so never renumber them.
 enum class ErrorCode {
-    kInvalidArgument = 1,   // the caller asked for something malformed
-    kNotFound = 2,          // a named thing does not exist
-    kCorruptInput = 3,      // outside bytes do not parse (PDF, GGUF, log, JSON, bundle)
-    kUnsupported = 4,       // well-formed but not something we handle (GGUF v1, encrypted PDF)
-    kIoError = 5,           // the OS refused a read, write, fsync or rename
+    kInvalidArgument = 1,  // the caller asked for something malformed
+    kNotFound = 2,         // a named thing does not exist
+    kCorruptInput = 3,     // outside bytes do not parse (PDF, GGUF, log, JSON, bundle)
+    kUnsupported = 4,      // well-formed but not something we handle (GGUF v1, encrypted PDF)
+    kIoError = 5,          // the OS refused a read, write, fsync or rename
     kAlreadyExists = 6,
-    kPermissionDenied = 7,  // access control said no
-    kResourceExhausted = 8, // disk full, quota, caps, overload
+    kPermissionDenied = 7,   // access control said no
+    kResourceExhausted = 8,  // disk full, quota, caps, overload
     kCancelled = 9,
     kDeadlineExceeded = 10,
-    kUnavailable = 11,      // a dependency (daemon, device) is not there right now
+    kUnavailable = 11,  // a dependency (daemon, device) is not there right now
     kInternal = 12,
-    kReadOnly = 13,         // a change refused: the appliance is in read-only mode (its disk is full)
-    kDiskFull = 14,         // a write failed for want of space: ENOSPC, EDQUOT, SQLITE_FULL
+    kReadOnly = 13,  // a change refused: the appliance is in read-only mode (its disk is full)
+    kDiskFull = 14,  // a write failed for want of space: ENOSPC, EDQUOT, SQLITE_FULL
 };
 
 std::string_view to_string(ErrorCode code);
@@ -73,7 +73,7 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
   public:
-    Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     bool ok() const { return v_.index() == 0; }
@@ -132,7 +132,9 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+    return {};
+}
 
 }  // namespace strongbox::core
 
@@ -140,12 +142,12 @@ inline Status ok_status() { return {}; }
 #define SB_CONCAT(a, b)       SB_CONCAT_INNER(a, b)
 
 // Returns the error of a failed Result/Status from the enclosing function.
-#define SB_TRY(expr)                                 \
-    do {                                             \
-        auto && sb_try_result_ = (expr);             \
-        if (!sb_try_result_.ok()) {                  \
+#define SB_TRY(expr)                                  \
+    do {                                              \
+        auto && sb_try_result_ = (expr);              \
+        if (!sb_try_result_.ok()) {                   \
             return std::move(sb_try_result_).error(); \
-        }                                            \
+        }                                             \
     } while (0)
 
 // SB_ASSIGN_OR_RETURN(auto x, f()): declares x from f()'s value, or returns its error.
@@ -158,10 +160,10 @@ inline Status ok_status() { return {}; }
     lhs = std::move(tmp).value()
 
 // Invariants that user input can never break. Always on, in every build type.
-#define SB_CHECK(cond)                                                                        \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
+#define SB_CHECK(cond)                                                                                 \
+    do {                                                                                               \
+        if (!(cond)) {                                                                                 \
             std::fprintf(stderr, "strongbox: check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-            std::abort();                                                                     \
-        }                                                                                     \
+            std::abort();                                                                              \
+        }                                                                                              \
     } while (0)

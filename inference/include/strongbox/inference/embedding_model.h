@@ -54,7 +54,7 @@ struct EmbeddingConfig {
 };
 
 struct EmbeddingOptions {
-    int n_threads = 1;               // kernel threads, the calling thread included
+    int n_threads = 1;                 // kernel threads, the calling thread included
     uint32_t max_batch_tokens = 2048;  // tokens per forward pass; texts are grouped up to this
 };
 

@@ -35,10 +35,10 @@
 namespace strongbox::inference {
 
 struct SamplerConfig {
-    float temperature = 0.0f;  // <= 0: greedy
-    int top_k = 0;             // 0: off
-    float top_p = 1.0f;        // 1: off
-    float min_p = 0.0f;        // 0: off; keeps tokens with p >= min_p * p_max
+    float temperature = 0.0f;         // <= 0: greedy
+    int top_k = 0;                    // 0: off
+    float top_p = 1.0f;               // 1: off
+    float min_p = 0.0f;               // 0: off; keeps tokens with p >= min_p * p_max
     float repetition_penalty = 1.0f;  // 1: off; divides positive / multiplies negative logits
     float presence_penalty = 0.0f;    // 0: off; subtracted once per token seen
     int penalty_last_n = 64;          // tokens of history the penalties look at
@@ -71,7 +71,7 @@ struct GenerateOptions {
     SamplerConfig sampler{};
     int max_tokens = 256;
     std::vector<std::string> stop{};  // generation ends before the first occurrence of any of these
-    bool stop_at_eog = true;        // end at the tokenizer's end-of-generation tokens
+    bool stop_at_eog = true;          // end at the tokenizer's end-of-generation tokens
     // Streamed final text; return false to cancel.
     std::function<bool(std::string_view text)> on_text{};
     // Every sampled token with the logits it was drawn from (tests, diagnostics); return false

@@ -46,8 +46,8 @@ struct ModelConfig {
     uint32_t n_vocab = 0;
     float rms_eps = 1e-5f;
     float rope_freq_base = 10000.0f;
-    uint32_t rope_dim = 0;       // rotated dimensions per head (rope.dimension_count)
-    bool rope_neox = false;      // rotate (i, i + d/2) pairs (qwen2) instead of adjacent pairs (llama)
+    uint32_t rope_dim = 0;   // rotated dimensions per head (rope.dimension_count)
+    bool rope_neox = false;  // rotate (i, i + d/2) pairs (qwen2) instead of adjacent pairs (llama)
     RopeScaling rope_scaling = RopeScaling::kNone;
     float rope_scaling_factor = 1.0f;
     uint32_t rope_scaling_orig_ctx = 0;
@@ -97,10 +97,10 @@ class Model {
 };
 
 struct ContextOptions {
-    uint32_t n_ctx = 0;     // 0: min(the model's training context, 4096)
-    int n_threads = 1;      // kernel threads, the calling thread included
-    uint32_t n_batch = 512; // prompt tokens per forward pass
-    bool f16_kv = true;     // KV cache in F16 (half the memory); false keeps F32 (reference checks)
+    uint32_t n_ctx = 0;      // 0: min(the model's training context, 4096)
+    int n_threads = 1;       // kernel threads, the calling thread included
+    uint32_t n_batch = 512;  // prompt tokens per forward pass
+    bool f16_kv = true;      // KV cache in F16 (half the memory); false keeps F32 (reference checks)
 };
 
 // What generation needs from a context: the CPU Context below and the CUDA backend's CudaContext

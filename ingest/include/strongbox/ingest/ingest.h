@@ -35,15 +35,7 @@
 
 namespace strongbox::ingest {
 
-enum class SourceKind {
-    kPdf,
-    kLog,
-    kText,
-    kUnknown,
-    kHtml,
-    kCsv,
-    kDocx
-};
+enum class SourceKind { kPdf, kLog, kText, kUnknown, kHtml, kCsv, kDocx };
 
 struct IngestOptions {
     size_t max_chunk_chars = 1200;     // target upper bound of a chunk's text

@@ -16,8 +16,8 @@
 // kPermissionDenied; wrong product, stale key set or a security version below the floor
 // kInvalidArgument; payload mismatches kCorruptInput naming the block.
 //
-//   SB_ASSIGN_OR_RETURN(VerifiedBundle v, verify_bundle(bytes, trust.key_set, {.product = "strongbox", .security_floor = 3}));
-//   std::cout << v.manifest.version;
+//   SB_ASSIGN_OR_RETURN(VerifiedBundle v, verify_bundle(bytes, trust.key_set, {.product = "strongbox", .security_floor
+//   = 3})); std::cout << v.manifest.version;
 #pragma once
 
 #include "strongbox/core/result.h"
@@ -60,8 +60,8 @@ struct Manifest {
     uint32_t block_size = 1u << 20;
     std::vector<std::string> block_sha256;
     HiddenSalt salt;
-    std::string hardware_class;       // the class the latency promise is for
-    uint32_t golden_latency_ms = 0;   // golden questions must be answered within this
+    std::string hardware_class;      // the class the latency promise is for
+    uint32_t golden_latency_ms = 0;  // golden questions must be answered within this
 };
 
 std::string manifest_to_json(const Manifest & manifest);  // canonical bytes that get signed

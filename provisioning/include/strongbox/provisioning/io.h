@@ -58,9 +58,9 @@ class MemoryStorage : public Storage {
 };
 
 enum class DamageModel {
-    kDropUnsynced,   // everything not yet synced is lost
-    kRandomSubset,   // a random subset of unsynced writes survives, applied in random order
-    kTornLast,       // unsynced writes survive, but the last one only partly
+    kDropUnsynced,  // everything not yet synced is lost
+    kRandomSubset,  // a random subset of unsynced writes survives, applied in random order
+    kTornLast,      // unsynced writes survive, but the last one only partly
 };
 
 class RecordingStorage : public MemoryStorage {

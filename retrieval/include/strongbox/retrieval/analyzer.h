@@ -35,8 +35,8 @@ namespace strongbox::retrieval {
 inline constexpr std::string_view kAnalyzerVersion = "strongbox-analyzer/1 (snowball-english, hangul-bigram)";
 
 struct Term {
-    std::string text;        // the normalised term
-    uint32_t begin = 0;      // byte range of the word it came from in the analyzed text
+    std::string text;    // the normalised term
+    uint32_t begin = 0;  // byte range of the word it came from in the analyzed text
     uint32_t end = 0;
     bool colocated = false;  // at the position of the previous term (the parts of an identifier)
     bool stop = false;       // a function or question word: indexed, never searched for

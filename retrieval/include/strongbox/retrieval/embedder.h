@@ -31,8 +31,8 @@
 namespace strongbox::retrieval {
 
 struct EmbedderIdentity {
-    std::string name;      // e.g. "hashed-ngram"
-    std::string version;   // changes whenever the same text would embed differently
+    std::string name;     // e.g. "hashed-ngram"
+    std::string version;  // changes whenever the same text would embed differently
     int dimension = 0;
 
     // "hashed-ngram/1/384": stored beside the vector index and compared on open.

@@ -48,15 +48,15 @@
 namespace strongbox::retrieval {
 
 struct RetrieverOptions {
-    std::filesystem::path database;      // the SQLite file
-    std::filesystem::path vector_index;  // default: database + ".vectors"
-    std::string index_factory = "auto";  // used when the index is built from scratch
-    bool rebuild_unusable_index = false; // damaged file or other embedder: rebuild instead of failing
+    std::filesystem::path database;       // the SQLite file
+    std::filesystem::path vector_index;   // default: database + ".vectors"
+    std::string index_factory = "auto";   // used when the index is built from scratch
+    bool rebuild_unusable_index = false;  // damaged file or other embedder: rebuild instead of failing
 };
 
 struct SearchOptions {
     int k = 5;
-    SearchFilter filter;                 // access control (collections) and metadata filters
+    SearchFilter filter;  // access control (collections) and metadata filters
     bool use_bm25 = true;
     bool use_dense = true;
     // Defaults tuned on half of the PubMedQA dev questions and checked on the other half
@@ -76,8 +76,8 @@ struct SearchHit {
     std::string text;
     core::Provenance provenance;
     DocumentInfo document;
-    double score = 0;             // fused RRF score
-    int bm25_rank = 0;            // 1-based rank in the BM25 list, 0 when absent
+    double score = 0;   // fused RRF score
+    int bm25_rank = 0;  // 1-based rank in the BM25 list, 0 when absent
     double bm25_score = 0;
     int dense_rank = 0;           // 1-based rank in the dense list, 0 when absent
     double dense_similarity = 0;  // cosine similarity, 0 when absent

@@ -198,8 +198,8 @@ class Store {
     // The same ranking computed the plain way, by letting FTS5 score every visible chunk that
     // matches any term: the reference lexical_search is tested and benchmarked against. Slow on
     // large stores (about a second per query at a million chunks).
-    core::Result<std::vector<LexicalHit>> lexical_search_exhaustive(std::string_view query,
-                                                                    const SearchFilter & filter, int limit) const;
+    core::Result<std::vector<LexicalHit>> lexical_search_exhaustive(std::string_view query, const SearchFilter & filter,
+                                                                    int limit) const;
 
   private:
     core::Result<std::vector<LexicalHit>> lexical_search_with(std::string_view query, const SearchFilter & filter,

@@ -43,9 +43,9 @@ class ChunkIdSet;
 class Store;
 
 struct ReconcileReport {
-    bool created = false;   // there was no index file; it was built from the store
-    int64_t added = 0;      // chunks that had no vector
-    int64_t removed = 0;    // vectors of chunks no longer active
+    bool created = false;             // there was no index file; it was built from the store
+    int64_t added = 0;                // chunks that had no vector
+    int64_t removed = 0;              // vectors of chunks no longer active
     int64_t stale_files_removed = 0;  // temporary files of saves interrupted by a crash
 
     std::string to_string() const;
@@ -99,7 +99,7 @@ class VectorIndex {
     core::Result<std::vector<VectorHit>> search(std::span<const float> query, int k, const ChunkIdSet & allowed) const;
 
     bool contains(int64_t chunk_id) const;
-    int64_t size() const;  // live vectors
+    int64_t size() const;        // live vectors
     int64_t tombstones() const;  // removed vectors an HNSW index still holds (0 for Flat and IVF)
     std::vector<int64_t> chunk_ids() const;
     const EmbedderIdentity & identity() const;

@@ -39,19 +39,19 @@ namespace strongbox::webui {
 struct HandlerOptions {
     size_t max_body_bytes = 64 * 1024;  // larger request bodies get 413
     // Bodies of the two upload routes, for callers allowed to use them (others keep max_body_bytes).
-    size_t max_upload_bytes = 64 * 1024 * 1024;   // POST /api/v1/documents
+    size_t max_upload_bytes = 64 * 1024 * 1024;    // POST /api/v1/documents
     size_t max_update_bytes = 1024 * 1024 * 1024;  // POST /api/v1/admin/update (image bundles)
-    int max_concurrent = 4;             // service calls (ask, stream, source) running at once
-    int max_queued = 64;                // service calls waiting for a slot; more get 503 at once
-    int queue_timeout_ms = 30000;       // a queued call waiting this long gets 503 instead of hanging
-    int retry_after_seconds = 2;        // Retry-After sent with overload 503s (and busy-login 429s)
+    int max_concurrent = 4;                        // service calls (ask, stream, source) running at once
+    int max_queued = 64;                           // service calls waiting for a slot; more get 503 at once
+    int queue_timeout_ms = 30000;                  // a queued call waiting this long gets 503 instead of hanging
+    int retry_after_seconds = 2;                   // Retry-After sent with overload 503s (and busy-login 429s)
     // Password checks (argon2id: tens of ms of one core and 64 MiB each) have their own gate, so a
     // login flood takes at most these cores and this memory from questions, /healthz and /readyz.
     // A login beyond max_queued_logins, or queued longer than the timeout, gets 429
     // too_many_attempts with Retry-After at once. Names and addresses already locked by throttling
     // are refused before the gate and take no place in it.
-    int max_concurrent_logins = 2;      // password checks running at once
-    int max_queued_logins = 8;          // logins waiting for a check
+    int max_concurrent_logins = 2;  // password checks running at once
+    int max_queued_logins = 8;      // logins waiting for a check
     int login_queue_timeout_ms = 5000;
     // When not empty, a request whose Host header names another host gets 421. A server bound to
     // loopback lists only loopback names, so a web page that rebinds its own DNS name to 127.0.0.1

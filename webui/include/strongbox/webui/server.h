@@ -38,16 +38,16 @@ namespace strongbox::webui {
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
-    int port = 8080;                    // 0 picks a free port; see Server::port()
-    int max_threads = 4;                // service calls running at once
-    int max_queued = 64;                // service calls waiting; more get 503 + Retry-After
-    size_t max_body_bytes = 64 * 1024;  // larger request bodies get 413
+    int port = 8080;                               // 0 picks a free port; see Server::port()
+    int max_threads = 4;                           // service calls running at once
+    int max_queued = 64;                           // service calls waiting; more get 503 + Retry-After
+    size_t max_body_bytes = 64 * 1024;             // larger request bodies get 413
     size_t max_upload_bytes = 64 * 1024 * 1024;    // see HandlerOptions
     size_t max_update_bytes = 1024 * 1024 * 1024;  // see HandlerOptions
     // PEM certificate (chain) and private key; both set: HTTPS. See tls.h for the self-signed pair.
     std::filesystem::path tls_cert;
     std::filesystem::path tls_key;
-    bool allow_insecure_http = false;  // plain HTTP on a non-loopback address
+    bool allow_insecure_http = false;      // plain HTTP on a non-loopback address
     bool open_metrics_on_loopback = true;  // see HandlerOptions
     // Open connections served at once; each holds a worker thread while open, idle keep-alive
     // ones included. Raised to max_threads + max_queued + 4 when lower. A connection beyond it is

@@ -32,8 +32,8 @@ namespace strongbox::webui {
 
 // Who is calling, resolved by the handler from the session or API token.
 struct Caller {
-    std::string user;                   // never "" for authenticated routes
-    std::string role;                   // "admin" | "staff" | "auditor"
+    std::string user;  // never "" for authenticated routes
+    std::string role;  // "admin" | "staff" | "auditor"
     std::vector<std::string> groups;
     std::vector<std::string> readable;  // collections the caller may read (admins: all)
     std::vector<std::string> writable;  // collections the caller may write (subset of readable)
@@ -56,16 +56,16 @@ struct AskRequest {
 struct SourceView {
     int64_t chunk_id = 0;
     core::Provenance provenance;
-    std::string location;           // "report.pdf p. 3"
+    std::string location;  // "report.pdf p. 3"
     std::vector<std::string> before;
     std::string passage;
     std::vector<std::string> after;
-    std::string kind;               // "pdf" | "log" | "text"
-    double page_width = 0;          // PDF points of provenance.page; 0 when not a PDF
+    std::string kind;       // "pdf" | "log" | "text"
+    double page_width = 0;  // PDF points of provenance.page; 0 when not a PDF
     double page_height = 0;
-    std::vector<core::Box> boxes;   // cited region on provenance.page, PDF coords, origin top-left
-    std::string log_template;       // logs: the template of the cited records, "" otherwise
-    std::string collection;         // the collection the document belongs to
+    std::vector<core::Box> boxes;  // cited region on provenance.page, PDF coords, origin top-left
+    std::string log_template;      // logs: the template of the cited records, "" otherwise
+    std::string collection;        // the collection the document belongs to
     int64_t document_id = 0;
 };
 

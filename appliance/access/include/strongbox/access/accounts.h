@@ -49,9 +49,9 @@ struct AccountsOptions {
     uint64_t pwhash_opslimit = 0;
     size_t pwhash_memlimit = 0;
     int64_t session_lifetime_s = 8 * 3600;
-    int max_failures = 5;              // failed logins per name or address within the window...
+    int max_failures = 5;  // failed logins per name or address within the window...
     int64_t failure_window_s = 15 * 60;
-    int64_t lockout_s = 15 * 60;       // ...lock that name or address for this long
+    int64_t lockout_s = 15 * 60;  // ...lock that name or address for this long
     // Unix seconds; tests move time with it. Empty: the system clock.
     std::function<int64_t()> clock;
 };
@@ -62,7 +62,7 @@ struct User {
     std::vector<std::string> groups;  // sorted
     std::string language = "en";      // "en" | "ko"
     bool disabled = false;
-    int64_t created_at = 0;           // unix seconds
+    int64_t created_at = 0;  // unix seconds
 };
 
 // Changes to a user; unset members stay as they are.
@@ -78,7 +78,7 @@ struct Session {
     std::string id;          // raw session id: only in login()'s answer, "" when read back
     std::string csrf_token;  // required in X-CSRF-Token on state-changing requests
     User user;
-    int64_t issued_at = 0;   // unix seconds
+    int64_t issued_at = 0;  // unix seconds
     int64_t expires_at = 0;
 };
 
@@ -109,7 +109,7 @@ struct Principal {
     User user;
     std::string csrf_token;  // sessions only
     bool is_token = false;
-    int64_t token_id = 0;    // tokens only
+    int64_t token_id = 0;  // tokens only
 };
 
 class Accounts {

@@ -34,10 +34,10 @@ struct Passage {
 };
 
 struct AnswerOptions {
-    double min_coverage = 0.85;  // the score (probability of answering) the best sentence must reach
+    double min_coverage = 0.85;    // the score (probability of answering) the best sentence must reach
     double relative_floor = 0.95;  // further sentences need this share of the best sentence's score
     int max_sentences = 3;
-    double high_confidence = 0.8;  // an answer whose best sentence scores this much is shown as "high"
+    double high_confidence = 0.8;           // an answer whose best sentence scores this much is shown as "high"
     const AnswerScorer * scorer = nullptr;  // null: AnswerScorer::shipped()
 };
 

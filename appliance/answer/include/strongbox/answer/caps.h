@@ -29,10 +29,10 @@
 namespace strongbox::appliance {
 
 struct Caps {
-    int64_t max_prompt_tokens = 1536;   // evidence is trimmed to fit
-    int64_t max_new_tokens = 256;       // generation stops here
-    int64_t deadline_ms = 60000;        // wall clock from the start of the query; generation stops here
-    int64_t daily_user_tokens = 200000; // per user per UTC day, prompt + generated; 0 = unlimited
+    int64_t max_prompt_tokens = 1536;    // evidence is trimmed to fit
+    int64_t max_new_tokens = 256;        // generation stops here
+    int64_t deadline_ms = 60000;         // wall clock from the start of the query; generation stops here
+    int64_t daily_user_tokens = 200000;  // per user per UTC day, prompt + generated; 0 = unlimited
 };
 
 // Names used in answers and audit records for the cap that stopped an answer.

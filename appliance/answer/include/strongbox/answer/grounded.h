@@ -57,8 +57,8 @@ struct GroundedRun {
     size_t prompt_tokens = 0;
     size_t generated_tokens = 0;
     size_t passages_in_prompt = 0;
-    std::string stopped_by;             // the cap that stopped generation (caps.h names), empty when none
-    std::string stop_reason;            // the generator's stop reason
+    std::string stopped_by;   // the cap that stopped generation (caps.h names), empty when none
+    std::string stop_reason;  // the generator's stop reason
 };
 
 // Text of a refusal that shows the nearest passages (at most three).
@@ -68,8 +68,8 @@ class GroundedAnswerer {
   public:
     // `device`: "auto" (the GPU when the model fits), "cpu" or "cuda".
     static core::Result<std::unique_ptr<GroundedAnswerer>> open(const std::filesystem::path & model_path,
-                                                                const std::filesystem::path & prompt_dir,
-                                                                int n_threads, const std::string & device = "auto");
+                                                                const std::filesystem::path & prompt_dir, int n_threads,
+                                                                const std::string & device = "auto");
     ~GroundedAnswerer();
     GroundedAnswerer(const GroundedAnswerer &) = delete;
     GroundedAnswerer & operator=(const GroundedAnswerer &) = delete;

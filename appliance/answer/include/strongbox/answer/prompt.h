@@ -37,7 +37,7 @@ struct PromptTemplate {
     int version = 0;
     std::string sha256;  // of the file bytes
     std::string system;
-    std::string user;    // with {{passages}} and {{question}}
+    std::string user;  // with {{passages}} and {{question}}
 };
 
 core::Result<PromptTemplate> parse_prompt_template(std::string_view text, const std::string & name);
@@ -54,8 +54,8 @@ struct BuiltPrompt {
     std::string system;
     std::string user;
     std::vector<Passage> passages;  // as placed in the prompt, numbered 1..n (the last maybe shortened)
-    size_t prompt_tokens = 0;  // counted system + user
-    bool truncated = false;    // the budget cut passages or shortened the last one
+    size_t prompt_tokens = 0;       // counted system + user
+    bool truncated = false;         // the budget cut passages or shortened the last one
 };
 
 // Makes text from a document safe to place in a prompt (see above).

@@ -27,7 +27,7 @@ struct AnswerScorer {
     // fitted on the same questions: p = 1 / (1 + exp(-(slope * logit(raw) + offset))).
     double calibration_slope = 1;
     double calibration_offset = 0;
-    std::string trained_on;             // what it was fitted to, for people
+    std::string trained_on;  // what it was fitted to, for people
 
     // The chance that the sentence answers the question: the model's raw score, calibrated.
     double probability(const std::vector<double> & x) const;

@@ -40,19 +40,19 @@ struct VerifierOptions {
 
 // One generated sentence as the verifier saw it, for the audit trail and the evaluation.
 struct SentenceCheck {
-    std::string text;                     // without markers
-    std::vector<int> cited;               // valid prompt passage numbers (1-based) it cites
-    std::vector<int> rejected;            // markers naming no passage of the prompt
-    std::vector<std::string> missing;     // numbers, names, identifiers or quotes no cited passage holds
-    double coverage = 0;                  // content-word support in [0, 1]
-    bool negation_conflict = false;       // the claim is negated where its cited passages are not, or vice versa
+    std::string text;                  // without markers
+    std::vector<int> cited;            // valid prompt passage numbers (1-based) it cites
+    std::vector<int> rejected;         // markers naming no passage of the prompt
+    std::vector<std::string> missing;  // numbers, names, identifiers or quotes no cited passage holds
+    double coverage = 0;               // content-word support in [0, 1]
+    bool negation_conflict = false;    // the claim is negated where its cited passages are not, or vice versa
     core::Support support = core::Support::kUnsupported;
-    bool removed = false;                 // dropped from the answer (remove_unsupported)
+    bool removed = false;  // dropped from the answer (remove_unsupported)
 };
 
 struct VerifiedAnswer {
-    core::Answer answer;                  // kept sentences; citations renumbered 1..m in order of use
-    std::vector<SentenceCheck> checks;    // every sentence of the raw text, in order
+    core::Answer answer;                // kept sentences; citations renumbered 1..m in order of use
+    std::vector<SentenceCheck> checks;  // every sentence of the raw text, in order
     size_t supported = 0;
     size_t partial = 0;
     size_t unsupported = 0;

@@ -77,17 +77,17 @@ inline constexpr const char * kRetention = "retention";
 
 struct AuditRecord {
     int64_t id = 0;
-    std::string at;      // ISO 8601 UTC
-    std::string kind;    // audit_kind::...
-    std::string actor;   // user name, or "cli" for local commands
+    std::string at;     // ISO 8601 UTC
+    std::string kind;   // audit_kind::...
+    std::string actor;  // user name, or "cli" for local commands
     core::Json body;
     std::string prev_hash;
     std::string hash;
 };
 
 struct AuditFilter {
-    std::string since;     // ISO 8601 lower bound (inclusive), empty = no bound
-    std::string until;     // upper bound (exclusive)
+    std::string since;  // ISO 8601 lower bound (inclusive), empty = no bound
+    std::string until;  // upper bound (exclusive)
     std::string kind;
     std::string actor;
     // Explicit {} keeps four-value brace initialisers ({since, until, kind, actor}) warning-free.
@@ -102,13 +102,13 @@ struct RegionImage {
     int width = 0;  // pixels
     int height = 0;
 };
-using PageRegionRenderer = std::function<core::Result<RegionImage>(
-    const std::filesystem::path & pdf, int page, const core::Box & region, int dpi)>;
+using PageRegionRenderer = std::function<core::Result<RegionImage>(const std::filesystem::path & pdf, int page,
+                                                                   const core::Box & region, int dpi)>;
 
 struct AuditOptions {
-    std::filesystem::path key_dir;  // holds audit-signing.key/.pub; empty = the database's directory
-    int checkpoint_every = 256;     // records between automatic signed checkpoints; 0 = none
-    int page_image_dpi = 100;       // resolution of scanned-page regions in bundles; 0 = none
+    std::filesystem::path key_dir;     // holds audit-signing.key/.pub; empty = the database's directory
+    int checkpoint_every = 256;        // records between automatic signed checkpoints; 0 = none
+    int page_image_dpi = 100;          // resolution of scanned-page regions in bundles; 0 = none
     PageRegionRenderer render_region;  // empty: bundles say why each scanned citation has no image
 };
 
@@ -116,7 +116,7 @@ struct AuditOptions {
 struct RetrievedChunk {
     int64_t chunk_id = 0;
     double score = 0;
-    int bm25_rank = 0;   // 0 when not ranked by that retriever
+    int bm25_rank = 0;  // 0 when not ranked by that retriever
     int dense_rank = 0;
 };
 
@@ -129,11 +129,11 @@ struct AnswerRecordContext {
     std::string model_sha256;               // sha256 of the model file; empty for the extractive answerer
     std::string prompt_template_version;
     std::string prompt_template_sha256;
-    std::string index_version;              // vector index / store generation the search ran against
+    std::string index_version;  // vector index / store generation the search ran against
     std::string settings_version;
-    std::string salt_fingerprint;           // the hidden salt in one hash (see fingerprint.h), as /readyz reports it
-    core::Json caps = core::Json::object(); // limits that applied, e.g. {"max_tokens":512,"top_k":5}
-    double latency_ms = 0;                  // end to end, as the user saw it
+    std::string salt_fingerprint;            // the hidden salt in one hash (see fingerprint.h), as /readyz reports it
+    core::Json caps = core::Json::object();  // limits that applied, e.g. {"max_tokens":512,"top_k":5}
+    double latency_ms = 0;                   // end to end, as the user saw it
 };
 
 // The body of an "ask" record: core::to_json(answer) (question, answer text, per-sentence support,
@@ -217,8 +217,8 @@ struct BundleVerification {
     size_t records = 0;
     int64_t head_id = 0;
     std::string head_hash;
-    std::string key_fingerprint;        // the fingerprint the manifest claims
-    bool complete = false;              // genesis to head with no gaps: the whole trail
+    std::string key_fingerprint;  // the fingerprint the manifest claims
+    bool complete = false;        // genesis to head with no gaps: the whole trail
     core::Json filters;
 };
 

@@ -39,13 +39,13 @@
 namespace strongbox::appliance {
 
 struct ExtractLimits {
-    bool enabled = true;                   // false: every kind is extracted in-process
-    std::filesystem::path worker;          // empty: strongbox-extract beside the running executable
-    size_t memory_mib = 4096;              // address space of a worker (RLIMIT_AS)
-    int cpu_s = 3600;                      // CPU time of a worker, all its threads together
-    size_t file_size_mib = 16;             // largest file a worker may write (it has no reason to)
-    double timeout_s = 120;                // wall clock of a worker, plus, once its page count is
-    double timeout_per_page_s = 60;        // known, this much per page
+    bool enabled = true;             // false: every kind is extracted in-process
+    std::filesystem::path worker;    // empty: strongbox-extract beside the running executable
+    size_t memory_mib = 4096;        // address space of a worker (RLIMIT_AS)
+    int cpu_s = 3600;                // CPU time of a worker, all its threads together
+    size_t file_size_mib = 16;       // largest file a worker may write (it has no reason to)
+    double timeout_s = 120;          // wall clock of a worker, plus, once its page count is
+    double timeout_per_page_s = 60;  // known, this much per page
 };
 
 // Whether files of this kind are parsed by third-party code and so go to a worker.
@@ -61,7 +61,7 @@ std::vector<std::string> extract_worker_environment();
 
 // ingest::extract_file(), in a worker when the file's kind needs it (and limits.enabled).
 core::Result<core::ExtractedDocument> extract_isolated(const std::filesystem::path & path,
-                                                      const ingest::IngestOptions & options,
-                                                      const ExtractLimits & limits);
+                                                       const ingest::IngestOptions & options,
+                                                       const ExtractLimits & limits);
 
 }  // namespace strongbox::appliance

@@ -18,7 +18,7 @@
 namespace strongbox::appliance {
 
 struct PageSize {
-    double width = 0;   // points
+    double width = 0;  // points
     double height = 0;
 };
 
@@ -32,7 +32,7 @@ enum class PixelFormat { kRgb, kGrey };
 
 struct RenderedRegion {
     std::string png;
-    int width = 0;   // pixels
+    int width = 0;  // pixels
     int height = 0;
     double dpi = 0;  // the resolution used: lower than asked when the region would exceed kMaxRegionPixels
 };
