@@ -1,11 +1,12 @@
 # The two commands: `make demo` and `make test`. Both install missing Debian packages first.
+# `make format-check` fails on a source that differs from .clang-format (CI runs it; `make format` fixes).
 # `make sanitize` runs the unit and slow tiers under ASan+UBSan and the threaded suites under TSan (CI does).
 BUILD_DIR ?= build/dev
 JOBS ?= $(shell nproc)
 DATA_DIR ?= strongbox-data
 STRONGBOX := $(BUILD_DIR)/appliance/strongbox
 
-.PHONY: all deps build test sanitize demo clean
+.PHONY: all deps build test sanitize demo format format-check clean
 
 all: build
 
@@ -23,6 +24,12 @@ test: build
 
 sanitize: deps
 	JOBS=$(JOBS) scripts/sanitize.sh
+
+format:
+	@scripts/format.sh
+
+format-check:
+	@scripts/format.sh --check
 
 demo: build
 	@scripts/demo.sh $(STRONGBOX) $(DATA_DIR)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Strongbox builds and runs with. Idempotent and quiet when
-# everything is already present. Needs root (or sudo) only when something is missing.
+# everything is already present. Needs root (or sudo) only when something is missing. Extra package
+# names given as arguments are installed too (scripts/format.sh asks for clang-format-14).
 set -euo pipefail
 
 packages=(
@@ -19,6 +20,7 @@ packages=(
   squashfs-tools
   wrk
 )
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
