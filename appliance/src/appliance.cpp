@@ -61,7 +61,8 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
         SB_ASSIGN_OR_RETURN(grounded, GroundedAnswerer::open(settings.model_path, find_prompt_dir(settings.prompt_dir),
                                                              settings.model_threads, settings.model_device));
     }
-    SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(dir.paths().audit()));
+    auto pages = std::make_shared<PageRenderer>(settings.extract);
+    SB_ASSIGN_OR_RETURN(auto audit, open_audit_trail(dir.paths().audit(), pages));
     provisioning::HiddenSalt salt;
     salt.index_params_sha256 =
         index_params_sha256(retriever->embedder().identity().to_string(), std::string(retrieval::kAnalyzerVersion));
@@ -74,7 +75,8 @@ core::Result<std::unique_ptr<Appliance>> Appliance::open(const Settings & settin
     if (auto changed = record_model_change(*audit, salt.model_sha256, model_file, settings.holder); !changed.ok()) {
         return std::move(changed).error().with_context("record the model change");
     }
-    auto impl = std::make_unique<Impl>(settings, std::move(dir), std::move(retriever).value(), std::move(audit));
+    auto impl = std::make_unique<Impl>(settings, std::move(dir), std::move(retriever).value(), std::move(pages),
+                                       std::move(audit));
     impl->grounded = std::move(grounded);
     impl->disk = std::move(disk);
     SB_ASSIGN_OR_RETURN(impl->quota, QuotaLedger::open(impl->data_dir.paths().usage()));
@@ -127,7 +129,7 @@ core::Result<webui::SourceView> Appliance::source(int64_t chunk_id) {
         // Sizes come from the kept bytes; a source that moved away leaves them 0 and the viewer
         // shows the text alone.
         if (auto file = locate_source(*this, chunk.document, false); file.ok()) {
-            if (auto size = pdf_page_size(*file, chunk.provenance.page); size.ok()) {
+            if (auto size = impl_->pages->page_size(*file, chunk.provenance.page, chunk.document.sha256); size.ok()) {
                 view.page_width = size->width;
                 view.page_height = size->height;
             }
@@ -160,6 +162,10 @@ core::Result<std::vector<retrieval::SearchHit>> Appliance::search(const std::str
 std::vector<std::string> Appliance::all_collections() {
     auto names = impl_->local->collections();
     return names.ok() ? std::move(names).value() : std::vector<std::string>{std::string(retrieval::kDefaultCollection)};
+}
+
+PageRenderer & Appliance::pages() {
+    return *impl_->pages;
 }
 
 retrieval::Retriever & Appliance::retriever() {

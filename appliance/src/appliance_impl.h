@@ -35,12 +35,17 @@
 namespace strongbox::appliance {
 
 struct Appliance::Impl {
-    Impl(Settings s, DataDir d, retrieval::Retriever r, std::unique_ptr<AuditLog> a)
-        : settings(std::move(s)), data_dir(std::move(d)), retriever(std::move(r)), audit(std::move(a)) {}
+    Impl(Settings s, DataDir d, retrieval::Retriever r, std::shared_ptr<PageRenderer> p, std::unique_ptr<AuditLog> a)
+        : settings(std::move(s)),
+          data_dir(std::move(d)),
+          retriever(std::move(r)),
+          pages(std::move(p)),
+          audit(std::move(a)) {}
 
     Settings settings;
     DataDir data_dir;
     retrieval::Retriever retriever;
+    std::shared_ptr<PageRenderer> pages;  // the source viewer's and the trail's; renders in a worker
     std::unique_ptr<AuditLog> audit;
     std::unique_ptr<GroundedAnswerer> grounded;  // null: extractive answers
     std::unique_ptr<QuotaLedger> quota;          // usage.db: survives restarts, shared by the CLI and the daemon

@@ -191,15 +191,17 @@ class WebService final : public webui::AllServices {
         return core::ok_status();
     }
 
+    // The collection is checked before any work, so a chunk the caller may not read costs what a
+    // missing one does and its timing tells nothing.
     core::Result<webui::SourceView> source(int64_t chunk_id, const webui::Caller & caller) override {
-        auto view = app_.source(chunk_id);
-        if (!view.ok() && view.error().code() != core::ErrorCode::kNotFound) {
-            return std::move(view).error();
+        auto chunk = app_.retriever().store().get_chunk(chunk_id);
+        if (!chunk.ok() && chunk.error().code() != core::ErrorCode::kNotFound) {
+            return std::move(chunk).error();
         }
-        if (!view.ok() || !can_read(caller, view->collection)) {
+        if (!chunk.ok() || !can_read(caller, chunk->document.collection)) {
             return not_found("chunk " + std::to_string(chunk_id));
         }
-        return view;
+        return app_.source(chunk_id);
     }
 
     core::Result<std::string> page_image(int64_t chunk_id, int dpi, const webui::Caller & caller) override {
@@ -215,7 +217,9 @@ class WebService final : public webui::AllServices {
                                                                " is not from a PDF page, so it has no page image");
         }
         SB_ASSIGN_OR_RETURN(fs::path file, locate_source(app_, chunk->document, true));
-        return render_pdf_page_png(file, chunk->provenance.page, dpi);
+        SB_ASSIGN_OR_RETURN(RenderedImage image,
+                            app_.pages().page_png(file, chunk->provenance.page, dpi, chunk->document.sha256));
+        return std::move(image.png);
     }
 
     core::Result<core::Json> search(const std::string & query, int top_k, const std::vector<std::string> & collections,

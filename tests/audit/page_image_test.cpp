@@ -27,11 +27,17 @@ namespace {
 
 using strongbox::testing::TempDir;
 
-// The renderer the appliance passes the trail (appliance/audit_trail.h): Poppler, greyscale.
+// The renderer the appliance passes the trail (appliance/audit_trail.h): a worker, greyscale.
+appliance::ExtractLimits worker_limits() {
+    appliance::ExtractLimits limits;
+    limits.worker = SB_EXTRACT_WORKER;
+    return limits;
+}
+
 const appliance::PageRegionRenderer kRenderer = [](const fs::path & pdf, int page, const core::Box & region,
                                                    int dpi) -> core::Result<appliance::RegionImage> {
-    SB_ASSIGN_OR_RETURN(auto r,
-                        appliance::render_pdf_region_png(pdf, page, region, dpi, appliance::PixelFormat::kGrey));
+    static appliance::PageRenderer pages(worker_limits());
+    SB_ASSIGN_OR_RETURN(auto r, pages.region_png(pdf, page, region, dpi, appliance::PixelFormat::kGrey));
     return appliance::RegionImage{std::move(r.png), r.width, r.height};
 };
 
@@ -169,77 +175,6 @@ TEST_CASE("a region renders to the same PNG every time, another region to anothe
     CHECK(*other != *text_png);
     CHECK_FALSE(
         appliance::render_region_png(kRenderer, kScan, 2, core::Box{0, 0, 10, 10, -1, -1}, 100, nullptr, nullptr).ok());
-}
-
-namespace {
-
-// A one-page PDF with a crop box inside its media box.
-std::string pdf_with_crop_box() {
-    return strongbox::testing::pdf_from_objects({
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /CropBox [36 72 576 720] >>",
-    });
-}
-
-}  // namespace
-
-TEST_CASE("a page with a crop box is sized by the crop box, the area boxes are measured in and Poppler draws") {
-    TempDir dir("sb_crop_box");
-    const fs::path pdf = dir.path / "cropped.pdf";
-    REQUIRE(core::write_file_atomic(pdf, pdf_with_crop_box()).ok());
-    const auto size = appliance::pdf_page_size(pdf, 1);
-    REQUIRE(size.ok());
-    CHECK(size->width == doctest::Approx(540));
-    CHECK(size->height == doctest::Approx(648));
-    auto whole = appliance::render_pdf_page_png(pdf, 1, 72);
-    REQUIRE(whole.ok());
-    int w = 0;
-    int h = 0;
-    REQUIRE(appliance::png_dimensions(*whole, w, h));
-    CHECK(w == 540);
-    CHECK(h == 648);
-}
-
-TEST_CASE("the viewer's page and a bundle's region come from one renderer, sized by the page's points and the dpi") {
-    const auto size = appliance::pdf_page_size(kScan, 1);
-    REQUIRE(size.ok());
-    CHECK(size->width == doctest::Approx(230.4).epsilon(0.001));
-    CHECK(size->height == doctest::Approx(172.8).epsilon(0.001));
-
-    auto whole = appliance::render_pdf_page_png(kScan, 1, 144);
-    REQUIRE(whole.ok());
-    int w = 0;
-    int h = 0;
-    REQUIRE(appliance::png_dimensions(*whole, w, h));
-    CHECK(std::abs(w - 230.4 * 2) <= 1);
-    CHECK(std::abs(h - 172.8 * 2) <= 1);
-    CHECK(static_cast<uint8_t>(whole->at(25)) == 2);  // IHDR colour type: RGB
-
-    // A region reaching past the page is clamped to it; corners may come in either order.
-    auto past = appliance::render_pdf_region_png(kScan, 1, core::Box{300, 500, 100, -20, -1, -1}, 144,
-                                                 appliance::PixelFormat::kGrey);
-    REQUIRE(past.ok());
-    CHECK(past->dpi == 144);
-    CHECK(std::abs(past->width - (230.4 - 100) * 2) <= 1);
-    CHECK(std::abs(past->height - 172.8 * 2) <= 1);
-    REQUIRE(appliance::png_dimensions(past->png, w, h));
-    CHECK(w == past->width);
-    CHECK(h == past->height);
-
-    // A resolution that would make more than kMaxRegionPixels is lowered, and says so.
-    auto huge = appliance::render_pdf_region_png(kScan, 1, core::Box{0, 0, 230.4, 172.8, -1, -1}, 2000,
-                                                 appliance::PixelFormat::kGrey);
-    REQUIRE(huge.ok());
-    CHECK(huge->dpi < 2000);
-    CHECK(static_cast<double>(huge->width) * huge->height <= appliance::kMaxRegionPixels * 1.01);
-    CHECK(std::abs(huge->width - 230.4 * huge->dpi / 72) <= 1);
-
-    CHECK(appliance::render_pdf_region_png(kScan, 1, core::Box{0, 0, 10, 10, -1, -1}, 0, appliance::PixelFormat::kRgb)
-              .error()
-              .code() == core::ErrorCode::kInvalidArgument);
-    CHECK(appliance::render_pdf_page_png(kScan.parent_path() / "no-such.pdf", 1, 72).error().code() ==
-          core::ErrorCode::kNotFound);
 }
 
 TEST_CASE("a changed or broken page image is reported by member") {

@@ -23,7 +23,7 @@ core::Result<std::unique_ptr<AuditLog>> open_audit(const CommandContext & ctx) {
     if (!std::filesystem::exists(path)) {
         return core::Error(core::ErrorCode::kNotFound, "no audit trail at " + path.string());
     }
-    return open_audit_trail(path);
+    return open_audit_trail(path, std::make_shared<PageRenderer>(ExtractLimits{}));
 }
 
 AuditFilter filter_from(const Args & args) {

@@ -3,16 +3,19 @@
 //
 //   strongbox-extract --memory-mib N --cpu-s N --file-size-mib N  < request  3> result
 //
-// The request on stdin is one JSON object, {"path": "...", "options": {...}}, so nothing secret
-// (a PDF password) shows on the command line. The limits are set before the request is read and
+// The request on stdin is one JSON object naming an operation (protocol.h): extract a document,
+// or read a PDF page's size or render it (page_render.h), so nothing secret (a PDF password)
+// shows on the command line. The limits are set before the request is read and
 // before any parser runs; links only ingest and core, so the address space it starts with is
 // small and the memory limit is mostly left to the parsers.
+#include "poppler_render.h"
 #include "protocol.h"
 
 #include "strongbox/core/document.h"
 #include "strongbox/core/json.h"
 #include "strongbox/ingest/ingest.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -25,6 +28,7 @@
 #include <system_error>
 
 #include <malloc.h>
+#include <sodium.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -80,6 +84,80 @@ int usage(const char * why) {
     std::fprintf(stderr, "strongbox-extract: %s\nusage: strongbox-extract --memory-mib N --cpu-s N --file-size-mib N\n",
                  why);
     return proto::kExitUsage;
+}
+
+Json error_line(const strongbox::core::Error & e) {
+    Json error = Json::object();
+    error["code"] = static_cast<int>(e.code());
+    error["message"] = e.message();
+    Json out = Json::object();
+    out["error"] = std::move(error);
+    return out;
+}
+
+Json image_line(const strongbox::appliance::RenderedImage & image) {
+    std::string png(sodium_base64_encoded_len(image.png.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(png.data(), png.size(), reinterpret_cast<const unsigned char *>(image.png.data()),
+                      image.png.size(), sodium_base64_VARIANT_ORIGINAL);
+    png.pop_back();  // the terminating NUL
+    Json body = Json::object();
+    body["png"] = std::move(png);
+    body["width"] = image.width;
+    body["height"] = image.height;
+    body["dpi"] = image.dpi;
+    Json out = Json::object();
+    out["image"] = std::move(body);
+    return out;
+}
+
+// Runs the request's operation; its result or its error as the final line.
+Json run_request(const Json & request) {
+    namespace sb = strongbox;
+    const std::string op = request.get_string("op");
+    const std::string path = request.get_string("path");
+    const int page = static_cast<int>(request.get_int("page", 0));
+    Json out = Json::object();
+    if (op == proto::kOpExtract) {
+        const Json * options_json = request.find("options");
+        sb::ingest::IngestOptions options =
+            proto::options_from_json(options_json != nullptr ? *options_json : Json::object());
+        // Called one at a time (ingest.h); one short write() per line, so lines never interleave.
+        options.progress = [](size_t done, size_t total) {
+            write_all("{\"progress\":[" + std::to_string(done) + "," + std::to_string(total) + "]}\n");
+        };
+        auto doc = sb::ingest::extract_file(path, options);
+        if (!doc.ok()) {
+            return error_line(doc.error());
+        }
+        out["document"] = sb::core::to_json(*doc);
+    } else if (op == proto::kOpPageSize) {
+        auto size = sb::appliance::pdf_page_size(path, page);
+        if (!size.ok()) {
+            return error_line(size.error());
+        }
+        Json body = Json::object();
+        body["width"] = size->width;
+        body["height"] = size->height;
+        out["page"] = std::move(body);
+    } else if (op == proto::kOpPagePng) {
+        auto image = sb::appliance::render_pdf_page_png(path, page, static_cast<int>(request.get_int("dpi", 0)));
+        return image.ok() ? image_line(*image) : error_line(image.error());
+    } else if (op == proto::kOpRegionPng) {
+        const Json * r = request.find("region");
+        if (r == nullptr || !r->is_array() || r->size() != 4 ||
+            !std::all_of(r->as_array().begin(), r->as_array().end(), [](const Json & v) { return v.is_number(); })) {
+            return error_line(sb::core::Error(sb::core::ErrorCode::kInvalidArgument, "region must be [x0,y0,x1,y1]"));
+        }
+        const auto & c = r->as_array();
+        const sb::core::Box region{c[0].as_double(), c[1].as_double(), c[2].as_double(), c[3].as_double(), -1, -1};
+        auto image = sb::appliance::render_pdf_region_png(
+            path, page, region, request.get_double("dpi", 0),
+            request.get_bool("grey", false) ? sb::appliance::PixelFormat::kGrey : sb::appliance::PixelFormat::kRgb);
+        return image.ok() ? image_line(*image) : error_line(image.error());
+    } else {
+        return error_line(sb::core::Error(sb::core::ErrorCode::kInvalidArgument, "unknown operation \"" + op + "\""));
+    }
+    return out;
 }
 
 }  // namespace
@@ -141,27 +219,11 @@ int main(int argc, char ** argv) {
     }
     auto parsed = Json::parse(request);
     if (!parsed.ok() || !parsed->is_object() || parsed->get_string("path").empty()) {
-        return usage("the request is not {\"path\": ..., \"options\": {...}}");
+        return usage("the request is not {\"op\": ..., \"path\": ..., ...}");
     }
-    const Json * options_json = parsed->find("options");
-    strongbox::ingest::IngestOptions options =
-        proto::options_from_json(options_json != nullptr ? *options_json : Json::object());
-    // Called one at a time (ingest.h); one short write() per line, so lines never interleave.
-    options.progress = [](size_t done, size_t total) {
-        write_all("{\"progress\":[" + std::to_string(done) + "," + std::to_string(total) + "]}\n");
-    };
-
     Json out = Json::object();
     try {
-        auto doc = strongbox::ingest::extract_file(parsed->get_string("path"), options);
-        if (doc.ok()) {
-            out["document"] = strongbox::core::to_json(*doc);
-        } else {
-            Json error = Json::object();
-            error["code"] = static_cast<int>(doc.error().code());
-            error["message"] = doc.error().message();
-            out["error"] = std::move(error);
-        }
+        out = run_request(*parsed);
     } catch (const std::bad_alloc &) {
         out_of_memory();
     } catch (const std::system_error & e) {
@@ -169,15 +231,11 @@ int main(int argc, char ** argv) {
         if (e.code() == std::errc::resource_unavailable_try_again || e.code() == std::errc::not_enough_memory) {
             out_of_memory();
         }
-        Json error = Json::object();
-        error["code"] = static_cast<int>(strongbox::core::ErrorCode::kInternal);
-        error["message"] = std::string("extraction failed: ") + e.what();
-        out["error"] = std::move(error);
+        out = error_line(strongbox::core::Error(strongbox::core::ErrorCode::kInternal,
+                                                std::string("extraction failed: ") + e.what()));
     } catch (const std::exception & e) {
-        Json error = Json::object();
-        error["code"] = static_cast<int>(strongbox::core::ErrorCode::kInternal);
-        error["message"] = std::string("extraction failed: ") + e.what();
-        out["error"] = std::move(error);
+        out = error_line(strongbox::core::Error(strongbox::core::ErrorCode::kInternal,
+                                                std::string("extraction failed: ") + e.what()));
     }
     write_all(out.dump() + "\n");
     // No static destructors: the parsers' teardown is not worth a crash after the result is out.

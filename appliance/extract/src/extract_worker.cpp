@@ -4,6 +4,7 @@
 #include "strongbox/extract/extract_worker.h"
 
 #include "protocol.h"
+#include "worker_run.h"
 
 #include "strongbox/core/file.h"
 #include "strongbox/core/json.h"
@@ -13,6 +14,7 @@
 #include <charconv>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -141,25 +143,35 @@ double cpu_seconds(const rusage & u) {
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// One worker, one request: `request` goes to its stdin, progress lines go to `progress`, and the
+// one final line ({"error":...} or the operation's result, keyed by `result_key`) comes back.
 class WorkerRun {
   public:
-    WorkerRun(std::string path, const ingest::IngestOptions & options, const ExtractLimits & limits)
-        : path_(std::move(path)), options_(options), limits_(limits) {}
+    WorkerRun(std::string what, core::Json request, std::string result_key,
+              std::function<void(size_t, size_t)> progress, const ExtractLimits & limits)
+        : what_(std::move(what)),
+          request_(std::move(request)),
+          result_key_(std::move(result_key)),
+          progress_(std::move(progress)),
+          limits_(limits) {}
 
-    core::Result<core::ExtractedDocument> run();
+    // The final line's value under result_key, or why there is none.
+    core::Result<core::Json> run();
 
   private:
     core::Error fail(core::ErrorCode code, const std::string & reason) const {
-        return core::Error(code, "ingest " + path_ + ": " + reason);
+        return core::Error(code, what_ + ": " + reason);
     }
 
     // Handles one line from the worker; false (with protocol_error_ set) when it is not valid.
     bool handle_line(std::string_view line);
 
-    core::Result<core::ExtractedDocument> outcome(int status, const rusage & usage);
+    core::Result<core::Json> outcome(int status, const rusage & usage);
 
-    std::string path_;
-    const ingest::IngestOptions & options_;
+    std::string what_;  // "ingest /data/a.pdf": how every reason starts
+    core::Json request_;
+    std::string result_key_;
+    std::function<void(size_t, size_t)> progress_;
     const ExtractLimits & limits_;
     Clock::time_point deadline_;
     double timeout_s_ = 0;
@@ -192,12 +204,12 @@ bool WorkerRun::handle_line(std::string_view line) {
             timeout_s_ += extra;
             deadline_ += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(extra));
         }
-        if (options_.progress) {
-            options_.progress(done, total);
+        if (progress_) {
+            progress_(done, total);
         }
         return true;
     }
-    if (parsed->contains("document") || parsed->contains("error")) {
+    if (parsed->contains(result_key_) || parsed->contains("error")) {
         if (final_.has_value()) {
             protocol_error_ = "a second result";
             return false;
@@ -209,7 +221,7 @@ bool WorkerRun::handle_line(std::string_view line) {
     return false;
 }
 
-core::Result<core::ExtractedDocument> WorkerRun::run() {
+core::Result<core::Json> WorkerRun::run() {
     const std::filesystem::path worker = extract_worker_path(limits_);
     if (::access(worker.c_str(), X_OK) != 0) {
         return fail(core::ErrorCode::kUnavailable, "the extraction worker " + worker.string() +
@@ -275,10 +287,7 @@ core::Result<core::ExtractedDocument> WorkerRun::run() {
     result.write.reset();
     errors.write.reset();
 
-    core::Json req = core::Json::object();
-    req["path"] = path_;
-    req["options"] = proto::options_to_json(options_);
-    const std::string req_text = req.dump();
+    const std::string req_text = request_.dump();
     // A request is far below the socket's buffer, so this does not block; a worker that died
     // before reading it shows up below as a crash, not as a failed send here.
     [[maybe_unused]] const ssize_t sent = ::send(request.write.get(), req_text.data(), req_text.size(), MSG_NOSIGNAL);
@@ -364,7 +373,7 @@ core::Result<core::ExtractedDocument> WorkerRun::run() {
     return outcome(status, usage);
 }
 
-core::Result<core::ExtractedDocument> WorkerRun::outcome(int status, const rusage & usage) {
+core::Result<core::Json> WorkerRun::outcome(int status, const rusage & usage) {
     const std::string memory = std::to_string(limits_.memory_mib) + " MiB";
     const std::string said = last_line(stderr_tail_);
     const std::string last_words = said.empty() ? std::string() : "; it said: " + said;
@@ -415,11 +424,7 @@ core::Result<core::ExtractedDocument> WorkerRun::outcome(int status, const rusag
         return core::Error(known ? static_cast<core::ErrorCode>(c) : core::ErrorCode::kInternal,
                            error->get_string("message", "extraction failed"));
     }
-    auto doc = core::extracted_document_from_json(*final_->find("document"));
-    if (!doc.ok()) {
-        return fail(core::ErrorCode::kInternal, "extraction worker protocol error: " + doc.error().message());
-    }
-    return doc;
+    return *final_->find(result_key_);
 }
 
 }  // namespace
@@ -475,7 +480,24 @@ core::Result<core::ExtractedDocument> extract_isolated(const std::filesystem::pa
     if (!in.is_open() || !needs_isolation(ingest::detect_kind(abs, bytes))) {
         return ingest::extract_file(path, options);
     }
-    return WorkerRun(abs.string(), options, limits).run();
+    core::Json request = core::Json::object();
+    request["op"] = proto::kOpExtract;
+    request["path"] = abs.string();
+    request["options"] = proto::options_to_json(options);
+    const std::string what = "ingest " + abs.string();
+    SB_ASSIGN_OR_RETURN(core::Json document,
+                        WorkerRun(what, std::move(request), "document", options.progress, limits).run());
+    auto doc = core::extracted_document_from_json(document);
+    if (!doc.ok()) {
+        return core::Error(core::ErrorCode::kInternal,
+                           what + ": extraction worker protocol error: " + doc.error().message());
+    }
+    return doc;
+}
+
+core::Result<core::Json> run_worker(const std::string & what, core::Json request, const std::string & result_key,
+                                    const ExtractLimits & limits) {
+    return WorkerRun(what, std::move(request), result_key, nullptr, limits).run();
 }
 
 }  // namespace strongbox::appliance

@@ -1,143 +1,170 @@
+// The daemon's side of page rendering (page_render.h): each request goes to a strongbox-extract
+// worker (worker_run.h); page sizes and page images come back from a cache when they can.
 #include "strongbox/extract/page_render.h"
 
-#include "strongbox/core/file.h"
-
-#include <poppler-document.h>
-#include <poppler-image.h>
-#include <poppler-page-renderer.h>
-#include <poppler-page.h>
+#include "protocol.h"
+#include "worker_run.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <memory>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
 
-#include <unistd.h>
+#include <sodium.h>
 
 namespace strongbox::appliance {
+
+namespace proto = extract_protocol;
+
+struct PageRenderer::Impl {
+    using Entry = std::pair<std::string, RenderedImage>;
+
+    ExtractLimits limits;
+    size_t cache_bytes = 0;
+    std::mutex mu;
+    size_t worker_runs = 0;                                    // guarded by mu
+    std::map<std::string, PageSize> sizes;                     // guarded by mu; by "sha256/page"
+    std::list<Entry> images;                                   // guarded by mu; most recently used first
+    std::map<std::string, std::list<Entry>::iterator> by_key;  // guarded by mu; into images
+    size_t image_bytes = 0;                                    // guarded by mu
+
+    // A page of a long manual is looked at again and again; a cache of sizes that grew without
+    // bound would not be, so it is simply emptied when full.
+    static constexpr size_t kMaxSizes = 100000;
+
+    std::optional<RenderedImage> cached_image(const std::string & key) {
+        std::lock_guard lock(mu);
+        auto it = by_key.find(key);
+        if (it == by_key.end()) {
+            return std::nullopt;
+        }
+        images.splice(images.begin(), images, it->second);
+        return it->second->second;
+    }
+
+    void keep_image(const std::string & key, const RenderedImage & image) {
+        std::lock_guard lock(mu);
+        if (image.png.size() > cache_bytes || by_key.count(key) != 0) {
+            return;
+        }
+        images.emplace_front(key, image);
+        by_key[key] = images.begin();
+        image_bytes += image.png.size();
+        while (image_bytes > cache_bytes) {
+            image_bytes -= images.back().second.png.size();
+            by_key.erase(images.back().first);
+            images.pop_back();
+        }
+    }
+};
+
 namespace {
 
-core::Result<std::unique_ptr<poppler::document>> open_pdf(const std::filesystem::path & path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec)) {
-        return core::Error(core::ErrorCode::kNotFound, path.string() + ": the source file is no longer on disk");
-    }
-    std::unique_ptr<poppler::document> doc(poppler::document::load_from_file(path.string()));
-    if (!doc || doc->is_locked()) {
-        return core::Error(core::ErrorCode::kCorruptInput, path.string() + ": Poppler cannot open it as a PDF");
-    }
-    return doc;
+std::string describe(const std::filesystem::path & path, int page) {
+    return "render " + path.string() + " page " + std::to_string(page);
 }
 
-core::Result<std::unique_ptr<poppler::page>> open_page(poppler::document & doc, const std::filesystem::path & path,
-                                                       int page) {
-    if (page < 1 || page > doc.pages()) {
-        return core::Error(core::ErrorCode::kNotFound, path.string() + ": no page " + std::to_string(page) +
-                                                           " (it has " + std::to_string(doc.pages()) + ")");
+core::Result<RenderedImage> image_from_json(const core::Json & j, const std::string & what) {
+    const std::string b64 = j.get_string("png");
+    std::string png(b64.size() / 4 * 3 + 3, '\0');
+    size_t len = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char *>(png.data()), png.size(), b64.data(), b64.size(), nullptr,
+                          &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        len == 0) {
+        return core::Error(core::ErrorCode::kInternal, what + ": extraction worker protocol error: no PNG");
     }
-    std::unique_ptr<poppler::page> p(doc.create_page(page - 1));
-    if (!p) {
-        return core::Error(core::ErrorCode::kCorruptInput,
-                           path.string() + ": page " + std::to_string(page) + " is unreadable");
-    }
-    return p;
-}
-
-// The whole page when w and h are -1, else the w x h pixel rectangle at (x, y).
-poppler::image render(const poppler::page & page, poppler::image::format_enum format, double dpi, int x = -1,
-                      int y = -1, int w = -1, int h = -1) {
-    poppler::page_renderer renderer;
-    renderer.set_image_format(format);
-    renderer.set_render_hint(poppler::page_renderer::antialiasing, true);
-    renderer.set_render_hint(poppler::page_renderer::text_antialiasing, true);
-    return renderer.render_page(&page, dpi, dpi, x, y, w, h);
-}
-
-// Poppler's cpp API writes images only to files: a private temporary (created exclusively, so no
-// other process can have placed it) is read back and removed.
-core::Result<std::string> encode_png(const poppler::image & image, double dpi, const std::string & what) {
-    std::string tmp = (std::filesystem::temp_directory_path() / "strongbox-page-XXXXXX.png").string();
-    const int fd = ::mkstemps(tmp.data(), 4);
-    if (fd < 0) {
-        return core::Error(core::ErrorCode::kIoError, what + ": cannot create a temporary file for the PNG");
-    }
-    ::close(fd);
-    const bool saved = image.save(tmp, "png", static_cast<int>(std::lround(dpi)));
-    auto bytes =
-        saved ? core::read_file(tmp)
-              : core::Result<std::string>(core::Error(core::ErrorCode::kInternal, what + ": encoding as PNG failed"));
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    return bytes;
+    png.resize(len);
+    RenderedImage image;
+    image.png = std::move(png);
+    image.width = static_cast<int>(j.get_int("width", 0));
+    image.height = static_cast<int>(j.get_int("height", 0));
+    image.dpi = j.get_double("dpi", 0);
+    return image;
 }
 
 }  // namespace
 
-core::Result<PageSize> pdf_page_size(const std::filesystem::path & path, int page) {
-    SB_ASSIGN_OR_RETURN(auto doc, open_pdf(path));
-    SB_ASSIGN_OR_RETURN(auto p, open_page(*doc, path, page));
-    // Boxes are in crop-box coordinates and Poppler renders the crop box, so both sides agree.
-    const poppler::rectf box = p->page_rect(poppler::crop_box);
-    // Rotated pages are shown as Poppler renders them, so swap the sides for 90 and 270 degrees.
-    const bool turned = p->orientation() == poppler::page::landscape || p->orientation() == poppler::page::seascape;
-    return turned ? PageSize{box.height(), box.width()} : PageSize{box.width(), box.height()};
+PageRenderer::PageRenderer(ExtractLimits limits, size_t cache_bytes) : impl_(std::make_unique<Impl>()) {
+    impl_->limits = std::move(limits);
+    impl_->cache_bytes = cache_bytes;
 }
 
-core::Result<std::string> render_pdf_page_png(const std::filesystem::path & path, int page, int dpi) {
-    dpi = std::clamp(dpi, 36, 300);
-    SB_ASSIGN_OR_RETURN(auto doc, open_pdf(path));
-    SB_ASSIGN_OR_RETURN(auto p, open_page(*doc, path, page));
-    if (!poppler::page_renderer::can_render()) {
-        return core::Error(core::ErrorCode::kInternal, "this Poppler build cannot render pages");
-    }
-    const poppler::image image = render(*p, poppler::image::format_rgb24, dpi);
-    const std::string what = path.string() + ": page " + std::to_string(page);
-    if (!image.is_valid()) {
-        return core::Error(core::ErrorCode::kInternal, what + ": rendering failed");
-    }
-    return encode_png(image, dpi, what);
+PageRenderer::~PageRenderer() = default;
+
+size_t PageRenderer::worker_runs() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->worker_runs;
 }
 
-core::Result<RenderedRegion> render_pdf_region_png(const std::filesystem::path & path, int page,
-                                                   const core::Box & region, double dpi, PixelFormat format) {
-    SB_ASSIGN_OR_RETURN(auto doc, open_pdf(path));
-    SB_ASSIGN_OR_RETURN(auto p, open_page(*doc, path, page));
-    const std::string what = path.string() + ": page " + std::to_string(page);
-    if (!poppler::page_renderer::can_render()) {
-        return core::Error(core::ErrorCode::kInternal, "this Poppler build cannot render pages");
+core::Result<core::Json> PageRenderer::run(const std::filesystem::path & path, int page, core::Json request,
+                                           const std::string & result_key) {
+    {
+        std::lock_guard lock(impl_->mu);
+        ++impl_->worker_runs;
     }
-    if (!(dpi > 0)) {
-        return core::Error(core::ErrorCode::kInvalidArgument,
-                           what + ": cannot render at " + std::to_string(dpi) + " dpi");
+    request["path"] = path.string();
+    request["page"] = page;
+    return run_worker(describe(path, page), std::move(request), result_key, impl_->limits);
+}
+
+core::Result<PageSize> PageRenderer::page_size(const std::filesystem::path & path, int page,
+                                               const std::string & document_sha256) {
+    const std::string key = document_sha256 + "/" + std::to_string(page);
+    if (!document_sha256.empty()) {
+        std::lock_guard lock(impl_->mu);
+        if (auto it = impl_->sizes.find(key); it != impl_->sizes.end()) {
+            return it->second;
+        }
     }
-    // Poppler renders the crop box as displayed, so the region is clamped to that.
-    const poppler::rectf rect = p->page_rect(poppler::crop_box);
-    const bool turned = p->orientation() == poppler::page::landscape || p->orientation() == poppler::page::seascape;
-    const double page_w = turned ? rect.height() : rect.width();
-    const double page_h = turned ? rect.width() : rect.height();
-    const double x0 = std::clamp(std::min(region.x0, region.x1), 0.0, page_w);
-    const double y0 = std::clamp(std::min(region.y0, region.y1), 0.0, page_h);
-    const double x1 = std::clamp(std::max(region.x0, region.x1), 0.0, page_w);
-    const double y1 = std::clamp(std::max(region.y0, region.y1), 0.0, page_h);
-    double scale = dpi / 72.0;
-    if ((x1 - x0) * (y1 - y0) * scale * scale > kMaxRegionPixels) {
-        scale = std::sqrt(kMaxRegionPixels / ((x1 - x0) * (y1 - y0)));
+    core::Json request = core::Json::object();
+    request["op"] = proto::kOpPageSize;
+    SB_ASSIGN_OR_RETURN(core::Json got, run(path, page, std::move(request), "page"));
+    const PageSize size{got.get_double("width", 0), got.get_double("height", 0)};
+    if (!document_sha256.empty()) {
+        std::lock_guard lock(impl_->mu);
+        if (impl_->sizes.size() >= Impl::kMaxSizes) {
+            impl_->sizes.clear();
+        }
+        impl_->sizes[key] = size;
     }
-    const int px = static_cast<int>(std::floor(x0 * scale));
-    const int py = static_cast<int>(std::floor(y0 * scale));
-    const int pw = std::max(1, static_cast<int>(std::ceil(x1 * scale)) - px);
-    const int ph = std::max(1, static_cast<int>(std::ceil(y1 * scale)) - py);
-    RenderedRegion out;
-    out.dpi = scale * 72.0;
-    const auto pixels = format == PixelFormat::kGrey ? poppler::image::format_gray8 : poppler::image::format_rgb24;
-    const poppler::image image = render(*p, pixels, out.dpi, px, py, pw, ph);
-    if (!image.is_valid()) {
-        return core::Error(core::ErrorCode::kInternal, what + ": rendering a region failed");
+    return size;
+}
+
+core::Result<RenderedImage> PageRenderer::page_png(const std::filesystem::path & path, int page, int dpi,
+                                                   const std::string & document_sha256) {
+    dpi = std::clamp(dpi, kMinPageDpi, kMaxPageDpi);
+    const std::string key = document_sha256 + "/" + std::to_string(page) + "/" + std::to_string(dpi);
+    if (!document_sha256.empty()) {
+        if (auto hit = impl_->cached_image(key)) {
+            return *std::move(hit);
+        }
     }
-    out.width = image.width();
-    out.height = image.height();
-    SB_ASSIGN_OR_RETURN(out.png, encode_png(image, out.dpi, what));
-    return out;
+    core::Json request = core::Json::object();
+    request["op"] = proto::kOpPagePng;
+    request["dpi"] = dpi;
+    SB_ASSIGN_OR_RETURN(core::Json got, run(path, page, std::move(request), "image"));
+    SB_ASSIGN_OR_RETURN(RenderedImage image, image_from_json(got, describe(path, page)));
+    if (!document_sha256.empty()) {
+        impl_->keep_image(key, image);
+    }
+    return image;
+}
+
+core::Result<RenderedImage> PageRenderer::region_png(const std::filesystem::path & path, int page,
+                                                     const core::Box & region, double dpi, PixelFormat format) {
+    core::Json request = core::Json::object();
+    request["op"] = proto::kOpRegionPng;
+    request["dpi"] = dpi;
+    core::Json corners = core::Json::array();
+    for (double v : {region.x0, region.y0, region.x1, region.y1}) {
+        corners.push_back(v);
+    }
+    request["region"] = std::move(corners);
+    request["grey"] = format == PixelFormat::kGrey;
+    SB_ASSIGN_OR_RETURN(core::Json got, run(path, page, std::move(request), "image"));
+    return image_from_json(got, describe(path, page));
 }
 
 }  // namespace strongbox::appliance

@@ -1,6 +1,6 @@
 // What the daemon and its strongbox-extract workers agree on (see extract_worker.h, design
-// note 2): the descriptor the worker writes its lines to, its exit codes, and how the ingest
-// options travel on its command line. Header-only, because the worker links ingest and core
+// note 2): the descriptor the worker writes its lines to, its exit codes, the operations a request
+// names, and how the ingest options travel. Header-only, because the worker links ingest and core
 // only, not the appliance library.
 #pragma once
 
@@ -15,6 +15,14 @@ inline constexpr int kResultFd = 3;          // progress and result lines, one J
 inline constexpr int kExitOutOfMemory = 86;  // an allocation failed under the memory limit
 inline constexpr int kExitUsage = 64;        // bad command line: the daemon and worker disagree
 inline constexpr const char * kWorkerName = "strongbox-extract";
+
+// The request's "op". extract: {"path","options"} -> {"document":{...}}. page_size: {"path","page"}
+// -> {"page":{"width","height"}}. page_png: {"path","page","dpi"} and region_png: {"path","page",
+// "dpi","region":[x0,y0,x1,y1],"grey":bool} -> {"image":{"png":base64,"width","height","dpi"}}.
+inline constexpr const char * kOpExtract = "extract";
+inline constexpr const char * kOpPageSize = "page_size";
+inline constexpr const char * kOpPagePng = "page_png";
+inline constexpr const char * kOpRegionPng = "region_png";
 
 // The options that shape extraction; the progress callback stays with the daemon.
 inline core::Json options_to_json(const ingest::IngestOptions & o) {

@@ -38,6 +38,7 @@
 #include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
 #include "strongbox/extract/extract_worker.h"
+#include "strongbox/extract/page_render.h"
 #include "strongbox/retrieval/retriever.h"
 
 #include <cstdint>
@@ -172,6 +173,7 @@ class Appliance {
     std::vector<std::string> all_collections();
 
     retrieval::Retriever & retriever();
+    PageRenderer & pages();
     LocalState & local_state();
     SettingsStore & settings_store();
     JobQueue & jobs();
