@@ -260,32 +260,6 @@ std::string SettingSpec::check_value(const core::Json & v) const {
     return why.empty() && check ? check(v) : why;
 }
 
-core::Json settings_schema() {
-    core::Json fields = core::Json::array();
-    for (const SettingSpec & spec : setting_specs()) {
-        core::Json f = core::Json::object();
-        f["name"] = std::string(spec.name);
-        f["type"] = std::string(spec.type);
-        f["default"] = spec.default_value;
-        if (spec.type == "int" || spec.type == "number") {
-            f["min"] = spec.type == "int" ? core::Json(static_cast<int64_t>(spec.min)) : core::Json(spec.min);
-            f["max"] = spec.type == "int" ? core::Json(static_cast<int64_t>(spec.max)) : core::Json(spec.max);
-        }
-        f["unit"] = std::string(spec.unit);
-        f["applies"] = spec.applies == SettingSpec::Applies::kNextJob ? "next_job" : "next_start";
-        core::Json label = core::Json::object();
-        label["en"] = std::string(spec.label.en);
-        label["ko"] = std::string(spec.label.ko);
-        core::Json help = core::Json::object();
-        help["en"] = std::string(spec.help.en);
-        help["ko"] = std::string(spec.help.ko);
-        f["label"] = std::move(label);
-        f["help"] = std::move(help);
-        fields.push_back(std::move(f));
-    }
-    return fields;
-}
-
 void apply_stored_settings(const core::Json & stored, Settings & settings) {
     for (const SettingSpec & spec : setting_specs()) {
         const core::Json * v = stored.find(spec.name);
@@ -355,7 +329,10 @@ core::Json SettingsStore::get(std::string_view field) const {
 
 core::Result<SettingsChange> SettingsStore::update(const core::Json & changes) {
     std::lock_guard lock(mu_);
-    core::Json errors = core::Json::object();
+    SettingsChange change;
+    change.old_version = version_;
+    change.new_version = version_;
+    std::map<std::string, std::string> & errors = change.refused;
     if (!changes.is_object()) {
         errors["settings"] = "must be a JSON object";
     }
@@ -372,7 +349,7 @@ core::Result<SettingsChange> SettingsStore::update(const core::Json & changes) {
         }
     }
     core::Json next = settings_;
-    if (errors.as_object().empty() && members.is_object()) {
+    if (errors.empty() && members.is_object()) {
         for (const auto & [name, value] : members.as_object()) {
             if (wanted == nullptr && name == "version") {
                 continue;
@@ -389,13 +366,9 @@ core::Result<SettingsChange> SettingsStore::update(const core::Json & changes) {
             next[name] = value;
         }
     }
-    if (!errors.as_object().empty()) {
-        core::Json body = core::Json::object();
-        body["fields"] = std::move(errors);
-        return core::Error(core::ErrorCode::kInvalidArgument, body.dump());
+    if (!errors.empty()) {
+        return change;
     }
-    SettingsChange change;
-    change.old_version = version_;
     change.old_settings = settings_;
     change.new_version = version_ + 1;
     change.new_settings = next;

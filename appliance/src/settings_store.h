@@ -3,7 +3,7 @@
 //
 // Design notes
 // 1. Every field has a type and a range; an update is checked field by field and either applies
-//    whole or not at all, with one reason per rejected field ({"fields":{"top_k":"..."}}).
+//    whole or not at all, with one reason per rejected field (SettingsChange::refused).
 // 2. The version increases by one on every applied change; an update may carry the version it
 //    was based on, and a stale one is refused so two admins cannot silently overwrite each other.
 // 3. The file is replaced atomically (write, fsync, rename): a crash leaves the old or the new
@@ -22,6 +22,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,7 +33,9 @@ namespace strongbox::appliance {
 
 struct Settings;
 
+// A change applied, or refused field by field (then nothing changed and the versions are equal).
 struct SettingsChange {
+    std::map<std::string, std::string> refused;  // field -> why
     int64_t old_version = 0;
     int64_t new_version = 0;
     core::Json old_settings;
@@ -53,7 +56,8 @@ class SettingsStore {
     core::Json get(std::string_view field) const;
 
     // `changes`: members of "settings" (or top-level members) to set, plus an optional "version".
-    // kInvalidArgument whose message is {"fields":{"<name>":"<why>"}} when any field is refused.
+    // A field refused leaves everything unchanged and is named in SettingsChange::refused; errors
+    // are failures to store the change.
     core::Result<SettingsChange> update(const core::Json & changes);
 
   private:
@@ -94,10 +98,6 @@ struct SettingSpec {
 
 const std::vector<SettingSpec> & setting_specs();
 const SettingSpec * find_setting(std::string_view name);
-
-// [{"name","type","default","min","max","unit","applies","label":{"en","ko"},"help":{"en","ko"}}]
-// in declaration order, for the console's settings form.
-core::Json settings_schema();
 
 // Copies the stored settings that land in Settings onto `settings` (called when the appliance opens).
 void apply_stored_settings(const core::Json & stored, Settings & settings);

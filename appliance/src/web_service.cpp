@@ -36,8 +36,6 @@
 #include <set>
 #include <sstream>
 
-#include <sys/statvfs.h>
-
 namespace strongbox::appliance {
 namespace {
 
@@ -222,31 +220,26 @@ class WebService final : public webui::AllServices {
         return std::move(image.png);
     }
 
-    core::Result<core::Json> search(const std::string & query, int top_k, const std::vector<std::string> & collections,
-                                    const webui::Caller & caller) override {
+    core::Result<std::vector<webui::SearchHit>> search(const std::string & query, int top_k,
+                                                       const std::vector<std::string> & collections,
+                                                       const webui::Caller & caller) override {
         SB_ASSIGN_OR_RETURN(std::vector<retrieval::SearchHit> hits,
                             app_.search(query, top_k, scoped(caller, collections)));
-        core::Json list = core::Json::array();
+        std::vector<webui::SearchHit> out;
         for (const retrieval::SearchHit & h : hits) {
-            core::Json j = core::Json::object();
-            j["chunk_id"] = h.chunk_id;
-            j["location"] = core::describe_location(h.provenance);
-            j["snippet"] = snippet(h.text);
-            j["score"] = h.score;
-            core::Json doc = core::Json::object();
-            doc["id"] = h.document.id;
-            doc["name"] = fs::path(h.document.path).filename().string();
-            doc["collection"] = h.document.collection;
-            j["document"] = std::move(doc);
-            list.push_back(std::move(j));
+            webui::SearchHit hit;
+            hit.chunk_id = h.chunk_id;
+            hit.location = core::describe_location(h.provenance);
+            hit.snippet = snippet(h.text);
+            hit.score = h.score;
+            hit.document = {h.document.id, fs::path(h.document.path).filename().string(), h.document.collection};
+            out.push_back(std::move(hit));
         }
-        core::Json out = core::Json::object();
-        out["hits"] = std::move(list);
         return out;
     }
 
-    core::Result<core::Json> history(const webui::Caller & caller) override {
-        core::Json questions = core::Json::array();
+    core::Result<std::vector<webui::AskedQuestion>> history(const webui::Caller & caller) override {
+        std::vector<webui::AskedQuestion> questions;
         if (!caller.user.empty()) {
             AuditFilter f;
             f.kind = audit_kind::kAsk;
@@ -254,40 +247,32 @@ class WebService final : public webui::AllServices {
             SB_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, app_.audit().list(f));
             std::sort(records.begin(), records.end(), [](const auto & a, const auto & b) { return a.id > b.id; });
             for (size_t i = 0; i < records.size() && i < kHistoryLimit; ++i) {
-                core::Json q = core::Json::object();
-                q["question"] = records[i].body.get_string("question");
-                q["at"] = records[i].at;
-                q["audit_id"] = records[i].id;
-                questions.push_back(std::move(q));
+                questions.push_back({records[i].body.get_string("question"), records[i].at, records[i].id});
             }
         }
-        core::Json out = core::Json::object();
-        out["questions"] = std::move(questions);
-        return out;
+        return questions;
     }
 
     // ---- collections and documents -------------------------------------------------------------
 
-    core::Result<core::Json> collections(const webui::Caller & caller) override {
+    core::Result<std::vector<webui::CollectionEntry>> collections(const webui::Caller & caller) override {
         std::map<std::string, int64_t> counts;
         SB_ASSIGN_OR_RETURN(std::vector<retrieval::DocumentInfo> docs, app_.retriever().store().list_documents());
         for (const retrieval::DocumentInfo & d : docs) {
             ++counts[d.collection];
         }
         const std::vector<std::string> known = app_.all_collections();
-        core::Json list = core::Json::array();
+        std::vector<webui::CollectionEntry> out;
         for (const std::string & name : readable(caller)) {
             if (!contains(known, name)) {
                 continue;  // granted but not created yet
             }
-            core::Json c = core::Json::object();
-            c["name"] = name;
-            c["access"] = caller.is_admin() ? "admin" : can_write(caller, name) ? "write" : "read";
-            c["documents"] = counts[name];
-            list.push_back(std::move(c));
+            out.push_back({name,
+                           caller.is_admin()         ? "admin"
+                           : can_write(caller, name) ? "write"
+                                                     : "read",
+                           counts[name]});
         }
-        core::Json out = core::Json::object();
-        out["collections"] = std::move(list);
         return out;
     }
 
@@ -308,7 +293,8 @@ class WebService final : public webui::AllServices {
         return core::ok_status();
     }
 
-    core::Result<core::Json> documents(const std::string & collection, const webui::Caller & caller) override {
+    core::Result<std::vector<webui::DocumentEntry>> documents(const std::string & collection,
+                                                              const webui::Caller & caller) override {
         if (!can_read(caller, collection) || !contains(app_.all_collections(), collection)) {
             return not_found("collection \"" + collection + "\"");
         }
@@ -327,20 +313,19 @@ class WebService final : public webui::AllServices {
                 removed[d.path] = &d;
             }
         }
-        core::Json list = core::Json::array();
+        std::vector<webui::DocumentEntry> out;
         for (const retrieval::DocumentInfo & d : docs) {
             const bool shown = d.collection == collection && (d.status == retrieval::DocumentStatus::kActive ||
                                                               (removed.count(d.path) && removed[d.path] == &d));
             if (shown) {
-                list.push_back(document_json(d));
+                out.push_back(document_entry(d));
             }
         }
-        core::Json out = core::Json::object();
-        out["documents"] = std::move(list);
         return out;
     }
 
-    core::Result<core::Json> document_versions(int64_t id, const webui::Caller & caller) override {
+    core::Result<std::vector<webui::DocumentEntry>> document_versions(int64_t id,
+                                                                      const webui::Caller & caller) override {
         SB_ASSIGN_OR_RETURN(retrieval::DocumentInfo doc, readable_document(id, caller));
         SB_ASSIGN_OR_RETURN(std::vector<retrieval::DocumentInfo> docs, app_.retriever().store().list_documents(true));
         std::vector<const retrieval::DocumentInfo *> same;
@@ -350,12 +335,10 @@ class WebService final : public webui::AllServices {
             }
         }
         std::sort(same.begin(), same.end(), [](const auto * a, const auto * b) { return a->version > b->version; });
-        core::Json list = core::Json::array();
+        std::vector<webui::DocumentEntry> out;
         for (const retrieval::DocumentInfo * d : same) {
-            list.push_back(document_json(*d));
+            out.push_back(document_entry(*d));
         }
-        core::Json out = core::Json::object();
-        out["versions"] = std::move(list);
         return out;
     }
 
@@ -388,68 +371,55 @@ class WebService final : public webui::AllServices {
         return job;
     }
 
-    core::Result<core::Json> job(const std::string & job_id, const webui::Caller & caller) override {
+    core::Result<webui::UploadJob> job(const std::string & job_id, const webui::Caller & caller) override {
         std::optional<Job> job = app_.jobs().get(job_id);
         if (!job || !can_read(caller, job->collection)) {
             return not_found("job " + job_id);
         }
-        return to_json(*job);
+        webui::UploadJob out{job->id, job->state, job->collection, job->created_at, {}};
+        for (const JobFile & f : job->files) {
+            out.files.push_back({f.name, f.state, f.pages_done, f.pages_total, f.error});
+        }
+        return out;
     }
 
-    core::Result<core::Json> quarantine(const webui::Caller & caller) override {
+    core::Result<std::vector<webui::QuarantinedFile>> quarantine(const webui::Caller & caller) override {
         if (!caller.is_admin()) {
             return denied("only an admin sees the quarantine");
         }
         SB_ASSIGN_OR_RETURN(std::vector<QuarantineRecord> records, app_.local_state().quarantine());
-        core::Json files = core::Json::array();
+        std::vector<webui::QuarantinedFile> files;
         for (const QuarantineRecord & r : records) {
-            core::Json j = core::Json::object();
-            j["name"] = r.name;
-            j["sha256"] = r.sha256;
-            j["reason"] = r.reason;
-            j["at"] = r.at;
-            j["collection"] = r.collection;
-            j["job"] = r.job;
-            files.push_back(std::move(j));
+            files.push_back({r.name, r.sha256, r.reason, r.at, r.collection, r.job});
         }
-        core::Json out = core::Json::object();
-        out["files"] = std::move(files);
-        return out;
+        return files;
     }
 
     // ---- audit trail ---------------------------------------------------------------------------
 
-    core::Result<core::Json> audit_search(const core::Json & filters, const webui::Caller & caller) override {
+    core::Result<webui::AuditPage> audit_search(const core::Json & filters, const webui::Caller & caller) override {
         SB_TRY(require_auditor(caller));
         int64_t limit = 0;
         SB_ASSIGN_OR_RETURN(AuditFilter f, audit_filter(filters, limit));
         SB_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, app_.audit().list(f));
         std::sort(records.begin(), records.end(), [](const auto & a, const auto & b) { return a.id > b.id; });
-        core::Json list = core::Json::array();
+        webui::AuditPage page;
         for (size_t i = 0; i < records.size() && static_cast<int64_t>(i) < limit; ++i) {
-            core::Json j = core::Json::object();
-            j["id"] = records[i].id;
-            j["at"] = records[i].at;
-            j["kind"] = records[i].kind;
-            j["actor"] = records[i].actor;
-            j["summary"] = summary_of(records[i]);
-            list.push_back(std::move(j));
+            const AuditRecord & r = records[i];
+            page.records.push_back({r.id, r.at, r.kind, r.actor, summary_of(r)});
         }
-        core::Json out = core::Json::object();
-        out["records"] = std::move(list);
-        out["total"] = static_cast<int64_t>(records.size());
-        return out;
+        page.total = static_cast<int64_t>(records.size());
+        return page;
     }
 
-    core::Result<core::Json> audit_record(int64_t id, const webui::Caller & caller) override {
+    core::Result<webui::AuditRecordDetail> audit_record(int64_t id, const webui::Caller & caller) override {
         SB_TRY(require_auditor(caller));
         SB_ASSIGN_OR_RETURN(std::optional<AuditRecord> record, app_.audit().get(id));
         if (!record) {
             return not_found("audit record " + std::to_string(id));
         }
-        core::Json out = core::Json::object();
-        out["record"] = appliance::to_json(*record);
-        return out;
+        return webui::AuditRecordDetail{record->id,   record->at,        record->kind, record->actor,
+                                        record->body, record->prev_hash, record->hash};
     }
 
     core::Result<webui::Download> audit_export(const std::string & format, const core::Json & filters,
@@ -523,48 +493,28 @@ class WebService final : public webui::AllServices {
 
     // ---- administration ------------------------------------------------------------------------
 
-    core::Result<core::Json> admin_status(const webui::Caller & caller) override {
+    core::Result<webui::AdminStatus> admin_status(const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
-        core::Json health = app_.health();
-        core::Json out = core::Json::object();
-        core::Json model = core::Json::object();
-        model["answerer"] = health.get_string("answerer");
-        model["file"] = app_.settings().model_path.filename().string();
-        model["embedder"] = health.get_string("embedder");
-        out["model"] = std::move(model);
-        core::Json index = core::Json::object();
+        const webui::Health h = health();
+        webui::AdminStatus out;
+        out.answerer = h.answerer;
+        out.model_file = app_.settings().model_path.filename().string();
+        out.embedder = h.embedder;
         SB_ASSIGN_OR_RETURN(retrieval::StoreStats stats, app_.retriever().store().stats());
-        index["documents"] = stats.documents;
-        index["chunks"] = stats.chunks;
-        index["vectors"] = app_.retriever().vectors().size();
-        index["collections"] = static_cast<int64_t>(app_.all_collections().size());
-        out["index"] = std::move(index);
-        core::Json disk = core::Json::object();
-        struct statvfs fsinfo {};
-        if (::statvfs(app_.data_dir().c_str(), &fsinfo) == 0) {
-            disk["free_bytes"] = static_cast<uint64_t>(fsinfo.f_bavail) * fsinfo.f_frsize;
-            disk["total_bytes"] = static_cast<uint64_t>(fsinfo.f_blocks) * fsinfo.f_frsize;
-        }
-        disk["read_only"] = false;
-        if (core::Json guard = app_.disk_status(); guard.get_bool("read_only")) {
-            disk["read_only"] = true;
-            disk["reason"] = guard.get_string("reason");
-            disk["since"] = guard.get_string("since");
-        }
-        out["disk"] = std::move(disk);
-        core::Json salt = app_.fingerprint();
-        out["fingerprint"] = salt.get_string("fingerprint");
-        out["salt"] = std::move(salt);
-        core::Json audit = core::Json::object();
-        audit["records"] = health.get_int("audit_records");
-        audit["key_fingerprint"] = app_.audit().key_fingerprint();
-        out["audit"] = std::move(audit);
+        out.documents = stats.documents;
+        out.chunks = stats.chunks;
+        out.vectors = static_cast<int64_t>(app_.retriever().vectors().size());
+        out.collections = static_cast<int64_t>(app_.all_collections().size());
+        out.disk = h.disk;
+        out.salt = salt_parts(app_.hidden_salt());
+        out.audit_records = h.audit_records;
+        out.audit_key_fingerprint = app_.audit().key_fingerprint();
         std::lock_guard lock(selftest_mu_);
-        out["selftest"] = last_selftest_;
+        out.last_selftest = last_selftest_;
         return out;
     }
 
-    core::Result<core::Json> run_selftest(const webui::Caller & caller) override {
+    core::Result<webui::SelftestResult> run_selftest(const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
         SelftestOptions o;
         o.data_dir = app_.data_dir();
@@ -574,21 +524,43 @@ class WebService final : public webui::AllServices {
         if (const fs::path golden = DataPaths{app_.data_dir()}.golden(); fs::exists(golden, ec)) {
             o.golden_path = golden;
         }
-        core::Json report = to_json(appliance::run_selftest(o));
-        report["at"] = core::utc_now_iso8601();
+        const SelftestReport report = appliance::run_selftest(o);
+        webui::SelftestResult result;
+        result.passed = report.passed();
+        for (const SelftestCheck & c : report.checks) {
+            result.checks.push_back({c.name, c.skipped ? "skip" : c.passed ? "pass" : "fail", c.detail});
+        }
+        result.at = core::utc_now_iso8601();
         std::lock_guard lock(selftest_mu_);
-        last_selftest_ = report;
-        return report;
+        last_selftest_ = result;
+        return result;
     }
 
-    core::Result<core::Json> settings(const webui::Caller & caller) override {
+    core::Result<webui::SettingsView> settings(const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
-        core::Json out = app_.settings_store().current();
-        out["fields"] = settings_schema();
-        return out;
+        webui::SettingsView view = current_settings();
+        for (const SettingSpec & spec : setting_specs()) {
+            webui::SettingField f;
+            f.name = spec.name;
+            f.type = spec.type;
+            f.default_value = spec.default_value;
+            if (spec.type == "int" || spec.type == "number") {
+                f.min = spec.min;
+                f.max = spec.max;
+            }
+            f.unit = spec.unit;
+            f.applies = spec.applies == SettingSpec::Applies::kNextJob ? "next_job" : "next_start";
+            f.label_en = spec.label.en;
+            f.label_ko = spec.label.ko;
+            f.help_en = spec.help.en;
+            f.help_ko = spec.help.ko;
+            view.fields.push_back(std::move(f));
+        }
+        return view;
     }
 
-    core::Result<core::Json> update_settings(const core::Json & changes, const webui::Caller & caller) override {
+    core::Result<webui::SettingsUpdate> update_settings(const core::Json & changes,
+                                                        const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
         SB_TRY(app_.writable());
         auto updated = app_.settings_store().update(changes);
@@ -596,6 +568,11 @@ class WebService final : public webui::AllServices {
             return refusal_if_disk_full(std::move(updated).error());
         }
         const SettingsChange & change = *updated;
+        webui::SettingsUpdate out;
+        if (!change.refused.empty()) {
+            out.refused = change.refused;
+            return out;
+        }
         core::Json changed = core::Json::object();
         for (const auto & [name, value] : change.new_settings.as_object()) {
             const core::Json * before = change.old_settings.find(name);
@@ -604,6 +581,10 @@ class WebService final : public webui::AllServices {
                 diff["old"] = before != nullptr ? *before : core::Json();
                 diff["new"] = value;
                 changed[name] = std::move(diff);
+                const SettingSpec * spec = find_setting(name);
+                if (spec != nullptr && spec->applies == SettingSpec::Applies::kNextStart) {
+                    out.restart_required.push_back(name);
+                }
             }
         }
         core::Json body = core::Json::object();
@@ -611,19 +592,12 @@ class WebService final : public webui::AllServices {
         body["new_version"] = change.new_version;
         body["changed"] = changed;
         SB_TRY(app_.audit().append(audit_kind::kSettingsChange, caller.user, body));
-        core::Json out = app_.settings_store().current();
-        core::Json restart = core::Json::array();
-        for (const auto & [name, value] : changed.as_object()) {
-            const SettingSpec * spec = find_setting(name);
-            if (spec != nullptr && spec->applies == SettingSpec::Applies::kNextStart) {
-                restart.push_back(name);
-            }
-        }
-        out["restart_required"] = std::move(restart);
+        out.settings = current_settings();
         return out;
     }
 
-    core::Result<core::Json> install_update(std::string bundle_bytes, const webui::Caller & caller) override {
+    core::Result<webui::InstalledUpdate> install_update(std::string bundle_bytes,
+                                                        const webui::Caller & caller) override {
         SB_TRY(require_admin(caller));
         SB_TRY(app_.writable());
         core::Json body = core::Json::object();
@@ -634,9 +608,12 @@ class WebService final : public webui::AllServices {
         if (!result.ok()) {
             body["error"] = result.error().message();
         } else {
-            for (const auto & [k, v] : result->as_object()) {
-                body[k] = v;
-            }
+            body["version"] = result->version;
+            body["security_version"] = result->security_version;
+            body["slot"] = result->slot;
+            body["signatures"] = result->signatures;
+            body["salt_fingerprint"] = result->salt_fingerprint;
+            body["message"] = result->message;
         }
         SB_TRY(app_.audit().append(audit_kind::kImageUpdate, caller.user, body));
         if (!result.ok()) {
@@ -652,7 +629,23 @@ class WebService final : public webui::AllServices {
 
     // ---- health --------------------------------------------------------------------------------
 
-    core::Json health() override { return app_.health(); }
+    webui::Health health() override {
+        const core::Json j = app_.health();
+        webui::Health h;
+        h.ok = j.get_string("status") == "ok";
+        h.store_error = j.get_string("store_error");
+        h.data_dir = j.get_string("data_dir");
+        h.documents = j.get_int("documents");
+        h.chunks = j.get_int("chunks");
+        if (const core::Json * n = j.find("audit_records"); n != nullptr && n->is_int()) {
+            h.audit_records = n->as_int();
+        }
+        h.embedder = j.get_string("embedder");
+        h.analyzer = j.get_string("analyzer");
+        h.answerer = j.get_string("answerer");
+        h.disk = disk_state(app_.disk_status());
+        return h;
+    }
 
     // The handler asks before the account changes it stores itself (accounts.db is in the data
     // directory too): the same read-only refusal as every other write here.
@@ -660,16 +653,9 @@ class WebService final : public webui::AllServices {
 
     // Ready once open() succeeded (store, index, model and audit trail loaded); reports the hidden
     // salt fingerprint of what was loaded, the same hash every answer's audit record carries.
-    core::Result<core::Json> readiness() override {
-        core::Json j = core::Json::object();
-        j["ready"] = true;
+    core::Result<webui::Readiness> readiness() override {
         // Read-only (disk full) is still ready: search, answers and the audit trail work.
-        j["disk"] = app_.disk_status();
-        j["read_only"] = j["disk"].get_bool("read_only");
-        core::Json salt = app_.fingerprint();
-        j["fingerprint"] = salt.get_string("fingerprint");
-        j["salt"] = std::move(salt);
-        return j;
+        return webui::Readiness{true, disk_state(app_.disk_status()), salt_parts(app_.hidden_salt())};
     }
 
   private:
@@ -731,26 +717,22 @@ class WebService final : public webui::AllServices {
         return doc;
     }
 
-    core::Json document_json(const retrieval::DocumentInfo & d) {
-        core::Json j = core::Json::object();
-        j["id"] = d.id;
-        j["path"] = d.path;
-        j["name"] = fs::path(d.path).filename().string();
-        j["collection"] = d.collection;
-        j["sha256"] = d.sha256;
-        j["version"] = d.version;
-        j["status"] = std::string(status_name(d.status));
-        j["chunks"] = d.chunk_count;
-        j["pages"] = d.page_count;
-        j["media_type"] = d.media_type;
-        j["size_bytes"] = d.size_bytes;
-        j["ingested_at"] = d.ingested_at;
-        core::Json warnings = core::Json::array();
-        for (const std::string & w : app_.local_state().warnings(d.id)) {
-            warnings.push_back(w);
-        }
-        j["warnings"] = std::move(warnings);
-        return j;
+    webui::DocumentEntry document_entry(const retrieval::DocumentInfo & d) {
+        webui::DocumentEntry e;
+        e.id = d.id;
+        e.path = d.path;
+        e.name = fs::path(d.path).filename().string();
+        e.collection = d.collection;
+        e.sha256 = d.sha256;
+        e.version = d.version;
+        e.status = std::string(status_name(d.status));
+        e.chunks = d.chunk_count;
+        e.pages = d.page_count;
+        e.media_type = d.media_type;
+        e.size_bytes = d.size_bytes;
+        e.ingested_at = d.ingested_at;
+        e.warnings = app_.local_state().warnings(d.id);
+        return e;
     }
 
     static core::Status require_admin(const webui::Caller & caller) {
@@ -763,8 +745,36 @@ class WebService final : public webui::AllServices {
                    : core::Status(denied("only an auditor or admin reads the audit trail"));
     }
 
+    webui::SettingsView current_settings() const {
+        const core::Json current = app_.settings_store().current();
+        webui::SettingsView view;
+        view.version = current.get_int("version");
+        view.values = current.find("settings") != nullptr ? *current.find("settings") : core::Json::object();
+        return view;
+    }
+
+    static webui::DiskState disk_state(const core::Json & j) {
+        webui::DiskState d;
+        d.read_only = j.get_bool("read_only");
+        d.reason = j.get_string("reason");
+        d.since = j.get_string("since");
+        d.reserve_bytes = static_cast<uint64_t>(j.get_int("reserve_bytes"));
+        if (const core::Json * v = j.find("free_bytes"); v != nullptr && v->is_number()) {
+            d.free_bytes = static_cast<uint64_t>(v->as_double());
+        }
+        if (const core::Json * v = j.find("total_bytes"); v != nullptr && v->is_number()) {
+            d.total_bytes = static_cast<uint64_t>(v->as_double());
+        }
+        return d;
+    }
+
+    static webui::SaltParts salt_parts(const provisioning::HiddenSalt & salt) {
+        return {salt.model_sha256,    salt.prompts_sha256,      salt.tokenizer_sha256,
+                salt.settings_sha256, salt.index_params_sha256, provisioning::salt_fingerprint(salt)};
+    }
+
     // Exactly what `strongbox image flash` does, with the bytes staged from memory.
-    core::Result<core::Json> install(const std::string & bytes) {
+    core::Result<webui::InstalledUpdate> install(const std::string & bytes) {
         namespace prov = strongbox::provisioning;
         SB_ASSIGN_OR_RETURN(prov::TrustStore trust, prov::load_trust_store_file(kTrustedKeys));
         const fs::path dir = DataPaths{app_.data_dir()}.slots();
@@ -772,20 +782,20 @@ class WebService final : public webui::AllServices {
         auto storage = prov::open_posix_storage(dir);
         SB_TRY(prov::stage_bundle_bytes(*storage, bytes));
         SB_ASSIGN_OR_RETURN(prov::InstallResult result, prov::install_staged_bundle(*storage, trust.key_set, kProduct));
-        core::Json j = core::Json::object();
-        j["version"] = result.manifest.version;
-        j["security_version"] = static_cast<int64_t>(result.manifest.security_version);
-        j["slot"] = std::string(1, prov::slot_letter(result.slot));
-        j["signatures"] = static_cast<int64_t>(result.n_signers);
-        j["salt_fingerprint"] = prov::salt_fingerprint(result.manifest.salt);
-        j["message"] = "installed " + result.manifest.version + " into " + prov::slot_name(result.slot) +
-                       "; it boots on probation and must pass its behaviour check";
-        return j;
+        webui::InstalledUpdate out;
+        out.version = result.manifest.version;
+        out.security_version = static_cast<int64_t>(result.manifest.security_version);
+        out.slot = std::string(1, prov::slot_letter(result.slot));
+        out.signatures = static_cast<int64_t>(result.n_signers);
+        out.salt_fingerprint = prov::salt_fingerprint(result.manifest.salt);
+        out.message = "installed " + result.manifest.version + " into " + prov::slot_name(result.slot) +
+                      "; it boots on probation and must pass its behaviour check";
+        return out;
     }
 
     Appliance & app_;
     std::mutex selftest_mu_;
-    core::Json last_selftest_;  // null until the first run
+    std::optional<webui::SelftestResult> last_selftest_;  // none until the first run
 };
 
 }  // namespace

@@ -78,12 +78,12 @@ std::string read(const fs::path & p) {
 }
 
 // Polls the job until it leaves queued/running; fails the test instead of hanging.
-core::Json wait_for_job(webui::AllServices & service, const std::string & id, const Caller & caller) {
+webui::UploadJob wait_for_job(webui::AllServices & service, const std::string & id, const Caller & caller) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
         auto job = service.job(id, caller);
         REQUIRE_MESSAGE(job.ok(), job.error().to_string());
-        const std::string state = job->get_string("state");
+        const std::string state = job->state;
         if (state == "done" || state == "failed") {
             return *job;
         }
@@ -95,8 +95,8 @@ core::Json wait_for_job(webui::AllServices & service, const std::string & id, co
 int64_t first_hit_chunk(webui::AllServices & service, const std::string & query, const Caller & caller) {
     auto hits = service.search(query, 5, {}, caller);
     REQUIRE_MESSAGE(hits.ok(), hits.error().to_string());
-    REQUIRE(hits->find("hits")->size() > 0);
-    return hits->find("hits")->as_array().front().get_int("chunk_id");
+    REQUIRE(!hits->empty());
+    return hits->front().chunk_id;
 }
 
 // Width and height from a PNG's IHDR chunk.
@@ -138,37 +138,37 @@ TEST_CASE("an uploaded PDF becomes a job that reports its pages and makes it sea
 
     auto id = service->start_upload("ops", "operations-guide.pdf", read(kData / "operations-guide.pdf"), writer);
     REQUIRE_MESSAGE(id.ok(), id.error().to_string());
-    const core::Json job = wait_for_job(*service, *id, writer);
-    CHECK(job.get_string("state") == "done");
-    const core::Json & file = job.find("files")->as_array().at(0);
-    CHECK(file.get_string("name") == "operations-guide.pdf");
-    CHECK(file.get_string("state") == "added");
-    CHECK(file.get_int("pages_total") == 4);
-    CHECK(file.get_int("pages_done") == 4);
+    const webui::UploadJob job = wait_for_job(*service, *id, writer);
+    CHECK(job.state == "done");
+    const webui::UploadFile & file = job.files.at(0);
+    CHECK(file.name == "operations-guide.pdf");
+    CHECK(file.state == "added");
+    CHECK(file.pages_total == 4);
+    CHECK(file.pages_done == 4);
 
     auto in_ops = service->search("monthly archive tapes", 5, {}, writer);
     REQUIRE(in_ops.ok());
-    REQUIRE(in_ops->find("hits")->size() > 0);
-    const core::Json & hit = in_ops->find("hits")->as_array().front();
-    CHECK(hit.find("document")->get_string("collection") == "ops");
-    CHECK(hit.find("document")->get_string("name") == "operations-guide.pdf");
-    CHECK(hit.get_string("location") == "operations-guide.pdf p. 2");
-    CHECK_FALSE(hit.get_string("snippet").empty());
+    REQUIRE(!in_ops->empty());
+    const webui::SearchHit & hit = in_ops->front();
+    CHECK(hit.document.collection == "ops");
+    CHECK(hit.document.name == "operations-guide.pdf");
+    CHECK(hit.location == "operations-guide.pdf p. 2");
+    CHECK_FALSE(hit.snippet.empty());
 
     auto in_hr = service->search("monthly archive tapes", 5, {}, staff("harry", {"hr"}));
     REQUIRE(in_hr.ok());
-    CHECK(in_hr->find("hits")->size() == 0);
+    CHECK(in_hr->empty());
 
     auto docs = service->documents("ops", writer);
     REQUIRE(docs.ok());
-    REQUIRE(docs->find("documents")->size() == 1);
-    CHECK(docs->find("documents")->as_array()[0].get_int("pages") == 4);
-    CHECK(docs->find("documents")->as_array()[0].get_string("status") == "active");
+    REQUIRE(docs->size() == 1);
+    CHECK((*docs)[0].pages == 4);
+    CHECK((*docs)[0].status == "active");
 
     // The same bytes again change nothing; a reader without write access cannot upload.
     auto again = service->start_upload("ops", "operations-guide.pdf", read(kData / "operations-guide.pdf"), writer);
     REQUIRE(again.ok());
-    CHECK(wait_for_job(*service, *again, writer).find("files")->as_array()[0].get_string("state") == "unchanged");
+    CHECK(wait_for_job(*service, *again, writer).files.at(0).state == "unchanged");
     auto refused = service->start_upload("ops", "x.txt", "text", staff("rita", {"ops"}));
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code() == core::ErrorCode::kPermissionDenied);
@@ -211,12 +211,12 @@ TEST_CASE(
     auto resumed = appliance::resume_uploads(*app);
     REQUIRE_MESSAGE(resumed.ok(), resumed.error().to_string());
     CHECK(*resumed == 1);
-    const core::Json job = wait_for_job(*service, job_id, writer);
-    CHECK(job.get_string("state") == "done");
-    CHECK(job.find("files")->as_array().at(0).get_string("state") == "added");
+    const webui::UploadJob job = wait_for_job(*service, job_id, writer);
+    CHECK(job.state == "done");
+    CHECK(job.files.at(0).state == "added");
     auto hits = service->search("monthly archive tapes", 5, {}, writer);
     REQUIRE(hits.ok());
-    CHECK(hits->find("hits")->size() > 0);
+    CHECK(!hits->empty());
     // Nothing is left to run twice.
     CHECK(fs::is_empty(data / "staging"));
     CHECK(appliance::resume_uploads(*app).value() == 0);
@@ -248,12 +248,12 @@ TEST_CASE("a resumed job finishes a file already moved into place and says which
     auto app = open_app(data);
     auto service = appliance::make_web_service(*app);
     REQUIRE(appliance::resume_uploads(*app).value() == 2);
-    const core::Json moved = wait_for_job(*service, moved_id, writer);
-    CHECK(moved.get_string("state") == "done");
-    CHECK(moved.find("files")->as_array().at(0).get_string("state") == "added");
-    const core::Json lost = wait_for_job(*service, lost_id, writer);
-    CHECK(lost.get_string("state") == "failed");
-    const std::string why = lost.find("files")->as_array().at(0).get_string("error");
+    const webui::UploadJob moved = wait_for_job(*service, moved_id, writer);
+    CHECK(moved.state == "done");
+    CHECK(moved.files.at(0).state == "added");
+    const webui::UploadJob lost = wait_for_job(*service, lost_id, writer);
+    CHECK(lost.state == "failed");
+    const std::string why = lost.files.at(0).error;
     CHECK_MESSAGE(why.find("notes.txt: the appliance stopped while ingesting this upload") != std::string::npos, why);
     CHECK(fs::is_empty(data / "staging"));
 }
@@ -294,7 +294,7 @@ TEST_CASE("a reader of one collection gets no trace of another through ask, sear
 
     auto hits = service->search("monthly archive tapes", 5, {"secret"}, bob);
     REQUIRE(hits.ok());
-    CHECK(hits->find("hits")->size() == 0);
+    CHECK(hits->empty());
 
     // Hidden and missing things answer alike.
     auto src_hidden = service->source(hidden, bob);
@@ -314,9 +314,9 @@ TEST_CASE("a reader of one collection gets no trace of another through ask, sear
 
     auto listed = service->collections(bob);
     REQUIRE(listed.ok());
-    REQUIRE(listed->find("collections")->size() == 1);
-    CHECK(listed->find("collections")->as_array()[0].get_string("name") == "public");
-    CHECK(listed->find("collections")->as_array()[0].get_string("access") == "read");
+    REQUIRE(listed->size() == 1);
+    CHECK((*listed)[0].name == "public");
+    CHECK((*listed)[0].access == "read");
 
     // History holds the caller's own questions only.
     webui::AskRequest alice_asks;
@@ -326,11 +326,11 @@ TEST_CASE("a reader of one collection gets no trace of another through ask, sear
     REQUIRE(service->ask(alice_asks).ok());
     auto history = service->history(bob);
     REQUIRE(history.ok());
-    REQUIRE(history->find("questions")->size() == 2);
-    for (const core::Json & q : history->find("questions")->as_array()) {
-        CHECK(q.get_string("question").find("nightly") == std::string::npos);
+    REQUIRE(history->size() == 2);
+    for (const webui::AskedQuestion & q : *history) {
+        CHECK(q.question.find("nightly") == std::string::npos);
     }
-    CHECK(history->find("questions")->as_array()[0].get_string("question") == "When is lunch served?");
+    CHECK((*history)[0].question == "When is lunch served?");
 
     // The admin sees both, with the citation in the secret collection.
     auto full = service->source(hidden, admin());
@@ -351,28 +351,27 @@ TEST_CASE("a file that fails ingest is quarantined with its reason and bytes whi
 
     auto q = service->quarantine(admin());
     REQUIRE(q.ok());
-    REQUIRE(q->find("files")->size() == 1);
-    const core::Json & rec = q->find("files")->as_array()[0];
+    REQUIRE(q->size() == 1);
+    const webui::QuarantinedFile & rec = (*q)[0];
     const std::string sha = *core::sha256_file_hex(kData / "invalid.pdf");
-    CHECK(rec.get_string("name") == "invalid.pdf");
-    CHECK(rec.get_string("sha256") == sha);
-    CHECK(rec.get_string("collection") == "facilities");
-    CHECK_FALSE(rec.get_string("reason").empty());
+    CHECK(rec.name == "invalid.pdf");
+    CHECK(rec.sha256 == sha);
+    CHECK(rec.collection == "facilities");
+    CHECK_FALSE(rec.reason.empty());
     CHECK(read(dir.path / "data" / "quarantine" / sha) == read(kData / "invalid.pdf"));
     CHECK(service->quarantine(staff("bob", {"facilities"})).error().code() == core::ErrorCode::kPermissionDenied);
 
     // An upload that fails ends the same way, and the collection keeps what it had.
     auto id = service->start_upload("facilities", "broken.pdf", read(kData / "invalid.pdf"), admin());
     REQUIRE(id.ok());
-    const core::Json job = wait_for_job(*service, *id, admin());
-    CHECK(job.get_string("state") == "failed");
-    const core::Json & file = job.find("files")->as_array()[0];
-    CHECK(file.get_string("state") == "failed");
-    CHECK_MESSAGE(file.get_string("error").find("broken.pdf: corrupt PDF") != std::string::npos,
-                  file.get_string("error"));
-    CHECK(file.get_string("error").find("/documents/") == std::string::npos);
-    CHECK(service->quarantine(admin())->find("files")->as_array()[0].get_string("name") == "broken.pdf");
-    CHECK(service->documents("facilities", admin())->find("documents")->size() == 1);
+    const webui::UploadJob job = wait_for_job(*service, *id, admin());
+    CHECK(job.state == "failed");
+    const webui::UploadFile & file = job.files.at(0);
+    CHECK(file.state == "failed");
+    CHECK_MESSAGE(file.error.find("broken.pdf: corrupt PDF") != std::string::npos, file.error);
+    CHECK(file.error.find("/documents/") == std::string::npos);
+    CHECK(service->quarantine(admin())->at(0).name == "broken.pdf");
+    CHECK(service->documents("facilities", admin())->size() == 1);
 }
 
 TEST_CASE("the strongbox command ingests into a named collection and lists what it quarantined") {
@@ -435,30 +434,31 @@ TEST_CASE("settings are validated field by field, versioned, persisted and their
         auto service = appliance::make_web_service(*app);
         auto before = service->settings(admin());
         REQUIRE(before.ok());
-        CHECK(before->get_int("version") == 0);
+        CHECK(before->version == 0);
 
         core::Json bad = core::Json::parse(R"({"settings":{"top_k":0,"ocr_language":"eng;rm -rf","colour":"red",
                                                   "max_new_tokens":64}})")
                              .value();
         auto refused = service->update_settings(bad, admin());
-        REQUIRE_FALSE(refused.ok());
-        const core::Json fields = webui::settings_errors(refused.error());
-        REQUIRE(fields.is_object());
-        CHECK(fields.contains("top_k"));
-        CHECK(fields.contains("ocr_language"));
-        CHECK(fields.contains("colour"));
-        CHECK_FALSE(fields.contains("max_new_tokens"));
-        CHECK(service->settings(admin())->get_int("version") == 0);
-        CHECK(service->settings(admin())->find("settings")->get_int("max_new_tokens") == 256);
+        REQUIRE(refused.ok());
+        const std::map<std::string, std::string> & fields = refused->refused;
+        CHECK(fields.count("top_k") == 1);
+        CHECK(fields.count("ocr_language") == 1);
+        CHECK(fields.at("colour") == "is not a setting");
+        CHECK(fields.count("max_new_tokens") == 0);
+        CHECK(service->settings(admin())->version == 0);
+        CHECK(service->settings(admin())->values.get_int("max_new_tokens") == 256);
 
         auto applied =
             service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":8}})").value(), admin());
         REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
-        CHECK(applied->get_int("version") == 1);
+        CHECK(applied->refused.empty());
+        CHECK(applied->settings.version == 1);
         auto stale =
             service->update_settings(core::Json::parse(R"({"version":0,"settings":{"top_k":9}})").value(), admin());
-        REQUIRE_FALSE(stale.ok());
-        CHECK(webui::settings_errors(stale.error()).contains("version"));
+        REQUIRE(stale.ok());
+        CHECK(stale->refused.count("version") == 1);
+        CHECK(service->settings(admin())->values.get_int("top_k") == 8);
         CHECK(service->update_settings(core::Json::object(), staff("bob", {})).error().code() ==
               core::ErrorCode::kPermissionDenied);
 
@@ -472,7 +472,7 @@ TEST_CASE("settings are validated field by field, versioned, persisted and their
     }
     auto reopened = open_app(dir.path / "data");
     CHECK(reopened->settings().top_k == 8);
-    CHECK(appliance::make_web_service(*reopened)->settings(admin())->get_int("version") == 1);
+    CHECK(appliance::make_web_service(*reopened)->settings(admin())->version == 1);
 }
 
 TEST_CASE(
@@ -482,30 +482,29 @@ TEST_CASE(
     auto service = appliance::make_web_service(*app);
     auto got = service->settings(admin());
     REQUIRE(got.ok());
-    const core::Json & values = *got->find("settings");
-    const core::Json * fields = got->find("fields");
-    REQUIRE(fields != nullptr);
-    REQUIRE(fields->size() == values.size());
-    for (const core::Json & f : fields->as_array()) {
-        const std::string name = f.get_string("name");
-        CAPTURE(name);
-        CHECK(values.contains(name));
-        CHECK(*f.find("default") == *values.find(name));  // a fresh appliance runs on the declared defaults
-        CHECK_FALSE(f.find("label")->get_string("en").empty());
-        CHECK_FALSE(f.find("label")->get_string("ko").empty());
-        CHECK_FALSE(f.find("help")->get_string("en").empty());
-        CHECK_FALSE(f.find("help")->get_string("ko").empty());
-        const std::string type = f.get_string("type");
-        if (type == "int" || type == "number") {
-            CHECK(f.get_double("min") <= f.get_double("max"));
+    const core::Json & values = got->values;
+    const std::vector<webui::SettingField> & fields = got->fields;
+    REQUIRE(fields.size() == values.size());
+    for (const webui::SettingField & f : fields) {
+        CAPTURE(f.name);
+        CHECK(values.contains(f.name));
+        CHECK(f.default_value == *values.find(f.name));  // a fresh appliance runs on the declared defaults
+        CHECK_FALSE(f.label_en.empty());
+        CHECK_FALSE(f.label_ko.empty());
+        CHECK_FALSE(f.help_en.empty());
+        CHECK_FALSE(f.help_ko.empty());
+        if (f.type == "int" || f.type == "number") {
+            REQUIRE(f.min.has_value());
+            REQUIRE(f.max.has_value());
+            CHECK(*f.min <= *f.max);
         }
     }
     CHECK_FALSE(values.contains("audit_retention_days"));  // nothing read it: no longer offered
-    const auto session = std::find_if(fields->as_array().begin(), fields->as_array().end(),
-                                      [](const core::Json & f) { return f.get_string("name") == "session_hours"; });
-    REQUIRE(session != fields->as_array().end());
-    CHECK(session->get_string("unit") == "hours");
-    CHECK(session->get_string("applies") == "next_start");
+    const auto session = std::find_if(fields.begin(), fields.end(),
+                                      [](const webui::SettingField & f) { return f.name == "session_hours"; });
+    REQUIRE(session != fields.end());
+    CHECK(session->unit == "hours");
+    CHECK(session->applies == "next_start");
 }
 
 TEST_CASE("a saved session length is what the appliance opens with, and a change says it needs a restart") {
@@ -516,10 +515,9 @@ TEST_CASE("a saved session length is what the appliance opens with, and a change
         auto applied = appliance::make_web_service(*app)->update_settings(
             core::Json::parse(R"({"settings":{"session_hours":2,"max_upload_bytes":2048}})").value(), admin());
         REQUIRE_MESSAGE(applied.ok(), applied.error().to_string());
-        const core::Json * restart = applied->find("restart_required");
-        REQUIRE(restart != nullptr);
-        REQUIRE(restart->size() == 1);  // the upload limit applies to the next upload
-        CHECK(restart->as_array()[0].as_string() == "session_hours");
+        const std::vector<std::string> & restart = applied->restart_required;
+        REQUIRE(restart.size() == 1);  // the upload limit applies to the next upload
+        CHECK(restart[0] == "session_hours");
     }
     CHECK(open_app(dir.path / "data")->settings().session_hours == 2);
 }
@@ -539,21 +537,21 @@ TEST_CASE("removing a document needs write access, keeps its versions listed and
     const Caller writer = staff("wendy", {"facilities"}, {"facilities"});
     auto docs = service->documents("facilities", reader);
     REQUIRE(docs.ok());
-    REQUIRE(docs->find("documents")->size() == 1);
-    const int64_t id = docs->find("documents")->as_array()[0].get_int("id");
-    CHECK(docs->find("documents")->as_array()[0].get_int("version") == 2);
+    REQUIRE(docs->size() == 1);
+    const int64_t id = (*docs)[0].id;
+    CHECK((*docs)[0].version == 2);
     auto versions = service->document_versions(id, reader);
     REQUIRE(versions.ok());
-    REQUIRE(versions->find("versions")->size() == 2);
-    CHECK(versions->find("versions")->as_array()[1].get_string("status") == "superseded");
+    REQUIRE(versions->size() == 2);
+    CHECK((*versions)[1].status == "superseded");
 
     CHECK(service->remove_document(id, reader).error().code() == core::ErrorCode::kPermissionDenied);
     REQUIRE(service->remove_document(id, writer).ok());
     auto after = service->documents("facilities", reader);
-    REQUIRE(after->find("documents")->size() == 1);
-    CHECK(after->find("documents")->as_array()[0].get_string("status") == "removed");
+    REQUIRE(after->size() == 1);
+    CHECK((*after)[0].status == "removed");
     auto search = service->search("chiller serviced", 5, {}, writer);
-    CHECK(search->find("hits")->size() == 0);
+    CHECK(search->empty());
     auto deletions = app->audit().list({"", "", appliance::audit_kind::kDeletion, "wendy"});
     REQUIRE(deletions.ok());
     CHECK(deletions->size() == 1);
@@ -576,16 +574,18 @@ TEST_CASE("auditors search and export the trail, web events are recorded, and th
     auto found = service->audit_search(core::Json::parse(R"({"kind":"ask","user":"alice","text":"nightly"})").value(),
                                        auditor());
     REQUIRE_MESSAGE(found.ok(), found.error().to_string());
-    REQUIRE(found->find("records")->size() == 1);
-    const core::Json & rec = found->find("records")->as_array()[0];
-    CHECK(rec.get_string("summary") == "How long are nightly backups kept?");
-    auto full = service->audit_record(rec.get_int("id"), auditor());
+    REQUIRE(found->records.size() == 1);
+    CHECK(found->total == 1);
+    const webui::AuditEntry & rec = found->records[0];
+    CHECK(rec.summary == "How long are nightly backups kept?");
+    auto full = service->audit_record(rec.id, auditor());
     REQUIRE(full.ok());
-    CHECK(full->find("record")->get_string("hash").size() == 64);
+    CHECK(full->hash.size() == 64);
+    CHECK(full->body.get_string("question") == "How long are nightly backups kept?");
     CHECK(service->audit_search(core::Json::object(), staff("bob", {})).error().code() ==
           core::ErrorCode::kPermissionDenied);
     auto logins = service->audit_search(core::Json::parse(R"({"kind":"login"})").value(), auditor());
-    CHECK(logins->find("records")->size() == 1);
+    CHECK(logins->records.size() == 1);
 
     auto csv = service->audit_export("csv", core::Json::parse(R"({"kind":"ask"})").value(), auditor());
     REQUIRE(csv.ok());
@@ -600,10 +600,11 @@ TEST_CASE("auditors search and export the trail, web events are recorded, and th
 
     auto status = service->admin_status(admin());
     REQUIRE(status.ok());
-    CHECK(status->find("index")->get_int("documents") == 1);
-    CHECK(status->find("index")->get_int("vectors") == status->find("index")->get_int("chunks"));
-    CHECK(status->find("disk")->get_int("total_bytes") > 0);
-    CHECK(status->find("selftest")->is_null());
+    CHECK(status->documents == 1);
+    CHECK(status->vectors == status->chunks);
+    CHECK(status->disk.total_bytes.value_or(0) > 0);
+    CHECK(status->salt.fingerprint == app->fingerprint().get_string("fingerprint"));
+    CHECK_FALSE(status->last_selftest.has_value());
     CHECK(service->admin_status(auditor()).error().code() == core::ErrorCode::kPermissionDenied);
 
     // An update that does not verify is refused with its reason, and the attempt is recorded.

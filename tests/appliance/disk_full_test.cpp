@@ -248,8 +248,8 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
     root.role = "admin";
     auto panel = service->admin_status(root);
     REQUIRE(panel.ok());
-    CHECK(panel->find("disk")->get_bool("read_only"));
-    CHECK(panel->find("disk")->get_string("reason").find("free") != std::string::npos);
+    CHECK(panel->disk.read_only);
+    CHECK(panel->disk.reason.find("free") != std::string::npos);
 
     // Ingest is refused per file with the reason; nothing is quarantined.
     const fs::path b = copy_with_marker(kPhototest, dir.path / "phototest.txt", "Marker betaweb.");
@@ -261,7 +261,7 @@ TEST_CASE("an appliance whose disk has less free space than its reserve is read-
 
     auto hits = service->search("spare disk cabinet", 5, {}, root);
     REQUIRE_MESSAGE(hits.ok(), hits.error().to_string());
-    CHECK(hits->find("hits")->size() > 0);
+    CHECK(!hits->empty());
     auto answer = app.ask("Where is the spare disk taken from?", "root", "http", 5);
     REQUIRE_MESSAGE(answer.ok(), answer.error().to_string());
     CHECK(answer->audit_id > 0);

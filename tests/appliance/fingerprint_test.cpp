@@ -91,10 +91,10 @@ TEST_CASE("an answer's audit record carries the fingerprint /readyz reports and 
         1);
     auto ready = appliance::make_web_service(*app)->readiness();
     REQUIRE(ready.ok());
-    CHECK(ready->get_bool("ready"));
-    const std::string fingerprint = ready->get_string("fingerprint");
+    CHECK(ready->ready);
+    const std::string fingerprint = ready->salt.fingerprint;
     CHECK(fingerprint == app->fingerprint().get_string("fingerprint"));
-    CHECK(ready->find("salt")->get_string("settings_sha256") == appliance::settings_sha256(s.to_json()));
+    CHECK(ready->salt.settings_sha256 == appliance::settings_sha256(s.to_json()));
 
     for (const char * question : {"How long are monthly archive tapes kept?", "Who won the 1998 chess olympiad?"}) {
         auto answer = app->ask(question, "alice", "http", 5);
@@ -109,9 +109,8 @@ TEST_CASE("an answer's audit record carries the fingerprint /readyz reports and 
               appliance::AnswerScorer::shipped().version + " sha256:" + appliance::AnswerScorer::shipped().sha256());
     }
     // The index parameters the fingerprint pins name the analyzer: a new analyzer is a new salt.
-    CHECK(
-        ready->find("salt")->get_string("index_params_sha256") ==
-        appliance::index_params_sha256(app->health().get_string("embedder"), std::string(retrieval::kAnalyzerVersion)));
+    CHECK(ready->salt.index_params_sha256 == appliance::index_params_sha256(app->health().get_string("embedder"),
+                                                                            std::string(retrieval::kAnalyzerVersion)));
     CHECK(appliance::index_params_sha256("hashed/1/256", "a") != appliance::index_params_sha256("hashed/1/256", "b"));
 }
 

@@ -2,8 +2,8 @@
 // JSON body of PUT /api/v1/settings. Input: byte 0 even = the bytes are the file, odd = an update.
 //   - open() of any file either fails naming the file or yields only known fields of the right
 //     type within their ranges (a damaged or foreign file never injects a value);
-//   - update() applies whole or not at all: a refusal is kInvalidArgument whose message is the
-//     JSON {"fields":{...}} naming at least one field, and leaves version and values unchanged;
+//   - update() applies whole or not at all: a refusal names at least one field with its reason
+//     (SettingsChange::refused) and leaves version, values and the file unchanged;
 //     an accepted change bumps the version by one, and reopening the file gives back exactly the
 //     store's current() (what was saved is what is in force);
 //   - apply_stored_settings() of accepted values keeps top_k and the caps in their ranges.
@@ -109,11 +109,12 @@ int settings_update(const uint8_t * data, size_t size) {
     auto store = std::move(sa::SettingsStore::open(path)).value();
     const core::Json before = store->current();
     auto change = store->update(*parsed);
-    if (!change.ok()) {
-        require(change.error().code() == core::ErrorCode::kInvalidArgument);
-        auto why = core::Json::parse(change.error().message());
-        require(why.ok() && why->find("fields") != nullptr && why->find("fields")->is_object());
-        require(why->find("fields")->size() > 0);
+    require(change.ok());  // a fresh temporary file: storing cannot fail here
+    if (!change->refused.empty()) {
+        for (const auto & [field, why] : change->refused) {
+            require(!field.empty() && !why.empty());
+        }
+        require(change->new_version == change->old_version);
         require(store->current() == before);
         require(!fs::exists(path));
         return 0;

@@ -690,7 +690,7 @@ TEST_CASE("/metrics is open to loopback scrapers and needs an admin elsewhere; i
     Login root = w.login("root");
     HttpResponse ok = w.handler->handle(World::as(root, "GET", "/metrics"));
     REQUIRE(ok.status == 200);
-    CHECK(ok.body.find("strongbox_audit_chain_length 42\n") != std::string::npos);
+    CHECK(ok.body.find("strongbox_audit_records 42\n") != std::string::npos);
     CHECK(ok.body.find("strongbox_documents 3\n") != std::string::npos);
     CHECK(ok.body.find("strongbox_auth_logins_total{result=\"ok\"} 2\n") != std::string::npos);
     HttpRequest local = get("/metrics");

@@ -132,12 +132,11 @@ class CorpusService : public UnsupportedServices {
         return view;
     }
 
-    core::Json health() override {
-        core::Json j = core::Json::object();
-        j["status"] = "ok";
-        j["documents"] = static_cast<int64_t>(n_documents_);
-        j["chunks"] = static_cast<int64_t>(entries_.size());
-        return j;
+    Health health() override {
+        Health h;
+        h.documents = static_cast<int64_t>(n_documents_);
+        h.chunks = static_cast<int64_t>(entries_.size());
+        return h;
     }
 
     // Streams like a generator would: a stage, the answer text sentence by sentence, the answer.

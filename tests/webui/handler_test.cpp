@@ -59,7 +59,7 @@ class FailingService : public sb::webui::testing::UnsupportedServices {
         return sb::core::Error(code_, "source failed on purpose");
     }
 
-    Json health() override { return Json::object(); }
+    sb::webui::Health health() override { return {}; }
 
   private:
     ErrorCode code_;
@@ -86,18 +86,16 @@ class PlainService : public sb::webui::testing::UnsupportedServices {
     sb::core::Result<sb::webui::SourceView> source(int64_t, const sb::webui::Caller &) override {
         return sb::core::Error(ErrorCode::kNotFound, "none");
     }
-
-    Json health() override { return Json::object(); }
 };
 
 class ReadinessService : public PlainService {
   public:
-    explicit ReadinessService(sb::core::Result<Json> r) : r_(std::move(r)) {}
+    explicit ReadinessService(sb::core::Result<sb::webui::Readiness> r) : r_(std::move(r)) {}
 
-    sb::core::Result<Json> readiness() override { return r_; }
+    sb::core::Result<sb::webui::Readiness> readiness() override { return r_; }
 
   private:
-    sb::core::Result<Json> r_;
+    sb::core::Result<sb::webui::Readiness> r_;
 };
 
 void check_error_body(const HttpResponse & res, int status, const std::string & code) {
@@ -451,20 +449,26 @@ TEST_CASE("/readyz follows the service's readiness and treats no readiness notio
     CHECK(res.status == 200);
     CHECK(json_of(res.body).get_bool("ready"));
 
-    Json loading = Json::object();
-    loading["ready"] = false;
-    loading["index"] = "loading";
+    sb::webui::Readiness loading;
+    loading.ready = false;
     ReadinessService not_ready(loading);
     StaffHandler h2(not_ready, quiet());
     res = h2.handle(get("/readyz"));
     CHECK(res.status == 503);
-    CHECK(json_of(res.body).get_string("index") == "loading");
+    CHECK_FALSE(json_of(res.body).get_bool("ready", true));
 
-    Json up = Json::object();
-    up["ready"] = true;
+    sb::webui::Readiness up;
+    up.ready = true;
+    up.disk.read_only = true;
+    up.disk.reason = "the disk is full";
+    up.salt.fingerprint = "ab12";
     ReadinessService ready(up);
     StaffHandler h3(ready, quiet());
-    CHECK(h3.handle(get("/readyz")).status == 200);
+    res = h3.handle(get("/readyz"));
+    CHECK(res.status == 200);
+    CHECK(json_of(res.body).get_bool("read_only"));  // read-only is still ready
+    CHECK(json_of(res.body).get_string("fingerprint") == "ab12");
+    CHECK(json_of(res.body).find("disk")->get_string("reason") == "the disk is full");
 
     ReadinessService broken(sb::core::Error(ErrorCode::kUnavailable, "model not loaded"));
     StaffHandler h4(broken, quiet());
@@ -570,15 +574,13 @@ TEST_CASE("with every service slot busy and the queue full, another ask gets 503
 // Holds asks like HoldingService and lists one document per collection, counting the listings.
 class ListingService : public HoldingService {
   public:
-    sb::core::Result<Json> documents(const std::string & collection, const sb::webui::Caller &) override {
+    sb::core::Result<std::vector<sb::webui::DocumentEntry>> documents(const std::string & collection,
+                                                                      const sb::webui::Caller &) override {
         ++listings;
-        Json doc = Json::object();
-        doc["name"] = "runbook.md";
-        doc["collection"] = collection;
-        Json j = Json::object();
-        j["documents"] = Json::array();
-        j["documents"].push_back(std::move(doc));
-        return j;
+        sb::webui::DocumentEntry doc;
+        doc.name = "runbook.md";
+        doc.collection = collection;
+        return std::vector<sb::webui::DocumentEntry>{doc};
     }
     std::atomic<int> listings{0};
 };

@@ -54,13 +54,11 @@ class ScopedService : public UnsupportedServices {
         v.boxes.push_back(b);
         return v;
     }
-    core::Json health() override {
-        core::Json j = core::Json::object();
-        j["status"] = "ok";
-        j["documents"] = 3;
-        j["audit"] = core::Json::object();
-        j["audit"]["chain_length"] = 42;
-        return j;
+    Health health() override {
+        Health h;
+        h.documents = 3;
+        h.audit_records = 42;
+        return h;
     }
     core::Result<std::string> page_image(int64_t chunk_id, int, const Caller & caller) override {
         const std::string * c = collection_of_chunk(chunk_id);
@@ -69,32 +67,21 @@ class ScopedService : public UnsupportedServices {
         }
         return std::string("\x89PNG\r\n\x1a\n", 8);
     }
-    core::Result<core::Json> search(const std::string &, int, const std::vector<std::string> &,
-                                    const Caller & caller) override {
+    core::Result<std::vector<SearchHit>> search(const std::string &, int, const std::vector<std::string> &,
+                                                const Caller & caller) override {
         remember(caller);
-        core::Json j = core::Json::object();
-        j["hits"] = core::Json::array();
-        return j;
+        return std::vector<SearchHit>{};
     }
-    core::Result<core::Json> history(const Caller &) override {
-        core::Json j = core::Json::object();
-        j["questions"] = core::Json::array();
-        return j;
-    }
-    core::Result<core::Json> collections(const Caller & caller) override {
+    core::Result<std::vector<AskedQuestion>> history(const Caller &) override { return std::vector<AskedQuestion>{}; }
+    core::Result<std::vector<CollectionEntry>> collections(const Caller & caller) override {
         std::lock_guard lock(mu_);
-        core::Json list = core::Json::array();
+        std::vector<CollectionEntry> list;
         for (const std::string & c : collections_) {
             if (caller.is_admin() || can_read(caller, c)) {
-                core::Json item = core::Json::object();
-                item["name"] = c;
-                item["documents"] = 1;
-                list.push_back(std::move(item));
+                list.push_back({c, caller.is_admin() ? "admin" : can_write(caller, c) ? "write" : "read", 1});
             }
         }
-        core::Json j = core::Json::object();
-        j["collections"] = std::move(list);
-        return j;
+        return list;
     }
     core::Status create_collection(const std::string & name, const Caller & caller) override {
         if (!caller.is_admin()) {
@@ -107,22 +94,18 @@ class ScopedService : public UnsupportedServices {
         collections_.push_back(name);
         return core::ok_status();
     }
-    core::Result<core::Json> documents(const std::string & collection, const Caller & caller) override {
+    core::Result<std::vector<DocumentEntry>> documents(const std::string & collection, const Caller & caller) override {
         if (!can_read(caller, collection)) {
             return core::Error(core::ErrorCode::kNotFound, "no collection " + collection);
         }
-        core::Json j = core::Json::object();
-        j["documents"] = core::Json::array();
-        return j;
+        return std::vector<DocumentEntry>{};
     }
-    core::Result<core::Json> document_versions(int64_t id, const Caller & caller) override {
+    core::Result<std::vector<DocumentEntry>> document_versions(int64_t id, const Caller & caller) override {
         const std::string * c = collection_of_document(id);
         if (c == nullptr || !can_read(caller, *c)) {
             return core::Error(core::ErrorCode::kNotFound, "document " + std::to_string(id) + " does not exist");
         }
-        core::Json j = core::Json::object();
-        j["versions"] = core::Json::array();
-        return j;
+        return std::vector<DocumentEntry>{};
     }
     core::Status remove_document(int64_t id, const Caller & caller) override {
         const std::string * c = collection_of_document(id);
@@ -143,26 +126,24 @@ class ScopedService : public UnsupportedServices {
         uploads_.push_back(file_name + ":" + std::to_string(bytes.size()));
         return std::string("job-1");
     }
-    core::Result<core::Json> job(const std::string & id, const Caller &) override {
-        core::Json j = core::Json::object();
-        j["job_id"] = id;
-        j["state"] = "done";
-        j["files"] = core::Json::array();
-        return j;
+    core::Result<UploadJob> job(const std::string & id, const Caller &) override {
+        UploadJob job;
+        job.job_id = id;
+        job.state = "done";
+        return job;
     }
-    core::Result<core::Json> quarantine(const Caller &) override { return list("files"); }
-    core::Result<core::Json> audit_search(const core::Json & filters, const Caller &) override {
+    core::Result<std::vector<QuarantinedFile>> quarantine(const Caller &) override {
+        return std::vector<QuarantinedFile>{};
+    }
+    core::Result<AuditPage> audit_search(const core::Json & filters, const Caller &) override {
         std::lock_guard lock(mu_);
         last_filters_ = filters;
-        core::Json j = core::Json::object();
-        j["records"] = core::Json::array();
-        return j;
+        return AuditPage{};
     }
-    core::Result<core::Json> audit_record(int64_t id, const Caller &) override {
-        core::Json j = core::Json::object();
-        j["record"] = core::Json::object();
-        j["record"]["id"] = id;
-        return j;
+    core::Result<AuditRecordDetail> audit_record(int64_t id, const Caller &) override {
+        AuditRecordDetail record;
+        record.id = id;
+        return record;
     }
     core::Result<Download> audit_export(const std::string & format, const core::Json &, const Caller &) override {
         return Download{"text/csv", "audit \"export\"." + format, "id,at\n"};
@@ -172,14 +153,15 @@ class ScopedService : public UnsupportedServices {
         events_.push_back({kind, actor, body});
         return core::ok_status();
     }
-    core::Result<core::Json> admin_status(const Caller &) override { return list("model"); }
-    core::Result<core::Json> run_selftest(const Caller &) override { return list("checks"); }
-    core::Result<core::Json> settings(const Caller &) override { return list("settings"); }
-    core::Result<core::Json> update_settings(const core::Json & changes, const Caller &) override {
+    core::Result<AdminStatus> admin_status(const Caller &) override { return AdminStatus{}; }
+    core::Result<SelftestResult> run_selftest(const Caller &) override { return SelftestResult{}; }
+    core::Result<SettingsView> settings(const Caller &) override { return SettingsView{}; }
+    core::Result<SettingsUpdate> update_settings(const core::Json & changes, const Caller &) override {
+        SettingsUpdate update;
         if (changes.contains("top_k")) {
-            return core::Error(core::ErrorCode::kInvalidArgument, R"({"fields":{"top_k":"must be 1 to 50"}})");
+            update.refused["top_k"] = "must be 1 to 50";
         }
-        return list("settings");
+        return update;
     }
     // Read-only mode as the appliance reports it (disk full): set_read_only("") leaves it.
     core::Status writable() override {
@@ -194,11 +176,10 @@ class ScopedService : public UnsupportedServices {
         std::lock_guard lock(mu_);
         read_only_reason_ = std::move(reason);
     }
-    core::Result<core::Json> install_update(std::string bytes, const Caller &) override {
-        core::Json j = core::Json::object();
-        j["verified"] = true;
-        j["bytes"] = static_cast<int64_t>(bytes.size());
-        return j;
+    core::Result<InstalledUpdate> install_update(std::string bytes, const Caller &) override {
+        InstalledUpdate update;
+        update.message = "verified " + std::to_string(bytes.size()) + " bytes";
+        return update;
     }
 
     std::vector<Event> events() {
@@ -229,11 +210,6 @@ class ScopedService : public UnsupportedServices {
         static const std::map<int64_t, std::string> kDocs = {{1, "alpha"}, {2, "beta"}, {3, "reference"}};
         auto it = kDocs.find(id);
         return it == kDocs.end() ? nullptr : &it->second;
-    }
-    static core::Json list(const char * key) {
-        core::Json j = core::Json::object();
-        j[key] = core::Json::object();
-        return j;
     }
     void remember(const Caller & c) {
         std::lock_guard lock(mu_);

@@ -20,22 +20,24 @@ class UnsupportedServices : public AllServices {
     }
     core::Result<SourceView> source(int64_t, const Caller &) override { return unsupported("source"); }
     core::Result<std::string> page_image(int64_t, int, const Caller &) override { return unsupported("page_image"); }
-    core::Result<core::Json> search(const std::string &, int, const std::vector<std::string> &,
-                                    const Caller &) override {
+    core::Result<std::vector<SearchHit>> search(const std::string &, int, const std::vector<std::string> &,
+                                                const Caller &) override {
         return unsupported("search");
     }
-    core::Result<core::Json> history(const Caller &) override { return unsupported("history"); }
+    core::Result<std::vector<AskedQuestion>> history(const Caller &) override { return unsupported("history"); }
 
     // DocumentService
-    core::Result<core::Json> collections(const Caller &) override { return unsupported("collections"); }
+    core::Result<std::vector<CollectionEntry>> collections(const Caller &) override {
+        return unsupported("collections");
+    }
     core::Result<std::vector<std::string>> collection_names() override { return unsupported("collection_names"); }
     core::Status create_collection(const std::string &, const Caller &) override {
         return unsupported("create_collection");
     }
-    core::Result<core::Json> documents(const std::string &, const Caller &) override {
+    core::Result<std::vector<DocumentEntry>> documents(const std::string &, const Caller &) override {
         return unsupported("documents");
     }
-    core::Result<core::Json> document_versions(int64_t, const Caller &) override {
+    core::Result<std::vector<DocumentEntry>> document_versions(int64_t, const Caller &) override {
         return unsupported("document_versions");
     }
     core::Status remove_document(int64_t, const Caller &) override { return unsupported("remove_document"); }
@@ -43,14 +45,16 @@ class UnsupportedServices : public AllServices {
                                            const Caller &) override {
         return unsupported("start_upload");
     }
-    core::Result<core::Json> job(const std::string &, const Caller &) override { return unsupported("job"); }
-    core::Result<core::Json> quarantine(const Caller &) override { return unsupported("quarantine"); }
+    core::Result<UploadJob> job(const std::string &, const Caller &) override { return unsupported("job"); }
+    core::Result<std::vector<QuarantinedFile>> quarantine(const Caller &) override { return unsupported("quarantine"); }
 
     // AuditService
-    core::Result<core::Json> audit_search(const core::Json &, const Caller &) override {
+    core::Result<AuditPage> audit_search(const core::Json &, const Caller &) override {
         return unsupported("audit_search");
     }
-    core::Result<core::Json> audit_record(int64_t, const Caller &) override { return unsupported("audit_record"); }
+    core::Result<AuditRecordDetail> audit_record(int64_t, const Caller &) override {
+        return unsupported("audit_record");
+    }
     core::Result<Download> audit_export(const std::string &, const core::Json &, const Caller &) override {
         return unsupported("audit_export");
     }
@@ -59,20 +63,16 @@ class UnsupportedServices : public AllServices {
     }
 
     // AdminService
-    core::Json health() override {
-        core::Json j = core::Json::object();
-        j["status"] = "ok";
-        return j;
-    }
-    core::Result<core::Json> readiness() override { return unsupported("readiness"); }
+    Health health() override { return Health{}; }
+    core::Result<Readiness> readiness() override { return unsupported("readiness"); }
     core::Status writable() override { return core::ok_status(); }
-    core::Result<core::Json> admin_status(const Caller &) override { return unsupported("admin_status"); }
-    core::Result<core::Json> run_selftest(const Caller &) override { return unsupported("run_selftest"); }
-    core::Result<core::Json> settings(const Caller &) override { return unsupported("settings"); }
-    core::Result<core::Json> update_settings(const core::Json &, const Caller &) override {
+    core::Result<AdminStatus> admin_status(const Caller &) override { return unsupported("admin_status"); }
+    core::Result<SelftestResult> run_selftest(const Caller &) override { return unsupported("run_selftest"); }
+    core::Result<SettingsView> settings(const Caller &) override { return unsupported("settings"); }
+    core::Result<SettingsUpdate> update_settings(const core::Json &, const Caller &) override {
         return unsupported("update_settings");
     }
-    core::Result<core::Json> install_update(std::string, const Caller &) override {
+    core::Result<InstalledUpdate> install_update(std::string, const Caller &) override {
         return unsupported("install_update");
     }
 

@@ -50,10 +50,9 @@ const Caller & Handler::Impl::caller(Call & call) {
         if (names.ok()) {
             c.readable = std::move(names).value();
         } else if (names.error().code() == core::ErrorCode::kUnsupported) {
-            core::Result<core::Json> all = services.documents.collections(c);
-            const core::Json * list = all.ok() ? all.value().find("collections") : nullptr;
-            for (size_t i = 0; list != nullptr && list->is_array() && i < list->as_array().size(); ++i) {
-                c.readable.push_back(list->as_array()[i].get_string("name"));
+            core::Result<std::vector<CollectionEntry>> all = services.documents.collections(c);
+            for (size_t i = 0; all.ok() && i < all->size(); ++i) {
+                c.readable.push_back((*all)[i].name);
             }
         }
         c.writable = c.readable;

@@ -60,7 +60,7 @@ std::optional<HttpResponse> Handler::Impl::serve_asset(const HttpRequest & req, 
 }
 
 HttpResponse Handler::Impl::readiness(const std::string & request_id) {
-    core::Result<core::Json> ready = services.admin.readiness();
+    core::Result<Readiness> ready = services.admin.readiness();
     if (!ready.ok()) {
         if (ready.error().code() == core::ErrorCode::kUnsupported) {
             // The service has no readiness notion: serving this request is all there is to check.
@@ -70,9 +70,7 @@ HttpResponse Handler::Impl::readiness(const std::string & request_id) {
         }
         return error_response(503, core::to_string(ready.error().code()), ready.error().message(), request_id);
     }
-    core::Json body = std::move(ready).value();
-    bool is_ready = body.is_object() && body.get_bool("ready", false);
-    return json_response(is_ready ? 200 : 503, body);
+    return json_response(ready->ready ? 200 : 503, to_json(ready.value()));
 }
 
 HttpResponse Handler::Impl::metrics_page(const HttpRequest & req, const std::string & request_id) {
@@ -90,7 +88,7 @@ HttpResponse Handler::Impl::metrics_page(const HttpRequest & req, const std::str
     HandlerLoad now = gate.load();
     HttpResponse res;
     res.body = metrics.render(now.running, now.queued);
-    res.body += detail::render_service_metrics(services.admin.health());
+    res.body += detail::render_service_metrics(to_json(services.admin.health()));
     res.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     return res;
 }
@@ -146,7 +144,7 @@ HttpResponse Handler::Impl::dispatch(const HttpRequest & req, const std::string 
         if (auto refused = only_get("/healthz")) {
             return *refused;
         }
-        return json_response(200, services.admin.health());
+        return json_response(200, to_json(services.admin.health()));
     }
     if (path == "/readyz") {
         if (auto refused = only_get("/readyz")) {

@@ -53,6 +53,29 @@ HttpResponse error_response(int status, std::string_view code, std::string_view 
 HttpResponse error_response(const core::Error & error, std::string_view request_id);
 
 core::Json to_json(const SourceView & view);
+// What the services return, as API.md shows it. Lists come wrapped in their key: {"hits":[...]}.
+core::Json to_json(const std::vector<SearchHit> & hits);
+core::Json to_json(const std::vector<AskedQuestion> & questions);
+core::Json to_json(const std::vector<CollectionEntry> & collections);
+core::Json to_json(const std::vector<DocumentEntry> & documents, const char * key);  // "documents" | "versions"
+core::Json to_json(const UploadJob & job);
+core::Json to_json(const std::vector<QuarantinedFile> & files);
+core::Json to_json(const AuditPage & page);
+core::Json to_json(const AuditRecordDetail & record);
+core::Json to_json(const DiskState & disk);
+core::Json to_json(const Health & health);
+core::Json to_json(const Readiness & readiness);
+core::Json to_json(const SelftestResult & result);
+core::Json to_json(const AdminStatus & status);
+core::Json to_json(const SettingsView & view);
+core::Json to_json(const SettingsUpdate & update);
+core::Json to_json(const InstalledUpdate & update);
+
+// 200 with the service's result as API.md shows it, or the error's response.
+template <typename T>
+HttpResponse result_response(const core::Result<T> & out, std::string_view request_id) {
+    return out.ok() ? json_response(200, to_json(out.value())) : error_response(out.error(), request_id);
+}
 
 std::string sse_event(std::string_view name, const core::Json & data);
 

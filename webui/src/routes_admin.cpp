@@ -250,8 +250,7 @@ HttpResponse Handler::Impl::revoke_token(Call & call) {
 // ---- administration ------------------------------------------------------------------------------
 
 HttpResponse Handler::Impl::admin_status(Call & call) {
-    core::Result<core::Json> out = services.admin.admin_status(caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.admin.admin_status(caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::selftest(Call & call) {
@@ -259,24 +258,22 @@ HttpResponse Handler::Impl::selftest(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> out = services.admin.run_selftest(caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.admin.run_selftest(caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::get_settings(Call & call) {
-    core::Result<core::Json> out = services.admin.settings(caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.admin.settings(caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::put_settings(Call & call) {
     SB_JSON_BODY(body);
-    core::Result<core::Json> out = services.admin.update_settings(body, caller(call));
-    if (out.ok()) {
-        return json_response(200, out.value());
+    core::Result<SettingsUpdate> out = services.admin.update_settings(body, caller(call));
+    if (!out.ok() || out->refused.empty()) {
+        return result_response(out, call.request_id);
     }
-    core::Json fields = settings_errors(out.error());
-    if (fields.is_null()) {
-        return error_response(out.error(), call.request_id);
+    core::Json fields = core::Json::object();
+    for (const auto & [name, why] : out->refused) {
+        fields[name] = why;
     }
     core::Json err = error_json("invalid_settings", "some settings are not valid", call.request_id);
     err["error"]["fields"] = std::move(fields);
@@ -291,8 +288,7 @@ HttpResponse Handler::Impl::install_update(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> out = services.admin.install_update(call.req.body, caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.admin.install_update(call.req.body, caller(call)), call.request_id);
 }
 
 // ---- plumbing ------------------------------------------------------------------------------------

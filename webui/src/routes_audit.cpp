@@ -29,8 +29,7 @@ HttpResponse Handler::Impl::audit_search(Call & call) {
     if (!filters.ok()) {
         return bad_request(call, filters.error().message());
     }
-    core::Result<core::Json> out = services.audit.audit_search(filters.value(), caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.audit.audit_search(filters.value(), caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::audit_record(Call & call) {
@@ -38,8 +37,7 @@ HttpResponse Handler::Impl::audit_record(Call & call) {
     if (!id) {
         return bad_request(call, "audit record id must be a positive integer");
     }
-    core::Result<core::Json> out = services.audit.audit_record(*id, caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.audit.audit_record(*id, caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::audit_export(Call & call) {

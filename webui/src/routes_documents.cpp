@@ -4,11 +4,11 @@
 namespace strongbox::webui {
 
 HttpResponse Handler::Impl::collections(Call & call) {
-    core::Result<core::Json> out = services.documents.collections(caller(call));
+    core::Result<std::vector<CollectionEntry>> out = services.documents.collections(caller(call));
     if (!out.ok()) {
         return error_response(out.error(), call.request_id);
     }
-    core::Json body = std::move(out).value();
+    core::Json body = to_json(out.value());
     if (call.principal->user.role == access::kRoleAdmin) {
         // Admins manage grants on the same page: attach them.
         core::Result<std::vector<access::Grant>> grants = accounts.grants();
@@ -93,8 +93,9 @@ HttpResponse Handler::Impl::documents(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> out = services.documents.documents(*collection, caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    core::Result<std::vector<DocumentEntry>> out = services.documents.documents(*collection, caller(call));
+    return out.ok() ? json_response(200, to_json(out.value(), "documents"))
+                    : error_response(out.error(), call.request_id);
 }
 
 HttpResponse Handler::Impl::upload(Call & call) {
@@ -129,8 +130,7 @@ HttpResponse Handler::Impl::upload(Call & call) {
 }
 
 HttpResponse Handler::Impl::job(Call & call) {
-    core::Result<core::Json> out = services.documents.job(call.params[0], caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.documents.job(call.params[0], caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::versions(Call & call) {
@@ -138,8 +138,9 @@ HttpResponse Handler::Impl::versions(Call & call) {
     if (!id) {
         return bad_request(call, "document id must be a positive integer");
     }
-    core::Result<core::Json> out = services.documents.document_versions(*id, caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    core::Result<std::vector<DocumentEntry>> out = services.documents.document_versions(*id, caller(call));
+    return out.ok() ? json_response(200, to_json(out.value(), "versions"))
+                    : error_response(out.error(), call.request_id);
 }
 
 HttpResponse Handler::Impl::remove_document(Call & call) {
@@ -156,8 +157,7 @@ HttpResponse Handler::Impl::remove_document(Call & call) {
 }
 
 HttpResponse Handler::Impl::quarantine(Call & call) {
-    core::Result<core::Json> out = services.documents.quarantine(caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.documents.quarantine(caller(call)), call.request_id);
 }
 
 // ---- audit ---------------------------------------------------------------------------------------

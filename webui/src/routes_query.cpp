@@ -125,13 +125,11 @@ HttpResponse Handler::Impl::search(Call & call) {
     if (!permit) {
         return overloaded(call.request_id);
     }
-    core::Result<core::Json> hits = services.query.search(query, top_k, collections.value(), caller(call));
-    return hits.ok() ? json_response(200, hits.value()) : error_response(hits.error(), call.request_id);
+    return result_response(services.query.search(query, top_k, collections.value(), caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::history(Call & call) {
-    core::Result<core::Json> out = services.query.history(caller(call));
-    return out.ok() ? json_response(200, out.value()) : error_response(out.error(), call.request_id);
+    return result_response(services.query.history(caller(call)), call.request_id);
 }
 
 HttpResponse Handler::Impl::source(Call & call) {

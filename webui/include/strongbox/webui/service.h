@@ -21,6 +21,7 @@
 #include "strongbox/core/document.h"
 #include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
+#include "strongbox/webui/views.h"
 
 #include <cstdint>
 #include <functional>
@@ -108,13 +109,13 @@ class QueryService {
     // ingest (the message says so: "... is no longer on disk, so its pages cannot be shown").
     virtual core::Result<std::string> page_image(int64_t chunk_id, int dpi, const Caller & caller) = 0;
 
-    // {"hits":[{"chunk_id","location","snippet","score","document":{"id","name","collection"}}]}
-    // from hybrid retrieval over caller.readable ∩ collections (empty collections = all readable).
-    virtual core::Result<core::Json> search(const std::string & query, int top_k,
-                                            const std::vector<std::string> & collections, const Caller & caller) = 0;
+    // Hybrid retrieval over caller.readable ∩ collections (empty collections = all readable).
+    virtual core::Result<std::vector<SearchHit>> search(const std::string & query, int top_k,
+                                                        const std::vector<std::string> & collections,
+                                                        const Caller & caller) = 0;
 
-    // {"questions":[{"question","at","audit_id"}]}: the caller's recent questions, newest first, max 20.
-    virtual core::Result<core::Json> history(const Caller & caller) = 0;
+    // The caller's recent questions, newest first, at most 20.
+    virtual core::Result<std::vector<AskedQuestion>> history(const Caller & caller) = 0;
 };
 
 // Collections, documents, uploads and their jobs, quarantine.
@@ -122,8 +123,8 @@ class DocumentService {
   public:
     virtual ~DocumentService() = default;
 
-    // {"collections":[{"name","access":"read"|"write"|"admin","documents":n}]} of the readable ones.
-    virtual core::Result<core::Json> collections(const Caller & caller) = 0;
+    // The readable collections with the caller's access and their document counts.
+    virtual core::Result<std::vector<CollectionEntry>> collections(const Caller & caller) = 0;
 
     // The names of every collection: an admin caller's readable set, resolved on each request, so
     // it must stay cheap (collections() also counts documents). kUnsupported: the handler falls
@@ -135,13 +136,13 @@ class DocumentService {
     // audit trail itself.
     virtual core::Status create_collection(const std::string & name, const Caller & caller) = 0;
 
-    // {"documents":[{"id","path","name","collection","sha256","version","status","chunks","pages",
-    // "ingested_at","warnings":[...]}]}, current versions only; kNotFound for an unreadable collection.
-    virtual core::Result<core::Json> documents(const std::string & collection, const Caller & caller) = 0;
+    // Current versions (and the last removed version of paths without one); kNotFound for an
+    // unreadable collection.
+    virtual core::Result<std::vector<DocumentEntry>> documents(const std::string & collection,
+                                                               const Caller & caller) = 0;
 
-    // {"versions":[{...document...}]} of the document's path, newest first; older ones have
-    // status "superseded".
-    virtual core::Result<core::Json> document_versions(int64_t id, const Caller & caller) = 0;
+    // Every version of the document's path, newest first; older ones have status "superseded".
+    virtual core::Result<std::vector<DocumentEntry>> document_versions(int64_t id, const Caller & caller) = 0;
 
     // Tombstones the document (audited as a deletion). Needs write on its collection:
     // kNotFound when unreadable, kPermissionDenied when readable but not writable.
@@ -152,12 +153,11 @@ class DocumentService {
     virtual core::Result<std::string> start_upload(const std::string & collection, const std::string & file_name,
                                                    std::string bytes, const Caller & caller) = 0;
 
-    // {"job_id","state":"queued"|"running"|"done"|"failed","files":[{"name","state","pages_done",
-    // "pages_total","error"}]}; kNotFound for unknown jobs and for jobs of collections not readable.
-    virtual core::Result<core::Json> job(const std::string & job_id, const Caller & caller) = 0;
+    // kNotFound for unknown jobs and for jobs of collections not readable.
+    virtual core::Result<UploadJob> job(const std::string & job_id, const Caller & caller) = 0;
 
-    // {"files":[{"name","sha256","reason","at","collection"}]} (admin).
-    virtual core::Result<core::Json> quarantine(const Caller & caller) = 0;
+    // Files refused at ingest (admin).
+    virtual core::Result<std::vector<QuarantinedFile>> quarantine(const Caller & caller) = 0;
 };
 
 // The audit trail: search, single records, exports, and events the handler records.
@@ -165,12 +165,10 @@ class AuditService {
   public:
     virtual ~AuditService() = default;
 
-    // filters: {"since","until" (ISO 8601), "user","document","text","kind" (strings), "limit" (int)}
-    // -> {"records":[{"id","at","kind","actor","summary"}]} newest first.
-    virtual core::Result<core::Json> audit_search(const core::Json & filters, const Caller & caller) = 0;
+    // filters: {"since","until" (ISO 8601), "user","document","text","kind" (strings), "limit" (int)}.
+    virtual core::Result<AuditPage> audit_search(const core::Json & filters, const Caller & caller) = 0;
 
-    // {"record":{...full record incl. body, hash, prev_hash}}
-    virtual core::Result<core::Json> audit_record(int64_t id, const Caller & caller) = 0;
+    virtual core::Result<AuditRecordDetail> audit_record(int64_t id, const Caller & caller) = 0;
 
     // format "bundle" (zip, verifiable offline) | "jsonl" | "csv", same filters as audit_search.
     virtual core::Result<Download> audit_export(const std::string & format, const core::Json & filters,
@@ -185,39 +183,35 @@ class AdminService {
   public:
     virtual ~AdminService() = default;
 
-    // Liveness details for /healthz: e.g. {"status":"ok","documents":3,"chunks":120}.
-    virtual core::Json health() = 0;
+    // Liveness for /healthz and the service's figures for /metrics.
+    virtual Health health() = 0;
 
-    // Readiness details for /readyz: {"ready":true|false, ...checks}. "ready":false (or a
-    // kUnavailable error) makes /readyz answer 503 so a load balancer holds traffic back, e.g.
-    // while the index or the model is still loading. kUnsupported: the server treats the service
-    // as ready whenever it can serve at all.
-    virtual core::Result<core::Json> readiness() = 0;
+    // Readiness for /readyz. ready == false (or a kUnavailable error) makes /readyz answer 503 so a
+    // load balancer holds traffic back, e.g. while the index or the model is still loading.
+    // kUnsupported: the server treats the service as ready whenever it can serve at all.
+    virtual core::Result<Readiness> readiness() = 0;
 
     // Ok while changes may be stored, else the read-only refusal (kReadOnly, its message naming
     // the reason). The handler asks it before account, group, grant and token changes, which it
     // stores itself, so they are refused up front like the service's own writes.
     virtual core::Status writable() = 0;
 
-    // {"model":{...},"index":{"documents","chunks","vectors"},"disk":{"free_bytes","total_bytes"},
-    //  "fingerprint":...|null,"selftest":{...}|null}
-    virtual core::Result<core::Json> admin_status(const Caller & caller) = 0;
+    virtual core::Result<AdminStatus> admin_status(const Caller & caller) = 0;
 
-    // Runs the appliance self-test now and returns its report JSON.
-    virtual core::Result<core::Json> run_selftest(const Caller & caller) = 0;
+    // Runs the appliance self-test now.
+    virtual core::Result<SelftestResult> run_selftest(const Caller & caller) = 0;
 
-    // {"settings":{...},"version":n}
-    virtual core::Result<core::Json> settings(const Caller & caller) = 0;
+    virtual core::Result<SettingsView> settings(const Caller & caller) = 0;
 
     // Applies a partial or full settings object (members of "settings" or top-level members; an
-    // optional "version" must equal the current one) and returns the new {"settings","version"}.
-    // Invalid values: kInvalidArgument whose message is JSON {"fields":{"<name>":"<why>"}}; read
-    // it with settings_errors() and answer 400 "invalid_settings" with those fields.
-    virtual core::Result<core::Json> update_settings(const core::Json & changes, const Caller & caller) = 0;
+    // optional "version" must equal the current one). Invalid values come back in
+    // SettingsUpdate::refused, one reason per field, and change nothing; errors are for failures
+    // (I/O, read-only mode, permissions).
+    virtual core::Result<SettingsUpdate> update_settings(const core::Json & changes, const Caller & caller) = 0;
 
-    // Verifies an image bundle exactly as `strongbox image flash` does and stages it; returns the
-    // verification result JSON. kInvalidArgument / kCorruptInput with the reason when it fails.
-    virtual core::Result<core::Json> install_update(std::string bundle_bytes, const Caller & caller) = 0;
+    // Verifies an image bundle exactly as `strongbox image flash` does and stages it.
+    // kInvalidArgument / kCorruptInput with the reason when it fails.
+    virtual core::Result<InstalledUpdate> install_update(std::string bundle_bytes, const Caller & caller) = 0;
 };
 
 // One object implementing every service, as the appliance's adapter does.
@@ -238,19 +232,5 @@ struct Services {
 // For implementations without incremental text: computes the whole answer with ask() and emits it
 // as the single kAnswer event. kCancelled when the sink refused it.
 core::Status stream_whole_answer(QueryService & service, const AskRequest & request, const AskSink & sink);
-
-// The per-field errors carried by update_settings' kInvalidArgument message, or null when the
-// message is not such a JSON object.
-inline core::Json settings_errors(const core::Error & error) {
-    if (error.code() != core::ErrorCode::kInvalidArgument) {
-        return core::Json();
-    }
-    core::Result<core::Json> parsed = core::Json::parse(error.message());
-    if (!parsed.ok() || !parsed.value().is_object()) {
-        return core::Json();
-    }
-    const core::Json * fields = parsed.value().find("fields");
-    return fields != nullptr && fields->is_object() ? *fields : core::Json();
-}
 
 }  // namespace strongbox::webui
