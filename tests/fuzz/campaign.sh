@@ -58,7 +58,8 @@ fi
 
 if [ "${SB_FUZZ_SKIP_BUILD:-0}" != 1 ]; then
   if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$repo" -B "$build" -G Ninja -DSB_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    # The fuzzers link the inference runtime but never reach a GPU: no CUDA kernels to build.
+    cmake -S "$repo" -B "$build" -G Ninja -DSB_FUZZ=ON -DSB_CUDA=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   fi
   build_targets=()

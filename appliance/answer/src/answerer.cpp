@@ -262,8 +262,9 @@ Candidates candidate_sentences(const std::string & question, const std::vector<P
             list += (list.empty() ? "\"" : ", \"") + word + "\"";
         };
         for (const auto & [term, raw] : keys) {
-            const bool anywhere = std::any_of(passage_terms.begin(), passage_terms.end(),
-                                              [&](const std::set<std::string> & have) { return have.count(term) > 0; });
+            const bool anywhere =
+                std::any_of(passage_terms.begin(), passage_terms.end(),
+                            [&term = term](const std::set<std::string> & have) { return have.count(term) > 0; });
             append(anywhere ? all : absent, raw);
         }
         out.refusal = absent.empty() ? "Not found in the indexed documents: no passage mentions " + all + " together."
