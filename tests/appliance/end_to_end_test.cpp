@@ -153,7 +153,8 @@ TEST_CASE("every answer is recorded in the audit trail with its citations and th
     CHECK(app->audit().verify().ok());
 }
 
-TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /healthz with the store's size") {
+TEST_CASE(
+    "the HTTP API answers /api/ask with citations for a token holder and /healthz with the store's size to them") {
     TempDir dir("sb_e2e_http");
     auto app = open_app(dir.path / "data");
     app->ingest({kData / "operations-guide.pdf"}, nullptr);
@@ -175,7 +176,11 @@ TEST_CASE("the HTTP API answers /api/ask with citations for a token holder and /
     CHECK(health.status == 200);
     auto hj = core::Json::parse(health.body);
     REQUIRE(hj.ok());
-    CHECK(hj->get_int("documents") == 1);
+    CHECK(hj->get_string("status") == "ok");
+    CHECK_FALSE(hj->contains("documents"));  // liveness only without credentials
+    HttpReply signed_in = http(server.port(), "GET", "/healthz", "", token->token);
+    REQUIRE(signed_in.status == 200);
+    CHECK(core::Json::parse(signed_in.body)->get_int("documents") == 1);
 
     CHECK(http(server.port(), "POST", "/api/ask", R"({"question": "How long does a disk rebuild take?"})").status ==
           401);

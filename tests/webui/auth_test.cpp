@@ -473,6 +473,38 @@ TEST_CASE("a token in use sees its user's new role at once and stops when revoke
     CHECK(role_seen(tokens[1]) == "none");
 }
 
+TEST_CASE("a new password or a disabled account ends the user's API tokens, and re-enabling does not revive them") {
+    World w;
+    Login root = w.login("root");
+    Login sam = w.login("sam");
+    auto make_token = [&] {
+        HttpResponse made = w.handler->handle(World::as(sam, "POST", "/api/v1/tokens", R"({"name":"script"})"));
+        REQUIRE(made.status == 201);
+        return json_of(made.body).get_string("token");
+    };
+    auto history_status = [&](const std::string & token) {
+        return w.handler->handle(with_bearer(get("/api/v1/history"), token)).status;
+    };
+    const std::string before_password = make_token();
+    CHECK(history_status(before_password) == 200);
+    CHECK(w.handler->handle(World::as(root, "PATCH", "/api/v1/users/sam", R"({"password":"a-new-password"})")).status ==
+          200);
+    CHECK(history_status(before_password) == 401);
+
+    sam = Login(World::login_of(w.login_response("sam", "a-new-password")));
+    const std::string before_disable = make_token();
+    CHECK(history_status(before_disable) == 200);
+    CHECK(w.handler->handle(World::as(root, "PATCH", "/api/v1/users/sam", R"({"disabled":true})")).status == 200);
+    CHECK(w.handler->handle(World::as(root, "PATCH", "/api/v1/users/sam", R"({"disabled":false})")).status == 200);
+    CHECK(history_status(before_disable) == 401);
+    CHECK(w.accounts->tokens("sam")->empty());
+    // A language change is not a credential change: tokens made after it keep working.
+    sam = Login(World::login_of(w.login_response("sam", "a-new-password")));
+    const std::string after = make_token();
+    CHECK(w.handler->handle(World::as(root, "PATCH", "/api/v1/users/sam", R"({"language":"ko"})")).status == 200);
+    CHECK(history_status(after) == 200);
+}
+
 TEST_CASE("first start: /me asks for setup, setup creates the admin and logs in, and works only once") {
     World w(quiet_options(), /*with_users=*/false);
     Json me = json_of(w.handler->handle(get("/api/v1/me")).body);
@@ -638,6 +670,10 @@ TEST_CASE("settings errors come back per field, audit filters and exports pass t
     CHECK(f.get_string("text") == "disk rebuild");
     CHECK(f.get_int("limit") == 5);
     CHECK(w.handler->handle(World::as(root, "GET", "/api/v1/audit?limit=abc")).status == 400);
+    // The limit API.md documents, 1 to 1000, is the one the handler and the service enforce.
+    CHECK(w.handler->handle(World::as(root, "GET", "/api/v1/audit?limit=1000")).status == 200);
+    CHECK(w.handler->handle(World::as(root, "GET", "/api/v1/audit?limit=1001")).status == 400);
+    CHECK(sb::core::read_file(SB_WEBUI_API_DOC).value().find("`limit` 1-1000") != std::string::npos);
 
     HttpResponse file = w.handler->handle(World::as(root, "GET", "/api/v1/audit/export?format=csv"));
     CHECK(file.header("Content-Type") == "text/csv");
@@ -699,6 +735,29 @@ TEST_CASE("/metrics is open to loopback scrapers and needs an admin elsewhere; i
     // Liveness and readiness stay open for supervisors.
     CHECK(w.handler->handle(remote.method == "GET" ? get("/healthz") : remote).status == 200);
     CHECK(w.handler->handle(get("/readyz")).status == 200);
+}
+
+TEST_CASE("/healthz and /readyz tell anyone whether the box is up, signed-in users its size, admins the rest") {
+    World w;
+    const Json anonymous = json_of(w.handler->handle(get("/healthz")).body);
+    CHECK(anonymous.get_string("status") == "ok");
+    CHECK(anonymous.size() == 1);  // no counts, no data directory, no model
+    const Json anonymous_ready = json_of(w.handler->handle(get("/readyz")).body);
+    CHECK_FALSE(anonymous_ready.contains("salt"));
+    CHECK_FALSE(anonymous_ready.contains("disk"));
+
+    Login sam = w.login("sam");
+    const Json staff = json_of(w.handler->handle(World::as(sam, "GET", "/healthz")).body);
+    CHECK(staff.get_int("documents") == 3);
+    CHECK_FALSE(staff.find("disk")->get_bool("read_only"));
+    CHECK_FALSE(staff.contains("data_dir"));
+    CHECK_FALSE(staff.contains("audit_records"));
+
+    Login root = w.login("root");
+    const Json admin = json_of(w.handler->handle(World::as(root, "GET", "/healthz")).body);
+    CHECK(admin.get_int("audit_records") == 42);
+    CHECK(admin.contains("data_dir"));
+    CHECK(admin.contains("answerer"));
 }
 
 TEST_CASE("webui/API.md documents every API route") {

@@ -59,7 +59,36 @@ std::optional<HttpResponse> Handler::Impl::serve_asset(const HttpRequest & req, 
     return res;
 }
 
-HttpResponse Handler::Impl::readiness(const std::string & request_id) {
+std::optional<std::string> Handler::Impl::role_of(const HttpRequest & req) {
+    std::string session_id;
+    bool presented = false;
+    std::optional<access::Principal> p = authenticate(req, session_id, presented);
+    return p ? std::optional<std::string>(p->user.role) : std::nullopt;
+}
+
+core::Json Handler::Impl::health_body(const HttpRequest & req) {
+    const Health health = services.admin.health();
+    const std::optional<std::string> role = role_of(req);
+    if (role == access::kRoleAdmin) {
+        return to_json(health);
+    }
+    core::Json j = core::Json::object();
+    j["status"] = health.ok ? "ok" : "degraded";
+    if (role) {
+        // What the console's status line shows a signed-in user: the size of the box and read-only mode.
+        j["documents"] = health.documents;
+        j["chunks"] = health.chunks;
+        core::Json disk = core::Json::object();
+        disk["read_only"] = health.disk.read_only;
+        if (health.disk.read_only) {
+            disk["reason"] = health.disk.reason;
+        }
+        j["disk"] = std::move(disk);
+    }
+    return j;
+}
+
+HttpResponse Handler::Impl::readiness(const HttpRequest & req, const std::string & request_id) {
     core::Result<Readiness> ready = services.admin.readiness();
     if (!ready.ok()) {
         if (ready.error().code() == core::ErrorCode::kUnsupported) {
@@ -70,7 +99,14 @@ HttpResponse Handler::Impl::readiness(const std::string & request_id) {
         }
         return error_response(503, core::to_string(ready.error().code()), ready.error().message(), request_id);
     }
-    return json_response(ready->ready ? 200 : 503, to_json(ready.value()));
+    core::Json body = to_json(ready.value());
+    if (role_of(req) != access::kRoleAdmin) {
+        // The disk's figures and what the answers are pinned to are for admins.
+        body = core::Json::object();
+        body["ready"] = ready->ready;
+        body["read_only"] = ready->disk.read_only;
+    }
+    return json_response(ready->ready ? 200 : 503, body);
 }
 
 HttpResponse Handler::Impl::metrics_page(const HttpRequest & req, const std::string & request_id) {
@@ -144,13 +180,13 @@ HttpResponse Handler::Impl::dispatch(const HttpRequest & req, const std::string 
         if (auto refused = only_get("/healthz")) {
             return *refused;
         }
-        return json_response(200, to_json(services.admin.health()));
+        return json_response(200, health_body(req));
     }
     if (path == "/readyz") {
         if (auto refused = only_get("/readyz")) {
             return *refused;
         }
-        return readiness(request_id);
+        return readiness(req, request_id);
     }
     if (path == "/metrics") {
         if (auto refused = only_get("/metrics")) {

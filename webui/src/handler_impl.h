@@ -240,7 +240,12 @@ struct Handler::Impl {
     const Route * find_route(const HttpRequest & req, std::vector<std::string> & params, std::string & allow) const;
     std::optional<access::Principal> authenticate(const HttpRequest & req, std::string & session_id, bool & presented);
     std::optional<HttpResponse> serve_asset(const HttpRequest & req, std::string_view name);
-    HttpResponse readiness(const std::string & request_id);
+    // /readyz and /healthz answer anyone (supervisors need no secret) with liveness and readiness
+    // only; the figures behind them go to signed-in users, where the data lives and what the
+    // answers are pinned to only to admins.
+    HttpResponse readiness(const HttpRequest & req, const std::string & request_id);
+    core::Json health_body(const HttpRequest & req);
+    std::optional<std::string> role_of(const HttpRequest & req);  // nullopt: no valid credentials
     HttpResponse metrics_page(const HttpRequest & req, const std::string & request_id);
     HttpResponse overloaded(const std::string & request_id);
     void add_common_headers(HttpResponse & res, const std::string & request_id) const;

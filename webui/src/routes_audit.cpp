@@ -14,8 +14,8 @@ core::Result<core::Json> audit_filters(std::string_view query) {
     }
     if (std::optional<std::string> limit = query_param(query, "limit"); limit && !limit->empty()) {
         std::optional<int64_t> n = positive_id(*limit);
-        if (!n || *n > 10000) {
-            return core::Error(core::ErrorCode::kInvalidArgument, "limit must be an integer from 1 to 10000");
+        if (!n || *n > 1000) {
+            return core::Error(core::ErrorCode::kInvalidArgument, "limit must be an integer from 1 to 1000");
         }
         f["limit"] = *n;
     }

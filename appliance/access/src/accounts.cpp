@@ -240,6 +240,14 @@ struct Accounts::Impl {
         del.exec();
     }
 
+    // Caller holds mu. A token outlives no credential change: a new password or a disabled account
+    // ends every token, and re-enabling the account does not bring them back.
+    void revoke_tokens_locked(const std::string & user) {
+        SQLite::Statement del(db, "DELETE FROM api_tokens WHERE user = ?");
+        del.bind(1, user);
+        del.exec();
+    }
+
     // Caller holds mu. Seconds until `key` may try again.
     int64_t locked_for_locked(const std::string & key, int64_t t) {
         auto it = throttles.find(key);
@@ -498,6 +506,7 @@ core::Status Accounts::update_user(const std::string & name, const UserChange & 
                                "\"" + name + "\" is the last enabled admin; add another admin first");
         }
         bool revoke = false;
+        bool revoke_tokens = false;
         if (change.role && *change.role != u->role) {
             SQLite::Statement s(impl_->db, "UPDATE users SET role = ? WHERE name = ?");
             s.bind(1, *change.role);
@@ -511,6 +520,7 @@ core::Status Accounts::update_user(const std::string & name, const UserChange & 
             s.bind(2, name);
             s.exec();
             revoke = true;
+            revoke_tokens = true;
         }
         if (change.language) {
             SQLite::Statement s(impl_->db, "UPDATE users SET language = ? WHERE name = ?");
@@ -524,12 +534,16 @@ core::Status Accounts::update_user(const std::string & name, const UserChange & 
             s.bind(2, name);
             s.exec();
             revoke = revoke || *change.disabled;
+            revoke_tokens = revoke_tokens || *change.disabled;
         }
         if (change.groups) {
             impl_->set_groups_locked(name, *change.groups);
         }
         if (revoke) {
             impl_->revoke_sessions_locked(name);
+        }
+        if (revoke_tokens) {
+            impl_->revoke_tokens_locked(name);
         }
         tx.commit();
         return core::ok_status();
