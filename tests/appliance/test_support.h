@@ -38,6 +38,7 @@ inline webui::HttpRequest setup_request(const std::string & name, const std::str
     req.path = "/api/v1/setup";
     req.headers = {{"Content-Type", "application/json"}};
     req.body = body.dump();
+    req.remote_address = "127.0.0.1:40000";  // first-start setup from the box itself
     return req;
 }
 

@@ -512,9 +512,15 @@ TEST_CASE("first start: /me asks for setup, setup creates the admin and logs in,
     CHECK(me.find("user")->is_null());
     CHECK(me.find("csrf_token")->is_null());
     CHECK(w.handler->handle(get("/api/v1/history")).status == 401);
-    CHECK(w.handler->handle(post_json("/api/v1/setup", R"({"name":"boss","password":"short"})")).status == 400);
+    auto from_box = [](HttpRequest r) {
+        r.remote_address = "127.0.0.1:50123";
+        return r;
+    };
+    CHECK(w.handler->handle(from_box(post_json("/api/v1/setup", R"({"name":"boss","password":"short"})"))).status ==
+          400);
 
-    HttpResponse made = w.handler->handle(post_json("/api/v1/setup", R"({"name":"boss","password":"boss-password"})"));
+    HttpResponse made =
+        w.handler->handle(from_box(post_json("/api/v1/setup", R"({"name":"boss","password":"boss-password"})")));
     REQUIRE_MESSAGE(made.status == 200, made.body);
     Login boss = World::login_of(made);
     Json user = *json_of(made.body).find("user");
@@ -525,10 +531,42 @@ TEST_CASE("first start: /me asks for setup, setup creates the admin and logs in,
     CHECK(after.get_string("csrf_token") == boss.csrf);
 
     HttpResponse again =
-        w.handler->handle(post_json("/api/v1/setup", R"({"name":"mallory","password":"mallory-password"})"));
+        w.handler->handle(from_box(post_json("/api/v1/setup", R"({"name":"mallory","password":"mallory-password"})")));
     CHECK(again.status == 409);
     CHECK(error_code(again) == "already_set_up");
     CHECK(w.accounts->user("mallory").error().code() == sb::core::ErrorCode::kNotFound);
+}
+
+TEST_CASE("first start from another machine needs the setup code shown on the console; whoever is first gets nothing") {
+    HandlerOptions options = quiet_options();
+    options.setup_code = "0f1e2d3c4b5a6978";
+    World w(options, /*with_users=*/false);
+    auto from_lan = [](const std::string & body) {
+        HttpRequest r = post_json("/api/v1/setup", body);
+        r.remote_address = "192.168.1.77:40000";
+        return r;
+    };
+    HttpResponse stranger = w.handler->handle(from_lan(R"({"name":"mallory","password":"mallory-password"})"));
+    CHECK(stranger.status == 403);
+    CHECK(error_code(stranger) == "setup_code_required");
+    HttpResponse guessed = w.handler->handle(
+        from_lan(R"({"name":"mallory","password":"mallory-password","setup_code":"0000000000000000"})"));
+    CHECK(guessed.status == 403);
+    CHECK(w.accounts->has_users().value() == false);
+
+    HttpResponse admin =
+        w.handler->handle(from_lan(R"({"name":"boss","password":"boss-password","setup_code":"0f1e2d3c4b5a6978"})"));
+    REQUIRE_MESSAGE(admin.status == 200, admin.body);
+    CHECK(w.accounts->user("boss").value().role == "admin");
+    // Once set up, the code opens nothing, and a stranger learns only that setup is over.
+    CHECK(w.handler->handle(from_lan(R"({"name":"eve","password":"eve-password","setup_code":"0f1e2d3c4b5a6978"})"))
+              .status == 409);
+    CHECK(w.handler->handle(from_lan(R"({"name":"eve","password":"eve-password"})")).status == 409);
+
+    // Without a code (a server started with users, or one that printed none), only the box itself sets up.
+    World no_code(quiet_options(), /*with_users=*/false);
+    CHECK(no_code.handler->handle(from_lan(R"({"name":"boss","password":"boss-password","setup_code":""})")).status ==
+          403);
 }
 
 TEST_CASE("in read-only mode every account, group, grant, token and language change gets 507 with the reason and "

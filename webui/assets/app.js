@@ -148,13 +148,21 @@ function renderSetup() {
   const name = h('input', { id: 'setup-name', name: 'username', autocomplete: 'username', value: 'admin', required: true });
   const password = h('input', { id: 'setup-password', type: 'password', autocomplete: 'new-password', required: true });
   const again = h('input', { id: 'setup-password-again', type: 'password', autocomplete: 'new-password', required: true });
+  // Needed only from another machine: `strongbox serve` prints it on the appliance's console.
+  const code = h('input', { id: 'setup-code', autocomplete: 'off', spellcheck: 'false' });
   authCard('setup.title', 'setup.intro',
     [field(t('field.admin_name'), name), field(t('field.password'), password, t('setup.password_hint')),
-      field(t('field.password_again'), again)],
+      field(t('field.password_again'), again), field(t('field.setup_code'), code, t('setup.code_hint'))],
     'setup.submit', async (fail) => {
       if (!name.value.trim()) return fail(t('login.missing'));
       if (password.value !== again.value) return fail(t('setup.mismatch'));
-      signedIn(await post('/api/v1/setup', { name: name.value.trim(), password: password.value }));
+      try {
+        signedIn(await post('/api/v1/setup',
+          { name: name.value.trim(), password: password.value, setup_code: code.value.trim() }));
+      } catch (err) {
+        if (err.status === 403) return fail(t('setup.code_wrong'));
+        throw err;
+      }
       go(homeFor(session.user));
     });
 }

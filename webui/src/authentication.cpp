@@ -117,6 +117,17 @@ HttpResponse Handler::Impl::setup(Call & call) {
         return *refused;
     }
     SB_JSON_BODY(body);
+    const std::string ip = client_ip(call.req.remote_address);
+    if (!is_loopback_ip(ip) && !equal_secret(body.get_string("setup_code"), options.setup_code)) {
+        // Said only while setup is still open, so the answer tells a stranger nothing afterwards.
+        if (accounts.has_users().value_or(true)) {
+            return error_response(409, "already_set_up", "setup is done; log in instead", call.request_id);
+        }
+        return error_response(403, "setup_code_required",
+                              "creating the first admin from " + ip +
+                                  " needs the setup code that `strongbox serve` printed on the appliance's console",
+                              call.request_id);
+    }
     const std::string name = body.get_string("name");
     const std::string password = body.get_string("password");
     core::Status made = accounts.create_first_admin(name, password);
@@ -130,7 +141,7 @@ HttpResponse Handler::Impl::setup(Call & call) {
     event["action"] = "setup";
     event["user"] = name;
     event["role"] = access::kRoleAdmin;
-    event["client"] = client_ip(call.req.remote_address);
+    event["client"] = ip;
     record("user_change", name, event);
     return login(call);
 }

@@ -292,6 +292,7 @@ HandlerOptions handler_options(const ServerOptions & o) {
     h.queue_timeout_ms = o.queue_timeout_ms;
     h.retry_after_seconds = o.retry_after_seconds;
     h.access_log = o.access_log;
+    h.setup_code = o.setup_code;
     return h;
 }
 

@@ -308,6 +308,13 @@ bool Accounts::valid_role(std::string_view role) {
     return role == kRoleAdmin || role == kRoleStaff || role == kRoleAuditor;
 }
 
+std::string new_setup_code() {
+    if (sodium_init() < 0) {
+        std::abort();  // no random source: nothing secret can be made
+    }
+    return random_hex(8);
+}
+
 core::Result<std::unique_ptr<Accounts>> Accounts::open(const std::filesystem::path & path, AccountsOptions options) {
     if (sodium_init() < 0) {
         return core::Error(core::ErrorCode::kInternal,

@@ -360,6 +360,10 @@ int run_serve(const CommandContext & ctx) {
     } else if (*resumed > 0) {
         std::printf("Resuming %zu upload job(s) accepted before the last stop\n", *resumed);
     }
+    const bool first_start = !(*accounts)->has_users().value_or(true);
+    if (first_start) {
+        options.setup_code = access::new_setup_code();
+    }
     auto service = make_web_service(**app);
     webui::Server server(*service, **accounts, options);
     if (auto st = server.start(); !st.ok()) {
@@ -367,9 +371,11 @@ int run_serve(const CommandContext & ctx) {
     }
     const std::string url =
         std::string(server.tls() ? "https://" : "http://") + options.host + ":" + std::to_string(server.port()) + "/";
-    if (!(*accounts)->has_users().value_or(true)) {
-        std::printf("No users yet: open %s to create the admin, or run 'strongbox user add NAME --role admin'\n",
-                    url.c_str());
+    if (first_start) {
+        // Only someone at the console (or on the box, over loopback) can create the first admin.
+        std::printf("No users yet: open %s to create the admin with setup code %s (needed from any other "
+                    "machine), or run 'strongbox user add NAME --role admin'\n",
+                    url.c_str(), options.setup_code.c_str());
     }
     DaemonInfo daemon;
     daemon.url = local_daemon_url(options.host, server.port(), server.tls());

@@ -64,6 +64,11 @@ struct HandlerOptions {
     bool open_metrics_on_loopback = true;
     // Receives one JSON access-log line per request; when empty, lines go to the Strongbox log.
     std::function<void(std::string_view line)> access_log;
+    // First-start setup (POST /api/v1/setup, creating the first admin) is taken from loopback
+    // clients, and from elsewhere only with this one-time code ("setup_code" in the body), which
+    // `strongbox serve` prints on the box's console. Empty: loopback only. Whoever reaches the port
+    // first must not become the admin.
+    std::string setup_code;
 };
 
 // Admission state, for tests and dashboards.

@@ -64,6 +64,7 @@ struct ServerOptions {
     // "127.0.0.1" and "::1" when host is a loopback address, any host otherwise.
     std::vector<std::string> allowed_hosts;
     std::function<void(std::string_view line)> access_log;  // see HandlerOptions
+    std::string setup_code;                                 // see HandlerOptions
 };
 
 class Server {

@@ -44,6 +44,10 @@ inline constexpr const char * kRoleAdmin = "admin";
 inline constexpr const char * kRoleStaff = "staff";
 inline constexpr const char * kRoleAuditor = "auditor";
 
+// A one-time code for first-start setup from another machine (HandlerOptions::setup_code): 16 hex
+// digits from the OS's random source, short enough to type from the console.
+std::string new_setup_code();
+
 struct AccountsOptions {
     // argon2id cost; 0 picks libsodium's INTERACTIVE limits (2 passes, 64 MiB). Tests lower them.
     uint64_t pwhash_opslimit = 0;
