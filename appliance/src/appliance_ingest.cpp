@@ -61,7 +61,9 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         }
     }
 
-    const std::vector<std::filesystem::path> sources = ingest::collect_sources(inputs);
+    ingest::CollectedSources collected = ingest::collect_sources(inputs, target.follow_symlinks);
+    report.skipped_links = std::move(collected.skipped_links);
+    const std::vector<std::filesystem::path> & sources = collected.files;
     core::Json files = core::Json::array();
     for (size_t i = 0; i < sources.size(); ++i) {
         IngestFileResult r;

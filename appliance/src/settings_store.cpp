@@ -355,6 +355,10 @@ core::Result<SettingsChange> SettingsStore::update(const core::Json & changes) {
                 continue;
             }
             const SettingSpec * spec = find_setting(name);
+            if (name.empty()) {
+                errors["settings"] = "has a member with an empty name";  // refusals are named by field
+                continue;
+            }
             if (spec == nullptr) {
                 errors[name] = "is not a setting";
                 continue;

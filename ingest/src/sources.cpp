@@ -35,18 +35,22 @@ SourceKind detect_kind(const std::filesystem::path & path, std::string_view head
     return SourceKind::kUnknown;
 }
 
-std::vector<std::filesystem::path> collect_sources(const std::vector<std::filesystem::path> & inputs) {
-    std::vector<std::filesystem::path> out;
+CollectedSources collect_sources(const std::vector<std::filesystem::path> & inputs, bool follow_symlinks) {
+    namespace fs = std::filesystem;
+    CollectedSources out;
     for (const auto & input : inputs) {
         std::error_code ec;
-        if (!std::filesystem::is_directory(input, ec)) {
-            out.push_back(input);
+        if (!fs::is_directory(input, ec)) {
+            out.files.push_back(input);
             continue;
         }
-        std::vector<std::filesystem::path> found;
-        auto it = std::filesystem::recursive_directory_iterator(
-            input, std::filesystem::directory_options::skip_permission_denied, ec);
-        for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        std::vector<fs::path> found;
+        std::vector<fs::path> links;
+        const fs::directory_options walk = follow_symlinks ? fs::directory_options::skip_permission_denied |
+                                                                 fs::directory_options::follow_directory_symlink
+                                                           : fs::directory_options::skip_permission_denied;
+        auto it = fs::recursive_directory_iterator(input, walk, ec);
+        for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
             const std::string name = it->path().filename().string();
             if (!name.empty() && name[0] == '.') {
                 if (it->is_directory(ec)) {
@@ -54,12 +58,18 @@ std::vector<std::filesystem::path> collect_sources(const std::vector<std::filesy
                 }
                 continue;
             }
+            if (!follow_symlinks && it->is_symlink(ec)) {
+                links.push_back(it->path());
+                continue;
+            }
             if (it->is_regular_file(ec)) {
                 found.push_back(it->path());
             }
         }
         std::sort(found.begin(), found.end());
-        out.insert(out.end(), found.begin(), found.end());
+        std::sort(links.begin(), links.end());
+        out.files.insert(out.files.end(), found.begin(), found.end());
+        out.skipped_links.insert(out.skipped_links.end(), links.begin(), links.end());
     }
     return out;
 }

@@ -140,6 +140,7 @@ int run_ingest(const CommandContext & ctx) {
     std::unique_ptr<ProgressBar> progress;
     IngestTarget target;
     target.collection = ctx.args.get("collection", target.collection);
+    target.follow_symlinks = ctx.args.has("follow-symlinks");
     IngestReport report = (*app)->ingest(
         inputs,
         [&](size_t done, size_t total, const IngestFileResult & r) {
@@ -171,6 +172,10 @@ int run_ingest(const CommandContext & ctx) {
         target);
     if (progress) {
         progress->finish();
+    }
+    for (const std::filesystem::path & link : report.skipped_links) {
+        std::fprintf(stderr, "skipped    %s: a symbolic link (--follow-symlinks ingests what it points to)\n",
+                     link.string().c_str());
     }
     using Outcome = IngestFileResult::Outcome;
     const size_t failed = report.count(Outcome::kFailed);
@@ -413,7 +418,8 @@ std::vector<Command> document_commands() {
         {"ingest",
          "PATH...",
          "Ingest files and folders (PDF incl. scans, logs, text, Markdown, HTML, CSV, DOCX) with provenance",
-         {{"collection", "NAME", "collection to ingest into, created when missing (default: default)"}},
+         {{"collection", "NAME", "collection to ingest into, created when missing (default: default)"},
+          {"follow-symlinks", "", "ingest what symbolic links inside the folders point to (skipped otherwise)"}},
          run_ingest},
         {"remove",
          "PATH...",

@@ -117,6 +117,8 @@ std::string_view outcome_name(IngestFileResult::Outcome outcome);
 struct IngestTarget {
     std::string collection = std::string(retrieval::kDefaultCollection);
     std::string actor;  // for the audit trail; empty: Settings::holder
+    // Symbolic links inside the folders given are skipped (IngestReport::skipped_links) unless set.
+    bool follow_symlinks = false;
     // Pages extracted so far of file `index` (PDFs), as ingest reports them.
     std::function<void(size_t index, size_t pages_done, size_t pages_total)> on_pages;
 };
@@ -124,6 +126,7 @@ struct IngestTarget {
 struct IngestReport {
     std::string job_id;
     std::vector<IngestFileResult> files;
+    std::vector<std::filesystem::path> skipped_links;  // links inside folders, not followed
 
     size_t count(IngestFileResult::Outcome outcome) const;
 };

@@ -56,9 +56,18 @@ struct IngestOptions {
 // Detects the kind from the name and the first bytes (a PDF is a PDF whatever its name).
 SourceKind detect_kind(const std::filesystem::path & path, std::string_view head);
 
+struct CollectedSources {
+    std::vector<std::filesystem::path> files;
+    // Symbolic links met inside the folders given and not followed: a link can point anywhere
+    // (/etc, another user's home), so what it names is ingested only when asked.
+    std::vector<std::filesystem::path> skipped_links;
+};
+
 // Expands folders (recursively, sorted, hidden entries skipped) into the files to ingest.
-// Paths that do not exist are returned too, so extract_file() reports them.
-std::vector<std::filesystem::path> collect_sources(const std::vector<std::filesystem::path> & inputs);
+// Paths that do not exist are returned too, so extract_file() reports them. Inputs named
+// directly are taken as given, links included; links inside folders are followed only when
+// `follow_symlinks` (then directory links are walked too).
+CollectedSources collect_sources(const std::vector<std::filesystem::path> & inputs, bool follow_symlinks = false);
 
 core::Result<core::ExtractedDocument> extract_file(const std::filesystem::path & path, const IngestOptions & options);
 
