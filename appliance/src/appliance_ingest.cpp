@@ -52,6 +52,10 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         options.ocr_language = language.as_string();
     }
     options.log_lines_per_chunk = impl_->settings.log_lines_per_chunk;
+    const core::Json max_pages = impl_->settings_store->get("max_document_pages");
+    options.max_pages = max_pages.is_int() ? static_cast<int>(max_pages.as_int()) : 0;
+    const core::Json max_document_bytes = impl_->settings_store->get("max_document_bytes");
+    const int64_t max_bytes = max_document_bytes.is_int() ? max_document_bytes.as_int() : 0;
 
     // Active documents by path, so unchanged files are skipped before any (possibly slow) extraction.
     std::map<std::string, std::string> active_sha;
@@ -71,7 +75,10 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         bool box_at_fault = false;
         std::error_code ec;
         const std::string abs = std::filesystem::absolute(sources[i], ec).lexically_normal().string();
-        auto sha = core::sha256_file_hex(sources[i]);
+        const uintmax_t size = std::filesystem::file_size(sources[i], ec);
+        const bool too_big = !ec && max_bytes > 0 && size > static_cast<uintmax_t>(max_bytes);
+        auto sha = too_big ? core::Result<std::string>(core::Error(core::ErrorCode::kResourceExhausted, "not read"))
+                           : core::sha256_file_hex(sources[i]);
         if (sha.ok()) {
             r.sha256 = *sha;
         }
@@ -85,6 +92,9 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
             r.error = abs + ": " + writable.error().message();
         } else if (!collection_ok.ok()) {
             r.error = abs + ": " + collection_ok.error().message();
+        } else if (too_big) {
+            r.error = abs + ": is " + std::to_string(size) + " bytes, more than the limit of " +
+                      std::to_string(max_bytes) + " (setting max_document_bytes)";
         } else if (sha.ok() && known != active_sha.end() && known->second == *sha) {
             r.outcome = IngestFileResult::Outcome::kUnchanged;
         } else if (auto doc = extract_isolated(sources[i], options, impl_->settings.extract); !doc.ok()) {

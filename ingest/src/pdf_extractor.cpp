@@ -160,6 +160,12 @@ core::Result<core::ExtractedDocument> extract_pdf(const std::filesystem::path & 
         doc.warnings.push_back("damaged PDF, read after repair: " + t_last_poppler_error);
     }
     doc.page_count = pdf->pages();
+    if (options.max_pages > 0 && doc.page_count > options.max_pages) {
+        // Refused before any page is read: a 50,000-page file would otherwise hold a worker for an hour.
+        return core::Error(core::ErrorCode::kResourceExhausted,
+                           "has " + std::to_string(doc.page_count) + " pages, more than the limit of " +
+                               std::to_string(options.max_pages) + " (setting max_document_pages)");
+    }
     PdfPages pages(*pdf, doc.page_count);
     return extract_pdf_pages(pages, path, sha256, options, std::move(doc));
 }

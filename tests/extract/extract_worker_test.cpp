@@ -283,3 +283,21 @@ TEST_CASE("a worker that answers outside the protocol fails the file as a protoc
                                                ": extraction worker protocol error: a line that is not a JSON object",
                   doc.error().message());
 }
+
+TEST_CASE("a worker that says a file has 2 pages and then writes far more than 2 pages' worth is stopped") {
+    TempDir dir("sb_isolation_output_bound");
+    // 2 pages allow 18 MiB; this worker streams 40 MiB into a line that never ends.
+    const fs::path fake = dir.path / "strongbox-extract";
+    REQUIRE(core::write_file_atomic(fake,
+                                    "#!/bin/sh\ncat >/dev/null\nprintf '{\"progress\":[0,2]}\\n' >&3\n"
+                                    "printf '{\"document\":\"' >&3\nhead -c 41943040 /dev/zero | tr '\\\\0' a >&3\n")
+                .ok());
+    fs::permissions(fake, fs::perms::owner_all);
+    appliance::ExtractLimits limits;
+    limits.worker = fake;
+    auto doc = appliance::extract_isolated(kIngestData / "tagged.pdf", test_options(), limits);
+    REQUIRE_FALSE(doc.ok());
+    CHECK(doc.error().code() == core::ErrorCode::kInternal);
+    CHECK_MESSAGE(doc.error().message().find("protocol error: more than 18 MiB of output") != std::string::npos,
+                  doc.error().message());
+}

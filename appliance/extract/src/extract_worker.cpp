@@ -42,6 +42,10 @@ namespace proto = extract_protocol;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kStderrTail = 4096;  // enough for a library's last words
+// A page's text with a box per word, OCR'd or not, is tens of KiB; 1 MiB per page leaves room for
+// the densest and still stops a worker that answers a 3-page file with gigabytes.
+constexpr size_t kOutputBase = size_t{16} << 20;
+constexpr size_t kOutputPerPage = size_t{1} << 20;
 constexpr const char * kTornLine = "a torn last line";
 
 std::string seconds_text(double s) {
@@ -176,6 +180,7 @@ class WorkerRun {
     Clock::time_point deadline_;
     double timeout_s_ = 0;
     bool pages_known_ = false;
+    size_t max_output_ = 0;  // bytes a result line may take
     bool timed_out_ = false;
     std::string protocol_error_;  // set when the worker broke the protocol; it is then killed
     std::optional<core::Json> final_;
@@ -203,6 +208,7 @@ bool WorkerRun::handle_line(std::string_view line) {
                                           static_cast<double>(std::max(limits_.cpu_s, 1)));
             timeout_s_ += extra;
             deadline_ += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(extra));
+            max_output_ = std::min(max_output_, kOutputBase + kOutputPerPage * total);
         }
         if (progress_) {
             progress_(done, total);
@@ -293,8 +299,9 @@ core::Result<core::Json> WorkerRun::run() {
     [[maybe_unused]] const ssize_t sent = ::send(request.write.get(), req_text.data(), req_text.size(), MSG_NOSIGNAL);
     request.write.reset();
 
-    // Output cap: a document cannot honestly be larger than the worker's address space.
-    const size_t max_output = std::max<size_t>(limits_.memory_mib, 1) * 1024 * 1024;
+    // Output cap: a document cannot honestly be larger than the worker's address space, nor, once
+    // the worker has said how many pages it reads, than its pages can hold (max_output_, note 4).
+    max_output_ = std::max<size_t>(limits_.memory_mib, 1) * 1024 * 1024;
     std::string buffer;
     size_t scanned = 0;
     bool result_open = true;
@@ -345,8 +352,8 @@ core::Result<core::Json> WorkerRun::run() {
                 }
                 buffer.erase(0, line_start);
                 scanned = buffer.size();
-                if (protocol_error_.empty() && buffer.size() > max_output) {
-                    protocol_error_ = "more than " + std::to_string(max_output >> 20) + " MiB of output";
+                if (protocol_error_.empty() && buffer.size() > max_output_) {
+                    protocol_error_ = "more than " + std::to_string(max_output_ >> 20) + " MiB of output";
                     child.kill();
                 }
             } else if (n == 0 || errno != EINTR) {

@@ -37,6 +37,7 @@ inline core::Json options_to_json(const ingest::IngestOptions & o) {
     j["ocr_workers"] = o.ocr_workers;
     j["ocr_low_confidence"] = o.ocr_low_confidence;
     j["tessdata_dir"] = o.tessdata_dir;
+    j["max_pages"] = o.max_pages;
     return j;
 }
 
@@ -53,6 +54,7 @@ inline ingest::IngestOptions options_from_json(const core::Json & j) {
     o.ocr_workers = static_cast<int>(j.get_int("ocr_workers", o.ocr_workers));
     o.ocr_low_confidence = j.get_double("ocr_low_confidence", o.ocr_low_confidence);
     o.tessdata_dir = j.get_string("tessdata_dir");
+    o.max_pages = static_cast<int>(j.get_int("max_pages", o.max_pages));
     return o;
 }
 

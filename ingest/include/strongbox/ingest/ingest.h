@@ -48,6 +48,7 @@ struct IngestOptions {
     int ocr_workers = 0;               // threads OCR'ing pages of one PDF; 0 = one per core
     double ocr_low_confidence = 60;    // pages whose mean word confidence is below are flagged
     std::string tessdata_dir;          // empty: TESSDATA_PREFIX or the system's tessdata folder
+    int max_pages = 0;                 // a PDF with more pages is refused (kResourceExhausted); 0: no limit
     // Pages finished / pages in the document, for a progress bar and the API. Called once per
     // page of a PDF, from OCR worker threads but never two calls at once; keep it quick.
     std::function<void(size_t done, size_t total)> progress;

@@ -15,6 +15,8 @@
 //    then exit 0. Anything else (no final line, a torn line, a non-zero exit) is a failure.
 // 3. The worker's stderr is captured (its tail only) so a library's last words ("Out of memory"
 //    before an abort) can explain a death by signal.
+// 4. Its output is bounded: never more than its address space, and once it has reported the page
+//    count, 16 MiB plus 1 MiB per page; a worker past the bound is killed (a protocol error).
 //
 // Thread-safety: extract_isolated() may run concurrently on different files; the progress
 // callback is called on the calling thread.
