@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh clang-format-14
 format=clang-format-14
 
-mapfile -t files < <(git ls-files '*.c' '*.h' '*.cpp' '*.cu' '*.cuh')
+# Tracked files and new ones git does not ignore, so a file not yet added is formatted too.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.c' '*.h' '*.cpp' '*.cu' '*.cuh')
 if [ "${1:-}" = "--check" ]; then
   differ=()
   for f in "${files[@]}"; do
