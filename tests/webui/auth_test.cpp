@@ -368,32 +368,76 @@ TEST_CASE("the session cookie is HttpOnly, SameSite=Strict, scoped to / with Max
     CHECK(std::string(res.header("Content-Security-Policy")).find("frame-ancestors 'none'") != std::string::npos);
 }
 
-TEST_CASE("login throttling locks a name after 5 failures, even for the right password, and unlocks later") {
+TEST_CASE("login throttling locks a name from one address after 5 failures, even for the right password") {
     World w;
     for (int i = 0; i < 5; ++i) {
-        CHECK(w.login_response("sam", "wrong-password", "10.0.0." + std::to_string(i) + ":1").status == 401);
+        CHECK(w.login_response("sam", "wrong-password", "10.0.0.1:1").status == 401);
     }
-    HttpResponse locked = w.login_response("sam", "sam-password", "10.0.0.99:1");
+    HttpResponse locked = w.login_response("sam", "sam-password", "10.0.0.1:2");
     CHECK(locked.status == 429);
     CHECK(error_code(locked) == "too_many_attempts");
     CHECK(locked.header("Retry-After") == "900");
-    // Others are not affected.
-    CHECK(w.login_response("root", "root-password", "10.0.0.99:1").status == 200);
+    // The same name from elsewhere, and others from there, are not affected.
+    CHECK(w.login_response("sam", "sam-password", "10.0.0.2:1").status == 200);
+    CHECK(w.login_response("root", "root-password", "10.0.0.1:3").status == 200);
     w.now += 600;
-    CHECK(w.login_response("sam", "sam-password").header("Retry-After") == "300");
+    CHECK(w.login_response("sam", "sam-password", "10.0.0.1:4").header("Retry-After") == "300");
     w.now += 301;
-    CHECK(w.login_response("sam", "sam-password").status == 200);
+    CHECK(w.login_response("sam", "sam-password", "10.0.0.1:5").status == 200);
 }
 
-TEST_CASE("login throttling locks a client address that tries many names") {
+TEST_CASE("guessing one name from many addresses locks it everywhere but on the box itself") {
+    World w;
+    for (int i = 0; i < 20; ++i) {
+        CHECK(w.login_response("root", "wrong-password", "10.0.1." + std::to_string(i) + ":1").status == 401);
+    }
+    CHECK(w.login_response("root", "root-password", "10.0.2.1:1").status == 429);
+    // The console keeps a way in for the admin.
+    CHECK(w.login_response("root", "root-password", "127.0.0.1:1").status == 200);
+    CHECK(w.login_response("sam", "sam-password", "10.0.2.1:1").status == 200);
+}
+
+TEST_CASE("an address spraying names is locked after 20, and 5 wrong guesses at other names never lock the admin out") {
     World w;
     for (const char * name : {"a1", "a2", "a3", "a4", "a5"}) {
         CHECK(w.login_response(name, "whatever-password", "192.0.2.7:4000").status == 401);
+    }
+    // The admin behind the same address (one office, one NAT) still signs in.
+    CHECK(w.login_response("root", "root-password", "192.0.2.7:4001").status == 200);
+    for (int i = 6; i <= 20; ++i) {
+        CHECK(w.login_response("a" + std::to_string(i), "whatever-password", "192.0.2.7:4000").status == 401);
     }
     CHECK(w.login_response("sam", "sam-password", "192.0.2.7:4001").status == 429);
     CHECK(w.login_response("sam", "sam-password", "192.0.2.8:4001").status == 200);
     w.now += 15 * 60 + 1;
     CHECK(w.login_response("sam", "sam-password", "192.0.2.7:4002").status == 200);
+}
+
+TEST_CASE("a flood of names past the throttle's table fails closed for newcomers, never for the console") {
+    sb::access::AccountsOptions options = fast_accounts_options();
+    options.max_throttle_entries = 9;  // three failed pairs fill it (pair, name and address keys)
+    ScratchDir dir;
+    auto opened = sb::access::Accounts::open(dir.path / "accounts.db", options);
+    REQUIRE(opened.ok());
+    sb::access::Accounts & accounts = *opened.value();
+    REQUIRE(accounts.add_user({.name = "root", .role = sb::access::kRoleAdmin}, "root-password").ok());
+    auto outcome = [&](const std::string & name, const std::string & password, const std::string & from) {
+        auto attempt = accounts.login(name, password, from);
+        REQUIRE(attempt.ok());
+        return attempt->outcome;
+    };
+    using Outcome = sb::access::LoginAttempt::Outcome;
+    for (int i = 0; i < 3; ++i) {
+        CHECK(outcome("n" + std::to_string(i), "wrong-password", "10.5.0." + std::to_string(i)) ==
+              Outcome::kBadCredentials);
+    }
+    // The table is full of live entries: newcomers count together, and 20 of them lock them all.
+    for (int i = 0; i < 20; ++i) {
+        CHECK(outcome("m" + std::to_string(i), "wrong-password", "10.6.0." + std::to_string(i)) ==
+              Outcome::kBadCredentials);
+    }
+    CHECK(outcome("root", "root-password", "10.7.0.1") == Outcome::kThrottled);
+    CHECK(outcome("root", "root-password", "127.0.0.1") == Outcome::kOk);
 }
 
 TEST_CASE("API tokens work without CSRF, cannot mint tokens, and stop working once revoked") {

@@ -157,7 +157,8 @@ HttpResponse Handler::Impl::login(Call & call) {
     // A locked name or address is refused by login() before any password check, so only checks
     // that will run wait for the gate; beyond it the refusal is immediate, like the 503s of asks.
     std::shared_ptr<Gate::Permit> permit;
-    if (accounts.retry_after(name, ip) == 0) {
+    // The box's own console skips the line: a login flood from outside never locks the admin out.
+    if (accounts.retry_after(name, ip) == 0 && !is_loopback_ip(ip)) {
         permit = login_gate.acquire(std::chrono::milliseconds(options.login_queue_timeout_ms));
         if (!permit) {
             metrics.record_login("busy");

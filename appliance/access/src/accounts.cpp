@@ -41,7 +41,11 @@ namespace {
 
 constexpr size_t kMinPassword = 8;
 constexpr size_t kMaxPassword = 1024;
-constexpr size_t kMaxThrottleKeys = 10000;   // bounds memory under a flood of distinct names
+constexpr const char * kOverflowKey = "overflow";  // where failures go once the throttle table is full
+
+bool is_loopback_address(std::string_view ip) {
+    return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127.");
+}
 constexpr int64_t kTokenTouchInterval = 60;  // last_used_at is written at most this often
 constexpr size_t kMaxCachedTokens = 1000;    // bounds the token cache (note 6)
 
@@ -248,27 +252,51 @@ struct Accounts::Impl {
         del.exec();
     }
 
-    // Caller holds mu. Seconds until `key` may try again.
-    int64_t locked_for_locked(const std::string & key, int64_t t) {
-        auto it = throttles.find(key);
+    // A key and how many failures lock it. A loopback pair never falls into the shared overflow
+    // bucket: a flood from outside must not lock the console out.
+    struct ThrottleKey {
+        std::string key;
+        int limit = 0;
+        bool shares_overflow = true;
+    };
+
+    // Caller holds mu. Seconds until `key` may try again. A key the full table could not track
+    // answers with the overflow bucket's lock: memory stays bounded and a flood fails closed.
+    int64_t locked_for_locked(const ThrottleKey & k, int64_t t) {
+        auto it = throttles.find(k.key);
+        if (it == throttles.end() && k.shares_overflow && throttles.size() >= options.max_throttle_entries) {
+            it = throttles.find(kOverflowKey);
+        }
         if (it == throttles.end()) {
             return 0;
         }
         return std::max<int64_t>(0, it->second.locked_until - t);
     }
 
-    // Caller holds mu.
-    void record_failure_locked(const std::string & key, int64_t t) {
-        if (throttles.size() >= kMaxThrottleKeys && throttles.find(key) == throttles.end()) {
+    // Caller holds mu. True when the failure went to (or, with `overflow_counted`, belonged in) the
+    // overflow bucket, which counts each failed login once however many of its keys land there.
+    bool record_failure_locked(const ThrottleKey & k, int64_t t, bool overflow_counted) {
+        std::string key = k.key;
+        int limit = k.limit;
+        if (throttles.size() >= options.max_throttle_entries && throttles.find(key) == throttles.end()) {
             // Forget entries with nothing left to hold before admitting a new one.
             for (auto it = throttles.begin(); it != throttles.end();) {
                 const bool idle =
-                    it->second.locked_until <= t &&
+                    it->first != kOverflowKey && it->second.locked_until <= t &&
                     (it->second.failures.empty() || it->second.failures.back() <= t - options.failure_window_s);
                 it = idle ? throttles.erase(it) : std::next(it);
             }
-            if (throttles.size() >= kMaxThrottleKeys) {
-                return;  // still flooded: the per-address key of the flooder keeps counting
+            if (throttles.size() >= options.max_throttle_entries) {
+                if (!k.shares_overflow) {
+                    return false;
+                }
+                if (overflow_counted) {
+                    return true;
+                }
+                // Still flooded: every key without a place counts in one shared bucket, which locks
+                // them all together rather than letting them through uncounted.
+                key = kOverflowKey;
+                limit = options.max_failures_per_address;
             }
         }
         Throttle & th = throttles[key];
@@ -276,16 +304,22 @@ struct Accounts::Impl {
             th.failures.pop_front();
         }
         th.failures.push_back(t);
-        if (static_cast<int>(th.failures.size()) >= options.max_failures) {
+        if (static_cast<int>(th.failures.size()) >= limit) {
             th.locked_until = t + options.lockout_s;
             th.failures.clear();
         }
+        return key == kOverflowKey;
     }
 
-    std::vector<std::string> throttle_keys(const std::string & name, const std::string & address) const {
-        std::vector<std::string> keys{"u:" + lower(name)};
-        if (!address.empty()) {
-            keys.push_back("a:" + address);
+    std::vector<ThrottleKey> throttle_keys(const std::string & name, const std::string & address) const {
+        const std::string user = lower(name);
+        const bool loopback = is_loopback_address(address);
+        std::vector<ThrottleKey> keys{{"p:" + user + "|" + address, options.max_failures, !loopback}};
+        if (!loopback) {
+            keys.push_back({"u:" + user, options.max_failures_per_name});
+            if (!address.empty()) {
+                keys.push_back({"a:" + address, options.max_failures_per_address});
+            }
         }
         return keys;
     }
@@ -731,8 +765,8 @@ int64_t Accounts::retry_after(const std::string & name, const std::string & clie
     std::lock_guard lock(impl_->mu);
     const int64_t t = impl_->now();
     int64_t wait = 0;
-    for (const std::string & key : impl_->throttle_keys(name, client_address)) {
-        wait = std::max(wait, impl_->locked_for_locked(key, t));
+    for (const Impl::ThrottleKey & k : impl_->throttle_keys(name, client_address)) {
+        wait = std::max(wait, impl_->locked_for_locked(k, t));
     }
     return wait;
 }
@@ -779,13 +813,14 @@ core::Result<LoginAttempt> Accounts::login(const std::string & name, const std::
     std::lock_guard lock(impl_->mu);
     const int64_t t = impl_->now();
     if (!matches || !usable) {
-        for (const std::string & key : impl_->throttle_keys(name, client_address)) {
-            impl_->record_failure_locked(key, t);
+        bool overflowed = false;
+        for (const Impl::ThrottleKey & k : impl_->throttle_keys(name, client_address)) {
+            overflowed = impl_->record_failure_locked(k, t, overflowed) || overflowed;
         }
         attempt.outcome = LoginAttempt::Outcome::kBadCredentials;
         return attempt;
     }
-    impl_->throttles.erase("u:" + lower(name));
+    impl_->throttles.erase("p:" + lower(name) + "|" + client_address);
     try {
         SQLite::Statement purge(impl_->db, "DELETE FROM sessions WHERE expires_at <= ?");
         purge.bind(1, t);

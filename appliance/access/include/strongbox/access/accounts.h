@@ -8,9 +8,10 @@
 //     to login()/create_token(), so a copy of the file lets nobody log in;
 //   - each session's CSRF token in clear: it is useless without the session cookie it belongs to.
 // Sessions end at their expiry, on logout, and for every session of a user whose password changes
-// or who is disabled or deleted. Failed logins are throttled per user name and per client address
-// (in memory: a restart forgets them): after max_failures within failure_window_s the name or
-// address is locked for lockout_s, correct password or not.
+// or who is disabled or deleted. Failed logins are throttled per name and address pair, per name
+// and per address (AccountsOptions; in memory: a restart forgets them, and a flood past the table's
+// bound counts in one shared bucket, failing closed), correct password or not; loopback clients
+// only per pair, so the console always has a way in.
 //
 // Thread-safety: every method may be called from many threads at once (one mutex; SQLite calls are
 // short). Several processes may open the same file; writers wait up to 10 s for each other.
@@ -53,9 +54,18 @@ struct AccountsOptions {
     uint64_t pwhash_opslimit = 0;
     size_t pwhash_memlimit = 0;
     int64_t session_lifetime_s = 8 * 3600;
-    int max_failures = 5;  // failed logins per name or address within the window...
+    // Failed logins within the window lock, for lockout_s: a name from one address after
+    // max_failures; a name from anywhere after max_failures_per_name (guessing from many
+    // addresses); an address for any name after max_failures_per_address (spraying names). A
+    // loopback client (the box's own console) is held by the first only, so nobody elsewhere can
+    // lock the admin out of the box.
+    int max_failures = 5;
+    int max_failures_per_name = 20;
+    int max_failures_per_address = 20;
     int64_t failure_window_s = 15 * 60;
-    int64_t lockout_s = 15 * 60;  // ...lock that name or address for this long
+    int64_t lockout_s = 15 * 60;
+    // Names, addresses and pairs tracked at once; past it failures share one bucket (fail closed).
+    size_t max_throttle_entries = 10000;
     // Unix seconds; tests move time with it. Empty: the system clock.
     std::function<int64_t()> clock;
 };
@@ -155,7 +165,7 @@ class Accounts {
     // kNotFound for unknown, expired or revoked sessions and disabled users.
     core::Result<Principal> session(std::string_view raw_session_id);
     core::Status logout(std::string_view raw_session_id);
-    // Seconds a login from this name or address must wait; 0 when it may try now.
+    // Seconds a login of this name from this address must wait; 0 when it may try now.
     int64_t retry_after(const std::string & name, const std::string & client_address);
 
     // ---- API tokens
