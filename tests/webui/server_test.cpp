@@ -19,6 +19,10 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace sb = strongbox;
 using sb::core::Json;
 using sb::webui::Server;
@@ -532,4 +536,50 @@ TEST_CASE("start() rejects bad options and a second start with clear errors") {
     Server server(service, *staff().accounts, ephemeral(log));
     REQUIRE(server.start().ok());
     CHECK(server.start().error().code() == sb::core::ErrorCode::kInvalidArgument);
+}
+
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;  // it cannot start threads in a child forked from threads
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+
+TEST_CASE("a one-byte body to a route allowed gigabytes costs the server kilobytes, not the route's limit" *
+          doctest::skip(kThreadSanitizer)) {
+    // In a child process, so its peak memory is its own: the server there takes uploads of up to
+    // 3 GiB and is sent one of a single byte by a caller allowed to upload.
+    TestAccounts writer;
+    REQUIRE(writer.accounts->set_grant("readers", "alpha", "write").ok());
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        CorpusService service;
+        LogSink log;
+        ServerOptions o = ephemeral(log);
+        o.max_upload_bytes = size_t{3} << 30;
+        Server server(service, *writer.accounts, o);
+        if (!server.start().ok()) {
+            ::_exit(2);
+        }
+        Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(server.port()));
+        Poco::Net::HTTPRequest req("POST", "/api/v1/documents?collection=alpha&name=one.txt",
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+        req.set("Authorization", "Bearer " + writer.token);
+        req.setContentLength(1);
+        session.sendRequest(req) << "x";
+        Poco::Net::HTTPResponse head;
+        std::ostringstream out;
+        Poco::StreamCopier::copyStream(session.receiveResponse(head), out);
+        server.stop();
+        ::_exit(head.getStatus() == Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE ? 3 : 0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    rusage usage{};
+    REQUIRE(::getrusage(RUSAGE_CHILDREN, &usage) == 0);
+    // The whole child, inherited pages included, stays far below the 3 GiB a buffer sized by the
+    // route's limit would have taken.
+    CHECK_MESSAGE(usage.ru_maxrss < 1024 * 1024, "peak " << usage.ru_maxrss / 1024 << " MiB");
 }

@@ -88,12 +88,20 @@ HttpRequest to_request(Poco::Net::HTTPServerRequest & in, Handler & handler, boo
     req.remote_address = in.clientAddress().toString();
     const size_t max_body_bytes = handler.body_limit(req);
     // Never read more than one byte past the limit: enough for the handler to see it was exceeded.
+    // Memory follows the bytes that arrive, never the route's limit: a one-byte body to a 1 GiB
+    // route costs one byte, and a body announced but not sent costs nothing.
     if (req.content_length <= static_cast<int64_t>(max_body_bytes) &&
         (req.content_length > 0 || in.getChunkedTransferEncoding())) {
+        constexpr size_t kStep = size_t{1} << 20;
         std::istream & body = in.stream();
-        std::string buf(max_body_bytes + 1, '\0');
-        body.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        buf.resize(static_cast<size_t>(body.gcount()));
+        const size_t want = max_body_bytes + 1;
+        std::string buf;
+        while (buf.size() < want && body) {
+            const size_t at = buf.size();
+            buf.resize(at + std::min(kStep, want - at));
+            body.read(buf.data() + at, static_cast<std::streamsize>(buf.size() - at));
+            buf.resize(at + static_cast<size_t>(body.gcount()));
+        }
         req.body = std::move(buf);
         body_unread = req.body.size() > max_body_bytes;
     } else if (req.content_length > static_cast<int64_t>(max_body_bytes)) {
