@@ -430,8 +430,9 @@ class WebService final : public webui::AllServices {
         const std::string stamp = core::utc_now_compact().substr(0, 15);  // 20261122T134512
         webui::Download d;
         if (format == "bundle") {
+            // A name of its own: two exports in the same second must not read each other's bundle.
             const fs::path tmp =
-                DataPaths{app_.data_dir()}.staging() / ("audit-export-" + stamp + "-" + caller.user + ".sbaudit");
+                core::temp_sibling(DataPaths{app_.data_dir()}.staging() / ("audit-export-" + caller.user + ".sbaudit"));
             std::error_code ec;
             fs::create_directories(tmp.parent_path(), ec);
             auto summary = app_.audit().export_bundle(tmp, f, caller.user);

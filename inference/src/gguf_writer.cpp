@@ -248,7 +248,8 @@ core::Status GgufWriter::write(const std::filesystem::path & path) const {
 
     TempFile tmp;
     tmp.path = core::temp_sibling(path);
-    tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // Created afresh: a file or link already at the name is never written through.
+    tmp.fd = ::open(tmp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (tmp.fd < 0) {
         return io_error("cannot create", tmp.path);
     }
