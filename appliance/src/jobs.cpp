@@ -6,26 +6,6 @@
 
 namespace strongbox::appliance {
 
-core::Json to_json(const Job & job) {
-    core::Json j = core::Json::object();
-    j["job_id"] = job.id;
-    j["state"] = job.state;
-    j["collection"] = job.collection;
-    j["created_at"] = job.created_at;
-    core::Json files = core::Json::array();
-    for (const JobFile & f : job.files) {
-        core::Json o = core::Json::object();
-        o["name"] = f.name;
-        o["state"] = f.state;
-        o["pages_done"] = f.pages_done;
-        o["pages_total"] = f.pages_total;
-        o["error"] = f.error;
-        files.push_back(std::move(o));
-    }
-    j["files"] = std::move(files);
-    return j;
-}
-
 JobQueue::JobQueue(size_t capacity, Runner runner) : capacity_(capacity), runner_(std::move(runner)) {
     worker_ = std::thread([this] { work(); });
 }

@@ -17,7 +17,6 @@
 // escaping the thread.
 #pragma once
 
-#include "strongbox/core/json.h"
 #include "strongbox/core/result.h"
 
 #include <condition_variable>
@@ -51,8 +50,6 @@ struct Job {
     std::string created_at;
     std::vector<JobFile> files;
 };
-
-core::Json to_json(const Job & job);
 
 class JobQueue {
   public:
