@@ -77,11 +77,12 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         const std::string abs = std::filesystem::absolute(sources[i], ec).lexically_normal().string();
         const uintmax_t size = std::filesystem::file_size(sources[i], ec);
         const bool too_big = !ec && max_bytes > 0 && size > static_cast<uintmax_t>(max_bytes);
-        auto sha = too_big ? core::Result<std::string>(core::Error(core::ErrorCode::kResourceExhausted, "not read"))
-                           : core::sha256_file_hex(sources[i]);
-        if (sha.ok()) {
+        // Not read when over the cap: no hash, so nothing is compared, quarantined or recorded by hash.
+        if (auto sha = too_big ? core::Result<std::string>(std::string()) : core::sha256_file_hex(sources[i]);
+            sha.ok()) {
             r.sha256 = *sha;
         }
+        const bool hashed = !r.sha256.empty();
         auto known = active_sha.find(abs);
         if (target.on_pages) {
             options.progress = [&target, i](size_t done, size_t total) {
@@ -95,7 +96,7 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
         } else if (too_big) {
             r.error = abs + ": is " + std::to_string(size) + " bytes, more than the limit of " +
                       std::to_string(max_bytes) + " (setting max_document_bytes)";
-        } else if (sha.ok() && known != active_sha.end() && known->second == *sha) {
+        } else if (hashed && known != active_sha.end() && known->second == r.sha256) {
             r.outcome = IngestFileResult::Outcome::kUnchanged;
         } else if (auto doc = extract_isolated(sources[i], options, impl_->settings.extract); !doc.ok()) {
             r.error = doc.error().message();
@@ -122,9 +123,9 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
             }
         }
         // A full disk is not the file's fault: it stays out of quarantine and can be ingested later.
-        if (r.outcome == IngestFileResult::Outcome::kFailed && collection_ok.ok() && sha.ok() && !box_at_fault &&
+        if (r.outcome == IngestFileResult::Outcome::kFailed && collection_ok.ok() && hashed && !box_at_fault &&
             !impl_->disk->read_only()) {
-            r.quarantined = quarantine_file(*this, sources[i], *sha, r.error, target.collection, report.job_id);
+            r.quarantined = quarantine_file(*this, sources[i], r.sha256, r.error, target.collection, report.job_id);
         }
         core::Json f = core::Json::object();
         f["path"] = abs;
@@ -133,8 +134,8 @@ IngestReport Appliance::ingest(const std::vector<std::filesystem::path> & inputs
             f["quarantined"] = true;
         }
         f["outcome"] = std::string(outcome_name(r.outcome));
-        if (sha.ok()) {
-            f["sha256"] = *sha;
+        if (hashed) {
+            f["sha256"] = r.sha256;
         }
         if (!r.error.empty()) {
             f["error"] = r.error;

@@ -118,7 +118,7 @@ HttpResponse Handler::Impl::setup(Call & call) {
     }
     SB_JSON_BODY(body);
     const std::string ip = client_ip(call.req.remote_address);
-    if (!is_loopback_ip(ip) && !equal_secret(body.get_string("setup_code"), options.setup_code)) {
+    if (!access::is_loopback_address(ip) && !equal_secret(body.get_string("setup_code"), options.setup_code)) {
         // Said only while setup is still open, so the answer tells a stranger nothing afterwards.
         if (accounts.has_users().value_or(true)) {
             return error_response(409, "already_set_up", "setup is done; log in instead", call.request_id);
@@ -158,7 +158,7 @@ HttpResponse Handler::Impl::login(Call & call) {
     // that will run wait for the gate; beyond it the refusal is immediate, like the 503s of asks.
     std::shared_ptr<Gate::Permit> permit;
     // The box's own console skips the line: a login flood from outside never locks the admin out.
-    if (accounts.retry_after(name, ip) == 0 && !is_loopback_ip(ip)) {
+    if (accounts.retry_after(name, ip) == 0 && !access::is_loopback_address(ip)) {
         permit = login_gate.acquire(std::chrono::milliseconds(options.login_queue_timeout_ms));
         if (!permit) {
             metrics.record_login("busy");

@@ -110,7 +110,7 @@ HttpResponse Handler::Impl::readiness(const HttpRequest & req, const std::string
 }
 
 HttpResponse Handler::Impl::metrics_page(const HttpRequest & req, const std::string & request_id) {
-    if (!(options.open_metrics_on_loopback && is_loopback_ip(client_ip(req.remote_address)))) {
+    if (!(options.open_metrics_on_loopback && access::is_loopback_address(client_ip(req.remote_address)))) {
         std::string session_id;
         bool presented = false;
         std::optional<access::Principal> p = authenticate(req, session_id, presented);

@@ -103,8 +103,6 @@ std::string_view cookie_value(std::string_view header, std::string_view name);
 // "10.0.0.7:53122" -> "10.0.0.7"; "[::1]:53122" -> "::1".
 std::string client_ip(std::string_view remote);
 
-bool is_loopback_ip(const std::string & ip);
-
 bool equal_secret(std::string_view a, std::string_view b);
 
 std::optional<int64_t> positive_id(std::string_view text);

@@ -109,10 +109,6 @@ std::string client_ip(std::string_view remote) {
     return std::string(remote);
 }
 
-bool is_loopback_ip(const std::string & ip) {
-    return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127.");
-}
-
 bool equal_secret(std::string_view a, std::string_view b) {
     return a.size() == b.size() && !a.empty() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }

@@ -43,9 +43,6 @@ constexpr size_t kMinPassword = 8;
 constexpr size_t kMaxPassword = 1024;
 constexpr const char * kOverflowKey = "overflow";  // where failures go once the throttle table is full
 
-bool is_loopback_address(std::string_view ip) {
-    return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127.");
-}
 constexpr int64_t kTokenTouchInterval = 60;  // last_used_at is written at most this often
 constexpr size_t kMaxCachedTokens = 1000;    // bounds the token cache (note 6)
 
@@ -340,6 +337,10 @@ bool Accounts::valid_name(std::string_view name) {
 
 bool Accounts::valid_role(std::string_view role) {
     return role == kRoleAdmin || role == kRoleStaff || role == kRoleAuditor;
+}
+
+bool is_loopback_address(std::string_view ip) {
+    return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127.");
 }
 
 std::string new_setup_code() {

@@ -45,6 +45,10 @@ inline constexpr const char * kRoleAdmin = "admin";
 inline constexpr const char * kRoleStaff = "staff";
 inline constexpr const char * kRoleAuditor = "auditor";
 
+// Whether a client address (no port) is the box itself: 127.0.0.0/8, ::1 or a v4-mapped 127.x.
+// The throttle and the web handler decide by this one test what counts as the console.
+bool is_loopback_address(std::string_view ip);
+
 // A one-time code for first-start setup from another machine (HandlerOptions::setup_code): 16 hex
 // digits from the OS's random source, short enough to type from the console.
 std::string new_setup_code();
