@@ -288,8 +288,8 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
         report.results.push_back(std::move(r));
     }
     if (!options.train_split.empty()) {
-        // Every candidate sentence of the split's questions, labelled by whether it holds the
-        // expected answer in the expected place; an unanswerable question's are all negative.
+        // Every candidate of the split's questions, labelled by whether it holds the expected
+        // answer in the expected place; an unanswerable question's are all negative.
         std::vector<TrainingQuestion> training;
         size_t rows = 0;
         size_t positives = 0;
@@ -307,7 +307,7 @@ core::Result<SetEvalReport> evaluate_answer_set(const std::vector<SetQuestion> &
                 const bool holds =
                     q.answerable && on_target(where, q, root) &&
                     normalised(p.text.substr(c.begin, c.end - c.begin)).find(normalised(q.answer)) != std::string::npos;
-                t.rows.push_back(c.features);
+                t.candidates.push_back(c);
                 t.labels.push_back(holds ? 1 : 0);
                 positives += holds ? 1 : 0;
                 ++rows;

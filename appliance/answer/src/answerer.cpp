@@ -4,6 +4,8 @@
 #include "strongbox/retrieval/analyzer.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -16,84 +18,131 @@ struct Sentence {
     size_t passage = 0;
     size_t begin = 0;  // byte range in the passage text
     size_t end = 0;
+    std::vector<std::string> sequence;  // its terms in order
     std::set<std::string> words;
-    bool heading = false;  // a Markdown heading line: context for the sentences under it, never an answer
+    bool heading = false;      // a Markdown heading line: context for the sentences under it, never an answer
+    bool instruction = false;  // addressed to a model (looks_like_instruction): never an answer
 };
 
-// What kind of answer a question asks for, when its wording says so.
-enum class AnswerType { kAny, kTime, kQuantity };
+// The kinds of answer a question can ask for, by its wording, and whether a candidate holds one
+// that the question does not already name ("Which file ..." wants a path the question lacks).
+enum AnswerKind : size_t { kPath, kVariable, kOption, kCommand, kNumber, kTime, kPerson, kAnswerKinds };
 
-AnswerType answer_type(const std::string & question) {
-    const std::string q = " " + core::ascii_lower(question) + " ";
-    auto has = [&](std::string_view w) {
-        return q.find(w) != std::string::npos;
-    };
-    if (has(" when ") || has(" what time") || has(" what date") || has("언제") || has("몇 시")) {
-        return AnswerType::kTime;
-    }
-    if (has(" how many ") || has(" how much ") || has(" how long ") || has(" how often ") || has(" how old ") ||
-        has(" how big ") || has(" how large ") || has("며칠") || has("몇") || has("얼마")) {
-        return AnswerType::kQuantity;
-    }
-    return AnswerType::kAny;
+bool is_word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
 }
 
-// Whether a sentence holds something of the asked type: a number, or a word that is one.
-bool holds_type(std::string_view sentence, AnswerType type) {
-    if (type == AnswerType::kAny) {
-        return true;
-    }
-    if (std::any_of(sentence.begin(), sentence.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return true;
-    }
-    static const char * const kQuantityWords[] = {
-        " one ",    " two ",     " three ",  " four ",  " five ", " six ",  " seven ", " eight ",  " nine ",  " ten ",
-        " twelve ", " once ",    " twice ",  " every ", " each ", " daily", " weekly", " monthly", " yearly", " hourly",
-        " half ",   " several ", " single ", "매일",    "매주",   "매월",   "매년",    "마다",     "한 번",   "두 번",
-    };
-    static const char * const kTimeWords[] = {
-        " monday",   " tuesday",  " wednesday", " thursday", " friday", " saturday", " sunday",  " january",
-        " february", " march",    " april",     " may ",     " june",   " july",     " august",  " september",
-        " october",  " november", " december",  " before ",  " after ", " during ",  " at boot", " at startup",
-        " daily",    " weekly",   " monthly",   " every ",   " night",  " morning",  " evening", "요일",
-        "매일",      "매주",      "매월",       " 전에",     " 후에",   "때 ",       "동안",
-    };
-    const std::string lower = " " + core::ascii_lower(sentence) + " ";
-    auto any_of = [&](const auto & words) {
-        return std::any_of(std::begin(words), std::end(words),
-                           [&](const char * w) { return lower.find(w) != std::string::npos; });
-    };
-    return type == AnswerType::kTime ? any_of(kTimeWords) : any_of(kQuantityWords);
-}
-
-// Whether the question asks for a name written as code: a command, option, file, variable, key.
-bool asks_for_code(const std::string & question) {
-    static const char * const kWords[] = {
-        "command", "option", "flag", "file",     "directory", "folder",  "path",      "variable", "package", "field",
-        "program", "tool",   "key",  "shortcut", "menu",      "setting", "parameter", "argument", "utility", "script",
-        "명령",    "옵션",   "파일", "경로",     "변수",      "패키지",  "단축키",    "메뉴",     "설정",    "키",
-    };
-    const std::string lower = core::ascii_lower(question);
-    return std::any_of(std::begin(kWords), std::end(kWords),
-                       [&](const char * w) { return lower.find(w) != std::string::npos; });
-}
-
-// Whether a sentence holds something written as code: a path, an option, an identifier, a
-// quoted command, an upper-case name or a key combination.
-bool holds_code(std::string_view sentence) {
-    for (const retrieval::Term & t : retrieval::analyze(sentence)) {
-        const std::string_view raw = sentence.substr(t.begin, t.end - t.begin);
-        const bool joined =
-            std::any_of(raw.begin(), raw.end(), [](char c) { return c == '_' || c == '-' || c == '.'; });
-        const bool upper = raw.size() >= 3 && std::all_of(raw.begin(), raw.end(), [](char c) {
-                               return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-                           });
-        if ((joined && !t.colocated) || upper) {
+// Whether `lower` holds `phrase` as whole words (ASCII), or anywhere (a Korean phrase).
+bool mentions(std::string_view lower, std::string_view phrase) {
+    const bool ascii = static_cast<unsigned char>(phrase.front()) < 0x80;
+    for (size_t at = lower.find(phrase); at != std::string_view::npos; at = lower.find(phrase, at + 1)) {
+        const size_t after = at + phrase.size();
+        if (!ascii ||
+            ((at == 0 || !is_word_char(lower[at - 1])) && (after == lower.size() || !is_word_char(lower[after])))) {
             return true;
         }
     }
-    return sentence.find('/') != std::string_view::npos || sentence.find('`') != std::string_view::npos ||
-           sentence.find("Ctrl") != std::string_view::npos || sentence.find('$') != std::string_view::npos;
+    return false;
+}
+
+std::array<bool, kAnswerKinds> kinds_asked(const std::string & question) {
+    static const std::vector<std::string_view> kWords[kAnswerKinds] = {
+        {"file", "files", "directory", "folder", "path", "where", "파일", "폴더", "경로", "디렉토리", "어디"},
+        {"variable", "변수"},
+        {"option", "flag", "switch", "parameter", "argument", "옵션"},
+        {"how do i", "how can i", "how should i", "command", "program", "tool", "utility", "명령", "어떻게"},
+        {"how many", "how much", "how long", "how often", "how old", "how big", "how large", "how fast", "number",
+         "version",  "port",     "size",     "priority",  "mode",    "uid",     "gid",       "address",  "limit",
+         "lowest",   "highest",  "maximum",  "minimum",   "timeout", "며칠",    "몇",        "얼마"},
+        {"when", "what time", "what date", "which year", "since which", "언제"},
+        {"who", "whom", "누가", "누구"},
+    };
+    const std::string lower = core::ascii_lower(question);
+    std::array<bool, kAnswerKinds> asked{};
+    for (size_t k = 0; k < kAnswerKinds; ++k) {
+        asked[k] =
+            std::any_of(kWords[k].begin(), kWords[k].end(), [&](std::string_view w) { return mentions(lower, w); });
+    }
+    return asked;
+}
+
+bool is_month(std::string_view lower_word) {
+    static const char * const kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                           "jul", "aug", "sep", "oct", "nov", "dec"};
+    return lower_word.size() >= 3 &&
+           std::all_of(lower_word.begin(), lower_word.end(), [](char c) { return c >= 'a' && c <= 'z'; }) &&
+           std::any_of(std::begin(kMonths), std::end(kMonths),
+                       [&](const char * m) { return lower_word.rfind(m, 0) == 0; });
+}
+
+bool is_capitalised(std::string_view w) {
+    return w.size() >= 2 && w[0] >= 'A' && w[0] <= 'Z' &&
+           std::all_of(w.begin() + 1, w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+// Which kinds of answer the text holds, among words the question (lower-cased) does not use.
+std::array<bool, kAnswerKinds> kinds_held(std::string_view text, const std::string & question_lower) {
+    std::array<bool, kAnswerKinds> held{};
+    std::vector<std::string_view> words;
+    for (std::string_view raw : core::split(text, ' ')) {
+        for (std::string_view piece : core::split(raw, '\n')) {
+            if (!piece.empty()) {
+                words.push_back(piece);
+            }
+        }
+    }
+    for (size_t i = 0; i < words.size(); ++i) {
+        const std::string_view raw = words[i];
+        std::string_view w = raw;
+        while (!w.empty() && std::string_view("\"'(`[<").find(w.front()) != std::string_view::npos) {
+            w.remove_prefix(1);
+        }
+        while (!w.empty() && std::string_view("\"'),;:.`]>?!").find(w.back()) != std::string_view::npos) {
+            w.remove_suffix(1);
+        }
+        if (w.empty()) {
+            continue;
+        }
+        const std::string lower = core::ascii_lower(w);
+        if (mentions(question_lower, lower)) {
+            continue;  // the question's own word is not an answer to it
+        }
+        const bool digit = std::any_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const bool alpha =
+            std::any_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+        const size_t dot = w.rfind('.');
+        const bool named_file = dot != std::string_view::npos && dot > 0 && dot + 1 < w.size() &&
+                                w.size() - dot - 1 <= 8 &&
+                                std::all_of(w.begin() + static_cast<std::ptrdiff_t>(dot) + 1, w.end(),
+                                            [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+        held[kPath] = held[kPath] || (w.find('/') != std::string_view::npos && (alpha || digit)) || named_file;
+        const bool upper_name = std::all_of(
+            w.begin(), w.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+        held[kVariable] = held[kVariable] ||
+                          (upper_name && alpha && (w.find('_') != std::string_view::npos || w.size() >= 4)) ||
+                          (w.size() > 1 && w[0] == '$' && std::isalpha(static_cast<unsigned char>(w[1])) != 0);
+        held[kOption] = held[kOption] || (w.size() > 1 && w[0] == '-' &&
+                                          (std::isalpha(static_cast<unsigned char>(w[1])) != 0 || w[1] == '-'));
+        const bool joined_lower = std::islower(static_cast<unsigned char>(w[0])) != 0 &&
+                                  w.find_first_of("-_") != std::string_view::npos &&
+                                  w.find_first_of("-_") + 1 < w.size();
+        const bool man_page = w.size() > 3 && w.back() == ')' && w[w.size() - 3] == '(';
+        held[kCommand] = held[kCommand] || raw.front() == '`' || joined_lower || man_page ||
+                         (i > 0 && (words[i - 1] == "$" || words[i - 1] == "#"));
+        held[kNumber] = held[kNumber] || digit;
+        const bool clock = w.find(':') != std::string_view::npos && digit;
+        const bool year = w.size() == 4 && (w.rfind("19", 0) == 0 || w.rfind("20", 0) == 0) &&
+                          std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+        const bool korean_date =
+            digit && (w.find("년") != std::string_view::npos || w.find("월") != std::string_view::npos ||
+                      w.find("일") != std::string_view::npos);
+        held[kTime] = held[kTime] || clock || year || korean_date || is_month(lower) || lower == "before" ||
+                      lower == "after" || lower == "during" || lower == "once" || lower == "daily" || lower == "weekly";
+        held[kPerson] = held[kPerson] || w.find('@') != std::string_view::npos || lower == "maintainer" ||
+                        lower == "team" || lower == "group" ||
+                        (i + 1 < words.size() && is_capitalised(w) && is_capitalised(words[i + 1]));
+    }
+    return held;
 }
 
 // The question's key terms: the words that name what it is about rather than what it asks
@@ -215,16 +264,27 @@ std::vector<std::string> content_words(const std::string & text) {
 
 const std::vector<std::string> & candidate_feature_names() {
     static const std::vector<std::string> kNames = {
-        "coverage",           // weighted share of the question's terms in the sentence
+        "coverage",           // weighted share of the question's terms in the candidate
         "context_coverage",   // weighted share found only in its heading or the sentence before
         "relative_coverage",  // coverage over the best candidate's coverage
-        "keys_in_sentence",   // share of the question's key terms in the sentence itself (1: none asked)
-        "type_missing",       // the question asks for a time or quantity the sentence lacks
         "passage_rank",       // 1 / (1 + the passage's retrieval rank)
-        "length",             // the sentence's terms, log-scaled to about 0..1
-        "new_terms",          // share of the sentence's terms the question does not have
+        "length",             // the candidate's terms, log-scaled to about 0..1
+        "new_terms",          // share of the candidate's terms the question does not have
         "question_terms",     // 1 / the question's term count
-        "code_match",         // the question asks for a command, file, option...: +1 the sentence has one, -1 not
+        "phrases",            // share of the question's adjacent term pairs adjacent in the candidate
+        "passage_coverage",   // weighted share of the question's terms anywhere in the passage
+        "passage_score",      // the passage's retrieval score over the best passage's
+        "two_sentences",      // 1: the candidate is a sentence and the one before it
+        "last_coverage",      // for two sentences: the coverage of the second alone
+        // The question asks for a kind of answer: +1 the candidate holds one the question does
+        // not name, -1 it holds none; 0 when not asked.
+        "kind_path",
+        "kind_variable",
+        "kind_option",
+        "kind_command",
+        "kind_number",
+        "kind_time",
+        "kind_person",
     };
     return kNames;
 }
@@ -280,13 +340,9 @@ Candidates candidate_sentences(const std::string & question, const std::vector<P
         const bool line_records = passages[p].provenance.extractor.rfind("log", 0) == 0;
         for (auto [b, e] : sentence_spans(passages[p].text, line_records)) {
             const std::string_view text = std::string_view(passages[p].text).substr(b, e - b);
-            if (looks_like_instruction(text)) {
-                continue;
-            }
-            Sentence s{p, b, e, {}, text.front() == '#'};
-            for (std::string & w : content_words(std::string(text))) {
-                s.words.insert(std::move(w));
-            }
+            Sentence s{
+                p, b, e, content_words(std::string(text)), {}, text.front() == '#', looks_like_instruction(text)};
+            s.words.insert(s.sequence.begin(), s.sequence.end());
             sentences.push_back(std::move(s));
         }
     }
@@ -301,61 +357,122 @@ Candidates candidate_sentences(const std::string & question, const std::vector<P
         weight[w] = 1.0 + std::log((1.0 + static_cast<double>(sentences.size())) / (1.0 + static_cast<double>(df)));
         total += weight[w];
     }
-    const AnswerType type = answer_type(question);
-    const bool code_asked = asks_for_code(question);
+    auto coverage_of = [&](const std::set<std::string> & words) {
+        double matched = 0;
+        for (const std::string & w : query) {
+            matched += words.count(w) > 0 ? weight[w] : 0.0;
+        }
+        return matched / total;
+    };
+    std::vector<double> passage_coverage(passages.size(), 0.0);
+    for (size_t p = 0; p < passages.size(); ++p) {
+        passage_coverage[p] = eligible[p] ? coverage_of(passage_terms[p]) : 0.0;
+    }
+    double best_passage_score = 0;
+    for (const Passage & p : passages) {
+        best_passage_score = std::max(best_passage_score, p.score);
+    }
+    std::set<std::pair<std::string, std::string>> question_pairs;
+    for (size_t i = 0; i + 1 < q_words.size(); ++i) {
+        question_pairs.emplace(q_words[i], q_words[i + 1]);
+    }
+    const std::array<bool, kAnswerKinds> asked = kinds_asked(question);
+    const std::string question_lower = core::ascii_lower(question);
+
+    std::vector<std::array<bool, kAnswerKinds>> held;
+    for (const Sentence & s : sentences) {
+        held.push_back(
+            kinds_held(std::string_view(passages[s.passage].text).substr(s.begin, s.end - s.begin), question_lower));
+    }
     double best_coverage = 0;
-    for (size_t i = 0; i < sentences.size(); ++i) {
-        Sentence & s = sentences[i];
-        if (s.heading) {
+    for (size_t last = 0; last < sentences.size(); ++last) {
+        const Sentence & s = sentences[last];
+        if (s.heading || s.instruction) {
             continue;  // a heading is context for the sentences under it, never an answer
         }
-        // A word the sentence lacks still counts as context when its heading or the sentence
-        // before states it ("## Backup failures" ... "Rerun the job before 07:00").
-        auto in_context = [&](const std::string & w) {
-            for (size_t k = 0; k < i; ++k) {
-                const Sentence & c = sentences[k];
-                if (c.passage == s.passage && (c.heading || k + 1 == i) && c.words.count(w) > 0) {
-                    return true;
+        // The sentence before joins it when each holds part of the answer the other lacks: the
+        // earlier one a question term ("`$SYSTEMD_HOME_RECORD_DIR` defines ..."), the later one a
+        // question term or the kind of answer asked for ("When unspecified defaults to /var/...").
+        auto adds_terms = [&](const Sentence & a, const Sentence & b) {
+            return std::any_of(query.begin(), query.end(),
+                               [&](const std::string & w) { return a.words.count(w) > 0 && b.words.count(w) == 0; });
+        };
+        bool has_previous = false;
+        if (last > 0 && sentences[last - 1].passage == s.passage && !sentences[last - 1].heading &&
+            !sentences[last - 1].instruction && adds_terms(sentences[last - 1], s)) {
+            has_previous = adds_terms(s, sentences[last - 1]);
+            for (size_t k = 0; k < kAnswerKinds; ++k) {
+                has_previous = has_previous || (asked[k] && held[last][k] && !held[last - 1][k]);
+            }
+        }
+        for (size_t first = has_previous ? last - 1 : last;; ++first) {
+            const Passage & passage = passages[s.passage];
+            std::set<std::string> words;
+            std::vector<std::string> sequence;
+            for (size_t k = first; k <= last; ++k) {
+                words.insert(sentences[k].words.begin(), sentences[k].words.end());
+                sequence.insert(sequence.end(), sentences[k].sequence.begin(), sentences[k].sequence.end());
+            }
+            // A word the candidate lacks still counts as context when its heading or the sentence
+            // before states it ("## Backup failures" ... "Rerun the job before 07:00").
+            auto in_context = [&](const std::string & w) {
+                for (size_t k = 0; k < first; ++k) {
+                    const Sentence & c = sentences[k];
+                    if (c.passage == s.passage && (c.heading || k + 1 == first) && c.words.count(w) > 0) {
+                        return true;
+                    }
+                }
+                return false;
+            };
+            double context = 0;
+            for (const std::string & w : query) {
+                context += words.count(w) == 0 && in_context(w) ? weight[w] : 0.0;
+            }
+            size_t new_terms = 0;
+            for (const std::string & w : words) {
+                new_terms += query.count(w) == 0 ? 1 : 0;
+            }
+            size_t phrases = 0;
+            std::set<std::pair<std::string, std::string>> seen_pairs;
+            for (size_t i = 0; i + 1 < sequence.size(); ++i) {
+                const std::pair<std::string, std::string> pair(sequence[i], sequence[i + 1]);
+                if (question_pairs.count(pair) > 0 && seen_pairs.insert(pair).second) {
+                    ++phrases;
                 }
             }
-            return false;
-        };
-        double matched = 0;
-        double context = 0;
-        for (const std::string & w : query) {
-            if (s.words.count(w) > 0) {
-                matched += weight[w];
-            } else if (in_context(w)) {
-                context += weight[w];
+            Candidate c;
+            c.passage = s.passage;
+            c.begin = sentences[first].begin;
+            c.end = s.end;
+            std::array<bool, kAnswerKinds> kinds{};
+            for (size_t k = 0; k < kAnswerKinds; ++k) {
+                kinds[k] = held[first][k] || held[last][k];
+            }
+            const double coverage = coverage_of(words);
+            c.features = {
+                coverage,
+                context / total,
+                0,  // relative coverage, once the best is known
+                1.0 / (1.0 + static_cast<double>(s.passage)),
+                std::min(1.0, std::log1p(static_cast<double>(words.size())) / std::log(50.0)),
+                words.empty() ? 0.0 : static_cast<double>(new_terms) / static_cast<double>(words.size()),
+                1.0 / static_cast<double>(query.size()),
+                question_pairs.empty() ? 0.0
+                                       : static_cast<double>(phrases) / static_cast<double>(question_pairs.size()),
+                passage_coverage[s.passage],
+                best_passage_score > 0 ? passage.score / best_passage_score : 0.0,
+                first < last ? 1.0 : 0.0,
+                first < last ? coverage_of(s.words) : 0.0,
+            };
+            for (size_t k = 0; k < kAnswerKinds; ++k) {
+                c.features.push_back(asked[k] ? (kinds[k] ? 1.0 : -1.0) : 0.0);
+            }
+            best_coverage = std::max(best_coverage, coverage);
+            out.candidates.push_back(std::move(c));
+            if (first == last) {
+                break;
             }
         }
-        size_t keys_here = 0;
-        for (const auto & [term, raw] : keys) {
-            keys_here += s.words.count(term);
-        }
-        size_t new_terms = 0;
-        for (const std::string & w : s.words) {
-            new_terms += query.count(w) == 0 ? 1 : 0;
-        }
-        const std::string_view text = std::string_view(passages[s.passage].text).substr(s.begin, s.end - s.begin);
-        Candidate c;
-        c.passage = s.passage;
-        c.begin = s.begin;
-        c.end = s.end;
-        c.features = {
-            matched / total,
-            context / total,
-            0,  // relative coverage, once the best is known
-            keys.empty() ? 1.0 : static_cast<double>(keys_here) / static_cast<double>(keys.size()),
-            holds_type(text, type) ? 0.0 : 1.0,
-            1.0 / (1.0 + static_cast<double>(s.passage)),
-            std::min(1.0, std::log1p(static_cast<double>(s.words.size())) / std::log(50.0)),
-            s.words.empty() ? 0.0 : static_cast<double>(new_terms) / static_cast<double>(s.words.size()),
-            1.0 / static_cast<double>(query.size()),
-            code_asked ? (holds_code(text) ? 1.0 : -1.0) : 0.0,
-        };
-        best_coverage = std::max(best_coverage, c.features[0]);
-        out.candidates.push_back(std::move(c));
     }
     for (Candidate & c : out.candidates) {
         c.features[2] = best_coverage > 0 ? c.features[0] / best_coverage : 0.0;
@@ -374,30 +491,33 @@ core::Answer answer_extractively(const std::string & question, const std::vector
     answer.threshold = options.min_coverage;
     const AnswerScorer & scorer = options.scorer != nullptr ? *options.scorer : AnswerScorer::shipped();
     Candidates found = candidate_sentences(question, passages);
-    for (Candidate & c : found.candidates) {
-        // The passage's retrieval rank breaks near-ties.
-        c.score = scorer.probability(c.features) - 1e-6 * static_cast<double>(c.passage);
-    }
+    scorer.score(found.candidates);
+    // Best first; the passage's retrieval rank breaks ties.
     std::stable_sort(found.candidates.begin(), found.candidates.end(),
                      [](const Candidate & a, const Candidate & b) { return a.score > b.score; });
-    answer.score = found.candidates.empty() ? 0.0 : std::clamp(found.candidates.front().score, 0.0, 1.0);
+    answer.score = found.candidates.empty() ? 0.0 : found.candidates.front().confidence;
 
-    // Further sentences must come close to the best one, so a sentence that shares only the
+    // Further candidates must come close to the best one, so a sentence that shares only the
     // common words of the question does not ride along.
-    const double floor = found.candidates.empty()
-                             ? 1.0
-                             : std::max(options.min_coverage, options.relative_floor * found.candidates.front().score);
+    const double floor =
+        found.candidates.empty() ? 1.0 : std::max(options.min_coverage, options.relative_floor * answer.score);
     std::map<size_t, int> citation_of_passage;
     std::set<std::string> seen_text;
+    std::vector<const Candidate *> chosen;
     for (const Candidate & s : found.candidates) {
-        if (static_cast<int>(answer.sentences.size()) >= options.max_sentences || s.score < floor) {
+        if (static_cast<int>(answer.sentences.size()) >= options.max_sentences) {
             break;
+        }
+        if (s.confidence < floor ||
+            std::any_of(chosen.begin(), chosen.end(), [&](const Candidate * c) { return c->overlaps(s); })) {
+            continue;
         }
         const Passage & p = passages[s.passage];
         std::string text = core::collapse_whitespace(p.text.substr(s.begin, s.end - s.begin));
         if (!seen_text.insert(text).second) {
             continue;  // the same sentence from two versions or overlapping chunks
         }
+        chosen.push_back(&s);
         auto [it, inserted] = citation_of_passage.emplace(s.passage, static_cast<int>(answer.citations.size()) + 1);
         if (inserted) {
             core::Citation c;
@@ -411,7 +531,7 @@ core::Answer answer_extractively(const std::string & question, const std::vector
         c.quote += (c.quote.empty() ? "" : " ") + text;
         narrow_citation(c, p, s.begin, s.end, inserted);
         answer.sentences.push_back(
-            core::AnswerSentence{text, {it->second}, core::Support::kSupported, std::clamp(s.score, 0.0, 1.0)});
+            core::AnswerSentence{text, {it->second}, core::Support::kSupported, std::clamp(s.confidence, 0.0, 1.0)});
     }
     if (answer.sentences.empty()) {
         answer.refused = true;

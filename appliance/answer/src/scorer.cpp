@@ -4,9 +4,11 @@
 #include "strongbox/core/hash.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 
 namespace strongbox::appliance {
 
@@ -19,66 +21,98 @@ double sigmoid(double z) {
     return 1.0 / (1.0 + std::exp(-z));
 }
 
-double logit(double p) {
-    p = std::clamp(p, 1e-9, 1.0 - 1e-9);
-    return std::log(p / (1.0 - p));
+// Minimises a loss by Adam; `gradient` adds the loss's gradient at w to g (zeroed by the caller).
+void minimise(std::vector<double> & w, int steps, double rate,
+              const std::function<void(const std::vector<double> &, std::vector<double> &)> & gradient) {
+    constexpr double kBeta1 = 0.9;
+    constexpr double kBeta2 = 0.999;
+    std::vector<double> m(w.size()), v(w.size()), g(w.size());
+    for (int t = 1; t <= steps; ++t) {
+        std::fill(g.begin(), g.end(), 0.0);
+        gradient(w, g);
+        for (size_t i = 0; i < w.size(); ++i) {
+            m[i] = kBeta1 * m[i] + (1 - kBeta1) * g[i];
+            v[i] = kBeta2 * v[i] + (1 - kBeta2) * g[i] * g[i];
+            const double m_hat = m[i] / (1 - std::pow(kBeta1, t));
+            const double v_hat = v[i] / (1 - std::pow(kBeta2, t));
+            w[i] -= rate * m_hat / (std::sqrt(v_hat) + 1e-8);
+        }
+    }
 }
 
-// Logistic regression by full-batch gradient descent; `weight` per row scales its loss.
-void fit(const std::vector<std::vector<double>> & rows, const std::vector<int> & labels,
-         const std::vector<double> & weight, double l2, std::vector<double> & w, double & b) {
-    constexpr double kRate = 2.0;
-    constexpr int kEpochs = 3000;
-    std::vector<double> grad(w.size());
-    for (int epoch = 0; epoch < kEpochs; ++epoch) {
-        std::fill(grad.begin(), grad.end(), 0.0);
-        double grad_b = 0;
-        for (size_t r = 0; r < rows.size(); ++r) {
-            double z = b;
-            for (size_t f = 0; f < w.size(); ++f) {
-                z += w[f] * rows[r][f];
+// The softmax of the candidates' scores, and each one's lead over the best candidate that does
+// not overlap it (kMaxLead when there is none).
+void shares_and_leads(std::vector<Candidate> & cs, std::vector<double> & leads) {
+    double top = -INFINITY;
+    for (const Candidate & c : cs) {
+        top = std::max(top, c.score);
+    }
+    double sum = 0;
+    for (Candidate & c : cs) {
+        c.share = std::exp(c.score - top);
+        sum += c.share;
+    }
+    leads.assign(cs.size(), AnswerScorer::kMaxLead);
+    for (size_t i = 0; i < cs.size(); ++i) {
+        cs[i].share /= sum;
+        for (size_t k = 0; k < cs.size(); ++k) {
+            if (k != i && !cs[i].overlaps(cs[k])) {
+                leads[i] = std::min(leads[i], cs[i].score - cs[k].score);
             }
-            const double err = weight[r] * (sigmoid(z) - labels[r]);
-            for (size_t f = 0; f < w.size(); ++f) {
-                grad[f] += err * rows[r][f];
-            }
-            grad_b += err;
         }
-        for (size_t f = 0; f < w.size(); ++f) {
-            w[f] -= kRate * (grad[f] + l2 * w[f]);
-        }
-        b -= kRate * grad_b;
+        leads[i] = std::clamp(leads[i], -AnswerScorer::kMaxLead, AnswerScorer::kMaxLead);
     }
 }
 
 }  // namespace
 
-double AnswerScorer::raw(const std::vector<double> & x) const {
-    double z = bias;
+double AnswerScorer::rank_score(const std::vector<double> & x) const {
+    double z = 0;
     for (size_t i = 0; i < weights.size() && i < x.size(); ++i) {
         z += weights[i] * x[i];
+    }
+    return z;
+}
+
+double AnswerScorer::confidence(double score, double share, double lead) const {
+    const double x[kConfidenceInputs] = {score, share, std::clamp(lead, -kMaxLead, kMaxLead)};
+    double z = confidence_bias;
+    for (size_t i = 0; i < kConfidenceInputs && i < confidence_weights.size(); ++i) {
+        z += confidence_weights[i] * x[i];
     }
     return sigmoid(z);
 }
 
-double AnswerScorer::probability(const std::vector<double> & x) const {
-    return sigmoid(calibration_slope * logit(raw(x)) + calibration_offset);
+void AnswerScorer::score(std::vector<Candidate> & candidates) const {
+    for (Candidate & c : candidates) {
+        c.score = rank_score(c.features);
+    }
+    std::vector<double> leads;
+    shares_and_leads(candidates, leads);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+        candidates[i].confidence = confidence(candidates[i].score, candidates[i].share, leads[i]);
+    }
 }
 
 core::Json AnswerScorer::to_json() const {
+    auto numbers = [](const std::vector<double> & xs) {
+        core::Json a = core::Json::array();
+        for (double x : xs) {
+            a.push_back(x);
+        }
+        return a;
+    };
     core::Json j = core::Json::object();
     j["version"] = version;
     core::Json names = core::Json::array();
-    core::Json w = core::Json::array();
-    for (size_t i = 0; i < features.size(); ++i) {
-        names.push_back(features[i]);
-        w.push_back(weights[i]);
+    for (const std::string & n : features) {
+        names.push_back(n);
     }
     j["features"] = std::move(names);
-    j["weights"] = std::move(w);
-    j["bias"] = bias;
-    j["calibration_slope"] = calibration_slope;
-    j["calibration_offset"] = calibration_offset;
+    j["weights"] = numbers(weights);
+    j["confidence_inputs"] = core::Json::parse(R"(["score", "share", "lead"])").value();
+    j["confidence_weights"] = numbers(confidence_weights);
+    j["confidence_bias"] = confidence_bias;
     j["trained_on"] = trained_on;
     return j;
 }
@@ -86,16 +120,17 @@ core::Json AnswerScorer::to_json() const {
 core::Result<AnswerScorer> AnswerScorer::from_json(const core::Json & j) {
     AnswerScorer s;
     s.version = j.get_string("version");
-    s.bias = j.get_double("bias");
-    s.calibration_slope = j.get_double("calibration_slope", 1);
-    s.calibration_offset = j.get_double("calibration_offset", 0);
+    s.confidence_bias = j.get_double("confidence_bias");
     s.trained_on = j.get_string("trained_on");
     const core::Json * names = j.find("features");
     const core::Json * weights = j.find("weights");
+    const core::Json * confidence = j.find("confidence_weights");
     if (s.version.empty() || names == nullptr || weights == nullptr || !names->is_array() || !weights->is_array() ||
-        names->size() != weights->size()) {
+        names->size() != weights->size() || confidence == nullptr || !confidence->is_array() ||
+        confidence->size() != kConfidenceInputs) {
         return core::Error(core::ErrorCode::kCorruptInput,
-                           "answer scorer: needs version, and features and weights of one length");
+                           "answer scorer: needs version, features and weights of one length, and " +
+                               std::to_string(kConfidenceInputs) + " confidence weights");
     }
     const std::vector<std::string> & expected = candidate_feature_names();
     for (size_t i = 0; i < names->size(); ++i) {
@@ -113,6 +148,9 @@ core::Result<AnswerScorer> AnswerScorer::from_json(const core::Json & j) {
         return core::Error(core::ErrorCode::kCorruptInput,
                            "answer scorer " + s.version + ": has " + std::to_string(s.features.size()) +
                                " features, the answerer " + std::to_string(expected.size()));
+    }
+    for (const core::Json & w : confidence->as_array()) {
+        s.confidence_weights.push_back(w.as_double());
     }
     return s;
 }
@@ -142,41 +180,85 @@ AnswerScorer train_scorer(const std::vector<TrainingQuestion> & questions, const
     s.trained_on = trained_on;
     s.features = candidate_feature_names();
     s.weights.assign(s.features.size(), 0.0);
-    std::vector<std::vector<double>> rows;
-    std::vector<int> labels;
+    s.confidence_weights.assign(AnswerScorer::kConfidenceInputs, 0.0);
+
+    // Ranking: -log of the softmax mass on each answerable question's answering candidates.
+    std::vector<const TrainingQuestion *> answerable;
     for (const TrainingQuestion & q : questions) {
-        rows.insert(rows.end(), q.rows.begin(), q.rows.end());
-        labels.insert(labels.end(), q.labels.begin(), q.labels.end());
+        if (std::find(q.labels.begin(), q.labels.end(), 1) != q.labels.end()) {
+            answerable.push_back(&q);
+        }
     }
-    const auto positives = static_cast<size_t>(std::count(labels.begin(), labels.end(), 1));
-    if (positives == 0 || positives == labels.size()) {
+    if (answerable.empty()) {
         return s;
     }
-    // Each class carries half the loss, so the rare answering sentences are not drowned.
-    std::vector<double> weight(labels.size());
-    for (size_t r = 0; r < labels.size(); ++r) {
-        weight[r] = 0.5 / static_cast<double>(labels[r] != 0 ? positives : labels.size() - positives);
-    }
-    fit(rows, labels, weight, 1e-3, s.weights, s.bias);
+    constexpr double kL2 = 1e-2;
+    minimise(s.weights, 2000, 0.05, [&](const std::vector<double> & w, std::vector<double> & g) {
+        std::vector<double> score;
+        for (const TrainingQuestion * q : answerable) {
+            score.resize(q->candidates.size());
+            double top = -INFINITY;
+            for (size_t c = 0; c < score.size(); ++c) {
+                score[c] = 0;
+                for (size_t f = 0; f < w.size(); ++f) {
+                    score[c] += w[f] * q->candidates[c].features[f];
+                }
+                top = std::max(top, score[c]);
+            }
+            double all = 0;
+            double right = 0;
+            for (size_t c = 0; c < score.size(); ++c) {
+                score[c] = std::exp(score[c] - top);
+                all += score[c];
+                right += q->labels[c] != 0 ? score[c] : 0.0;
+            }
+            // d/dw = E_all[x] - E_right[x]
+            for (size_t c = 0; c < score.size(); ++c) {
+                const double coeff = score[c] / all - (q->labels[c] != 0 ? score[c] / right : 0.0);
+                for (size_t f = 0; f < w.size(); ++f) {
+                    g[f] += coeff * q->candidates[c].features[f] / static_cast<double>(answerable.size());
+                }
+            }
+        }
+        for (size_t f = 0; f < w.size(); ++f) {
+            g[f] += kL2 * w[f];
+        }
+    });
 
-    // Calibration: the best candidate of each question against whether it is right.
-    std::vector<std::vector<double>> best;
+    // Confidence: each question's best candidate against whether it is right.
+    std::vector<std::array<double, AnswerScorer::kConfidenceInputs>> rows;
     std::vector<int> right;
     for (const TrainingQuestion & q : questions) {
-        if (q.rows.empty()) {
+        if (q.candidates.empty()) {
             continue;
         }
-        size_t top = 0;
-        for (size_t r = 1; r < q.rows.size(); ++r) {
-            top = s.raw(q.rows[r]) > s.raw(q.rows[top]) ? r : top;
-        }
-        best.push_back({logit(s.raw(q.rows[top]))});
+        std::vector<Candidate> cs = q.candidates;
+        s.score(cs);
+        std::vector<double> leads;
+        shares_and_leads(cs, leads);
+        const size_t top = static_cast<size_t>(
+            std::max_element(cs.begin(), cs.end(),
+                             [](const Candidate & a, const Candidate & b) { return a.score < b.score; }) -
+            cs.begin());
+        rows.push_back({cs[top].score, cs[top].share, leads[top]});
         right.push_back(q.labels[top]);
     }
-    std::vector<double> slope = {1.0};
-    const std::vector<double> even(best.size(), 1.0 / static_cast<double>(std::max<size_t>(1, best.size())));
-    fit(best, right, even, 0.0, slope, s.calibration_offset);
-    s.calibration_slope = slope[0];
+    std::vector<double> theta(AnswerScorer::kConfidenceInputs + 1, 0.0);  // weights, then bias
+    minimise(theta, 3000, 0.05, [&](const std::vector<double> & w, std::vector<double> & g) {
+        for (size_t r = 0; r < rows.size(); ++r) {
+            double z = w.back();
+            for (size_t f = 0; f < rows[r].size(); ++f) {
+                z += w[f] * rows[r][f];
+            }
+            const double err = (sigmoid(z) - right[r]) / static_cast<double>(rows.size());
+            for (size_t f = 0; f < rows[r].size(); ++f) {
+                g[f] += err * rows[r][f];
+            }
+            g.back() += err;
+        }
+    });
+    std::copy(theta.begin(), theta.end() - 1, s.confidence_weights.begin());
+    s.confidence_bias = theta.back();
     return s;
 }
 

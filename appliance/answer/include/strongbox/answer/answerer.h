@@ -3,11 +3,12 @@
 // sentence is likely enough to answer it.
 //
 // It never writes a word of its own, so every sentence is supported by construction; what it
-// can get wrong is relevance. Candidate sentences come only from passages that mention every key
-// term of the question (names, numbers, identifiers); each is described by features (how much of
-// the question it and its context hold, whether it has the asked kind of answer, its passage's
-// rank, ...) and scored by a logistic model trained on the development questions of eval/sets
-// (scorer.h). The best score is the answer's score; below AnswerOptions::min_coverage the
+// can get wrong is relevance. Candidates (one sentence, or two in a row, since an answer may
+// follow the sentence that names its subject) come only from passages that mention every key term
+// of the question (names, numbers, identifiers); each is described by features (how much of the
+// question it and its context hold, whether it holds the kind of answer asked for, its passage's
+// rank, ...) and scored by models trained on the development questions of eval/sets (scorer.h).
+// The best candidate's confidence is the answer's score; below AnswerOptions::min_coverage the
 // answerer refuses.
 //
 // Pure function of its inputs; thread-safe.
@@ -34,24 +35,15 @@ struct Passage {
 };
 
 struct AnswerOptions {
-    double min_coverage = 0.85;    // the score (probability of answering) the best sentence must reach
-    double relative_floor = 0.95;  // further sentences need this share of the best sentence's score
+    double min_coverage = 0.4;     // the confidence (chance of being right) the best candidate must reach
+    double relative_floor = 0.95;  // further candidates need this share of the best one's confidence
     int max_sentences = 3;
-    double high_confidence = 0.8;           // an answer whose best sentence scores this much is shown as "high"
+    double high_confidence = 0.8;           // an answer this confident is shown as "high"
     const AnswerScorer * scorer = nullptr;  // null: AnswerScorer::shipped()
 };
 
-// A sentence that might answer the question: where it is and what the scorer weighs.
-struct Candidate {
-    size_t passage = 0;
-    size_t begin = 0;  // byte range in the passage text
-    size_t end = 0;
-    std::vector<double> features;  // in candidate_feature_names() order
-    double score = 0;
-};
-
 struct Candidates {
-    std::vector<Candidate> candidates;  // in passage and text order; unscored
+    std::vector<Candidate> candidates;  // in passage and text order; unscored (AnswerScorer::score)
     std::string refusal;                // why there are none
 };
 
