@@ -121,7 +121,10 @@ TEST_CASE("markers after the full stop and comma lists are read as the sentence'
                       backup_passages(), {});
     REQUIRE(v.answer.sentences.size() == 2);
     CHECK(v.answer.sentences[0].citations == std::vector<int>{1});
-    CHECK(v.answer.sentences[1].citations == std::vector<int>{1, 2});
+    // Both markers of "[1, 2]" are read; only passage 2 states the claim, so only it is shown.
+    CHECK(v.checks[1].cited == std::vector<int>{2});
+    CHECK(v.checks[1].unsupporting == std::vector<int>{1});
+    CHECK(v.answer.sentences[1].citations == std::vector<int>{2});
     CHECK(v.answer.sentences[1].support == core::Support::kSupported);
 }
 
@@ -259,4 +262,35 @@ TEST_CASE("the verifier options given are the ones applied to every sentence") {
               .support == core::Support::kSupported);
     strict.partial_coverage = 0.95;
     CHECK(verify_answer(text, backup_passages(), strict).checks[0].support == core::Support::kUnsupported);
+}
+
+TEST_CASE("each cited passage must support the sentence on its own; one that does not is dropped") {
+    Passage denies;
+    denies.chunk_id = 1;
+    denies.text = "Backups are not encrypted on the archive server.";
+    Passage other;
+    other.chunk_id = 2;
+    other.text = "Audit logs are encrypted with the site key.";
+    Passage states;
+    states.chunk_id = 3;
+    states.text = "Backups are encrypted with the site key before they leave the archive server.";
+
+    // Together the first two hold every word of the claim; neither states it.
+    auto v = verify_answer("Backups are encrypted [1][2].", {denies, other}, {});
+    REQUIRE(v.checks.size() == 1);
+    CHECK(v.checks[0].support != core::Support::kSupported);
+    const bool shown_supported =
+        !v.answer.sentences.empty() && v.answer.sentences[0].support == core::Support::kSupported;
+    CHECK_FALSE(shown_supported);
+
+    // With a passage that states it, the claim is supported by that one alone and the citation of
+    // the passage that denies it is dropped, recorded as unsupporting.
+    auto w = verify_answer("Backups are encrypted with the site key [1][3].", {denies, other, states}, {});
+    REQUIRE(w.answer.sentences.size() == 1);
+    CHECK(w.answer.sentences[0].support == core::Support::kSupported);
+    CHECK(w.checks[0].cited == std::vector<int>{3});
+    CHECK(w.checks[0].unsupporting == std::vector<int>{1});
+    REQUIRE(w.answer.citations.size() == 1);
+    CHECK(w.answer.citations[0].chunk_id == 3);
+    CHECK(appliance::to_json(w.checks[0]).find("unsupporting_citations")->size() == 1);
 }

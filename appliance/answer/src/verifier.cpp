@@ -524,6 +524,33 @@ SentenceCheck check_sentence(const std::string & sentence, const std::vector<con
     return check;
 }
 
+namespace {
+
+SentenceCheck check_citations(const std::string & sentence, const std::vector<const Passage *> & cited,
+                              const std::vector<int> & numbers, const VerifierOptions & options) {
+    // Each citation is checked on its own: "Backups are encrypted [1][2]" is not supported by [1]
+    // saying they are not and [2] saying logs are, though the two together hold every word.
+    auto rank = [](core::Support s) {
+        return s == core::Support::kSupported ? 2 : s == core::Support::kPartial ? 1 : 0;
+    };
+    SentenceCheck best = check_sentence(sentence, {}, options);
+    std::vector<int> supporting;
+    std::vector<int> unsupporting;
+    for (size_t i = 0; i < cited.size(); ++i) {
+        SentenceCheck alone = check_sentence(sentence, {cited[i]}, options);
+        (alone.support == core::Support::kUnsupported ? unsupporting : supporting).push_back(numbers[i]);
+        if (i == 0 || rank(alone.support) > rank(best.support) ||
+            (rank(alone.support) == rank(best.support) && alone.coverage > best.coverage)) {
+            best = std::move(alone);
+        }
+    }
+    best.cited = supporting.empty() ? numbers : supporting;
+    best.unsupporting = unsupporting;
+    return best;
+}
+
+}  // namespace
+
 VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Passage> & passages,
                              const VerifierOptions & options) {
     VerifiedAnswer out;
@@ -541,8 +568,7 @@ VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Pas
         for (int n : valid) {
             cited.push_back(&passages[static_cast<size_t>(n - 1)]);
         }
-        SentenceCheck check = check_sentence(raw.text, cited, options);
-        check.cited = valid;
+        SentenceCheck check = check_citations(raw.text, cited, valid, options);
         check.rejected = rejected;
         switch (check.support) {
         case core::Support::kSupported:
@@ -558,7 +584,7 @@ VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Pas
         check.removed = check.support == core::Support::kUnsupported && options.remove_unsupported;
         if (!check.removed) {
             core::AnswerSentence s{check.text, {}, check.support};
-            for (int n : valid) {
+            for (int n : check.cited) {
                 const Passage & p = passages[static_cast<size_t>(n - 1)];
                 auto [it, inserted] = number_of_passage.emplace(n, static_cast<int>(out.answer.citations.size()) + 1);
                 if (inserted) {
@@ -601,8 +627,7 @@ std::vector<SentenceCheck> verify_citations(core::Answer & answer, const std::ve
                 valid.push_back(n);
             }
         }
-        SentenceCheck check = check_sentence(s.text, cited);
-        check.cited = valid;
+        SentenceCheck check = check_citations(s.text, cited, valid, {});
         check.rejected = rejected;
         s.support = check.support;
         checks.push_back(std::move(check));
@@ -624,6 +649,7 @@ core::Json to_json(const SentenceCheck & check) {
     };
     j["cited_passages"] = ints(check.cited);
     j["rejected_citations"] = ints(check.rejected);
+    j["unsupporting_citations"] = ints(check.unsupporting);
     core::Json missing = core::Json::array();
     for (const std::string & m : check.missing) {
         missing.push_back(m);

@@ -9,12 +9,13 @@
 //   - checks polarity: a sentence that negates what its cited passages state where they state
 //     it ("not", "no", "never", "n't", "without" ... among or just before the claim's words), or
 //     states what they negate, is unsupported whatever its word overlap,
-// and marks it supported, partial or unsupported. A sentence without a valid citation is
-// unsupported. Each citation is narrowed to the passage sentences that support the claim (its
-// quote) and, inside them, to the claim's words: the boxes kept are those of these words where the
-// provenance has word boxes (core::boxes_for_span), else those of their lines, and a line range
-// shrinks to their lines.
-// That span is what the UI highlights and the audit trail records.
+// and marks it supported, partial or unsupported. Each cited passage must support the sentence on
+// its own: a citation that does not is dropped (recorded as unsupporting), and the sentence is
+// graded by the best of the rest, so two passages that each hold half a claim do not make it
+// supported. A sentence without a valid citation is unsupported. Each citation is narrowed to the passage sentences
+// that support the claim (its quote) and, inside them, to the claim's words: the boxes kept are those of these words
+// where the provenance has word boxes (core::boxes_for_span), else those of their lines, and a line range shrinks to
+// their lines. That span is what the UI highlights and the audit trail records.
 //
 // Pure functions of their inputs; thread-safe.
 //
@@ -41,8 +42,9 @@ struct VerifierOptions {
 // One generated sentence as the verifier saw it, for the audit trail and the evaluation.
 struct SentenceCheck {
     std::string text;                  // without markers
-    std::vector<int> cited;            // valid prompt passage numbers (1-based) it cites
+    std::vector<int> cited;            // valid prompt passage numbers (1-based) that support it on their own
     std::vector<int> rejected;         // markers naming no passage of the prompt
+    std::vector<int> unsupporting;     // valid markers whose passage on its own does not support it (not shown)
     std::vector<std::string> missing;  // numbers, names, identifiers or quotes no cited passage holds
     double coverage = 0;               // content-word support in [0, 1]
     bool negation_conflict = false;    // the claim is negated where its cited passages are not, or vice versa
@@ -65,7 +67,8 @@ VerifiedAnswer verify_answer(const std::string & raw_text, const std::vector<Pas
                              const VerifierOptions & options);
 
 // Verifies one sentence (markers already removed) against the given passages jointly and grades
-// it; `cited` numbers are left empty for the caller to fill.
+// it; `cited` numbers are left empty for the caller to fill. The answer paths check each citation
+// on its own (verify_answer, verify_citations); the joint check is what citation recall measures.
 SentenceCheck check_sentence(const std::string & sentence, const std::vector<const Passage *> & cited,
                              const VerifierOptions & options = {});
 
