@@ -5,11 +5,12 @@
 //
 // The request on stdin is one JSON object naming an operation (protocol.h): extract a document,
 // or read a PDF page's size or render it (page_render.h), so nothing secret (a PDF password)
-// shows on the command line. The limits are set before the request is read and
-// before any parser runs; links only ingest and core, so the address space it starts with is
-// small and the memory limit is mostly left to the parsers.
+// shows on the command line. The limits are set before the request is read, the sandbox
+// (sandbox.h) after it and before any parser runs; links only ingest and core, so the address
+// space it starts with is small and the memory limit is mostly left to the parsers.
 #include "poppler_render.h"
 #include "protocol.h"
+#include "sandbox.h"
 
 #include "strongbox/core/document.h"
 #include "strongbox/core/json.h"
@@ -27,10 +28,15 @@
 #include <string_view>
 #include <system_error>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -107,6 +113,53 @@ Json image_line(const strongbox::appliance::RenderedImage & image) {
     body["dpi"] = image.dpi;
     Json out = Json::object();
     out["image"] = std::move(body);
+    return out;
+}
+
+// "ok", or the name of the error a call failed with.
+std::string outcome(bool ok) {
+    if (ok) {
+        return "ok";
+    }
+    const char * name = ::strerrorname_np(errno);
+    return name != nullptr ? name : std::to_string(errno);
+}
+
+// The sandbox_probe operation (protocol.h): what the confinement lets through.
+Json probe_sandbox(const strongbox::appliance::SandboxReport & sandbox, const Json & request) {
+    Json body = Json::object();
+    body["no_new_privs"] = sandbox.no_new_privs;
+    body["network_namespace"] = sandbox.network_namespace;
+    body["landlock_abi"] = sandbox.landlock_abi;
+    body["seccomp"] = sandbox.seccomp;
+    body["skipped"] = sandbox.skipped;
+    const int fd = ::open(request.get_string("path").c_str(), O_RDONLY | O_CLOEXEC);
+    body["open"] = outcome(fd >= 0);
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    const int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    body["socket"] = outcome(sock >= 0);
+    if (sock >= 0) {
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(static_cast<uint16_t>(request.get_int("port", 1)));
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        body["connect"] = outcome(::connect(sock, reinterpret_cast<const sockaddr *>(&to), sizeof to) == 0);
+        ::close(sock);
+    } else {
+        body["connect"] = body.get_string("socket");
+    }
+    const pid_t child = ::fork();
+    if (child == 0) {
+        std::_Exit(0);
+    }
+    body["fork"] = outcome(child > 0);
+    if (child > 0) {
+        ::waitpid(child, nullptr, 0);
+    }
+    Json out = Json::object();
+    out["sandbox"] = std::move(body);
     return out;
 }
 
@@ -221,9 +274,17 @@ int main(int argc, char ** argv) {
     if (!parsed.ok() || !parsed->is_object() || parsed->get_string("path").empty()) {
         return usage("the request is not {\"op\": ..., \"path\": ..., ...}");
     }
+    // Confined before any parser sees a byte of the file (sandbox.h).
+    const bool probe = parsed->get_string("op") == proto::kOpSandboxProbe;
+    const std::string scratch = parsed->get_string("scratch");
+    if (!scratch.empty()) {
+        ::setenv("TMPDIR", scratch.c_str(), 1);  // where the parsers' temporary files go
+    }
+    const strongbox::appliance::SandboxReport sandbox =
+        strongbox::appliance::enter_sandbox(probe ? std::string() : parsed->get_string("path"), scratch);
     Json out = Json::object();
     try {
-        out = run_request(*parsed);
+        out = probe ? probe_sandbox(sandbox, *parsed) : run_request(*parsed);
     } catch (const std::bad_alloc &) {
         out_of_memory();
     } catch (const std::system_error & e) {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -227,12 +228,37 @@ bool WorkerRun::handle_line(std::string_view line) {
     return false;
 }
 
+// The one directory a sandboxed worker may write in (Poppler writes PNGs through a file). The
+// daemon makes and removes it: the worker's sandbox lets it empty the directory, not delete it.
+struct ScratchDir {
+    std::filesystem::path path;
+    ScratchDir() {
+        std::error_code ec;
+        std::string name = (std::filesystem::temp_directory_path(ec) / "strongbox-extract-XXXXXX").string();
+        if (!ec && ::mkdtemp(name.data()) != nullptr) {
+            path = name;
+        }
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        if (!path.empty()) {
+            std::filesystem::remove_all(path, ec);
+        }
+    }
+    ScratchDir(const ScratchDir &) = delete;
+    ScratchDir & operator=(const ScratchDir &) = delete;
+};
+
 core::Result<core::Json> WorkerRun::run() {
     const std::filesystem::path worker = extract_worker_path(limits_);
     if (::access(worker.c_str(), X_OK) != 0) {
         return fail(core::ErrorCode::kUnavailable, "the extraction worker " + worker.string() +
                                                        " is missing or not executable (" + strerror(errno) +
                                                        "); PDF and DOCX files are only parsed in it");
+    }
+    const ScratchDir scratch;
+    if (!scratch.path.empty()) {
+        request_["scratch"] = scratch.path.string();
     }
     SB_ASSIGN_OR_RETURN(Pipe request, make_request_channel());
     SB_ASSIGN_OR_RETURN(Pipe result, make_pipe());

@@ -16,13 +16,20 @@ inline constexpr int kExitOutOfMemory = 86;  // an allocation failed under the m
 inline constexpr int kExitUsage = 64;        // bad command line: the daemon and worker disagree
 inline constexpr const char * kWorkerName = "strongbox-extract";
 
-// The request's "op". extract: {"path","options"} -> {"document":{...}}. page_size: {"path","page"}
+// Every request may name "scratch", a directory the daemon made for it: the only place the
+// worker may write, and its TMPDIR. The request's "op". extract: {"path","options"} -> {"document":{...}}. page_size:
+// {"path","page"}
 // -> {"page":{"width","height"}}. page_png: {"path","page","dpi"} and region_png: {"path","page",
 // "dpi","region":[x0,y0,x1,y1],"grey":bool} -> {"image":{"png":base64,"width","height","dpi"}}.
+// sandbox_probe: {"path","port"} -> {"sandbox":{"no_new_privs","network_namespace","landlock_abi",
+// "seccomp","skipped","open","socket","connect","fork"}}: the confinement the worker runs under,
+// and what became of opening `path`, a TCP connection to 127.0.0.1:`port` and a fork ("ok" or the
+// error's name), tried from inside it.
 inline constexpr const char * kOpExtract = "extract";
 inline constexpr const char * kOpPageSize = "page_size";
 inline constexpr const char * kOpPagePng = "page_png";
 inline constexpr const char * kOpRegionPng = "region_png";
+inline constexpr const char * kOpSandboxProbe = "sandbox_probe";
 
 // The options that shape extraction; the progress callback stays with the daemon.
 inline core::Json options_to_json(const ingest::IngestOptions & o) {
