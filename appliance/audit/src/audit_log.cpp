@@ -102,6 +102,85 @@ core::Result<AuditRecord> record_at(SQLite::Statement & q) {
     return r;
 }
 
+constexpr const char * kHeadFile = "audit-head.json";
+
+std::string head_message(int64_t id, const std::string & hash, int64_t count) {
+    return std::to_string(id) + "\n" + hash + "\n" + std::to_string(count);
+}
+
+// Checks the row on the statement (id, at, kind, actor, body, prev_hash, hash, signature): it
+// follows `expected_prev`, its hash is its content's, and it carries the key's signature of that
+// hash. `signed_before` says a record before it was signed, so it must be too (records written
+// before records were signed have none; the chain and the checkpoints cover them).
+core::Status check_row(SQLite::Statement & q, const std::string & expected_prev, const PublicKey & key,
+                       bool signed_before) {
+    const std::string id = std::to_string(q.getColumn(0).getInt64());
+    const std::string prev = q.getColumn(5).getString();
+    const std::string hash = q.getColumn(6).getString();
+    const std::string signature = q.getColumn(7).getString();
+    if (prev != expected_prev) {
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "audit record " + id +
+                               " does not follow the previous record (a record was removed or reordered)");
+    }
+    if (chain_hash(prev, q.getColumn(2).getString(), q.getColumn(1).getString(), q.getColumn(3).getString(),
+                   q.getColumn(4).getString()) != hash) {
+        return core::Error(core::ErrorCode::kCorruptInput, "audit record " + id + " was altered (hash mismatch)");
+    }
+    if (signature.empty() ? signed_before : !verify_signature(key, kRecordDomain, hash, signature).ok()) {
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "audit record " + id +
+                               " is not signed by the appliance's key (written or rewritten outside the appliance)");
+    }
+    return {};
+}
+
+// The signed head kept outside the database must name a record the database holds, unchanged,
+// and no more records than it has: a shorter or rewritten trail is tampering.
+int64_t count_of(const SQLite::Database & db, const char * sql) {
+    SQLite::Statement q(db, sql);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+}
+
+core::Status check_head_file(const std::filesystem::path & file, const SQLite::Database & db, const PublicKey & key) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+        const bool any_signed = count_of(db, "SELECT count(*) FROM audit_records WHERE signature != ''") > 0;
+        return any_signed ? core::Error(core::ErrorCode::kCorruptInput,
+                                        "the audit trail's signed head " + file.string() + " is missing")
+                          : core::Status{};
+    }
+    auto text = core::read_file(file);
+    auto head = text.ok() ? core::Json::parse(*text) : core::Result<core::Json>(text.error());
+    if (!head.ok() || !head->is_object()) {
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "the audit trail's signed head " + file.string() + " cannot be read");
+    }
+    const int64_t id = head->get_int("id");
+    const std::string hash = head->get_string("hash");
+    const int64_t count = head->get_int("count");
+    if (!verify_signature(key, kHeadDomain, head_message(id, hash, count), head->get_string("signature")).ok()) {
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "the audit trail's signed head " + file.string() + " is not signed by the appliance's key");
+    }
+    SQLite::Statement q(db, "SELECT hash FROM audit_records WHERE id = ?");
+    q.bind(1, id);
+    const int64_t have = count_of(db, "SELECT count(*) FROM audit_records");
+    if (!q.executeStep() || have < count) {
+        return core::Error(core::ErrorCode::kCorruptInput, "the audit trail holds " + std::to_string(have) +
+                                                               " records but its signed head names record " +
+                                                               std::to_string(id) + " of " + std::to_string(count) +
+                                                               ": records were removed");
+    }
+    if (q.getColumn(0).getString() != hash) {
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "audit record " + std::to_string(id) +
+                               " differs from the signed head: the trail was rewritten");
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string chain_hash(const std::string & prev, const std::string & kind, const std::string & at,
@@ -168,15 +247,54 @@ core::Json answer_record(const core::Answer & answer, const AnswerRecordContext 
 }
 
 struct AuditLog::Impl {
-    Impl(const std::filesystem::path & path, SigningKey k, AuditOptions o)
+    Impl(const std::filesystem::path & path, SigningKey k, AuditOptions o, std::filesystem::path key_directory)
         : db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX),
           key(std::move(k)),
-          options(std::move(o)) {}
+          options(std::move(o)),
+          head_file(std::move(key_directory) / kHeadFile) {}
 
     SQLite::Database db;
     SigningKey key;
     AuditOptions options;
+    std::filesystem::path head_file;  // the signed head, kept outside the database
+    bool triggers_missing = false;    // the append-only triggers were gone when the trail was opened
     mutable std::mutex mu;
+
+    // Writes the signed head (id, hash, record count) beside the key, after a commit. Best effort:
+    // a head behind the database (a crash between the two writes, or another process's newer
+    // head overwritten) is accepted by verify(); only a head the database lacks is tampering.
+    void write_head_locked() const {
+        std::optional<AuditRecord> head = last_locked();
+        if (!head) {
+            return;
+        }
+        const int64_t count = count_of(db, "SELECT count(*) FROM audit_records");
+        core::Json j = core::Json::object();
+        j["id"] = head->id;
+        j["hash"] = head->hash;
+        j["count"] = count;
+        j["signature"] = key.sign(kHeadDomain, head_message(head->id, head->hash, count));
+        (void)core::write_file_atomic(head_file, j.dump() + "\n");
+    }
+
+    // Checks the records from `after_id` on against the chain, their signatures and the signed
+    // head; what checkpoint signing requires of the records it is about to vouch for.
+    core::Status verify_from_locked(int64_t after_id, const std::string & expected_prev_hash) const {
+        SQLite::Statement q(db, "SELECT id, at, kind, actor, body, prev_hash, hash, signature FROM audit_records "
+                                "WHERE id > ? ORDER BY id");
+        q.bind(1, after_id);
+        SQLite::Statement earlier(db, "SELECT count(*) FROM audit_records WHERE id <= ? AND signature != ''");
+        earlier.bind(1, after_id);
+        earlier.executeStep();
+        bool signed_before = earlier.getColumn(0).getInt64() > 0;
+        std::string expected_prev = expected_prev_hash;
+        while (q.executeStep()) {
+            SB_TRY(check_row(q, expected_prev, key.public_key(), signed_before));
+            signed_before = signed_before || !q.getColumn(7).getString().empty();
+            expected_prev = q.getColumn(6).getString();
+        }
+        return check_head_file(head_file, db, key.public_key());
+    }
 
     // Caller holds mu and an IMMEDIATE transaction.
     std::optional<AuditRecord> last_locked() const {
@@ -195,30 +313,42 @@ struct AuditLog::Impl {
                           const std::string & prev) {
         const std::string at = core::utc_now_iso8601();
         SQLite::Statement insert(
-            db, "INSERT INTO audit_records(at, kind, actor, body, prev_hash, hash) VALUES (?,?,?,?,?,?)");
+            db, "INSERT INTO audit_records(at, kind, actor, body, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?)");
+        const std::string hash = chain_hash(prev, kind, at, actor, text);
         insert.bind(1, at);
         insert.bind(2, kind);
         insert.bind(3, actor);
         insert.bind(4, text);
         insert.bind(5, prev);
-        insert.bind(6, chain_hash(prev, kind, at, actor, text));
+        insert.bind(6, hash);
+        insert.bind(7, key.sign(kRecordDomain, hash));
         insert.exec();
         return db.getLastInsertRowid();
     }
 
     // Appends a checkpoint signing the current head; returns its id (or the head's when the head
-    // already is a checkpoint, or 0 for an empty trail).
-    int64_t checkpoint_locked() {
+    // already is a checkpoint, or 0 for an empty trail). The records since the last checkpoint
+    // are verified first: a checkpoint never vouches for records it has not checked.
+    core::Result<int64_t> checkpoint_locked() {
         std::optional<AuditRecord> head = last_locked();
         if (!head) {
-            return 0;
+            return int64_t{0};
         }
         if (head->kind == audit_kind::kCheckpoint) {
             return head->id;
         }
+        SQLite::Statement last_checkpoint(
+            db, "SELECT id, hash FROM audit_records WHERE kind = 'checkpoint' ORDER BY id DESC LIMIT 1");
+        const bool any = last_checkpoint.executeStep();
+        if (auto st = verify_from_locked(any ? last_checkpoint.getColumn(0).getInt64() : 0,
+                                         any ? last_checkpoint.getColumn(1).getString() : kGenesisHash);
+            !st.ok()) {
+            return std::move(st).error().with_context("refusing to sign a checkpoint");
+        }
         core::Json body = core::Json::object();
         body["signed_id"] = head->id;
         body["signed_hash"] = head->hash;
+        body["count"] = count_of(db, "SELECT count(*) FROM audit_records");
         body["key_fingerprint"] = appliance::key_fingerprint(key.public_key());
         body["signature"] = key.sign(kCheckpointDomain, checkpoint_message(head->id, head->hash));
         return insert_locked(audit_kind::kCheckpoint, "strongbox", body.dump(), head->hash);
@@ -274,11 +404,19 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::pa
         return std::move(key).error().with_context("open audit trail " + path.string());
     }
     try {
-        auto impl = std::make_unique<Impl>(path, std::move(key).value(), options);
+        auto impl = std::make_unique<Impl>(path, std::move(key).value(), options, key_dir);
         // The CLI may append (exports, retention) while the daemon runs: wait for its write instead of failing.
         impl->db.setBusyTimeout(10000);
         impl->db.exec("PRAGMA journal_mode=WAL");
         impl->db.exec("PRAGMA synchronous=FULL");  // an acknowledged answer's record must survive power loss
+        // An existing trail whose append-only triggers are gone was edited with SQL; verify()
+        // reports it although they are put back below.
+        if (count_of(impl->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_records'") >
+            0) {
+            impl->triggers_missing =
+                count_of(impl->db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                                   "('audit_records_no_update', 'audit_records_no_delete')") < 2;
+        }
         impl->db.exec(R"sql(
             CREATE TABLE IF NOT EXISTS audit_records (
                 id INTEGER PRIMARY KEY,
@@ -295,6 +433,11 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::filesystem::pa
             CREATE TRIGGER IF NOT EXISTS audit_records_no_delete BEFORE DELETE ON audit_records
                 BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
         )sql");
+        // Records are signed one by one since the trail's second format; older rows have none.
+        if (count_of(impl->db, "SELECT count(*) FROM pragma_table_info('audit_records') WHERE name = 'signature'") ==
+            0) {
+            impl->db.exec("ALTER TABLE audit_records ADD COLUMN signature TEXT NOT NULL DEFAULT ''");
+        }
         return std::unique_ptr<AuditLog>(new AuditLog(std::move(impl)));
     } catch (const std::exception & e) {
         return db_error("open " + path.string(), e);
@@ -308,9 +451,12 @@ core::Result<int64_t> AuditLog::append(const std::string & kind, const std::stri
         std::optional<AuditRecord> last = impl_->last_locked();
         const int64_t id = impl_->insert_locked(kind, actor, body.dump(), last ? last->hash : kGenesisHash);
         if (impl_->checkpoint_due_locked(id)) {
-            impl_->checkpoint_locked();
+            // A trail that fails the check is not signed; the record itself is still kept, and
+            // verify() names what is wrong.
+            (void)impl_->checkpoint_locked();
         }
         tx.commit();
+        impl_->write_head_locked();
         return id;
     } catch (const std::exception & e) {
         return db_error("append " + kind + " record", e);
@@ -321,8 +467,9 @@ core::Result<int64_t> AuditLog::checkpoint() {
     std::lock_guard lock(impl_->mu);
     try {
         SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
-        const int64_t id = impl_->checkpoint_locked();
+        SB_ASSIGN_OR_RETURN(const int64_t id, impl_->checkpoint_locked());
         tx.commit();
+        impl_->write_head_locked();
         return id;
     } catch (const std::exception & e) {
         return db_error("sign a checkpoint", e);
@@ -374,36 +521,43 @@ core::Status AuditLog::verify() const {
     std::lock_guard lock(impl_->mu);
     try {
         SQLite::Statement q(impl_->db,
-                            "SELECT id, at, kind, actor, body, prev_hash, hash FROM audit_records ORDER BY id");
+                            "SELECT id, at, kind, actor, body, prev_hash, hash, signature FROM audit_records "
+                            "ORDER BY id");
         std::string expected_prev = kGenesisHash;
+        bool signed_before = false;
+        int64_t count = 0;
         while (q.executeStep()) {
+            SB_TRY(check_row(q, expected_prev, impl_->key.public_key(), signed_before));
+            ++count;
+            signed_before = signed_before || !q.getColumn(7).getString().empty();
             AuditRecord r;
             r.id = q.getColumn(0).getInt64();
-            r.at = q.getColumn(1).getString();
             r.kind = q.getColumn(2).getString();
-            r.actor = q.getColumn(3).getString();
-            const std::string body = q.getColumn(4).getString();
             r.prev_hash = q.getColumn(5).getString();
             r.hash = q.getColumn(6).getString();
-            const std::string id = std::to_string(r.id);
-            if (r.prev_hash != expected_prev) {
-                return core::Error(core::ErrorCode::kCorruptInput,
-                                   "audit record " + id +
-                                       " does not follow the previous record (a record was removed or reordered)");
-            }
-            if (chain_hash(r.prev_hash, r.kind, r.at, r.actor, body) != r.hash) {
-                return core::Error(core::ErrorCode::kCorruptInput,
-                                   "audit record " + id + " was altered (hash mismatch)");
-            }
             if (r.kind == audit_kind::kCheckpoint) {
-                auto parsed = core::Json::parse(body);
+                const std::string id = std::to_string(r.id);
+                auto parsed = core::Json::parse(q.getColumn(4).getString());
                 if (!parsed.ok()) {
                     return core::Error(core::ErrorCode::kCorruptInput, "audit record " + id + " has a corrupt body");
                 }
                 r.body = std::move(parsed).value();
                 SB_TRY(verify_checkpoint(r, impl_->key.public_key()));
+                // Each checkpoint names how many records it vouches for (since the count was added).
+                if (r.body.contains("count") && r.body.get_int("count") != count - 1) {
+                    return core::Error(core::ErrorCode::kCorruptInput,
+                                       "audit record " + id + " (checkpoint) vouches for " +
+                                           std::to_string(r.body.get_int("count")) + " records, the trail holds " +
+                                           std::to_string(count - 1) + " before it: records were removed");
+                }
             }
             expected_prev = r.hash;
+        }
+        SB_TRY(check_head_file(impl_->head_file, impl_->db, impl_->key.public_key()));
+        if (impl_->triggers_missing) {
+            return core::Error(core::ErrorCode::kCorruptInput,
+                               "the audit trail's append-only triggers were missing when it was opened (put back "
+                               "since): its database was edited directly");
         }
         return {};
     } catch (const std::exception & e) {
@@ -448,13 +602,14 @@ core::Result<BundleSummary> AuditLog::export_bundle(const std::filesystem::path 
             body["output"] = output.filename().string();
             std::optional<AuditRecord> last = impl_->last_locked();
             impl_->insert_locked(audit_kind::kExport, actor, body.dump(), last ? last->hash : kGenesisHash);
-            impl_->checkpoint_locked();
+            SB_ASSIGN_OR_RETURN([[maybe_unused]] const int64_t checkpoint, impl_->checkpoint_locked());
             std::optional<AuditRecord> head = impl_->last_locked();
             SB_CHECK(head.has_value());
             input.head_id = head->id;
             input.head_hash = head->hash;
             SB_ASSIGN_OR_RETURN(input.records, impl_->list_locked(filter, head->id));
             tx.commit();
+            impl_->write_head_locked();
         } catch (const std::exception & e) {
             return db_error("export bundle", e);
         }
@@ -495,8 +650,9 @@ core::Result<int64_t> AuditLog::record_retention(const std::string & before, con
         std::optional<AuditRecord> last = impl_->last_locked();
         const int64_t id =
             impl_->insert_locked(audit_kind::kRetention, actor, body.dump(), last ? last->hash : kGenesisHash);
-        impl_->checkpoint_locked();
+        SB_ASSIGN_OR_RETURN([[maybe_unused]] const int64_t checkpoint, impl_->checkpoint_locked());
         tx.commit();
+        impl_->write_head_locked();
         return id;
     } catch (const std::exception & e) {
         return db_error("record retention", e);

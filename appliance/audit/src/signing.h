@@ -34,6 +34,8 @@ namespace strongbox::appliance {
 
 inline constexpr std::string_view kCheckpointDomain = "strongbox-audit-checkpoint-v1";
 inline constexpr std::string_view kBundleDomain = "strongbox-audit-bundle-v1";
+inline constexpr std::string_view kRecordDomain = "strongbox-audit-record-v1";  // each record's chain hash
+inline constexpr std::string_view kHeadDomain = "strongbox-audit-head-v1";      // the head kept outside the database
 
 inline constexpr const char * kSigningKeyFile = "audit-signing.key";
 inline constexpr const char * kPublicKeyFile = "audit-signing.pub";

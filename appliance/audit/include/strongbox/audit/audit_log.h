@@ -17,6 +17,14 @@
 //    every export and after a retention event. A checkpoint signs "<id>\n<hash>" of the record
 //    just before it, so an auditor holding an old checkpoint can prove the trail up to it was not
 //    rewritten later, even by someone holding the database.
+// 4a. Every record also carries the key's signature of its hash (records written before this was
+//    added have none), so a record rewritten or appended by someone holding the database but not
+//    the key fails verify(), even when its chain hashes were recomputed. A checkpoint verifies the
+//    records since the previous one before it signs, and names how many records it vouches for.
+// 4b. After every commit the signed head (id, hash, record count) is written beside the key
+//    (audit-head.json): a trail shorter than its head, or whose record at the head's id differs,
+//    was cut or rewritten. verify() also reports append-only triggers found missing at open.
+//    What this does not catch: the head file and the database both rolled back to an older copy.
 // 5. A bundle (export_bundle) is a ustar file: manifest.json, manifest.sig, records.jsonl,
 //    excerpts.jsonl (quote + provenance of every citation of every exported answer),
 //    records.csv and, for citations read off scanned (OCR'd) pages, page-<record>-<n>.png: the
@@ -169,8 +177,9 @@ class AuditLog {
     // The record with this id, or nullopt when there is none (one indexed read, whatever the trail's length).
     core::Result<std::optional<AuditRecord>> get(int64_t id) const;
 
-    // Recomputes the chain and checks every checkpoint signature; an error names the first
-    // record that does not verify.
+    // Recomputes the chain and checks every record's and checkpoint's signature, the checkpoints'
+    // counts, the signed head file and the triggers; an error names the first record (or the
+    // head or triggers) that does not verify.
     core::Status verify() const;
 
     // Signs the current head in a checkpoint record and returns its id (the existing one when
