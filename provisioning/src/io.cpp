@@ -68,7 +68,18 @@ class PosixStorage : public Storage {
 
     core::Status write(const std::string & name, uint64_t offset, std::string_view bytes) override {
         const auto path = dir_ / name;
-        core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        // A slot may be a link to a block device, never a link to a file elsewhere: whoever could
+        // plant one would have the installer write an image (or a boot record) over that file.
+        core::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (fd.get() < 0 && errno == ELOOP) {
+            fd = core::UniqueFd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+            struct stat st {};
+            if (fd.get() >= 0 && (::fstat(fd.get(), &st) != 0 || !S_ISBLK(st.st_mode))) {
+                return Error(ErrorCode::kInvalidArgument, "write " + path.string() +
+                                                              ": refusing to write through a link to something that "
+                                                              "is not a block device");
+            }
+        }
         if (fd.get() < 0) {
             return os_error("open for writing", path);
         }

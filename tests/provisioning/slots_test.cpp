@@ -11,6 +11,7 @@
 
 #include <filesystem>
 
+#include "support/temp_dir.h"
 #include <unistd.h>
 
 namespace sp = strongbox::provisioning;
@@ -225,4 +226,19 @@ TEST_CASE("an installed slot keeps its signed manifest, which reads back only fo
     auto moved = sp::read_slot_manifest(storage, state, 0, test_key_set(), kProduct);
     REQUIRE_FALSE(moved.ok());
     CHECK(moved.error().message().find("describes another image than slot-a") != std::string::npos);
+}
+
+TEST_CASE("a slot planted as a link to a file elsewhere is never written through") {
+    strongbox::testing::TempDir dir("sb_slot_link");
+    const std::filesystem::path slots = dir.path / "slots";
+    std::filesystem::create_directories(slots);
+    const std::filesystem::path victim = dir.path / "accounts.db";
+    REQUIRE(strongbox::core::write_file_atomic(victim, "precious").ok());
+    std::filesystem::create_symlink(victim, slots / "slot-b");
+
+    auto storage = sp::open_posix_storage(slots);
+    auto st = storage->write("slot-b", 0, "image bytes");
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().message().find("not a block device") != std::string::npos);
+    CHECK(strongbox::core::read_file(victim).value() == "precious");
 }

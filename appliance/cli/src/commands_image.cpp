@@ -362,7 +362,14 @@ int run_boot_select(const CommandContext & ctx) {
         return fail("boot select", lock.error());
     }
     auto storage = prov::open_posix_storage(dir);
-    auto d = prov::select_boot_slot(*storage);
+    // With trusted keys installed every slot is verified before it starts; without them (a box
+    // never given keys) the records are all there is to go by, and stderr says so.
+    auto trust = prov::load_trust_store_file(trusted_keys_path(ctx));
+    if (!trust.ok()) {
+        std::fprintf(stderr, "strongbox boot select: slots not verified: %s\n", trust.error().message().c_str());
+    }
+    auto d = trust.ok() ? prov::select_verified_boot_slot(*storage, {trust->key_set, kProduct})
+                        : prov::select_boot_slot(*storage);
     if (!d.ok()) {
         return fail("boot select", d.error());
     }

@@ -18,6 +18,7 @@
 
 #include "strongbox/core/result.h"
 #include "strongbox/provisioning/io.h"
+#include "strongbox/provisioning/key_set.h"
 #include "strongbox/provisioning/slots.h"
 
 #include <chrono>
@@ -34,6 +35,25 @@ struct BootDecision {
 };
 
 core::Result<BootDecision> select_boot_slot(Storage & storage);
+
+// What a verified boot checks slots against: the trusted key set and the product.
+struct BootTrust {
+    const KeySet & keys;
+    std::string product;
+};
+
+// select_boot_slot() that verifies each candidate before choosing it (what `strongbox boot
+// select` runs when trusted keys are installed):
+//   - its kept signed head ("slot-X.head") verifies with the trusted keys and describes the image
+//     the boot record names (a slot installed before heads were kept is checked against its
+//     record alone, and the reason says so);
+//   - its signed security version is not below the floor, taken as the highest of the record's
+//     floor and the signed versions of the slots marked good, so a record rewritten to lower the
+//     floor does not let an older image start while a newer good one is there;
+//   - its bytes hash to the image's sha256 (the whole slot is read).
+// A slot that fails is marked bad, with the reason in the decision, and the next candidate (a
+// trial slot, then the good slot, then another good slot) is tried.
+core::Result<BootDecision> select_verified_boot_slot(Storage & storage, const BootTrust & trust);
 
 core::Status mark_good(Storage & storage, int slot);
 
