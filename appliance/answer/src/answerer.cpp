@@ -126,8 +126,7 @@ std::array<bool, kAnswerKinds> kinds_held(std::string_view text, const std::stri
         const bool joined_lower = std::islower(static_cast<unsigned char>(w[0])) != 0 &&
                                   w.find_first_of("-_") != std::string_view::npos &&
                                   w.find_first_of("-_") + 1 < w.size();
-        const bool man_page = w.size() > 3 && w.back() == ')' && w[w.size() - 3] == '(';
-        held[kCommand] = held[kCommand] || raw.front() == '`' || joined_lower || man_page ||
+        held[kCommand] = held[kCommand] || raw.front() == '`' || joined_lower ||
                          (i > 0 && (words[i - 1] == "$" || words[i - 1] == "#"));
         held[kNumber] = held[kNumber] || digit;
         const bool clock = w.find(':') != std::string_view::npos && digit;
