@@ -281,3 +281,27 @@ TEST_CASE("each checkpoint names how many records it vouches for") {
     CHECK((*checkpoint)->body.get_int("count") == 3);
     CHECK(log->verify().ok());
 }
+
+TEST_CASE("a head written for a transaction that never committed is not taken for tampering") {
+    TempDir dir("sb_audit_uncommitted_head");
+    const auto db_path = dir.path / "audit.db";
+    {
+        auto log = open_trail(db_path);
+        REQUIRE(log->append("ask", "alice", body("committed")).ok());
+        REQUIRE(log->append("ask", "alice", body("lost with the power")).ok());
+    }
+    {
+        // The state a crash between the head's write and the commit leaves: the head names
+        // record 2, the database ends at record 1.
+        SQLite::Database db(db_path.string(), SQLite::OPEN_READWRITE);
+        db.exec("DROP TRIGGER audit_records_no_delete");
+        db.exec("DELETE FROM audit_records WHERE id = 2");
+        db.exec(R"sql(CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records
+                      BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;)sql");
+    }
+    auto log = open_trail(db_path);
+    auto st = log->verify();
+    CHECK_MESSAGE(st.ok(), st.error().to_string());
+    REQUIRE(log->append("ask", "alice", body("after the restart")).ok());
+    CHECK(log->verify().ok());
+}

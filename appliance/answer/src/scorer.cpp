@@ -233,7 +233,9 @@ AnswerScorer train_scorer(const std::vector<TrainingQuestion> & questions, const
             continue;
         }
         std::vector<Candidate> cs = q.candidates;
-        s.score(cs);
+        for (Candidate & c : cs) {
+            c.score = s.rank_score(c.features);
+        }
         std::vector<double> leads;
         shares_and_leads(cs, leads);
         const size_t top = static_cast<size_t>(

@@ -104,8 +104,8 @@ core::Result<AuditRecord> record_at(SQLite::Statement & q) {
 
 constexpr const char * kHeadFile = "audit-head.json";
 
-std::string head_message(int64_t id, const std::string & hash, int64_t count) {
-    return std::to_string(id) + "\n" + hash + "\n" + std::to_string(count);
+std::string head_message(int64_t id, const std::string & hash) {
+    return std::to_string(id) + "\n" + hash;
 }
 
 // Checks the row on the statement (id, at, kind, actor, body, prev_hash, hash, signature): it
@@ -135,14 +135,52 @@ core::Status check_row(SQLite::Statement & q, const std::string & expected_prev,
     return {};
 }
 
-// The signed head kept outside the database must name a record the database holds, unchanged,
-// and no more records than it has: a shorter or rewritten trail is tampering.
+// Checks the checkpoint on the statement's row (columns as check_row's): its signature, and the
+// count of records it vouches for (checkpoints written before counts were added have none)
+// against the `before` records the trail holds ahead of it.
+core::Status check_checkpoint_row(SQLite::Statement & q, int64_t before, const PublicKey & key) {
+    AuditRecord r;
+    r.id = q.getColumn(0).getInt64();
+    r.kind = q.getColumn(2).getString();
+    r.prev_hash = q.getColumn(5).getString();
+    r.hash = q.getColumn(6).getString();
+    auto body = core::Json::parse(q.getColumn(4).getString());
+    const std::string where = "audit record " + std::to_string(r.id);
+    if (!body.ok()) {
+        return core::Error(core::ErrorCode::kCorruptInput, where + " has a corrupt body");
+    }
+    r.body = std::move(body).value();
+    SB_TRY(verify_checkpoint(r, key));
+    if (r.body.contains("count") && r.body.get_int("count") != before) {
+        return core::Error(core::ErrorCode::kCorruptInput, where + " (checkpoint) vouches for " +
+                                                               std::to_string(r.body.get_int("count")) +
+                                                               " records, the trail holds " + std::to_string(before) +
+                                                               " before it: records were removed");
+    }
+    return {};
+}
+
 int64_t count_of(const SQLite::Database & db, const char * sql) {
     SQLite::Statement q(db, sql);
     q.executeStep();
     return q.getColumn(0).getInt64();
 }
 
+// Whether the head names a record that was never committed, written just before a transaction
+// that then did not commit: the database then ends, unchanged, at the head's previous record.
+bool is_uncommitted_head(const core::Json & head, const SQLite::Database & db, const PublicKey & key) {
+    const int64_t id = head.get_int("previous_id", -1);
+    const std::string hash = head.get_string("previous_hash");
+    if (id < 0 ||
+        !verify_signature(key, kHeadDomain, head_message(id, hash), head.get_string("previous_signature")).ok()) {
+        return false;
+    }
+    SQLite::Statement last(db, "SELECT id, hash FROM audit_records ORDER BY id DESC LIMIT 1");
+    return last.executeStep() && last.getColumn(0).getInt64() == id && last.getColumn(1).getString() == hash;
+}
+
+// The signed head kept outside the database must name a record the database holds, unchanged:
+// a shorter or rewritten trail is tampering.
 core::Status check_head_file(const std::filesystem::path & file, const SQLite::Database & db, const PublicKey & key) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) {
@@ -159,19 +197,20 @@ core::Status check_head_file(const std::filesystem::path & file, const SQLite::D
     }
     const int64_t id = head->get_int("id");
     const std::string hash = head->get_string("hash");
-    const int64_t count = head->get_int("count");
-    if (!verify_signature(key, kHeadDomain, head_message(id, hash, count), head->get_string("signature")).ok()) {
+    if (!verify_signature(key, kHeadDomain, head_message(id, hash), head->get_string("signature")).ok()) {
         return core::Error(core::ErrorCode::kCorruptInput,
                            "the audit trail's signed head " + file.string() + " is not signed by the appliance's key");
     }
     SQLite::Statement q(db, "SELECT hash FROM audit_records WHERE id = ?");
     q.bind(1, id);
-    const int64_t have = count_of(db, "SELECT count(*) FROM audit_records");
-    if (!q.executeStep() || have < count) {
-        return core::Error(core::ErrorCode::kCorruptInput, "the audit trail holds " + std::to_string(have) +
-                                                               " records but its signed head names record " +
-                                                               std::to_string(id) + " of " + std::to_string(count) +
-                                                               ": records were removed");
+    if (!q.executeStep()) {
+        if (is_uncommitted_head(*head, db, key)) {
+            return {};
+        }
+        return core::Error(core::ErrorCode::kCorruptInput,
+                           "the audit trail ends at record " +
+                               std::to_string(count_of(db, "SELECT coalesce(max(id), 0) FROM audit_records")) +
+                               " but its signed head names record " + std::to_string(id) + ": records were removed");
     }
     if (q.getColumn(0).getString() != hash) {
         return core::Error(core::ErrorCode::kCorruptInput,
@@ -260,40 +299,57 @@ struct AuditLog::Impl {
     bool triggers_missing = false;    // the append-only triggers were gone when the trail was opened
     mutable std::mutex mu;
 
-    // Writes the signed head (id, hash, record count) beside the key, after a commit. Best effort:
-    // a head behind the database (a crash between the two writes, or another process's newer
-    // head overwritten) is accepted by verify(); only a head the database lacks is tampering.
-    void write_head_locked() const {
+    // Writes the signed head beside the key, before the transaction that makes it the head
+    // commits: the new head's (id, hash), and the head the database held before (`committed`),
+    // which is still the database's last record should the commit never happen (a crash, a full
+    // disk). A head that cannot be written fails the transaction, so no signed record exists that
+    // a head file never named.
+    core::Status write_head_locked(const std::optional<AuditRecord> & committed) const {
         std::optional<AuditRecord> head = last_locked();
         if (!head) {
-            return;
+            return {};
         }
-        const int64_t count = count_of(db, "SELECT count(*) FROM audit_records");
         core::Json j = core::Json::object();
         j["id"] = head->id;
         j["hash"] = head->hash;
-        j["count"] = count;
-        j["signature"] = key.sign(kHeadDomain, head_message(head->id, head->hash, count));
-        (void)core::write_file_atomic(head_file, j.dump() + "\n");
+        j["signature"] = key.sign(kHeadDomain, head_message(head->id, head->hash));
+        if (committed) {
+            j["previous_id"] = committed->id;
+            j["previous_hash"] = committed->hash;
+            j["previous_signature"] = key.sign(kHeadDomain, head_message(committed->id, committed->hash));
+        }
+        return core::write_file_atomic(head_file, j.dump() + "\n");
     }
 
-    // Checks the records from `after_id` on against the chain, their signatures and the signed
-    // head; what checkpoint signing requires of the records it is about to vouch for.
-    core::Status verify_from_locked(int64_t after_id, const std::string & expected_prev_hash) const {
+    // Checks the records after `after_id` (whose hash is `prev_hash`) against the chain, their
+    // signatures, the checkpoints among them and the signed head; returns how many records the
+    // trail holds. verify() walks the whole trail, checkpoint signing the records it vouches for.
+    core::Result<int64_t> verify_from_locked(int64_t after_id, const std::string & prev_hash) const {
+        int64_t count = 0;
+        bool signed_before = false;
+        if (after_id > 0) {
+            SQLite::Statement earlier(
+                db, "SELECT count(*), coalesce(sum(signature != ''), 0) FROM audit_records WHERE id <= ?");
+            earlier.bind(1, after_id);
+            earlier.executeStep();
+            count = earlier.getColumn(0).getInt64();
+            signed_before = earlier.getColumn(1).getInt64() > 0;
+        }
         SQLite::Statement q(db, "SELECT id, at, kind, actor, body, prev_hash, hash, signature FROM audit_records "
                                 "WHERE id > ? ORDER BY id");
         q.bind(1, after_id);
-        SQLite::Statement earlier(db, "SELECT count(*) FROM audit_records WHERE id <= ? AND signature != ''");
-        earlier.bind(1, after_id);
-        earlier.executeStep();
-        bool signed_before = earlier.getColumn(0).getInt64() > 0;
-        std::string expected_prev = expected_prev_hash;
+        std::string expected_prev = prev_hash;
         while (q.executeStep()) {
             SB_TRY(check_row(q, expected_prev, key.public_key(), signed_before));
             signed_before = signed_before || !q.getColumn(7).getString().empty();
             expected_prev = q.getColumn(6).getString();
+            if (q.getColumn(2).getString() == audit_kind::kCheckpoint) {
+                SB_TRY(check_checkpoint_row(q, count, key.public_key()));
+            }
+            ++count;
         }
-        return check_head_file(head_file, db, key.public_key());
+        SB_TRY(check_head_file(head_file, db, key.public_key()));
+        return count;
     }
 
     // Caller holds mu and an IMMEDIATE transaction.
@@ -340,15 +396,15 @@ struct AuditLog::Impl {
         SQLite::Statement last_checkpoint(
             db, "SELECT id, hash FROM audit_records WHERE kind = 'checkpoint' ORDER BY id DESC LIMIT 1");
         const bool any = last_checkpoint.executeStep();
-        if (auto st = verify_from_locked(any ? last_checkpoint.getColumn(0).getInt64() : 0,
-                                         any ? last_checkpoint.getColumn(1).getString() : kGenesisHash);
-            !st.ok()) {
-            return std::move(st).error().with_context("refusing to sign a checkpoint");
+        auto count = verify_from_locked(any ? last_checkpoint.getColumn(0).getInt64() : 0,
+                                        any ? last_checkpoint.getColumn(1).getString() : kGenesisHash);
+        if (!count.ok()) {
+            return std::move(count).error().with_context("refusing to sign a checkpoint");
         }
         core::Json body = core::Json::object();
         body["signed_id"] = head->id;
         body["signed_hash"] = head->hash;
-        body["count"] = count_of(db, "SELECT count(*) FROM audit_records");
+        body["count"] = *count;
         body["key_fingerprint"] = appliance::key_fingerprint(key.public_key());
         body["signature"] = key.sign(kCheckpointDomain, checkpoint_message(head->id, head->hash));
         return insert_locked(audit_kind::kCheckpoint, "strongbox", body.dump(), head->hash);
@@ -455,8 +511,8 @@ core::Result<int64_t> AuditLog::append(const std::string & kind, const std::stri
             // verify() names what is wrong.
             (void)impl_->checkpoint_locked();
         }
+        SB_TRY(impl_->write_head_locked(last));
         tx.commit();
-        impl_->write_head_locked();
         return id;
     } catch (const std::exception & e) {
         return db_error("append " + kind + " record", e);
@@ -467,9 +523,10 @@ core::Result<int64_t> AuditLog::checkpoint() {
     std::lock_guard lock(impl_->mu);
     try {
         SQLite::Transaction tx(impl_->db, SQLite::TransactionBehavior::IMMEDIATE);
+        const std::optional<AuditRecord> committed = impl_->last_locked();
         SB_ASSIGN_OR_RETURN(const int64_t id, impl_->checkpoint_locked());
+        SB_TRY(impl_->write_head_locked(committed));
         tx.commit();
-        impl_->write_head_locked();
         return id;
     } catch (const std::exception & e) {
         return db_error("sign a checkpoint", e);
@@ -520,40 +577,7 @@ core::Result<std::optional<AuditRecord>> AuditLog::get(int64_t id) const {
 core::Status AuditLog::verify() const {
     std::lock_guard lock(impl_->mu);
     try {
-        SQLite::Statement q(impl_->db,
-                            "SELECT id, at, kind, actor, body, prev_hash, hash, signature FROM audit_records "
-                            "ORDER BY id");
-        std::string expected_prev = kGenesisHash;
-        bool signed_before = false;
-        int64_t count = 0;
-        while (q.executeStep()) {
-            SB_TRY(check_row(q, expected_prev, impl_->key.public_key(), signed_before));
-            ++count;
-            signed_before = signed_before || !q.getColumn(7).getString().empty();
-            AuditRecord r;
-            r.id = q.getColumn(0).getInt64();
-            r.kind = q.getColumn(2).getString();
-            r.prev_hash = q.getColumn(5).getString();
-            r.hash = q.getColumn(6).getString();
-            if (r.kind == audit_kind::kCheckpoint) {
-                const std::string id = std::to_string(r.id);
-                auto parsed = core::Json::parse(q.getColumn(4).getString());
-                if (!parsed.ok()) {
-                    return core::Error(core::ErrorCode::kCorruptInput, "audit record " + id + " has a corrupt body");
-                }
-                r.body = std::move(parsed).value();
-                SB_TRY(verify_checkpoint(r, impl_->key.public_key()));
-                // Each checkpoint names how many records it vouches for (since the count was added).
-                if (r.body.contains("count") && r.body.get_int("count") != count - 1) {
-                    return core::Error(core::ErrorCode::kCorruptInput,
-                                       "audit record " + id + " (checkpoint) vouches for " +
-                                           std::to_string(r.body.get_int("count")) + " records, the trail holds " +
-                                           std::to_string(count - 1) + " before it: records were removed");
-                }
-            }
-            expected_prev = r.hash;
-        }
-        SB_TRY(check_head_file(impl_->head_file, impl_->db, impl_->key.public_key()));
+        SB_ASSIGN_OR_RETURN([[maybe_unused]] const int64_t count, impl_->verify_from_locked(0, kGenesisHash));
         if (impl_->triggers_missing) {
             return core::Error(core::ErrorCode::kCorruptInput,
                                "the audit trail's append-only triggers were missing when it was opened (put back "
@@ -608,8 +632,8 @@ core::Result<BundleSummary> AuditLog::export_bundle(const std::filesystem::path 
             input.head_id = head->id;
             input.head_hash = head->hash;
             SB_ASSIGN_OR_RETURN(input.records, impl_->list_locked(filter, head->id));
+            SB_TRY(impl_->write_head_locked(last));
             tx.commit();
-            impl_->write_head_locked();
         } catch (const std::exception & e) {
             return db_error("export bundle", e);
         }
@@ -651,8 +675,8 @@ core::Result<int64_t> AuditLog::record_retention(const std::string & before, con
         const int64_t id =
             impl_->insert_locked(audit_kind::kRetention, actor, body.dump(), last ? last->hash : kGenesisHash);
         SB_ASSIGN_OR_RETURN([[maybe_unused]] const int64_t checkpoint, impl_->checkpoint_locked());
+        SB_TRY(impl_->write_head_locked(last));
         tx.commit();
-        impl_->write_head_locked();
         return id;
     } catch (const std::exception & e) {
         return db_error("record retention", e);

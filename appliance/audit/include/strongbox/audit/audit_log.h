@@ -21,10 +21,13 @@
 //    added have none), so a record rewritten or appended by someone holding the database but not
 //    the key fails verify(), even when its chain hashes were recomputed. A checkpoint verifies the
 //    records since the previous one before it signs, and names how many records it vouches for.
-// 4b. After every commit the signed head (id, hash, record count) is written beside the key
-//    (audit-head.json): a trail shorter than its head, or whose record at the head's id differs,
-//    was cut or rewritten. verify() also reports append-only triggers found missing at open.
-//    What this does not catch: the head file and the database both rolled back to an older copy.
+// 4b. Inside every writing transaction, before it commits, the signed head (id, hash) is written
+//    beside the key (audit-head.json) with the head it replaces: a trail that lacks the head's
+//    record, or whose record at that id differs, was cut or rewritten, unless it ends exactly at
+//    the replaced head (the transaction never committed: a crash or a full disk). verify() also
+//    reports append-only triggers found missing at open. What this does not catch: the records
+//    of the last transaction cut off (they look like a commit that never happened), and the
+//    head file and the database both rolled back to an older copy.
 // 5. A bundle (export_bundle) is a ustar file: manifest.json, manifest.sig, records.jsonl,
 //    excerpts.jsonl (quote + provenance of every citation of every exported answer),
 //    records.csv and, for citations read off scanned (OCR'd) pages, page-<record>-<n>.png: the
